@@ -1,0 +1,87 @@
+// Package config renders per-host text files (syslinux.cfg, kickstarts) from
+// Go text/templates and checks the values that go into them.
+package config
+
+import (
+	"bytes"
+	"fmt"
+	"regexp"
+	"strings"
+	"text/template"
+)
+
+// Rendered is a rendered file and what was done to it on the way.
+type Rendered struct {
+	Text []byte
+	// CRLF counts the CR bytes removed from the template (CRLF and lone CR
+	// become LF: syslinux.cfg and kickstarts are written with LF only).
+	CRLF int
+}
+
+var keyRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// CheckKey reports whether name can be used as a template variable ({{.name}}).
+func CheckKey(name string) error {
+	if !keyRE.MatchString(name) {
+		return fmt.Errorf("variable name %q: use letters, digits and _ (it is used as {{.%s}})", name, name)
+	}
+	return nil
+}
+
+// CheckValue refuses a value that would break a config line: white space,
+// control bytes (CR, LF, NUL, ...) or DEL. what names the value in the error.
+func CheckValue(what, v string) error {
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c == ' ' || c == '\t':
+			return fmt.Errorf("%s %q: white space at byte %d (it would split the boot line)", what, v, i)
+		case c < 0x20 || c == 0x7F:
+			return fmt.Errorf("%s %q: control byte 0x%02X at byte %d", what, v, c, i)
+		}
+	}
+	return nil
+}
+
+// Render executes the template text (named name in errors) with data. A key
+// the template uses and data lacks is an error, not an empty string.
+func Render(name, text string, data map[string]any) (Rendered, error) {
+	crlf := strings.Count(text, "\r")
+	text = strings.ReplaceAll(text, "\r\n", "\n")
+	text = strings.ReplaceAll(text, "\r", "\n")
+	t, err := template.New(name).Option("missingkey=error").Parse(text)
+	if err != nil {
+		return Rendered{}, fmt.Errorf("template %s: %w", name, err)
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, data); err != nil {
+		return Rendered{}, fmt.Errorf("template %s: %w", name, err)
+	}
+	out := b.Bytes()
+	if i := bytes.IndexAny(out, "\r\x00"); i >= 0 {
+		return Rendered{}, fmt.Errorf("template %s: rendered text has byte 0x%02X at offset %d", name, out[i], i)
+	}
+	return Rendered{Text: out, CRLF: crlf}, nil
+}
+
+// Data merges the built-in values with user variables. A user variable may
+// not shadow a built-in one, and every value is checked with CheckValue.
+func Data(builtin map[string]any, vars map[string]string) (map[string]any, error) {
+	d := make(map[string]any, len(builtin)+len(vars))
+	for k, v := range builtin {
+		d[k] = v
+	}
+	for k, v := range vars {
+		if err := CheckKey(k); err != nil {
+			return nil, err
+		}
+		if _, ok := builtin[k]; ok {
+			return nil, fmt.Errorf("variable %q is built in; choose another name", k)
+		}
+		if err := CheckValue("variable "+k, v); err != nil {
+			return nil, err
+		}
+		d[k] = v
+	}
+	return d, nil
+}

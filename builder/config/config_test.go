@@ -1,0 +1,87 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestCheckValue(t *testing.T) {
+	tests := []struct {
+		v       string
+		wantErr string
+	}{
+		{"http://deploy/ks/esx01.cfg", ""},
+		{"usb:/KS.CFG", ""},
+		{"nfs://10.0.0.1/ks/a.cfg", ""},
+		{"http://a b", "white space at byte 8"},
+		{"a\tb", "white space at byte 1"},
+		{"a\r", "control byte 0x0D at byte 1"},
+		{"a\nb", "control byte 0x0A at byte 1"},
+		{"\x00", "control byte 0x00 at byte 0"},
+		{"x\x7f", "control byte 0x7F at byte 1"},
+	}
+	for _, tt := range tests {
+		err := CheckValue("ks", tt.v)
+		if tt.wantErr == "" {
+			if err != nil {
+				t.Errorf("CheckValue(%q) = %v", tt.v, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+			t.Errorf("CheckValue(%q) = %v, want %q", tt.v, err, tt.wantErr)
+		}
+	}
+}
+
+func TestRender(t *testing.T) {
+	tests := []struct {
+		name, tmpl string
+		data       map[string]any
+		want       string
+		crlf       int
+		wantErr    string
+	}{
+		{name: "plain", tmpl: "ks={{.KS}}\n", data: map[string]any{"KS": "usb"}, want: "ks=usb\n"},
+		{name: "crlf", tmpl: "a\r\nb={{.KS}}\r\n", data: map[string]any{"KS": "x"}, want: "a\nb=x\n", crlf: 2},
+		{name: "lone cr", tmpl: "a\rb", data: map[string]any{}, want: "a\nb", crlf: 1},
+		{name: "range", tmpl: "{{range .M}} --- {{.}}{{end}}", data: map[string]any{"M": []string{"a", "b"}}, want: " --- a --- b"},
+		{name: "missing key", tmpl: "{{.id}}", data: map[string]any{}, wantErr: `map has no entry for key "id"`},
+		{name: "bad syntax", tmpl: "{{.id", data: map[string]any{}, wantErr: "template bad syntax"},
+		{name: "cr from data", tmpl: "{{.x}}", data: map[string]any{"x": "a\rb"}, wantErr: "byte 0x0D at offset 1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := Render(tt.name, tt.tmpl, tt.data)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(r.Text) != tt.want || r.CRLF != tt.crlf {
+				t.Errorf("got %q (CR %d), want %q (CR %d)", r.Text, r.CRLF, tt.want, tt.crlf)
+			}
+		})
+	}
+}
+
+func TestData(t *testing.T) {
+	b := map[string]any{"KS": "usb"}
+	if _, err := Data(b, map[string]string{"KS": "x"}); err == nil || !strings.Contains(err.Error(), "built in") {
+		t.Errorf("shadowing a built-in: %v", err)
+	}
+	if _, err := Data(b, map[string]string{"my-var": "x"}); err == nil {
+		t.Error("bad key accepted")
+	}
+	if _, err := Data(b, map[string]string{"ip": "10.0.0.1 "}); err == nil {
+		t.Error("value with white space accepted")
+	}
+	d, err := Data(b, map[string]string{"id": "esx01"})
+	if err != nil || d["id"] != "esx01" || d["KS"] != "usb" {
+		t.Errorf("Data = %v, %v", d, err)
+	}
+}
