@@ -1,0 +1,13 @@
+//go:build !linux
+
+package fat
+
+import (
+	"context"
+	"os"
+)
+
+// copyRange has no fast path here: Write falls back to buffered copies.
+func copyRange(ctx context.Context, dst *os.File, doff int64, src *os.File, soff int64, n int64) (int64, error) {
+	return 0, errFallback
+}

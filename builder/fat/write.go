@@ -1,0 +1,238 @@
+package fat
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+)
+
+// BufferSize is the size of every buffered write (and read) of file data.
+const BufferSize = 4 << 20
+
+// Write writes the whole volume at byte offset base of dst, which must be
+// zero-filled there (e.g. a freshly truncated file): reserved sectors with
+// boot (FAT32: FSInfo, backup boot sector and FSInfo copy), both FATs, the
+// folders, then file data in ascending offset order. boot is the boot
+// sector to write: BootSector() or an overlay of it (bytes 0x03 up to
+// BPBEnd and 55 AA must be BootSector()'s). content[path] supplies each
+// file's bytes for every non-empty file (Path exactly as in the Spec).
+func (p *Plan) Write(dst io.WriterAt, base int64, boot [SectorSize]byte, content map[string]io.ReaderAt) error {
+	return p.WriteContext(context.Background(), dst, base, boot, content)
+}
+
+// WriteContext is Write, checking ctx between chunks.
+func (p *Plan) WriteContext(ctx context.Context, dst io.WriterAt, base int64, boot [SectorSize]byte, content map[string]io.ReaderAt) error {
+	if err := p.checkBoot(boot); err != nil {
+		return err
+	}
+	for _, f := range p.Files {
+		if f.Size == 0 {
+			continue
+		}
+		src, ok := content[f.Path]
+		if !ok || src == nil {
+			return fmt.Errorf("fat: %s: no content given", f.Path)
+		}
+		if sr, ok := src.(*io.SectionReader); ok && sr.Size() != f.Size {
+			return fmt.Errorf("fat: %s: content has %s bytes, the plan %s", f.Path, commas(sr.Size()), commas(f.Size))
+		}
+	}
+	w := &writer{ctx: ctx, dst: dst, base: base, buf: make([]byte, BufferSize)}
+	w.file, _ = dst.(*os.File)
+	steps := []func() error{
+		func() error { return w.reserved(p, boot) },
+		func() error { return w.fats(p) },
+		func() error { return w.folders(p) },
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	for _, f := range p.Files {
+		if f.Size == 0 {
+			continue
+		}
+		off := int64(p.ClusterSector(f.FirstCluster)) * SectorSize
+		if err := w.copyFile(f, content[f.Path], off); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkBoot makes sure the boot sector's BPB is this plan's.
+func (p *Plan) checkBoot(boot [SectorSize]byte) error {
+	want := p.BootSector()
+	if boot[0x1FE] != 0x55 || boot[0x1FF] != 0xAA {
+		return fmt.Errorf("fat: boot sector does not end in 55 AA")
+	}
+	for i := 3; i < p.BPBEnd(); i++ {
+		if boot[i] != want[i] {
+			return fmt.Errorf("fat: boot sector byte %#x is %#02x, the plan's BPB has %#02x", i, boot[i], want[i])
+		}
+	}
+	return nil
+}
+
+type writer struct {
+	ctx  context.Context
+	dst  io.WriterAt
+	file *os.File // dst, when it is a file (copy_file_range)
+	base int64
+	buf  []byte
+}
+
+func (w *writer) writeAt(b []byte, off int64, what string) error {
+	if err := w.ctx.Err(); err != nil {
+		return fmt.Errorf("fat: %s: %w", what, err)
+	}
+	if _, err := w.dst.WriteAt(b, w.base+off); err != nil {
+		return fmt.Errorf("fat: write %s: %w", what, err)
+	}
+	return nil
+}
+
+// reserved writes the reserved sectors whole.
+func (w *writer) reserved(p *Plan, boot [SectorSize]byte) error {
+	b := make([]byte, int(p.ReservedSectors)*SectorSize)
+	copy(b, boot[:])
+	if p.Type == 32 {
+		fsi := p.fsInfo()
+		copy(b[int(p.FSInfoSector)*SectorSize:], fsi[:])
+		copy(b[int(p.BackupBootSector)*SectorSize:], boot[:])
+		copy(b[(int(p.BackupBootSector)+1)*SectorSize:], fsi[:])
+	}
+	return w.writeAt(b, 0, "reserved sectors")
+}
+
+// fats writes every FAT copy whole, in chunks of at most BufferSize.
+func (w *writer) fats(p *Plan) error {
+	ext := p.chains()
+	size := int64(p.FATSectors) * SectorSize
+	for copyN := int64(0); copyN < int64(p.NumFATs); copyN++ {
+		start := (int64(p.ReservedSectors) + copyN*int64(p.FATSectors)) * SectorSize
+		for off := int64(0); off < size; off += int64(len(w.buf)) {
+			chunk := w.buf[:min(size-off, int64(len(w.buf)))]
+			p.fatBytes(chunk, off, ext)
+			if err := w.writeAt(chunk, start+off, fmt.Sprintf("FAT %d", copyN+1)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// folders writes the FAT12/16 root region, then every folder cluster.
+func (w *writer) folders(p *Plan) error {
+	if p.Type != 32 {
+		b := make([]byte, int64(p.RootDirSectors)*SectorSize)
+		p.dirBytes(-1, b)
+		start := int64(p.ReservedSectors) + int64(p.NumFATs)*int64(p.FATSectors)
+		if err := w.writeAt(b, start*SectorSize, "root folder"); err != nil {
+			return err
+		}
+	}
+	cb := p.ClusterBytes()
+	n := int64(p.RootClusters)
+	for _, d := range p.Folders {
+		n += int64(d.Clusters)
+	}
+	if n == 0 {
+		return nil
+	}
+	b := make([]byte, n*cb)
+	at := int64(0)
+	if p.Type == 32 {
+		at = int64(p.RootClusters) * cb
+		p.dirBytes(-1, b[:at])
+	}
+	for i, d := range p.Folders {
+		end := at + int64(d.Clusters)*cb
+		p.dirBytes(i, b[at:end])
+		at = end
+	}
+	return w.writeAt(b, int64(p.FirstDataSector)*SectorSize, "folders")
+}
+
+// dirBytes fills b with the entries of folder dir (-1 = root).
+func (p *Plan) dirBytes(dir int, b []byte) {
+	ft := toFATTime(p.ModTime)
+	off := 0
+	add := func(e dirEntry) {
+		e.put(b[off:])
+		off += dirEntrySize
+	}
+	if dir >= 0 {
+		d := p.Folders[dir]
+		parent := uint32(0) // ".." of a top-level folder is 0, also on FAT32
+		if d.Parent >= 0 {
+			parent = p.Folders[d.Parent].FirstCluster
+		}
+		add(shortEntry(".          ", Directory, d.FirstCluster, 0, ft))
+		add(shortEntry("..         ", Directory, parent, 0, ft))
+	} else if p.LabelEntry {
+		add(shortEntry(p.Label, VolumeID, 0, 0, ft))
+	}
+	for _, e := range p.children(dir) {
+		if e.LongName != "" {
+			off += putLongName(b[off:], e.LongName, e.ShortName)
+		}
+		add(shortEntry(e.ShortName, e.Attr, e.FirstCluster, uint32(e.Size), ft))
+	}
+}
+
+var errFallback = errors.New("copy_file_range unavailable")
+
+// copyFile copies one file's bytes to volume offset off: copy_file_range
+// when both ends are files, else (or on EXDEV, ENOSYS, ...) buffered.
+func (w *writer) copyFile(f PlannedFile, src io.ReaderAt, off int64) error {
+	done := int64(0)
+	if sf, soff, ok := osFile(src); ok && w.file != nil {
+		n, err := copyRange(w.ctx, w.file, w.base+off, sf, soff, f.Size)
+		done = n
+		switch {
+		case err == nil && n == f.Size:
+			return nil
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return fmt.Errorf("fat: %s: content ends after %s of %s bytes", f.Path, commas(n), commas(f.Size))
+		case err != nil && !errors.Is(err, errFallback):
+			return fmt.Errorf("fat: write %s: %w", f.Path, err)
+		}
+	}
+	for done < f.Size {
+		if err := w.ctx.Err(); err != nil {
+			return fmt.Errorf("fat: %s: %w", f.Path, err)
+		}
+		chunk := w.buf[:min(f.Size-done, int64(len(w.buf)))]
+		n, err := src.ReadAt(chunk, done)
+		if n < len(chunk) {
+			if err == nil || errors.Is(err, io.EOF) {
+				return fmt.Errorf("fat: %s: content ends after %s of %s bytes", f.Path, commas(done+int64(n)), commas(f.Size))
+			}
+			return fmt.Errorf("fat: read %s: %w", f.Path, err)
+		}
+		if err := w.writeAt(chunk, off+done, f.Path); err != nil {
+			return err
+		}
+		done += int64(n)
+	}
+	return nil
+}
+
+// osFile finds the file and offset behind src: an *os.File itself or an
+// *io.SectionReader over one.
+func osFile(src io.ReaderAt) (*os.File, int64, bool) {
+	switch s := src.(type) {
+	case *os.File:
+		return s, 0, true
+	case *io.SectionReader:
+		outer, off, _ := s.Outer()
+		if f, ok := outer.(*os.File); ok {
+			return f, off, true
+		}
+	}
+	return nil, 0, false
+}

@@ -1,0 +1,117 @@
+package fat
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// esxiFiles is an ESXi-4.1-shaped file set, with sizes that hit the edges.
+func esxiFiles(cluster int64) []File {
+	return []File{
+		{Path: "LDLINUX.SYS", Size: 14_900, Attr: ReadOnly | Hidden | System},
+		{Path: "mboot.c32", Size: 50_000, Attr: Archive},
+		{Path: "syslinux.cfg", Size: 1, Attr: Archive},
+		{Path: "empty.txt", Size: 0},
+		{Path: "exact.bin", Size: cluster},
+		{Path: "exact2.bin", Size: 2*cluster + 1},
+		{Path: "vmkernel.gz", Size: 20_000_003},
+		{Path: "A Long File Name With Spaces.tgz", Size: 1234},
+		{Path: "cim.vgz", Size: 3000},
+		{Path: "EFI/BOOT/BOOTX64.EFI", Size: 70_000},
+		{Path: "EFI/BOOT/bootia32.efi.signed", Size: 513},
+		{Path: "EFI/VMware/crypto64.efi", Size: 2048, Attr: ReadOnly},
+		{Path: "upgrade/metadata.zip", Size: 4096},
+		{Path: "upgrade/very_long_name_number_1.xml", Size: 10},
+		{Path: "upgrade/very_long_name_number_2.xml", Size: 0},
+	}
+}
+
+func TestWriteOracles(t *testing.T) {
+	tests := []struct {
+		name     string
+		spec     Spec
+		base     int64
+		buffered bool
+		typ      int
+	}{
+		{"fat16-auto", Spec{Files: esxiFiles(2048), Label: "ESXI", ModTime: testTime}, 0, false, 16},
+		{"fat16-offset", Spec{Files: esxiFiles(2048), HiddenSectors: 2048, ModTime: testTime}, 2048 * SectorSize, false, 16},
+		{"fat16-buffered", Spec{Files: esxiFiles(2048), HiddenSectors: 2048}, 2048 * SectorSize, true, 16},
+		{"fat32-offset", Spec{Files: esxiFiles(512), Type: 32, HiddenSectors: 2048, Label: "AUTOPART", ModTime: testTime}, 2048 * SectorSize, false, 32},
+		{"fat32-big-clusters", Spec{Files: esxiFiles(4096), Type: 32, TotalSectors: 600_003, ModTime: testTime}, 0, false, 32},
+		{"fat12", Spec{Files: []File{
+			{Path: "LDLINUX.SYS", Size: 14_900, Attr: ReadOnly | Hidden | System},
+			{Path: "a.txt", Size: 1}, {Path: "e", Size: 0}, {Path: "x/Long Name.dat", Size: 100_000},
+		}, Type: 12, TotalSectors: 4095, HiddenSectors: 63, Label: "FLOPPY"}, 63 * SectorSize, false, 12},
+		{"empty", Spec{ModTime: testTime}, 0, false, 16},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			im := buildImage(t, tc.spec, tc.base, tc.buffered)
+			if im.plan.Type != tc.typ {
+				t.Fatalf("type FAT%d, want FAT%d", im.plan.Type, tc.typ)
+			}
+			checkAll(t, im)
+		})
+	}
+}
+
+func TestWriteDeterministic(t *testing.T) {
+	s := Spec{Files: esxiFiles(2048), ModTime: testTime, Type: 32}
+	a := buildImage(t, s, 0, false)
+	b := buildImage(t, s, 0, true)
+	ab, _ := os.ReadFile(a.path)
+	bb, _ := os.ReadFile(b.path)
+	if !bytes.Equal(ab, bb) {
+		t.Fatal("same Spec, different bytes (copy_file_range vs buffered)")
+	}
+}
+
+func TestWriteErrors(t *testing.T) {
+	p, err := NewPlan(Spec{Files: []File{{Path: "a.bin", Size: 10_000}, {Path: "b.bin", Size: 5}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	short, _ := os.Create(filepath.Join(dir, "short"))
+	defer short.Close()
+	short.Write(make([]byte, 9_000))
+	badBoot := p.BootSector()
+	badBoot[0x0D] = 64
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	tests := []struct {
+		name    string
+		ctx     context.Context
+		boot    [SectorSize]byte
+		content map[string]io.ReaderAt
+		want    string
+	}{
+		{"missing", context.Background(), p.BootSector(), map[string]io.ReaderAt{"a.bin": bytes.NewReader(make([]byte, 10_000))}, "b.bin: no content"},
+		{"short-buffered", context.Background(), p.BootSector(), map[string]io.ReaderAt{"a.bin": bytes.NewReader(make([]byte, 9_999)), "b.bin": bytes.NewReader(make([]byte, 5))}, "a.bin: content ends after 9,999 of 10,000 bytes"},
+		{"short-file", context.Background(), p.BootSector(), map[string]io.ReaderAt{"a.bin": short, "b.bin": bytes.NewReader(make([]byte, 5))}, "a.bin: content ends after 9,000 of 10,000 bytes"},
+		{"section-size", context.Background(), p.BootSector(), map[string]io.ReaderAt{"a.bin": io.NewSectionReader(short, 0, 9_000), "b.bin": bytes.NewReader(make([]byte, 5))}, "a.bin: content has 9,000 bytes, the plan 10,000"},
+		{"bpb", context.Background(), badBoot, nil, "boot sector byte 0xd"},
+		{"canceled", ctx, p.BootSector(), map[string]io.ReaderAt{"a.bin": bytes.NewReader(make([]byte, 10_000)), "b.bin": bytes.NewReader(make([]byte, 5))}, "context canceled"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out, _ := os.Create(filepath.Join(dir, tc.name+".img"))
+			defer out.Close()
+			out.Truncate(int64(p.TotalSectors) * SectorSize)
+			err := p.WriteContext(tc.ctx, out, 0, tc.boot, tc.content)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want %q", err, tc.want)
+			}
+			if tc.name == "canceled" && !errors.Is(err, context.Canceled) {
+				t.Fatalf("err = %v, want context.Canceled", err)
+			}
+		})
+	}
+}
