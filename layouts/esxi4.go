@@ -1,0 +1,180 @@
+package layouts
+
+import (
+	_ "embed"
+	"fmt"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Template4 is the default syslinux.cfg for ESXi 4.x media: the automation
+// partition procedure's file (prompt, timeout, ks= after the first module,
+// a localboot 0x80 safety label). Data fields:
+//
+//	.Serial      bool              first line "serial 0 115200" (console on COM1)
+//	.Timeout     int               tenths of a second (default 50)
+//	.Kernel      string            Detected.Kernel ("mboot.c32")
+//	.FirstModule string            Detected.Modules[0] ("vmkboot.gz")
+//	.Modules     []string          the rest of the module list, each "name args" as on the ISO
+//	.KS          string            kickstart location ("usb", "http://host/ks.cfg")
+//	.Host        string            host name
+//	.Vars        map[string]string user variables
+//
+//go:embed templates/esxi4.tmpl
+var Template4 string
+
+var (
+	esxi41 = Layout{Name: "esxi-4.1", Family: 4, Syslinux: "3.70", Template: Template4,
+		Detect: func(p *Probe) (*Detected, error) { return detect4(p, "4.1") }}
+	esxi40 = Layout{Name: "esxi-4.0", Family: 4, Syslinux: "3.70", Template: Template4,
+		Detect: func(p *Probe) (*Detected, error) { return detect4(p, "4.0") }}
+)
+
+// markers4 are module names that tell 4.1 from 4.0 media.
+var markers4 = map[string][]string{
+	"4.1": {"ienviron.vgz", "install.vgz"},
+	"4.0": {"ienviron.tgz", "image.tgz", "install.tgz"},
+}
+
+// isolinuxBanner finds the version in isolinux.bin.
+var isolinuxBanner = regexp.MustCompile(`ISOLINUX ([0-9]+\.[0-9]+) ([0-9]{4}-[0-9]{2}-[0-9]{2})`)
+
+// detect4 matches 4.x media of the given version: an isolinux.cfg label
+// with "kernel mboot.c32" and an APPEND module list split by "---" (not
+// "-c boot.cfg"), whose module names carry the version's markers.
+func detect4(p *Probe, version string) (*Detected, error) {
+	if p.Isolinux == nil {
+		return nil, nil
+	}
+	label := mbootLabel(p.Isolinux)
+	if label == nil {
+		return nil, nil
+	}
+	mods, err := ParseModules(label.Append)
+	if err != nil {
+		return nil, nil // not a module list after all; described by Detect
+	}
+	if versionOf(mods) != version {
+		return nil, nil
+	}
+	where := fmt.Sprintf("%s line %d (label %q)", p.IsolinuxPath, label.AppendAt, label.Name)
+	dir := path.Dir(p.IsolinuxPath)
+	d := &Detected{Layout: "esxi-" + version, Version: version, Family: 4, Syslinux: "3.70",
+		Kernel: "mboot.c32", Label: label.Name, Template: Template4}
+	seen := map[string]bool{}
+	add := func(list *[]Copy, name, what string, required bool) error {
+		f, ok := p.Media.Lookup(path.Join(dir, name))
+		if !ok {
+			if required {
+				return fmt.Errorf("%s: %s %s is not on the ISO", where, what, name)
+			}
+			return nil
+		}
+		dst, err := dos83(path.Base(f.Path))
+		if err != nil {
+			return fmt.Errorf("%s: %s %s: %w", where, what, name, err)
+		}
+		if !seen[dst] {
+			seen[dst] = true
+			*list = append(*list, Copy{Src: f.Path, Dst: dst, Size: f.Size})
+		}
+		return nil
+	}
+	if err := add(&d.Files, "mboot.c32", "kernel", true); err != nil {
+		return nil, err
+	}
+	var total int64
+	for _, m := range mods {
+		d.Modules = append(d.Modules, m.Name)
+		d.ModuleArgs = append(d.ModuleArgs, m.Args)
+		if err := add(&d.Files, m.Name, "module", true); err != nil {
+			return nil, err
+		}
+	}
+	if err := add(&d.Files, "menu.c32", "menu module", false); err != nil {
+		return nil, err
+	}
+	for _, name := range []string{"imagedd.bz2", "imagedd.md5"} {
+		if err := add(&d.Payload, name, "installer image", false); err != nil {
+			return nil, err
+		}
+	}
+	for _, c := range d.Files {
+		total += c.Size
+	}
+	if bin, ok := p.Media.Lookup(path.Join(dir, "isolinux.bin")); ok {
+		if b, err := p.Media.ReadFile(bin.Path, 1<<20); err == nil {
+			if m := isolinuxBanner.FindSubmatch(b); m != nil {
+				d.Isolinux = string(m[1]) + " " + string(m[2])
+			}
+		}
+	}
+	d.Found = fmt.Sprintf("ESXi %s (%s: mboot.c32 + %d modules, %s to copy", version, p.IsolinuxPath, len(mods), megabytes(total))
+	if d.Isolinux != "" {
+		d.Found += "; isolinux " + strings.Fields(d.Isolinux)[0]
+	}
+	d.Found += ")"
+	return d, nil
+}
+
+// mbootLabel returns the label that loads mboot.c32 with a "---" module
+// list: the DEFAULT label if it is one, else the first.
+func mbootLabel(c *Isolinux) *Label {
+	var first *Label
+	for i := range c.Labels {
+		l := &c.Labels[i]
+		k := strings.ToLower(path.Base(strings.TrimSpace(l.Kernel)))
+		fields := strings.Fields(l.Append)
+		if k != "mboot.c32" || len(fields) == 0 || fields[0] == "-c" || !slices.Contains(fields, "---") {
+			continue
+		}
+		if strings.EqualFold(l.Name, c.Default) {
+			return l
+		}
+		if first == nil {
+			first = l
+		}
+	}
+	return first
+}
+
+// versionOf tells 4.1 from 4.0 by marker module names ("" if neither).
+func versionOf(mods []Module) string {
+	has := map[string]bool{}
+	for _, m := range mods {
+		has[strings.ToLower(path.Base(m.Name))] = true
+	}
+	for _, v := range []string{"4.1", "4.0"} {
+		for _, name := range markers4[v] {
+			if has[name] {
+				return v
+			}
+		}
+	}
+	return ""
+}
+
+// dos83 returns the upper-case 8.3 FAT name of an ISO file name.
+func dos83(name string) (string, error) {
+	up := strings.ToUpper(name)
+	base, ext, _ := strings.Cut(up, ".")
+	if base == "" || len(base) > 8 || len(ext) > 3 || strings.Contains(ext, ".") {
+		return "", fmt.Errorf("%q is not an 8.3 name (syslinux 3.x reads only 8.3 names)", name)
+	}
+	for _, r := range base + ext {
+		if !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("!#$%&'()-@^_`{}~", r)) {
+			return "", fmt.Errorf("%q has %q, not allowed in an 8.3 name", name, r)
+		}
+	}
+	return up, nil
+}
+
+// megabytes formats n bytes as "98.3 MB" (decimal megabytes).
+func megabytes(n int64) string {
+	if n < 1e6 {
+		return fmt.Sprintf("%d KB", (n+999)/1000)
+	}
+	return fmt.Sprintf("%.1f MB", float64(n)/1e6)
+}
