@@ -1,0 +1,166 @@
+package syslinux
+
+import (
+	"bufio"
+	"bytes"
+	"compress/bzip2"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/ulikunitz/xz"
+)
+
+// Decompression limits.
+const (
+	MaxTotal   = 256 << 20 // stop after this many decompressed bytes
+	maxXZDict  = 64 << 20  // largest LZMA2 dictionary accepted (xz -9 uses 64 MiB)
+	sniffBytes = 4096
+)
+
+// maxTotal is MaxTotal, lowered by tests.
+var maxTotal int64 = MaxTotal
+
+var (
+	magicGzip  = []byte{0x1F, 0x8B}
+	magicBzip2 = []byte("BZh")
+	magicXZ    = []byte{0xFD, '7', 'z', 'X', 'Z', 0x00}
+	magicUstar = []byte("ustar")
+)
+
+// decompress sniffs r and returns the decompressed tar stream, bounded to
+// MaxTotal bytes.
+func decompress(r io.Reader, name string) (io.Reader, error) {
+	br := bufio.NewReaderSize(r, sniffBytes)
+	head, err := br.Peek(sniffBytes)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	var out io.Reader
+	switch {
+	case bytes.HasPrefix(head, magicGzip):
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("%s: gzip: %w", name, decompErr(err))
+		}
+		out = zr
+	case bytes.HasPrefix(head, magicBzip2):
+		out = bzip2.NewReader(br)
+	case bytes.HasPrefix(head, magicXZ):
+		if err := checkXZDict(head); err != nil {
+			return nil, fmt.Errorf("%s: xz: %w", name, err)
+		}
+		zr, err := xz.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("%s: xz: %w", name, decompErr(err))
+		}
+		out = zr
+	case len(head) >= 262 && bytes.Equal(head[257:262], magicUstar):
+		out = br
+	case len(head) == 0:
+		return nil, fmt.Errorf("%s: empty file: %w", name, ErrNotTarball)
+	default:
+		return nil, fmt.Errorf("%s: starts % X: %w", name, head[:min(len(head), 6)], ErrNotTarball)
+	}
+	return &limitReader{r: out, left: maxTotal, name: name}, nil
+}
+
+// checkXZDict reads the first block header of an xz stream and refuses an
+// LZMA2 dictionary over maxXZDict, which the decoder would allocate up front.
+// Later blocks are not inspected (xz writes one block unless threaded).
+func checkXZDict(head []byte) error {
+	const streamHeader = 12
+	if len(head) < streamHeader+1 {
+		return ErrTruncated
+	}
+	bh := head[streamHeader:]
+	if bh[0] == 0 { // index indicator: a stream with no blocks
+		return nil
+	}
+	size := (int(bh[0]) + 1) * 4
+	if size > len(bh) {
+		return ErrTruncated
+	}
+	bh = bh[:size]
+	flags := bh[1]
+	p := 2
+	varint := func() (uint64, bool) {
+		var v uint64
+		for i := 0; i < 9 && p < len(bh); i++ {
+			c := bh[p]
+			p++
+			v |= uint64(c&0x7F) << (7 * i)
+			if c&0x80 == 0 {
+				return v, true
+			}
+		}
+		return 0, false
+	}
+	if flags&0x40 != 0 {
+		if _, ok := varint(); !ok {
+			return errors.New("bad block header")
+		}
+	}
+	if flags&0x80 != 0 {
+		if _, ok := varint(); !ok {
+			return errors.New("bad block header")
+		}
+	}
+	for range int(flags&3) + 1 {
+		id, ok1 := varint()
+		n, ok2 := varint()
+		if !ok1 || !ok2 || n > uint64(len(bh)-p) {
+			return errors.New("bad block header")
+		}
+		if id == 0x21 && n == 1 {
+			code := bh[p]
+			if code > 40 {
+				return errors.New("bad LZMA2 dictionary size")
+			}
+			dict := uint64(1)<<32 - 1
+			if code < 40 {
+				dict = uint64(2|code&1) << (code/2 + 11)
+			}
+			if dict > maxXZDict {
+				return fmt.Errorf("LZMA2 dictionary of %s bytes, more than %s: %w", commas(int64(dict)), commas(maxXZDict), ErrTooLarge)
+			}
+		}
+		p += int(n)
+	}
+	return nil
+}
+
+// limitReader fails once more than left bytes have been read.
+type limitReader struct {
+	r    io.Reader
+	left int64
+	name string
+}
+
+func (l *limitReader) Read(p []byte) (int, error) {
+	if l.left <= 0 {
+		return 0, fmt.Errorf("%s: more than %s bytes once decompressed: %w", l.name, commas(maxTotal), ErrTooLarge)
+	}
+	if int64(len(p)) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.r.Read(p)
+	l.left -= int64(n)
+	if err != nil && err != io.EOF {
+		err = decompErr(err)
+	}
+	return n, err
+}
+
+// decompErr classifies a decompressor error: a premature end is truncation,
+// anything else corruption.
+func decompErr(err error) error {
+	if errors.Is(err, ErrTruncated) || errors.Is(err, ErrCorrupt) || errors.Is(err, ErrTooLarge) {
+		return err
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%w (%w)", ErrTruncated, err)
+	}
+	return fmt.Errorf("%w (%w)", ErrCorrupt, err)
+}
