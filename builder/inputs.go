@@ -1,0 +1,134 @@
+// Package builder turns an ESXi install ISO, a syslinux 3.x release tarball
+// and one host's settings into a bootable automation-partition image:
+// inputs are read and checked (Open), a Plan decides every byte range of the
+// image (Inputs.Plan), one streaming pass writes it and a read-back verifies
+// it (Plan.WriteFile). The package prints nothing.
+package builder
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/esxi-autopart/esxi-autopart/builder/isofs"
+	"github.com/esxi-autopart/esxi-autopart/builder/syslinux"
+	"github.com/esxi-autopart/esxi-autopart/layouts"
+)
+
+// Inputs are the read and checked ISO and syslinux tarball. They are the
+// same for every host and may be planned from many times.
+type Inputs struct {
+	ISOPath     string
+	TarballPath string
+	ISO         *isofs.Image
+	Tarball     *syslinux.Tarball
+	Loader      *syslinux.Loader
+	Media       *layouts.Detected
+	// ISOCreated is the ISO's volume creation time (zero if absent); it is
+	// the default timestamp of every file in the image.
+	ISOCreated time.Time
+	identity   [32]byte // hash of everything that identifies the inputs
+}
+
+// Open reads and checks both inputs: the ISO's layout is detected, the
+// tarball's loader parsed, and the syslinux version the layout needs is
+// enforced.
+func Open(isoPath, tarballPath string) (*Inputs, error) {
+	iso, err := isofs.Open(isoPath)
+	if err != nil {
+		return nil, err
+	}
+	in := &Inputs{ISOPath: isoPath, TarballPath: tarballPath, ISO: iso}
+	if err := in.load(); err != nil {
+		iso.Close()
+		return nil, err
+	}
+	return in, nil
+}
+
+func (in *Inputs) load() error {
+	media, err := layouts.Detect(in.ISO)
+	if err != nil {
+		return fmt.Errorf("%s: %w", in.ISOPath, err)
+	}
+	in.Media = media
+	tb, err := syslinux.OpenTarball(in.TarballPath)
+	if err != nil {
+		return err
+	}
+	in.Tarball = tb
+	ld, err := syslinux.ParseLoader(tb.Bss, tb.Sys)
+	if err != nil {
+		return fmt.Errorf("%s: %w", in.TarballPath, err)
+	}
+	in.Loader = ld
+	if ld.Version != media.Syslinux {
+		return fmt.Errorf("%s holds SYSLINUX %s, but %s media need syslinux %s: use the syslinux-%s release tarball",
+			in.TarballPath, ld.Version, media.Layout, media.Syslinux, media.Syslinux)
+	}
+	pvd, err := readPVD(in.ISOPath)
+	if err != nil {
+		return err
+	}
+	in.ISOCreated = pvdCreated(pvd)
+	h := sha256.New()
+	put := func(b []byte) { binary.Write(h, binary.LittleEndian, uint64(len(b))); h.Write(b) }
+	put(pvd)
+	put(tb.Bss)
+	put(tb.Sys)
+	put(tb.MBR)
+	for _, c := range media.Files {
+		put([]byte(c.Src))
+		put([]byte(c.Dst))
+		binary.Write(h, binary.LittleEndian, c.Size)
+	}
+	h.Sum(in.identity[:0])
+	return nil
+}
+
+// Close releases the ISO.
+func (in *Inputs) Close() error { return in.ISO.Close() }
+
+// readPVD returns the ISO's primary volume descriptor (sector 16).
+func readPVD(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b := make([]byte, 2048)
+	if _, err := f.ReadAt(b, 16*2048); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, fmt.Errorf("%s: reading the primary volume descriptor: %w", path, err)
+	}
+	return b, nil
+}
+
+// pvdCreated decodes the volume creation date (PVD offset 813: 16 ASCII
+// digits YYYYMMDDHHMMSScc and a signed offset from GMT in 15-minute steps).
+func pvdCreated(pvd []byte) time.Time {
+	d := pvd[813:830]
+	var v [7]int
+	widths := [7]int{4, 2, 2, 2, 2, 2, 2}
+	o := 0
+	for i, w := range widths {
+		for j := 0; j < w; j++ {
+			c := d[o+j]
+			if c < '0' || c > '9' {
+				return time.Time{}
+			}
+			v[i] = v[i]*10 + int(c-'0')
+		}
+		o += w
+	}
+	if v[0] < 1980 || v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 {
+		return time.Time{}
+	}
+	zone := time.FixedZone("", int(int8(d[16]))*15*60)
+	return time.Date(v[0], time.Month(v[1]), v[2], v[3], v[4], v[5], 0, zone).UTC()
+}

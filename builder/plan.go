@@ -1,0 +1,251 @@
+package builder
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/esxi-autopart/esxi-autopart/builder/config"
+	"github.com/esxi-autopart/esxi-autopart/builder/fat"
+	"github.com/esxi-autopart/esxi-autopart/builder/mbr"
+	"github.com/esxi-autopart/esxi-autopart/builder/syslinux"
+)
+
+// Names of the files the builder itself adds to the partition.
+const (
+	LoaderName = "LDLINUX.SYS"
+	ConfigName = "SYSLINUX.CFG"
+)
+
+// DefaultPartitionStart is the 1 MiB-aligned first sector of the partition.
+const DefaultPartitionStart = 2048
+
+// DefaultTimeout is syslinux.cfg's timeout in tenths of a second.
+const DefaultTimeout = 50
+
+// Options are one host's settings.
+type Options struct {
+	Host        string            // host name, for messages and {{.Host}}
+	KS          string            // the ks= value
+	Vars        map[string]string // extra template variables
+	Serial      bool              // mirror the console to COM1 (serial 0 115200)
+	Timeout     int               // syslinux.cfg timeout, tenths of a second (0: DefaultTimeout)
+	CfgTemplate string            // syslinux.cfg template text ("" = the layout's)
+	CfgName     string            // the template's file name, for messages
+
+	PartitionStart uint32    // first sector of the partition (0: DefaultPartitionStart)
+	Size           int64     // partition size in bytes (0: payload + headroom)
+	FATType        int       // 0 auto, 16 or 32
+	Stupid         bool      // syslinux -s: MaxTransfer = 1 sector
+	RAID           bool      // syslinux -r
+	Epoch          time.Time // every file's timestamp (zero: the ISO's creation date)
+	PartitionOnly  bool      // write only the FAT partition, not the MBR
+}
+
+// Plan decides every byte of the image. It is a plain value: print it,
+// compare it, then write it.
+type Plan struct {
+	Layout        string         `json:"layout"`
+	LayoutFound   string         `json:"detected"`
+	Syslinux      string         `json:"syslinux"`
+	ISO           string         `json:"iso"`
+	Tarball       string         `json:"syslinux_tarball"`
+	Host          string         `json:"host,omitempty"`
+	KS            string         `json:"ks"`
+	ModTime       time.Time      `json:"mtime"`
+	PartitionOnly bool           `json:"partition_only"`
+	ImageBytes    int64          `json:"image_bytes"`
+	DiskSignature uint32         `json:"disk_signature"`
+	Partition     mbr.PartitionEntry `json:"partition"`
+	FAT           *fat.Plan      `json:"fat"`
+	Loader        LoaderPlan     `json:"ldlinux"`
+	Files         []FilePlan     `json:"files"`
+	Config        string         `json:"syslinux_cfg"`
+	ConfigCRLF    int            `json:"syslinux_cfg_cr_removed,omitempty"`
+
+	mbr     [512]byte
+	boot    [512]byte
+	content map[string]io.ReaderAt
+}
+
+// LoaderPlan is where LDLINUX.SYS lands and how it is patched.
+type LoaderPlan struct {
+	Version     string   `json:"version"`
+	Sectors     []uint32 `json:"sectors"` // filesystem-relative; [0] is FirstSector
+	MaxTransfer int      `json:"max_transfer"`
+	RAID        bool     `json:"raid"`
+}
+
+// FilePlan is one file of the partition.
+type FilePlan struct {
+	Src          string `json:"src"` // ISO path, or "" for a file the builder makes
+	Dst          string `json:"dst"`
+	Size         int64  `json:"size"`
+	FirstCluster uint32 `json:"first_cluster"`
+	Clusters     uint32 `json:"clusters"`
+}
+
+// Plan decides the image for one host.
+func (in *Inputs) Plan(o Options) (*Plan, error) {
+	if o.PartitionStart == 0 {
+		o.PartitionStart = DefaultPartitionStart
+	}
+	if o.Timeout == 0 {
+		o.Timeout = DefaultTimeout
+	}
+	cfg, err := in.renderConfig(o)
+	if err != nil {
+		return nil, err
+	}
+	p := &Plan{
+		Layout: in.Media.Layout, LayoutFound: in.Media.Found, Syslinux: in.Loader.Version,
+		ISO: in.ISOPath, Tarball: in.TarballPath, Host: o.Host, KS: o.KS,
+		PartitionOnly: o.PartitionOnly, Config: string(cfg.Text), ConfigCRLF: cfg.CRLF,
+		content: map[string]io.ReaderAt{},
+	}
+	id := in.hostIdentity(o, cfg.Text)
+	p.DiskSignature = binary.LittleEndian.Uint32(id[0:4])
+	p.ModTime = o.Epoch
+	if p.ModTime.IsZero() {
+		p.ModTime = in.ISOCreated
+	}
+	if p.ModTime.IsZero() {
+		p.ModTime = time.Date(2010, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+
+	files := []fat.File{
+		{Path: LoaderName, Size: int64(len(in.Tarball.Sys)), Attr: fat.ReadOnly | fat.Hidden | fat.System},
+		{Path: ConfigName, Size: int64(len(cfg.Text)), Attr: fat.Archive},
+	}
+	p.content[ConfigName] = bytes.NewReader(cfg.Text)
+	p.Files = append(p.Files, FilePlan{Dst: LoaderName}, FilePlan{Dst: ConfigName})
+	for _, c := range in.Media.Files {
+		sec, err := in.ISO.Section(c.Src)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", in.ISOPath, err)
+		}
+		files = append(files, fat.File{Path: c.Dst, Size: c.Size, Attr: fat.Archive})
+		p.content[c.Dst] = sec
+		p.Files = append(p.Files, FilePlan{Src: c.Src, Dst: c.Dst})
+	}
+	spec := fat.Spec{
+		Files: files, Type: o.FATType, HiddenSectors: o.PartitionStart,
+		VolumeID: binary.LittleEndian.Uint32(id[4:8]), Label: "ESXI", ModTime: p.ModTime,
+	}
+	if o.Size > 0 {
+		n := o.Size / 512 / mbr.SectorsPerTrack * mbr.SectorsPerTrack
+		if n == 0 || n > 0xFFFFFFFF-int64(o.PartitionStart) {
+			return nil, fmt.Errorf("--size %d: a partition must be between 32,256 bytes and 2 TiB", o.Size)
+		}
+		spec.TotalSectors = uint32(n)
+	}
+	fp, err := fat.NewPlan(spec)
+	if err != nil {
+		return nil, err
+	}
+	p.FAT = fp
+	if err := p.placeLoader(in, o); err != nil {
+		return nil, err
+	}
+	for i := range p.Files {
+		for _, f := range fp.Files {
+			if f.Path == p.Files[i].Dst {
+				p.Files[i].Size, p.Files[i].FirstCluster, p.Files[i].Clusters = f.Size, f.FirstCluster, f.Clusters
+			}
+		}
+	}
+	return p, p.layDisk(in, o)
+}
+
+// placeLoader patches ldlinux.bss and ldlinux.sys for the planned sectors.
+func (p *Plan) placeLoader(in *Inputs, o Options) error {
+	sectors, err := p.FAT.FileSectors(LoaderName)
+	if err != nil {
+		return err
+	}
+	boot, sys, err := syslinux.Install(in.Tarball.Bss, in.Tarball.Sys, p.FAT.BootSector(), sectors,
+		syslinux.Options{Stupid: o.Stupid, RAID: o.RAID})
+	if err != nil {
+		return fmt.Errorf("%s: %w", in.TarballPath, err)
+	}
+	p.boot = boot
+	p.content[LoaderName] = bytes.NewReader(sys)
+	p.Loader = LoaderPlan{Version: in.Loader.Version, Sectors: sectors, MaxTransfer: int(binary.LittleEndian.Uint16(boot[0x1FC:])), RAID: o.RAID}
+	return nil
+}
+
+// layDisk decides sector 0 and the image size.
+func (p *Plan) layDisk(in *Inputs, o Options) error {
+	n := p.FAT.TotalSectors
+	if n%mbr.SectorsPerTrack != 0 {
+		return fmt.Errorf("internal: FAT volume of %d sectors is not a multiple of %d", n, mbr.SectorsPerTrack)
+	}
+	typ := byte(mbr.TypeFAT16LBA)
+	if p.FAT.Type == 32 {
+		typ = mbr.TypeFAT32
+	}
+	if uint64(o.PartitionStart)+uint64(n) > 0xFFFFFFFF {
+		return errors.New("the partition ends past 2 TiB, the reach of an MBR")
+	}
+	p.Partition = mbr.NewEntry(mbr.StatusActive, typ, o.PartitionStart, n)
+	if p.PartitionOnly {
+		p.ImageBytes = int64(n) * 512
+		return nil
+	}
+	p.ImageBytes = (int64(o.PartitionStart) + int64(n)) * 512
+	var s mbr.Sector
+	if err := s.SetBootCode(in.Tarball.MBR); err != nil {
+		return fmt.Errorf("%s: %w", in.TarballPath, err)
+	}
+	s.DiskSignature = p.DiskSignature
+	s.Entries[0] = p.Partition
+	p.mbr = s.Bytes()
+	return nil
+}
+
+// renderConfig renders syslinux.cfg for the host.
+func (in *Inputs) renderConfig(o Options) (config.Rendered, error) {
+	if err := config.CheckValue("ks", o.KS); err != nil {
+		return config.Rendered{}, err
+	}
+	m := in.Media
+	mods := make([]string, len(m.Modules))
+	for i, name := range m.Modules {
+		mods[i] = name
+		if i < len(m.ModuleArgs) && m.ModuleArgs[i] != "" {
+			mods[i] += " " + m.ModuleArgs[i]
+		}
+	}
+	first, rest := "", []string(nil)
+	if len(mods) > 0 {
+		first, rest = mods[0], mods[1:]
+	}
+	data, err := config.Data(map[string]any{
+		"KS": o.KS, "Host": o.Host, "Serial": o.Serial, "Timeout": o.Timeout,
+		"Kernel": m.Kernel, "FirstModule": first, "Modules": rest,
+	}, o.Vars)
+	if err != nil {
+		return config.Rendered{}, err
+	}
+	text, name := o.CfgTemplate, o.CfgName
+	if text == "" {
+		text, name = m.Template, m.Layout+" syslinux.cfg"
+	}
+	return config.Render(name, text, data)
+}
+
+// hostIdentity hashes the inputs and everything host-specific, for the disk
+// signature and the volume ID: same inputs, same bytes.
+func (in *Inputs) hostIdentity(o Options, cfg []byte) [32]byte {
+	h := sha256.New()
+	h.Write(in.identity[:])
+	fmt.Fprintf(h, "%d|%d|%d|%v|%v|%v|%d|", o.PartitionStart, o.Size, o.FATType, o.Stupid, o.RAID, o.PartitionOnly, o.Epoch.Unix())
+	h.Write(cfg)
+	var id [32]byte
+	h.Sum(id[:0])
+	return id
+}
