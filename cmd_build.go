@@ -1,0 +1,206 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/esxi-autopart/esxi-autopart/builder"
+)
+
+type buildFlags struct {
+	iso, tarball, out, host, ks, cfgTemplate, serial, mbrOut string
+	vars                                               []string
+	size                                               string
+	start                                              uint32
+	fatType, timeout                                   int
+	noStupid, raid, partOnly, dryRun, asJSON, force    bool
+	sync                                               bool
+}
+
+func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var f buildFlags
+	fs := pflag.NewFlagSet("build", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&f.iso, "iso", "", "ESXi install ISO (required)")
+	fs.StringVar(&f.tarball, "syslinux", "", "syslinux release tarball, .tar.gz/.tar.bz2/.tar.xz (required)")
+	fs.StringVarP(&f.out, "output", "o", "", "image file to write (required unless --dry-run)")
+	fs.StringVar(&f.host, "host", "", "host name ({{.Host}} in templates)")
+	fs.StringVar(&f.ks, "ks", "", "kickstart location for ks= (e.g. http://deploy/ks/esx01.cfg)")
+	fs.StringArrayVar(&f.vars, "var", nil, "template variable KEY=VALUE (repeatable)")
+	fs.StringVar(&f.cfgTemplate, "cfg-template", "", "syslinux.cfg template file (Go text/template) instead of the layout's")
+	fs.StringVar(&f.serial, "serial", "on", "mirror the boot console to COM1 at 115200 (on|off)")
+	fs.IntVar(&f.timeout, "timeout", builder.DefaultTimeout, "syslinux.cfg timeout in tenths of a second")
+	fs.Uint32Var(&f.start, "partition-start", builder.DefaultPartitionStart, "first sector (LBA) of the partition")
+	fs.StringVar(&f.size, "size", "", "partition size (e.g. 512M, 1G; default: payload + headroom)")
+	fs.IntVar(&f.fatType, "fat", 0, "FAT type 16 or 32 (default: 16 up to 1 GiB, else 32)")
+	fs.BoolVar(&f.noStupid, "no-stupid", false, "leave MaxTransfer alone (the procedure's syslinux -s sets 1 sector)")
+	fs.BoolVar(&f.raid, "raid", false, "syslinux -r: on boot failure try the next BIOS device")
+	fs.BoolVar(&f.partOnly, "partition-only", false, "write only the FAT partition (for dd onto an existing automation partition)")
+	fs.StringVar(&f.mbrOut, "mbr-out", "", "also write the 440 bytes of MBR boot code to this file")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "print the plan; write nothing")
+	fs.BoolVar(&f.asJSON, "json", false, "print JSON instead of text")
+	fs.BoolVar(&f.force, "force", false, "replace an existing output file")
+	fs.BoolVar(&f.sync, "fsync", false, "fsync the image before renaming it into place")
+	if err := fs.Parse(args); err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	if fs.NArg() > 0 {
+		return &exitError{code: 2, err: fmt.Errorf("build: unexpected argument %q", fs.Arg(0))}
+	}
+	opts, err := f.options()
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	if f.out == "" && !f.dryRun {
+		return &exitError{code: 2, err: fmt.Errorf("build: -o/--output is required (or --dry-run)")}
+	}
+	if f.out != "" && !f.dryRun {
+		if err := builder.CheckOutput(f.out, f.force); err != nil {
+			return err
+		}
+	}
+	in, err := builder.Open(f.iso, f.tarball)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	plan, err := in.Plan(opts)
+	if err != nil {
+		return err
+	}
+	if f.dryRun {
+		if f.asJSON {
+			return writeJSON(stdout, plan)
+		}
+		fmt.Fprint(stdout, planText(plan))
+		return nil
+	}
+	start := time.Now()
+	res, err := plan.WriteFile(ctx, f.out, builder.WriteOptions{Force: f.force, Sync: f.sync})
+	if err != nil {
+		return err
+	}
+	if f.mbrOut != "" {
+		if err := writeMBRCode(f.mbrOut, in.Tarball.MBR, f.force); err != nil {
+			os.Remove(res.Path)
+			return err
+		}
+	}
+	if f.asJSON {
+		return writeJSON(stdout, struct {
+			*builder.Result
+			Plan *builder.Plan `json:"plan"`
+		}{res, plan})
+	}
+	fmt.Fprint(stdout, summaryText(plan, res, time.Since(start)))
+	return nil
+}
+
+func (f *buildFlags) options() (builder.Options, error) {
+	if f.iso == "" || f.tarball == "" {
+		return builder.Options{}, fmt.Errorf("build: --iso and --syslinux are required")
+	}
+	o := builder.Options{
+		Host: f.host, KS: f.ks, Timeout: f.timeout, PartitionStart: f.start, FATType: f.fatType,
+		Stupid: !f.noStupid, RAID: f.raid, PartitionOnly: f.partOnly, Vars: map[string]string{},
+	}
+	switch f.serial {
+	case "on":
+		o.Serial = true
+	case "off":
+	default:
+		return o, fmt.Errorf("--serial %q: use on or off", f.serial)
+	}
+	if f.ks == "" {
+		return o, fmt.Errorf("build: --ks is required (the kickstart location, e.g. http://deploy/ks/esx01.cfg or usb:/KS.CFG)")
+	}
+	if f.fatType != 0 && f.fatType != 16 && f.fatType != 32 {
+		return o, fmt.Errorf("--fat %d: use 16 or 32", f.fatType)
+	}
+	for _, kv := range f.vars {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return o, fmt.Errorf("--var %q: use KEY=VALUE", kv)
+		}
+		o.Vars[k] = v
+	}
+	if f.size != "" {
+		n, err := parseSize(f.size)
+		if err != nil {
+			return o, fmt.Errorf("--size %q: %w", f.size, err)
+		}
+		o.Size = n
+	}
+	if f.cfgTemplate != "" {
+		b, err := os.ReadFile(f.cfgTemplate)
+		if err != nil {
+			return o, fmt.Errorf("--cfg-template: %w", err)
+		}
+		o.CfgTemplate, o.CfgName = string(b), f.cfgTemplate
+	}
+	epoch, err := sourceDateEpoch()
+	if err != nil {
+		return o, err
+	}
+	o.Epoch = epoch
+	return o, nil
+}
+
+// sourceDateEpoch reads SOURCE_DATE_EPOCH (reproducible-builds.org).
+func sourceDateEpoch() (time.Time, error) {
+	s := os.Getenv("SOURCE_DATE_EPOCH")
+	if s == "" {
+		return time.Time{}, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 315532800 || n > 4354819199 { // FAT dates: 1980..2107
+		return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH=%q: need seconds since 1970 between 1980 and 2107", s)
+	}
+	return time.Unix(n, 0).UTC(), nil
+}
+
+// parseSize reads 512M, 1G, 1048576 (bytes), 600MiB.
+func parseSize(s string) (int64, error) {
+	u := strings.ToUpper(strings.TrimSuffix(strings.TrimSuffix(s, "iB"), "B"))
+	mult := int64(1)
+	if n := len(u); n > 0 {
+		switch u[n-1] {
+		case 'K':
+			mult, u = 1<<10, u[:n-1]
+		case 'M':
+			mult, u = 1<<20, u[:n-1]
+		case 'G':
+			mult, u = 1<<30, u[:n-1]
+		case 'T':
+			mult, u = 1<<40, u[:n-1]
+		}
+	}
+	n, err := strconv.ParseInt(u, 10, 64)
+	if err != nil || n <= 0 || n > (4<<40)/mult {
+		return 0, fmt.Errorf("not a size (use e.g. 512M or 1G)")
+	}
+	return n * mult, nil
+}
+
+func writeMBRCode(path string, code []byte, force bool) error {
+	if err := builder.CheckOutput(path, force); err != nil {
+		return err
+	}
+	b := make([]byte, 440)
+	copy(b, code)
+	return os.WriteFile(path, b, 0o644)
+}
+
+func writeJSON(w io.Writer, v any) error {
+	e := json.NewEncoder(w)
+	e.SetIndent("", "  ")
+	return e.Encode(v)
+}

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/esxi-autopart/esxi-autopart/builder"
+	"github.com/esxi-autopart/esxi-autopart/builder/qemu"
+	"github.com/esxi-autopart/esxi-autopart/fixtures/asm"
+	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
+	"github.com/esxi-autopart/esxi-autopart/fixtures/tarball"
+)
+
+// debianMBR is syslinux's real mbr.bin as Debian's syslinux-common installs it.
+const debianMBR = "/usr/lib/syslinux/mbr/mbr.bin"
+
+// standinMarkers are what the stand-in loader prints once it has loaded
+// itself through the patched sector list and checked its checksum.
+var standinMarkers = []string{`SYSLINUX 3\.70`, `STANDIN: sectors=\d+ ok`, `STANDIN: checksum ok`,
+	`STANDIN: order ok`, `STANDIN: tail ok`, `STANDIN: done`}
+
+func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := pflag.NewFlagSet("demo", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dir := fs.String("dir", "demo", "folder for the sample inputs and the image")
+	noBoot := fs.Bool("no-boot", false, "skip the QEMU boot")
+	if err := fs.Parse(args); err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	if err := os.MkdirAll(*dir, 0o755); err != nil {
+		return err
+	}
+	say := func(format string, a ...any) { fmt.Fprintf(stdout, "demo: "+format+"\n", a...) }
+
+	// Sample inputs: a synthetic ESXi 4.1 ISO and a syslinux-3.70-shaped
+	// tarball. With binutils, its loader is our bootable stand-in (it loads
+	// itself through the patched sector list and prints markers); with
+	// Debian's syslinux-common, the MBR code is the real mbr.bin.
+	ts := tarball.Spec{}
+	bootable := true
+	if err := asm.Toolchain(); err != nil {
+		say("no assembler, so the sample loader cannot boot (%v)", err)
+		bootable = false
+	} else {
+		work, err := os.MkdirTemp("", "esxi-autopart-demo-asm-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(work)
+		if ts.Bss, ts.Sys, err = asm.BuildStandin(work, "3.70", "2008-06-30"); err != nil {
+			return err
+		}
+	}
+	if b, err := os.ReadFile(debianMBR); err == nil {
+		ts.MBR = b
+		say("MBR boot code: %s (Debian's syslinux-common)", debianMBR)
+	} else {
+		say("no %s (apt-get install syslinux-common), so the sample MBR code cannot boot", debianMBR)
+		bootable = false
+	}
+	isoPath := filepath.Join(*dir, "sample-esxi-4.1.iso")
+	tarPath := filepath.Join(*dir, "sample-syslinux-3.70.tar.gz")
+	imgPath := filepath.Join(*dir, "demo.img")
+	if err := isogen.Write(isoPath, isogen.Spec{RockRidge: true}); err != nil {
+		return err
+	}
+	if err := tarball.WriteFile(tarPath, ts); err != nil {
+		return err
+	}
+	say("sample inputs: %s, %s", isoPath, tarPath)
+
+	in, err := builder.Open(isoPath, tarPath)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	plan, err := in.Plan(builder.Options{Host: "demo", KS: "http://deploy.example/ks/demo.cfg", Serial: true,
+		Stupid: true, Epoch: time.Date(2010, 7, 13, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	res, err := plan.WriteFile(ctx, imgPath, builder.WriteOptions{Force: true})
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(stdout, summaryText(plan, res, time.Since(start)))
+
+	rep, err := inspectFile(imgPath, isoPath)
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(stdout, rep.Text())
+	if !rep.Bootable {
+		return fmt.Errorf("demo: inspect says %s would not boot", imgPath)
+	}
+	say("inspect: bootable")
+
+	if *noBoot || !bootable {
+		say("QEMU boot skipped")
+		return nil
+	}
+	if _, err := qemu.LookPath(); err != nil {
+		say("QEMU boot skipped: %v", err)
+		return nil
+	}
+	o := qemu.NewOptions(imgPath)
+	o.Timeout = 2 * time.Minute
+	var res2 []*regexp.Regexp
+	for _, m := range standinMarkers {
+		res2 = append(res2, regexp.MustCompile(m))
+	}
+	r, err := qemu.Run(ctx, o, res2)
+	if err != nil {
+		return errors.Join(errors.New("demo: QEMU boot failed"), err)
+	}
+	say("QEMU (%s) booted %s through mbr.bin, the boot sector and the patched LDLINUX.SYS sector list in %.1fs:", r.Accel, imgPath, r.Duration.Seconds())
+	for _, m := range r.Matched {
+		say("  console: %s", m)
+	}
+	say("(the sample loader is our stand-in for ldlinux.sys: it checks the boot path, it does not start ESXi)")
+	return nil
+}

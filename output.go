@@ -1,0 +1,94 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/esxi-autopart/esxi-autopart/builder"
+)
+
+// planText renders a plan for --dry-run: every byte range decided.
+func planText(p *builder.Plan) string {
+	var b strings.Builder
+	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
+	w("media      %s\n", p.LayoutFound)
+	w("syslinux   %s from %s (MaxTransfer %d, RAID %v)\n", p.Syslinux, p.Tarball, p.Loader.MaxTransfer, p.Loader.RAID)
+	w("host       %s  ks=%s\n", p.Host, p.KS)
+	w("mtime      %s\n", p.ModTime.Format(time.RFC3339))
+	if p.PartitionOnly {
+		w("image      %s bytes: the partition only (hidden sectors %d)\n", commas(p.ImageBytes), p.Partition.StartLBA)
+	} else {
+		w("image      %s bytes; disk signature %08X\n", commas(p.ImageBytes), p.DiskSignature)
+		w("sector 0   mbr.bin + partition table\n")
+	}
+	e := p.Partition
+	w("partition  1: status 0x%02X type 0x%02X LBA %d..%d (%s sectors, %s bytes)\n",
+		e.Status, e.Type, e.StartLBA, e.StartLBA+e.Sectors-1, commas(int64(e.Sectors)), commas(int64(e.Sectors)*512))
+	f := p.FAT
+	w("fat        FAT%d, %d B clusters, %s clusters, %d reserved, 2 FATs of %d sectors, data at sector %d\n",
+		f.Type, int(f.SectorsPerCluster)*512, commas(int64(f.Clusters)), f.ReservedSectors, f.FATSectors, f.FirstDataSector)
+	w("files      %-14s %-14s %12s %8s %8s\n", "name", "from", "bytes", "cluster", "count")
+	for _, fl := range p.Files {
+		src := fl.Src
+		if src == "" {
+			src = "(built)"
+		}
+		w("           %-14s %-14s %12s %8d %8d\n", fl.Dst, src, commas(fl.Size), fl.FirstCluster, fl.Clusters)
+	}
+	w("ldlinux    sectors %s\n", sectorRanges(p.Loader.Sectors))
+	w("syslinux.cfg:\n")
+	for _, l := range strings.SplitAfter(strings.TrimRight(p.Config, "\n"), "\n") {
+		w("  | %s", l)
+	}
+	w("\n")
+	return b.String()
+}
+
+// summaryText is the one-screen report after a build.
+func summaryText(p *builder.Plan, r *builder.Result, took time.Duration) string {
+	var b strings.Builder
+	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
+	w("built      %s (%s bytes) in %.2fs\n", r.Path, commas(r.Bytes), took.Seconds())
+	w("sha256     %s\n", r.SHA256)
+	w("media      %s\n", p.LayoutFound)
+	w("syslinux   %s (MaxTransfer %d, RAID %v)\n", p.Syslinux, p.Loader.MaxTransfer, p.Loader.RAID)
+	var payload int64
+	for _, f := range p.Files {
+		payload += f.Size
+	}
+	w("partition  FAT%d at LBA %d, %s bytes, %d files (%s bytes)\n", p.FAT.Type, p.Partition.StartLBA,
+		commas(int64(p.Partition.Sectors)*512), len(p.Files), commas(payload))
+	w("ks         %s\n", p.KS)
+	return b.String()
+}
+
+// sectorRanges writes 100-105,200 for a sector list.
+func sectorRanges(s []uint32) string {
+	var parts []string
+	for i := 0; i < len(s); {
+		j := i
+		for j+1 < len(s) && s[j+1] == s[j]+1 {
+			j++
+		}
+		if j == i {
+			parts = append(parts, fmt.Sprint(s[i]))
+		} else {
+			parts = append(parts, fmt.Sprintf("%d-%d", s[i], s[j]))
+		}
+		i = j + 1
+	}
+	return fmt.Sprintf("%s (%d sectors)", strings.Join(parts, ","), len(s))
+}
+
+// commas writes 72206398 as 72,206,398.
+func commas(n int64) string {
+	s := fmt.Sprint(n)
+	if n < 0 {
+		return "-" + commas(-n)
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
