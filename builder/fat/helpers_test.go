@@ -289,15 +289,18 @@ func checkSectors(t testing.TB, im *image) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var got []byte
-		for _, s := range secs {
-			off := im.base + int64(s)*SectorSize
-			got = append(got, raw[off:off+SectorSize]...)
+		want := im.data[pf.Path]
+		var slack []byte
+		for i, sec := range secs {
+			off := im.base + int64(sec)*SectorSize
+			piece := raw[off : off+SectorSize]
+			n := min(int64(SectorSize), pf.Size-int64(i)*SectorSize)
+			if !bytes.Equal(piece[:n], want[int64(i)*SectorSize:int64(i)*SectorSize+n]) {
+				t.Fatalf("%s: sector %d (volume sector %d) differs", pf.Path, i, sec)
+			}
+			slack = piece[n:]
 		}
-		if !bytes.Equal(got[:pf.Size], im.data[pf.Path]) {
-			t.Errorf("%s: bytes at FileSectors differ", pf.Path)
-		}
-		if slices.ContainsFunc(got[pf.Size:], func(b byte) bool { return b != 0 }) {
+		if slices.ContainsFunc(slack, func(b byte) bool { return b != 0 }) {
 			t.Errorf("%s: slack after the file is not zero", pf.Path)
 		}
 	}
