@@ -1,0 +1,133 @@
+package inspect
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Text is a one-screen human summary; faults and warnings come last.
+func (r *Report) Text() string {
+	var b strings.Builder
+	w := func(f string, a ...any) { fmt.Fprintf(&b, f+"\n", a...) }
+	verdict := "NOT BOOTABLE"
+	if r.Bootable {
+		verdict = "bootable"
+	}
+	w("Image: %s bytes (%s sectors): %s", commas(r.ImageSize), commas(r.ImageSize/512), verdict)
+	if m := r.MBR; m != nil {
+		w("MBR: %s, disk signature %08X, 55AA %s", m.BootCode, m.DiskSignature, yesNo(m.Signature))
+		for _, e := range m.Entries {
+			if e.Type == 0 && e.Sectors == 0 && e.Status == 0 {
+				continue
+			}
+			w("  %d: status %02X type %02X (%s) start %s, %s sectors, CHS %d/%d/%d-%d/%d/%d", e.Index, e.Status, e.Type, e.TypeName,
+				commas(e.StartLBA), commas(e.Sectors), e.FirstCHS.Cylinder, e.FirstCHS.Head, e.FirstCHS.Sector,
+				e.LastCHS.Cylinder, e.LastCHS.Head, e.LastCHS.Sector)
+		}
+	} else {
+		w("MBR: none (bare partition image)")
+	}
+	p := r.Partition
+	if p.FATType != 0 {
+		w("Filesystem: FAT%d at byte %s, %s sectors, %d sectors/cluster, %s clusters, hidden sectors %s, label %q, id %08X",
+			p.FATType, commas(p.Offset), commas(p.TotalSectors), p.SectorsPerCluster, commas(p.Clusters), commas(p.HiddenSectors), p.Label, p.VolumeID)
+	} else {
+		w("Filesystem: unreadable BPB at byte %s", commas(p.Offset))
+	}
+	l := r.Loader
+	if l.Syslinux {
+		w("Boot sector: syslinux, FirstSector %s, MaxTransfer %d, stamp in code %s%s", commas(l.FirstSector), l.MaxTransfer, yesNo(l.StampInBootSector), raidText(l.RAID))
+	} else {
+		w("Boot sector: not syslinux (jump %s)", l.Jump)
+	}
+	if l.File != "" || l.Banner != "" {
+		w("Loader: %s, %s, %s bytes, attributes %s, clusters %s, sectors %s, checksum %s",
+			orDash(l.Banner), orDash(l.File), commas(l.FileSize), orDash(l.Attr), orDash(l.Clusters), orDash(l.FileSectors), okBad(l.ChecksumOK))
+	}
+	c := r.Config
+	if c.Path != "" {
+		w("Config: %s (%s bytes, %d CR), default %q, boots %s", c.Path, commas(c.Size), c.CRBytes, c.Default, orDash(c.Boots))
+		if c.Serial != "" {
+			w("  serial %s (line %d)", c.Serial, c.SerialLine)
+		}
+		for _, e := range append(c.Labels, derefs(c.Command)...) {
+			w("  %s", labelLine(e))
+		}
+	}
+	var files, dirs int
+	var bytes int64
+	for _, f := range r.Files {
+		if f.Dir {
+			dirs++
+		} else {
+			files++
+			bytes += f.Size
+		}
+	}
+	w("Files: %d files (%s bytes) in %d folders", files, commas(bytes), dirs)
+	for _, f := range r.Faults {
+		w("FAULT: %s", f)
+	}
+	for _, f := range r.Warnings {
+		w("warning: %s", f)
+	}
+	return b.String()
+}
+
+func labelLine(e LabelReport) string {
+	name := "label " + e.Name
+	if e.Name == "" {
+		name = "command"
+	}
+	if e.Localboot != "" && e.Kernel == "" {
+		return fmt.Sprintf("%s: localboot %s", name, e.Localboot)
+	}
+	s := fmt.Sprintf("%s: %s %s", name, e.Kernel, found(e.Found))
+	missing := 0
+	for _, m := range e.Modules {
+		if !m.Found {
+			missing++
+		}
+	}
+	if len(e.Modules) > 0 {
+		s += fmt.Sprintf(", %d modules (%d missing)", len(e.Modules), missing)
+	}
+	if e.BootCfg != "" {
+		s += ", -c " + e.BootCfg
+	}
+	if e.KS != "" {
+		s += ", ks=" + e.KS
+	}
+	if e.MenuBoots != "" {
+		s += ", menu boots " + e.MenuBoots
+	}
+	return s
+}
+
+func derefs(e *LabelReport) []LabelReport {
+	if e == nil {
+		return nil
+	}
+	return []LabelReport{*e}
+}
+
+func raidText(r *bool) string {
+	switch {
+	case r == nil:
+		return ""
+	case *r:
+		return ", RAID mode (-r)"
+	}
+	return ""
+}
+
+func yesNo(b bool) string { return map[bool]string{true: "yes", false: "no"}[b] }
+func okBad(b bool) string { return map[bool]string{true: "ok", false: "bad"}[b] }
+func found(b bool) string { return map[bool]string{true: "(found)", false: "(missing)"}[b] }
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
