@@ -2,11 +2,8 @@ package builder
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 )
@@ -109,22 +106,4 @@ func (p *Plan) Write(ctx context.Context, f *os.File) error {
 		base = int64(p.Partition.StartLBA) * 512
 	}
 	return p.FAT.WriteContext(ctx, f, base, p.boot, p.content)
-}
-
-// hashFile returns the SHA-256 of the first n bytes of r.
-func hashFile(ctx context.Context, r io.ReaderAt, n int64) (string, error) {
-	h := sha256.New()
-	buf := make([]byte, 4<<20)
-	for off := int64(0); off < n; {
-		if err := ctx.Err(); err != nil {
-			return "", err
-		}
-		k := min(int64(len(buf)), n-off)
-		if _, err := r.ReadAt(buf[:k], off); err != nil {
-			return "", err
-		}
-		h.Write(buf[:k])
-		off += k
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -1,0 +1,120 @@
+package builder
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
+	"github.com/esxi-autopart/esxi-autopart/fixtures/tarball"
+)
+
+func plan(t *testing.T, fx fixture, o Options) *Plan {
+	t.Helper()
+	in, err := Open(fx.iso, fx.tarball)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { in.Close() })
+	p, err := in.Plan(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestVerifyCatchesCorruption(t *testing.T) {
+	fx := newFixture(t, isogen.Spec{RockRidge: true}, tarball.Spec{})
+	p := plan(t, fx, hostOpts)
+	g := p.FAT.Geometry
+	fileOff := func(name string, delta int64) int64 {
+		for _, f := range p.FAT.Files {
+			if f.Path == name {
+				return int64(p.Partition.StartLBA)*512 + (int64(g.FirstDataSector)+int64(f.FirstCluster-2)*int64(g.SectorsPerCluster))*512 + delta
+			}
+		}
+		t.Fatalf("%s not planned", name)
+		return 0
+	}
+	tests := []struct {
+		name    string
+		off     int64
+		wantErr string
+	}{
+		{"mbr", 0x1BE, "sector 0 (MBR) differs from the plan at byte 446"},
+		{"boot sector", int64(p.Partition.StartLBA)*512 + 0x1F8, "boot sector differs"},
+		{"ldlinux sector list", fileOff("LDLINUX.SYS", 0x30), "LDLINUX.SYS"},
+		{"module byte", fileOff("SYS.VGZ", 100), "SYS.VGZ: byte 100 read back"},
+		{"config", fileOff("SYSLINUX.CFG", 3), "SYSLINUX.CFG"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := os.Create(filepath.Join(t.TempDir(), "img"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if err := p.Write(context.Background(), f); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := p.Verify(context.Background(), f); err != nil {
+				t.Fatalf("clean image: %v", err)
+			}
+			b := []byte{0}
+			f.ReadAt(b, tt.off)
+			b[0] ^= 0x5A
+			f.WriteAt(b, tt.off)
+			_, err = p.Verify(context.Background(), f)
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("Verify = %v, want an error containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestWriteFileOutputs(t *testing.T) {
+	fx := newFixture(t, isogen.Spec{RockRidge: true}, tarball.Spec{})
+	p := plan(t, fx, hostOpts)
+	dir := t.TempDir()
+	existing := filepath.Join(dir, "old.img")
+	os.WriteFile(existing, []byte("keep me"), 0o644)
+	tests := []struct {
+		name, path string
+		force      bool
+		wantErr    string
+	}{
+		{"folder", dir, true, "is a folder"},
+		{"device", "/dev/null", true, "is a device"},
+		{"exists", existing, false, "exists; use --force"},
+		{"missing folder", filepath.Join(dir, "no/such/x.img"), false, "no such file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := p.WriteFile(context.Background(), tt.path, WriteOptions{Force: tt.force})
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("WriteFile(%s) = %v, want %q", tt.path, err, tt.wantErr)
+			}
+		})
+	}
+	if b, _ := os.ReadFile(existing); string(b) != "keep me" {
+		t.Error("existing output was changed without --force")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := p.WriteFile(ctx, filepath.Join(dir, "cancelled.img"), WriteOptions{}); err == nil {
+		t.Error("a cancelled write succeeded")
+	}
+	if _, err := p.WriteFile(context.Background(), existing, WriteOptions{Force: true}); err != nil {
+		t.Errorf("--force: %v", err)
+	}
+	left, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range left {
+		names = append(names, e.Name())
+	}
+	if strings.Join(names, " ") != "old.img" {
+		t.Errorf("folder holds %v, want only old.img (no partial files)", names)
+	}
+}
