@@ -143,6 +143,7 @@ func checkImage(t *testing.T, fx fixture, p *Plan, img string) {
 			t.Fatal(err)
 		}
 	}
+	checkDiskfs(t, fx, p, img)
 	if out, err := exec.Command("fsck.fat", "-n", part).CombinedOutput(); err != nil || bytes.Contains(out, []byte("differ")) {
 		t.Errorf("fsck.fat -n: %v\n%s", err, out)
 	}
