@@ -144,6 +144,9 @@ func (in *Inputs) Plan(o Options) (*Plan, error) {
 		spec.TotalSectors = uint32(n)
 	}
 	fp, err := fat.NewPlan(spec)
+	if err != nil && o.Size > 0 {
+		return nil, fmt.Errorf("partition size %d bytes: %w", o.Size, err)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
+	"github.com/esxi-autopart/esxi-autopart/fixtures/tarball"
+)
+
+// inputs writes a sample ISO and tarball and returns their paths.
+func inputs(t *testing.T, ts tarball.Spec) (iso, tar string) {
+	t.Helper()
+	dir := t.TempDir()
+	iso, tar = filepath.Join(dir, "esxi.iso"), filepath.Join(dir, "syslinux.tar.gz")
+	if err := isogen.Write(iso, isogen.Spec{RockRidge: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tarball.WriteFile(tar, ts); err != nil {
+		t.Fatal(err)
+	}
+	return iso, tar
+}
+
+func runCLI(args ...string) (string, string, error) {
+	var out, errb bytes.Buffer
+	err := run(context.Background(), args, &out, &errb)
+	return out.String(), errb.String(), err
+}
+
+func exitCode(err error) int {
+	var ee *exitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		return ee.code
+	}
+	return 1
+}
+
+func TestBuildCLI(t *testing.T) {
+	iso, tar := inputs(t, tarball.Spec{})
+	out := filepath.Join(t.TempDir(), "esx01.img")
+	stdout, stderr, err := runCLI("build", "--iso", iso, "--syslinux", tar, "--host", "esx01",
+		"--ks", "http://deploy/ks/esx01.cfg", "-o", out)
+	if err != nil {
+		t.Fatalf("build: %v\n%s", err, stderr)
+	}
+	img, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(img)
+	for _, want := range []string{"sha256     " + hex.EncodeToString(sum[:]), "ESXi 4.1", "syslinux   3.70", "FAT16", "ks         http://deploy/ks/esx01.cfg"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("summary lacks %q:\n%s", want, stdout)
+		}
+	}
+	stdout, _, err = runCLI("inspect", "--iso", iso, out)
+	if err != nil || !strings.Contains(stdout, "bootable") {
+		t.Errorf("inspect: %v\n%s", err, stdout)
+	}
+	// The same command again must refuse to replace the image.
+	_, _, err = runCLI("build", "--iso", iso, "--syslinux", tar, "--ks", "usb", "-o", out)
+	if err == nil || !strings.Contains(err.Error(), "--force") {
+		t.Errorf("second build: %v", err)
+	}
+}
+
+func TestBuildDryRun(t *testing.T) {
+	iso, tar := inputs(t, tarball.Spec{})
+	stdout, _, err := runCLI("build", "--iso", iso, "--syslinux", tar, "--ks", "usb:/KS.CFG", "--dry-run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"ldlinux    sectors ", "LDLINUX.SYS", "SYS.VGZ", "append vmkboot.gz ks=usb:/KS.CFG --- vmkernel.gz"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("dry run lacks %q:\n%s", want, stdout)
+		}
+	}
+	stdout, _, err = runCLI("build", "--iso", iso, "--syslinux", tar, "--ks", "usb", "--dry-run", "--json", "--fat", "32")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plan struct {
+		Layout string `json:"layout"`
+		FAT    struct{ Type int }
+		Loader struct{ Sectors []uint32 } `json:"ldlinux"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &plan); err != nil {
+		t.Fatalf("--json: %v\n%s", err, stdout)
+	}
+	if plan.Layout != "esxi-4.1" || plan.FAT.Type != 32 || len(plan.Loader.Sectors) == 0 {
+		t.Errorf("--json plan = %+v", plan)
+	}
+}
+
+func TestBuildErrors(t *testing.T) {
+	iso, tar := inputs(t, tarball.Spec{})
+	_, tar386 := inputs(t, tarball.Spec{Version: "3.86", Date: "2010-04-16"})
+	dir := t.TempDir()
+	tmpl := filepath.Join(dir, "missing.tmpl")
+	os.WriteFile(tmpl, []byte("append {{.nokey}}\n"), 0o644)
+	tests := []struct {
+		name    string
+		args    []string
+		code    int
+		wantErr string
+	}{
+		{"no iso", []string{"--syslinux", tar, "--ks", "usb", "-o", "x"}, 2, "--iso and --syslinux are required"},
+		{"no ks", []string{"--iso", iso, "--syslinux", tar, "-o", "x"}, 2, "--ks is required"},
+		{"ks space", []string{"--iso", iso, "--syslinux", tar, "--ks", "http://a b", "--dry-run"}, 1, "white space at byte 8"},
+		{"wrong version", []string{"--iso", iso, "--syslinux", tar386, "--ks", "usb", "--dry-run"}, 1, "holds SYSLINUX 3.86, but esxi-4.1 media need syslinux 3.70"},
+		{"too small", []string{"--iso", iso, "--syslinux", tar, "--ks", "usb", "--size", "40K", "--dry-run"}, 1, "partition size 40960 bytes: fat: FAT16 needs at least"},
+		{"bad size", []string{"--iso", iso, "--syslinux", tar, "--ks", "usb", "--size", "lots", "--dry-run"}, 2, "not a size"},
+		{"bad fat", []string{"--iso", iso, "--syslinux", tar, "--ks", "usb", "--fat", "12", "--dry-run"}, 2, "use 16 or 32"},
+		{"bad var", []string{"--iso", iso, "--syslinux", tar, "--ks", "usb", "--var", "novalue", "--dry-run"}, 2, "KEY=VALUE"},
+		{"missing key", []string{"--iso", iso, "--syslinux", tar, "--ks", "usb", "--cfg-template", tmpl, "--dry-run"}, 1, `no entry for key "nokey"`},
+		{"device", []string{"--iso", iso, "--syslinux", tar, "--ks", "usb", "-o", "/dev/null", "--force"}, 1, "is a device"},
+		{"no iso file", []string{"--iso", filepath.Join(dir, "none.iso"), "--syslinux", tar, "--ks", "usb", "--dry-run"}, 1, "none.iso"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := runCLI(append([]string{"build"}, tt.args...)...)
+			if exitCode(err) != tt.code || err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("err = %v (exit %d), want exit %d and %q", err, exitCode(err), tt.code, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	tests := map[string]int64{"512M": 512 << 20, "1G": 1 << 30, "1048576": 1 << 20, "600MiB": 600 << 20, "64k": 64 << 10}
+	for in, want := range tests {
+		if got, err := parseSize(in); err != nil || got != want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "M", "-1M", "1.5G", "99999999T"} {
+		if _, err := parseSize(bad); err == nil {
+			t.Errorf("parseSize(%q) accepted", bad)
+		}
+	}
+}
