@@ -111,7 +111,14 @@ func detect4(p *Probe, version string) (*Detected, error) {
 			}
 		}
 	}
-	d.Found = fmt.Sprintf("ESXi %s (%s: mboot.c32 + %d modules, %s to copy", version, p.IsolinuxPath, len(mods), megabytes(total))
+	if v, ok := p.Media.(interface{ VolumeID() string }); ok {
+		d.VolumeID = v.VolumeID()
+	}
+	d.Found = "ESXi " + version + " ("
+	if d.VolumeID != "" {
+		d.Found += "volume " + d.VolumeID + "; "
+	}
+	d.Found += fmt.Sprintf("%s: mboot.c32 + %d modules, %s to copy", p.IsolinuxPath, len(mods), megabytes(total))
 	if d.Isolinux != "" {
 		d.Found += "; isolinux " + strings.Fields(d.Isolinux)[0]
 	}

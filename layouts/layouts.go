@@ -13,7 +13,8 @@ import (
 )
 
 // Media is what detection reads; *isofs.Image satisfies it. Media that also
-// have a Files() []isofs.File method get a listing in "unknown layout" errors.
+// have a Files() []isofs.File method get a listing in "unknown layout"
+// errors; a VolumeID() string method fills Detected.VolumeID.
 type Media interface {
 	Lookup(path string) (isofs.File, bool)           // case-insensitive
 	ReadFile(path string, max int64) ([]byte, error) // whole small file
@@ -37,6 +38,7 @@ type Detected struct {
 	ModuleArgs []string // parallel to Modules: text after each module name ("" if none)
 	Label      string   // the isolinux.cfg label the list came from
 	Isolinux   string   // version in isolinux.bin ("3.70 2008-06-30"), "" if not found
+	VolumeID   string   // the ISO's volume identifier, for media that have one
 	Files      []Copy   // what to copy, in order: kernel, modules, then menu.c32 if present
 	Payload    []Copy   // present on the ISO but not booted: imagedd.bz2/.md5, which the 4.x installer reads from the boot medium only for kickstart "install usb"
 	Template   string   // default syslinux.cfg template (text/template), see Template41

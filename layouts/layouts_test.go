@@ -36,12 +36,12 @@ func TestDetectISO(t *testing.T) {
 		err    string
 	}{
 		{name: "4.1 rock ridge", spec: isogen.Spec{RockRidge: true}, layout: "esxi-4.1", mods: mods41, dst: dst41,
-			found: "ESXi 4.1 (isolinux.cfg: mboot.c32 + 6 modules, "},
+			found: "ESXi 4.1 (volume ESXi-4.1.0-260247; isolinux.cfg: mboot.c32 + 6 modules, "},
 		{name: "4.1 plain ISO9660", spec: isogen.Spec{}, layout: "esxi-4.1", mods: mods41, dst: dst41,
-			found: "ESXi 4.1 (ISOLINUX.CFG: mboot.c32 + 6 modules"},
+			found: "; ISOLINUX.CFG: mboot.c32 + 6 modules"},
 		{name: "4.1 joliet", spec: isogen.Spec{Joliet: true}, layout: "esxi-4.1", mods: mods41, dst: dst41},
 		{name: "4.0", spec: isogen.Spec{Version: "4.0", RockRidge: true}, layout: "esxi-4.0", mods: mods40, dst: dst40,
-			found: "ESXi 4.0 (isolinux.cfg: mboot.c32 + 7 modules"},
+			found: "ESXi 4.0 (volume ESXi-4.0.0-164009; isolinux.cfg: mboot.c32 + 7 modules"},
 		{name: "no menu.c32", spec: isogen.Spec{RockRidge: true, Omit: []string{"menu.c32"}}, layout: "esxi-4.1", mods: mods41, dst: dst41[:7]},
 		{name: "isolinux 3.70", spec: isogen.Spec{RockRidge: true}, layout: "esxi-4.1", mods: mods41, dst: dst41, found: "; isolinux 3.70)"},
 		{name: "missing module", spec: isogen.Spec{RockRidge: true, Omit: []string{"sys.vgz"}},
@@ -242,5 +242,34 @@ func TestParseModules(t *testing.T) {
 		if (err != nil) != tc.err || !slices.Equal(got, tc.want) {
 			t.Errorf("ParseModules(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
 		}
+	}
+}
+
+// TestDetectRealSizes: the real 4.1 file sizes, the payload and the summary.
+func TestDetectRealSizes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 333 MB")
+	}
+	p := filepath.Join(t.TempDir(), "real.iso")
+	if err := isogen.Write(p, isogen.Spec{RealSizes: true, RockRidge: true}); err != nil {
+		t.Fatal(err)
+	}
+	im, err := isofs.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer im.Close()
+	d, err := layouts.Detect(im)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, d, "esxi-4.1", mods41, dst41)
+	const found = "ESXi 4.1 (volume ESXi-4.1.0-260247; isolinux.cfg: mboot.c32 + 6 modules, 98.3 MB to copy; isolinux 3.70)"
+	if d.Found != found {
+		t.Errorf("Found %q\nwant  %q", d.Found, found)
+	}
+	want := []layouts.Copy{{Src: "imagedd.bz2", Dst: "IMAGEDD.BZ2", Size: 212380054}, {Src: "imagedd.md5", Dst: "IMAGEDD.MD5", Size: 46}}
+	if !slices.Equal(d.Payload, want) {
+		t.Errorf("payload %+v, want %+v", d.Payload, want)
 	}
 }

@@ -19,6 +19,7 @@ const (
 const (
 	minRecord   = 34       // shortest directory record: 33 fixed bytes + 1 identifier byte
 	maxDirBytes = 32 << 20 // largest folder extent read
+	maxDirTotal = 64 << 20 // all folder extents read together
 )
 
 // entry is a file found by the walker.
@@ -38,6 +39,7 @@ type walker struct {
 	entries int            // records counted against MaxEntries
 	nmNames int            // names taken from Rock Ridge NM entries
 	seen    map[int64]bool // folder extents walked (loop guard)
+	dirRead int64          // folder bytes read so far (bounded by maxDirTotal)
 	files   []entry
 }
 
@@ -67,6 +69,9 @@ func (w *walker) readFolder(de *iso9660.DirectoryEntry) ([]byte, int64, error) {
 	}
 	if n == 0 {
 		return nil, 0, fmt.Errorf("%w: folder extent is empty (unreadable folder)", ErrCorrupt)
+	}
+	if w.dirRead += n; w.dirRead > maxDirTotal {
+		return nil, 0, fmt.Errorf("%w: folders total more than %s bytes", ErrCorrupt, commas(maxDirTotal))
 	}
 	buf := make([]byte, n)
 	if _, err := w.ra.ReadAt(buf, off); err != nil {
