@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/esxi-autopart/esxi-autopart/builder/config"
@@ -17,8 +18,9 @@ import (
 
 // Names of the files the builder itself adds to the partition.
 const (
-	LoaderName = "LDLINUX.SYS"
-	ConfigName = "SYSLINUX.CFG"
+	LoaderName    = "LDLINUX.SYS"
+	ConfigName    = "SYSLINUX.CFG"
+	KickstartName = "KS.CFG"
 )
 
 // DefaultPartitionStart is the 1 MiB-aligned first sector of the partition.
@@ -44,28 +46,29 @@ type Options struct {
 	RAID           bool      // syslinux -r
 	Epoch          time.Time // every file's timestamp (zero: the ISO's creation date)
 	PartitionOnly  bool      // write only the FAT partition, not the MBR
+	Kickstart      []byte    // a rendered kickstart to put in the image as KS.CFG (nil: none)
 }
 
 // Plan decides every byte of the image. It is a plain value: print it,
 // compare it, then write it.
 type Plan struct {
-	Layout        string         `json:"layout"`
-	LayoutFound   string         `json:"detected"`
-	Syslinux      string         `json:"syslinux"`
-	ISO           string         `json:"iso"`
-	Tarball       string         `json:"syslinux_tarball"`
-	Host          string         `json:"host,omitempty"`
-	KS            string         `json:"ks"`
-	ModTime       time.Time      `json:"mtime"`
-	PartitionOnly bool           `json:"partition_only"`
-	ImageBytes    int64          `json:"image_bytes"`
-	DiskSignature uint32         `json:"disk_signature"`
+	Layout        string             `json:"layout"`
+	LayoutFound   string             `json:"detected"`
+	Syslinux      string             `json:"syslinux"`
+	ISO           string             `json:"iso"`
+	Tarball       string             `json:"syslinux_tarball"`
+	Host          string             `json:"host,omitempty"`
+	KS            string             `json:"ks"`
+	ModTime       time.Time          `json:"mtime"`
+	PartitionOnly bool               `json:"partition_only"`
+	ImageBytes    int64              `json:"image_bytes"`
+	DiskSignature uint32             `json:"disk_signature"`
 	Partition     mbr.PartitionEntry `json:"partition"`
-	FAT           *fat.Plan      `json:"fat"`
-	Loader        LoaderPlan     `json:"ldlinux"`
-	Files         []FilePlan     `json:"files"`
-	Config        string         `json:"syslinux_cfg"`
-	ConfigCRLF    int            `json:"syslinux_cfg_cr_removed,omitempty"`
+	FAT           *fat.Plan          `json:"fat"`
+	Loader        LoaderPlan         `json:"ldlinux"`
+	Files         []FilePlan         `json:"files"`
+	Config        string             `json:"syslinux_cfg"`
+	ConfigCRLF    int                `json:"syslinux_cfg_cr_removed,omitempty"`
 
 	mbr     [512]byte
 	boot    [512]byte
@@ -97,6 +100,11 @@ func (in *Inputs) Plan(o Options) (*Plan, error) {
 	if o.Timeout == 0 {
 		o.Timeout = DefaultTimeout
 	}
+	ks, err := in.renderKS(o)
+	if err != nil {
+		return nil, err
+	}
+	o.KS = ks
 	cfg, err := in.renderConfig(o)
 	if err != nil {
 		return nil, err
@@ -123,6 +131,14 @@ func (in *Inputs) Plan(o Options) (*Plan, error) {
 	}
 	p.content[ConfigName] = bytes.NewReader(cfg.Text)
 	p.Files = append(p.Files, FilePlan{Dst: LoaderName}, FilePlan{Dst: ConfigName})
+	if o.Kickstart != nil {
+		if i := bytes.IndexByte(o.Kickstart, '\r'); i >= 0 {
+			return nil, fmt.Errorf("kickstart for %s: CR byte at offset %d (write it with LF line endings)", o.Host, i)
+		}
+		files = append(files, fat.File{Path: KickstartName, Size: int64(len(o.Kickstart)), Attr: fat.Archive})
+		p.content[KickstartName] = bytes.NewReader(o.Kickstart)
+		p.Files = append(p.Files, FilePlan{Dst: KickstartName})
+	}
 	for _, c := range in.Media.Files {
 		sec, err := in.ISO.Section(c.Src)
 		if err != nil {
@@ -210,6 +226,23 @@ func (p *Plan) layDisk(in *Inputs, o Options) error {
 	return nil
 }
 
+// renderKS renders the ks= value when it is a template ({{.id}}), with the
+// host's variables.
+func (in *Inputs) renderKS(o Options) (string, error) {
+	if !strings.Contains(o.KS, "{{") {
+		return o.KS, config.CheckValue("ks", o.KS)
+	}
+	data, err := config.Data(map[string]any{"Host": o.Host}, o.Vars)
+	if err != nil {
+		return "", err
+	}
+	r, err := config.Render("--ks", o.KS, data)
+	if err != nil {
+		return "", err
+	}
+	return string(r.Text), config.CheckValue("ks (rendered)", string(r.Text))
+}
+
 // renderConfig renders syslinux.cfg for the host.
 func (in *Inputs) renderConfig(o Options) (config.Rendered, error) {
 	if err := config.CheckValue("ks", o.KS); err != nil {
@@ -248,6 +281,7 @@ func (in *Inputs) hostIdentity(o Options, cfg []byte) [32]byte {
 	h.Write(in.identity[:])
 	fmt.Fprintf(h, "%d|%d|%d|%v|%v|%v|%d|", o.PartitionStart, o.Size, o.FATType, o.Stupid, o.RAID, o.PartitionOnly, o.Epoch.Unix())
 	h.Write(cfg)
+	h.Write(o.Kickstart)
 	var id [32]byte
 	h.Sum(id[:0])
 	return id
