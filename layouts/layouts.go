@@ -124,8 +124,13 @@ func describe(p *Probe) string {
 		return p.IsolinuxPath + " has no labels (default " + quote(p.Isolinux.Default) + ")"
 	}
 	s := p.IsolinuxPath + ": " + strings.Join(kernels, "; ")
+	label := mbootLabel(p.Isolinux)
 	switch {
-	case mbootLabel(p.Isolinux) != nil:
+	case label != nil:
+		if _, err := ParseModules(label.Append); err != nil {
+			s += fmt.Sprintf(" (line %d: %v)", label.AppendAt, err)
+			break
+		}
 		s += " (an ESXi 4.x-style module list, but without ienviron.vgz/install.vgz (4.1) or ienviron.tgz/image.tgz/install.tgz (4.0))"
 	case strings.Contains(strings.ToLower(s), "mboot.c32 append -c"):
 		s += " (ESXi 5.x or later: mboot.c32 reads boot.cfg; not supported yet)"

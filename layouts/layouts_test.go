@@ -164,7 +164,7 @@ func TestDetectFake(t *testing.T) {
 			mods: mods41, label: "b"},
 		{name: "oem.tgz added", m: withCfg("label a\nkernel mboot.c32\nappend vmkboot.gz --- vmkernel.gz --- sys.vgz --- cim.vgz --- oem.tgz --- ienviron.vgz --- install.vgz\n", "oem.tgz"),
 			mods: []string{"vmkboot.gz", "vmkernel.gz", "sys.vgz", "cim.vgz", "oem.tgz", "ienviron.vgz", "install.vgz"}, label: "a"},
-		{name: "empty module", m: withCfg("label a\nkernel mboot.c32\nappend vmkboot.gz --- --- ienviron.vgz\n"), err: "no known ESXi layout"},
+		{name: "empty module", m: withCfg("label a\nkernel mboot.c32\nappend vmkboot.gz --- --- ienviron.vgz\n"), err: `(line 3: module 2 of "vmkboot.gz --- --- ienviron.vgz" is empty)`},
 		{name: "not 8.3", m: withCfg("label a\nkernel mboot.c32\nappend vmkboot.gz --- longmodule.vgz --- ienviron.vgz\n", "longmodule.vgz"),
 			err: `module longmodule.vgz: "longmodule.vgz" is not an 8.3 name`},
 		{name: "binary cfg", m: media{"isolinux.cfg": "label\x00"}, err: "isolinux.cfg: NUL byte"},

@@ -59,7 +59,7 @@ func TestCorrupt(t *testing.T) {
 	rootExt := func(img []byte) uint32 { return binary.LittleEndian.Uint32(img[16*2048+156+2:]) }
 	for _, tc := range []struct {
 		name string
-		rr   bool
+		rr   bool // Rock Ridge image (with "joliet" in the name: a Joliet image)
 		edit func(t *testing.T, img []byte) []byte
 		want string // "" = must open
 	}{
@@ -93,6 +93,11 @@ func TestCorrupt(t *testing.T) {
 			put32(b[i+4:], 0x7FFFFFFF)
 			return b
 		}, "CE area of"},
+		{"joliet odd identifier", false, func(t *testing.T, b []byte) []byte {
+			id := []byte("\x00d\x00u\x00p\x002\x00.\x00b\x00i\x00n\x00;\x001")
+			b[recordOf(t, b, string(id))+32]--
+			return b
+		}, "Joliet identifier of odd length 19"},
 		{"SUSP entry of length 0", true, func(t *testing.T, b []byte) []byte {
 			i := bytes.Index(b, []byte("NM\x0d\x01\x00dup2.bin"))
 			b[i+2] = 0
@@ -105,7 +110,9 @@ func TestCorrupt(t *testing.T) {
 		}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			img := tc.edit(t, image(t, small(tc.rr)))
+			s := small(tc.rr)
+			s.Joliet = strings.Contains(tc.name, "joliet")
+			img := tc.edit(t, image(t, s))
 			im, err := read(bytes.NewReader(img), int64(len(img)), "bad.iso")
 			if tc.want == "" {
 				if err != nil {

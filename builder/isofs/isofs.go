@@ -105,7 +105,7 @@ func read(ra io.ReaderAt, size int64, name string) (*Image, error) {
 		return nil, fmt.Errorf("%s: root folder: %w", name, err)
 	}
 	switch {
-	case susp:
+	case susp && (rr || vols.joliet == nil): // Rock Ridge (or SUSP that may carry NM names)
 		w.susp, w.skip = true, skip
 		if rr {
 			names = NamesRockRidge
