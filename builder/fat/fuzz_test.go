@@ -36,7 +36,7 @@ func FuzzWrite(f *testing.F) {
 				parts = append(parts, fragments[next()%len(fragments)]+strings.Repeat("x", next()%20))
 			}
 			parts[len(parts)-1] += fmt.Sprintf("-%d", i) // unique file names; folders have no '-'
-			size := int64(next())<<8 | int64(next()) // up to 64 KiB
+			size := int64(next())<<8 | int64(next())     // up to 64 KiB
 			if size%7 == 0 {
 				size = 0
 			}

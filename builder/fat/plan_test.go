@@ -152,3 +152,46 @@ func TestPlanJSONAndDeterminism(t *testing.T) {
 		t.Error("FileSectors of a missing file: no error")
 	}
 }
+
+// TestCheckTampered: Write refuses a Plan edited into inconsistency.
+func TestCheckTampered(t *testing.T) {
+	s := Spec{Files: esxiFiles(2048), Label: "X"}
+	tests := []struct {
+		name   string
+		tamper func(p *Plan)
+	}{
+		{"parent", func(p *Plan) { p.Files[0].Parent = 99 }},
+		{"folder-parent-forward", func(p *Plan) { p.Folders[0].Parent = 1 }},
+		{"first-cluster", func(p *Plan) { p.Files[2].FirstCluster++ }},
+		{"entries", func(p *Plan) { p.Folders[1].Entries = 1000 }},
+		{"root-entries", func(p *Plan) { p.RootEntriesUsed = 600 }},
+		{"total", func(p *Plan) { p.TotalSectors += 100 }},
+		{"fat", func(p *Plan) { p.FATSectors-- }},
+		{"short-name", func(p *Plan) { p.Files[0].ShortName = "X" }},
+		{"long-name", func(p *Plan) { p.Files[0].LongName = strings.Repeat("x", 400) }},
+		{"size", func(p *Plan) { p.Files[3].Size = 1 << 40 }},
+		{"free", func(p *Plan) { p.FreeClusters = 0 }},
+		{"spc", func(p *Plan) { p.SectorsPerCluster = 3 }},
+		{"media", func(p *Plan) { p.Media = 0x12 }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := NewPlan(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := p.Check(); err != nil {
+				t.Fatalf("untouched plan: %v", err)
+			}
+			tc.tamper(p)
+			err = p.Write(discard{}, 0, p.BootSector(), nil)
+			if err == nil || !strings.Contains(err.Error(), "fat: plan:") {
+				t.Fatalf("Write = %v, want a plan error", err)
+			}
+		})
+	}
+}
+
+type discard struct{}
+
+func (discard) WriteAt(b []byte, off int64) (int, error) { return len(b), nil }

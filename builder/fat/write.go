@@ -24,6 +24,9 @@ func (p *Plan) Write(dst io.WriterAt, base int64, boot [SectorSize]byte, content
 
 // WriteContext is Write, checking ctx between chunks.
 func (p *Plan) WriteContext(ctx context.Context, dst io.WriterAt, base int64, boot [SectorSize]byte, content map[string]io.ReaderAt) error {
+	if err := p.Check(); err != nil {
+		return err
+	}
 	if err := p.checkBoot(boot); err != nil {
 		return err
 	}
@@ -39,7 +42,7 @@ func (p *Plan) WriteContext(ctx context.Context, dst io.WriterAt, base int64, bo
 			return fmt.Errorf("fat: %s: content has %s bytes, the plan %s", f.Path, commas(sr.Size()), commas(f.Size))
 		}
 	}
-	w := &writer{ctx: ctx, dst: dst, base: base, buf: make([]byte, BufferSize)}
+	w := &writer{ctx: ctx, dst: dst, base: base}
 	w.file, _ = dst.(*os.File)
 	steps := []func() error{
 		func() error { return w.reserved(p, boot) },
@@ -82,7 +85,16 @@ type writer struct {
 	dst  io.WriterAt
 	file *os.File // dst, when it is a file (copy_file_range)
 	base int64
-	buf  []byte
+	buf  []byte // grown up to BufferSize as needed (not at all for copy_file_range)
+}
+
+// buffer returns min(n, BufferSize) bytes of buffer.
+func (w *writer) buffer(n int64) []byte {
+	n = min(n, BufferSize)
+	if int64(len(w.buf)) < n {
+		w.buf = make([]byte, n)
+	}
+	return w.buf[:n]
 }
 
 func (w *writer) writeAt(b []byte, off int64, what string) error {
@@ -114,8 +126,8 @@ func (w *writer) fats(p *Plan) error {
 	size := int64(p.FATSectors) * SectorSize
 	for copyN := int64(0); copyN < int64(p.NumFATs); copyN++ {
 		start := (int64(p.ReservedSectors) + copyN*int64(p.FATSectors)) * SectorSize
-		for off := int64(0); off < size; off += int64(len(w.buf)) {
-			chunk := w.buf[:min(size-off, int64(len(w.buf)))]
+		for off := int64(0); off < size; off += BufferSize {
+			chunk := w.buffer(size - off)
 			p.fatBytes(chunk, off, ext)
 			if err := w.writeAt(chunk, start+off, fmt.Sprintf("FAT %d", copyN+1)); err != nil {
 				return err
@@ -206,7 +218,7 @@ func (w *writer) copyFile(f PlannedFile, src io.ReaderAt, off int64) error {
 		if err := w.ctx.Err(); err != nil {
 			return fmt.Errorf("fat: %s: %w", f.Path, err)
 		}
-		chunk := w.buf[:min(f.Size-done, int64(len(w.buf)))]
+		chunk := w.buffer(f.Size - done)
 		n, err := src.ReadAt(chunk, done)
 		if n < len(chunk) {
 			if err == nil || errors.Is(err, io.EOF) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -50,6 +51,7 @@ func TestWriteOracles(t *testing.T) {
 			{Path: "a.txt", Size: 1}, {Path: "e", Size: 0}, {Path: "x/Long Name.dat", Size: 100_000},
 		}, Type: 12, TotalSectors: 4095, HiddenSectors: 63, Label: "FLOPPY"}, 63 * SectorSize, false, 12},
 		{"empty", Spec{ModTime: testTime}, 0, false, 16},
+		{"fat32-long-folders", Spec{Files: append(many(40), longRoot(45)...), Type: 32, Label: "MANY"}, 0, false, 32},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -57,9 +59,54 @@ func TestWriteOracles(t *testing.T) {
 			if im.plan.Type != tc.typ {
 				t.Fatalf("type FAT%d, want FAT%d", im.plan.Type, tc.typ)
 			}
+			if tc.name == "fat32-long-folders" && im.plan.RootClusters < 5 {
+				t.Fatalf("root folder in %d clusters, want a longer chain", im.plan.RootClusters)
+			}
 			checkAll(t, im)
 		})
 	}
+}
+
+// longRoot is n long-named root files: 4 entries each, so the FAT32 root
+// chain spans several 512-byte clusters.
+func longRoot(n int) []File {
+	var fs []File
+	for i := 0; i < n; i++ {
+		fs = append(fs, File{Path: fmt.Sprintf("root file with a long name %02d.txt", i), Size: int64(i)})
+	}
+	return fs
+}
+
+// TestCopyFallback: copy_file_range from tmpfs to another filesystem
+// fails with EXDEV on current kernels; Write falls back to buffered copies.
+func TestCopyFallback(t *testing.T) {
+	shm, err := os.MkdirTemp("/dev/shm", "fat-test-")
+	if err != nil {
+		t.Skipf("no /dev/shm: %v", err)
+	}
+	defer os.RemoveAll(shm)
+	data := fileData("x", 3<<20+5)
+	src := filepath.Join(shm, "src")
+	if err := os.WriteFile(src, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := os.Open(src)
+	defer f.Close()
+	p, err := NewPlan(Spec{Files: []File{{Path: "big.bin", Size: int64(len(data))}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := os.Create(filepath.Join(t.TempDir(), "img"))
+	defer out.Close()
+	out.Truncate(int64(p.TotalSectors) * SectorSize)
+	if err := p.Write(out, 0, p.BootSector(), map[string]io.ReaderAt{"big.bin": f}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = copyRange(context.Background(), out, int64(p.TotalSectors)*SectorSize, f, 0, 1)
+	t.Logf("copy_file_range /dev/shm -> %s: %v", filepath.Dir(out.Name()), err)
+	im := &image{path: out.Name(), plan: p, data: map[string][]byte{"big.bin": data}}
+	checkSectors(t, im)
+	checkFsck(t, im)
 }
 
 func TestWriteDeterministic(t *testing.T) {
