@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -17,12 +18,15 @@ import (
 
 type buildFlags struct {
 	iso, tarball, out, host, ks, cfgTemplate, serial, mbrOut string
-	vars                                               []string
-	size                                               string
-	start                                              uint32
-	fatType, timeout                                   int
-	noStupid, raid, partOnly, dryRun, asJSON, force    bool
-	sync                                               bool
+	vars                                                     []string
+	size                                                     string
+	start                                                    uint32
+	fatType, timeout                                         int
+	noStupid, raid, partOnly, dryRun, asJSON, force          bool
+	sync                                                     bool
+	hosts, outDir, ksTemplate                                string
+	embedKS, keepGoing, quiet                                bool
+	jobs                                                     int
 }
 
 func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -49,6 +53,13 @@ func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&f.asJSON, "json", false, "print JSON instead of text")
 	fs.BoolVar(&f.force, "force", false, "replace an existing output file")
 	fs.BoolVar(&f.sync, "fsync", false, "fsync the image before renaming it into place")
+	fs.StringVar(&f.hosts, "hosts", "", "inventory (CSV with a header row and an id column, or .json): one image per host")
+	fs.StringVar(&f.outDir, "out-dir", "", "with --hosts: folder for <id>.img, <id>.cfg, SHA256SUMS and manifest.json")
+	fs.StringVar(&f.ksTemplate, "ks-template", "", "kickstart template (Go text/template) rendered per host into <id>.cfg")
+	fs.BoolVar(&f.embedKS, "embed-ks", false, "also put the rendered kickstart into the image as KS.CFG (ks=usb:/KS.CFG unless --ks says otherwise)")
+	fs.BoolVar(&f.keepGoing, "keep-going", false, "with --hosts: build every host it can despite failures")
+	fs.IntVar(&f.jobs, "jobs", 0, "with --hosts: hosts built in parallel (default: the number of CPUs)")
+	fs.BoolVar(&f.quiet, "quiet", false, "print only errors")
 	if err := fs.Parse(args); err != nil {
 		return &exitError{code: 2, err: err}
 	}
@@ -59,12 +70,28 @@ func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
+	if f.hosts != "" {
+		return buildHosts(ctx, &f, opts, stdout, stderr)
+	}
 	if f.out == "" && !f.dryRun {
 		return &exitError{code: 2, err: fmt.Errorf("build: -o/--output is required (or --dry-run)")}
 	}
 	if f.out != "" && !f.dryRun {
 		if err := builder.CheckOutput(f.out, f.force); err != nil {
 			return err
+		}
+	}
+	var kickstart []byte
+	if f.ksTemplate != "" {
+		text, err := readOptional(f.ksTemplate)
+		if err != nil {
+			return err
+		}
+		if kickstart, err = renderKickstart(f.ksTemplate, text, opts); err != nil {
+			return err
+		}
+		if f.embedKS {
+			opts.Kickstart = kickstart
 		}
 	}
 	in, err := builder.Open(f.iso, f.tarball)
@@ -87,6 +114,13 @@ func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	res, err := plan.WriteFile(ctx, f.out, builder.WriteOptions{Force: f.force, Sync: f.sync})
 	if err != nil {
 		return err
+	}
+	if kickstart != nil {
+		ksPath := strings.TrimSuffix(f.out, filepath.Ext(f.out)) + ".cfg"
+		if err := writeFileAtomic(ksPath, kickstart, f.force); err != nil {
+			os.Remove(res.Path)
+			return err
+		}
 	}
 	if f.mbrOut != "" {
 		if err := writeMBRCode(f.mbrOut, in.Tarball.MBR, f.force); err != nil {
@@ -118,6 +152,13 @@ func (f *buildFlags) options() (builder.Options, error) {
 	case "off":
 	default:
 		return o, fmt.Errorf("--serial %q: use on or off", f.serial)
+	}
+	if f.embedKS && f.ksTemplate == "" {
+		return o, fmt.Errorf("build: --embed-ks needs --ks-template")
+	}
+	if f.ks == "" && f.embedKS {
+		f.ks = "usb:/" + builder.KickstartName
+		o.KS = f.ks
 	}
 	if f.ks == "" {
 		return o, fmt.Errorf("build: --ks is required (the kickstart location, e.g. http://deploy/ks/esx01.cfg or usb:/KS.CFG)")
@@ -196,7 +237,32 @@ func writeMBRCode(path string, code []byte, force bool) error {
 	}
 	b := make([]byte, 440)
 	copy(b, code)
-	return os.WriteFile(path, b, 0o644)
+	return writeFileAtomic(path, b, force)
+}
+
+// writeFileAtomic writes b through a temporary file renamed into place.
+func writeFileAtomic(path string, b []byte, force bool) error {
+	if err := builder.CheckOutput(path, force); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".partial-*")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(b)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
+	return err
 }
 
 func writeJSON(w io.Writer, v any) error {

@@ -1,0 +1,202 @@
+// Package batch builds one image per host of an inventory: the inputs are
+// read and checked once, hosts are planned and written in parallel, and the
+// run ends with SHA256SUMS and manifest.json beside the images.
+package batch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"sync"
+
+	"github.com/esxi-autopart/esxi-autopart/builder"
+)
+
+// Job is one host to build.
+type Job struct {
+	ID        string          // names <id>.img and <id>.cfg
+	Options   builder.Options // the host's settings
+	Kickstart []byte          // rendered kickstart, written to <id>.cfg (nil: none)
+}
+
+// Phase is where a host is.
+type Phase string
+
+// Phases reported through Config.Progress.
+const (
+	Planned Phase = "planned"
+	Written Phase = "written" // written, verified and renamed into place
+	Failed  Phase = "failed"
+)
+
+// Event reports one host's progress.
+type Event struct {
+	Host   string          `json:"host"`
+	Phase  Phase           `json:"phase"`
+	Bytes  int64           `json:"bytes,omitempty"`
+	Result *builder.Result `json:"result,omitempty"`
+	Err    string          `json:"error,omitempty"`
+}
+
+// Config says where and how to build.
+type Config struct {
+	OutDir    string
+	Force     bool        // replace existing outputs
+	Jobs      int         // parallel hosts (0: runtime.NumCPU())
+	KeepGoing bool        // build every host it can despite failures
+	Progress  func(Event) // called from many goroutines, one call at a time
+}
+
+// HostResult is one host's outcome.
+type HostResult struct {
+	Job   Job
+	Plan  *builder.Plan
+	Image *builder.Result
+	KSSum string // SHA-256 of <id>.cfg, when written
+	Err   error
+}
+
+// ErrFailed is returned (wrapped) when some hosts failed.
+var ErrFailed = errors.New("some hosts failed")
+
+// Run builds every job. Without KeepGoing, no new host starts after the
+// first failure; hosts already running finish. Every failure names its host.
+func Run(ctx context.Context, in *builder.Inputs, jobs []Job, cfg Config) ([]HostResult, error) {
+	if err := checkOutputs(jobs, cfg); err != nil {
+		return nil, err
+	}
+	n := cfg.Jobs
+	if n <= 0 {
+		n = runtime.NumCPU()
+	}
+	var mu sync.Mutex
+	report := func(e Event) {
+		if cfg.Progress != nil {
+			mu.Lock()
+			cfg.Progress(e)
+			mu.Unlock()
+		}
+	}
+	results := make([]HostResult, len(jobs))
+	stop := make(chan struct{})
+	var once sync.Once
+	next := make(chan int)
+	go func() {
+		defer close(next)
+		for i := range jobs {
+			select {
+			case next <- i:
+			case <-stop:
+				return
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for w := 0; w < min(n, len(jobs)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				r := buildOne(ctx, in, jobs[i], cfg, report)
+				results[i] = r
+				if r.Err != nil {
+					report(Event{Host: jobs[i].ID, Phase: Failed, Err: r.Err.Error()})
+					if !cfg.KeepGoing {
+						once.Do(func() { close(stop) })
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	var failed []string
+	for i, r := range results {
+		if r.Err != nil {
+			failed = append(failed, jobs[i].ID)
+		} else if r.Image == nil {
+			results[i].Err = errors.New("not built: an earlier host failed")
+			if ctx.Err() != nil {
+				results[i].Err = fmt.Errorf("not built: %w", ctx.Err())
+			}
+			failed = append(failed, jobs[i].ID)
+		}
+	}
+	if err := writeSums(cfg.OutDir, results); err != nil {
+		return results, err
+	}
+	if len(failed) > 0 {
+		return results, fmt.Errorf("%w: %d of %d (%v)", ErrFailed, len(failed), len(jobs), abbreviate(failed))
+	}
+	return results, nil
+}
+
+func buildOne(ctx context.Context, in *builder.Inputs, j Job, cfg Config, report func(Event)) HostResult {
+	r := HostResult{Job: j}
+	fail := func(err error) HostResult { r.Err = fmt.Errorf("host %s: %w", j.ID, err); return r }
+	if err := ctx.Err(); err != nil {
+		return fail(err)
+	}
+	p, err := in.Plan(j.Options)
+	if err != nil {
+		return fail(err)
+	}
+	r.Plan = p
+	report(Event{Host: j.ID, Phase: Planned, Bytes: p.ImageBytes})
+	if j.Kickstart != nil {
+		sum, err := writeAtomic(filepath.Join(cfg.OutDir, j.ID+".cfg"), j.Kickstart, cfg.Force)
+		if err != nil {
+			return fail(err)
+		}
+		r.KSSum = sum
+	}
+	res, err := p.WriteFile(ctx, filepath.Join(cfg.OutDir, j.ID+".img"), builder.WriteOptions{Force: cfg.Force})
+	if err != nil {
+		return fail(err)
+	}
+	r.Image = res
+	report(Event{Host: j.ID, Phase: Written, Bytes: res.Bytes, Result: res})
+	return r
+}
+
+// checkOutputs refuses, before anything is written, outputs that exist
+// (without Force) or are not files.
+func checkOutputs(jobs []Job, cfg Config) error {
+	st, err := os.Stat(cfg.OutDir)
+	if err != nil {
+		return fmt.Errorf("output folder: %w", err)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("output folder %s is not a folder", cfg.OutDir)
+	}
+	var errs []error
+	for _, j := range jobs {
+		names := []string{j.ID + ".img"}
+		if j.Kickstart != nil {
+			names = append(names, j.ID+".cfg")
+		}
+		for _, name := range names {
+			if err := builder.CheckOutput(filepath.Join(cfg.OutDir, name), cfg.Force); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if len(errs) >= 5 {
+			errs = append(errs, errors.New("(more not listed)"))
+			break
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func abbreviate(ids []string) string {
+	sort.Strings(ids)
+	if len(ids) > 10 {
+		return fmt.Sprintf("%v and %d more", ids[:10], len(ids)-10)
+	}
+	return fmt.Sprint(ids)
+}

@@ -1,0 +1,58 @@
+package batch
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/esxi-autopart/esxi-autopart/builder"
+)
+
+// writeAtomic writes b to path through a temporary file and a rename, and
+// returns its SHA-256.
+func writeAtomic(path string, b []byte, force bool) (string, error) {
+	if err := builder.CheckOutput(path, force); err != nil {
+		return "", err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".partial-*")
+	if err != nil {
+		return "", err
+	}
+	tmp := f.Name()
+	_, err = f.Write(b)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp, 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// writeSums writes SHA256SUMS (sha256sum -c format) for every built image
+// and kickstart, in job order.
+func writeSums(dir string, results []HostResult) error {
+	var b bytes.Buffer
+	for _, r := range results {
+		if r.Image == nil {
+			continue
+		}
+		fmt.Fprintf(&b, "%s  %s.img\n", r.Image.SHA256, r.Job.ID)
+		if r.KSSum != "" {
+			fmt.Fprintf(&b, "%s  %s.cfg\n", r.KSSum, r.Job.ID)
+		}
+	}
+	_, err := writeAtomic(filepath.Join(dir, "SHA256SUMS"), b.Bytes(), true)
+	return err
+}

@@ -1,0 +1,102 @@
+package batch
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/esxi-autopart/esxi-autopart/builder"
+)
+
+// Manifest records what a run built from what: enough to rebuild it and to
+// check it.
+type Manifest struct {
+	Tool        string         `json:"tool"`
+	Version     string         `json:"version"`
+	Epoch       string         `json:"epoch"`        // every file's timestamp, RFC 3339
+	EpochSource string         `json:"epoch_source"` // "SOURCE_DATE_EPOCH" or "ISO creation date"
+	Inputs      []InputFile    `json:"inputs"`
+	Layout      string         `json:"layout"`
+	Detected    string         `json:"detected"`
+	Syslinux    string         `json:"syslinux"`
+	Hosts       []ManifestHost `json:"hosts"`
+}
+
+// InputFile is one input and its hash.
+type InputFile struct {
+	Role   string `json:"role"` // "iso", "syslinux", "inventory", "ks-template", "cfg-template"
+	Path   string `json:"path"`
+	Bytes  int64  `json:"bytes"`
+	SHA256 string `json:"sha256"`
+}
+
+// ManifestHost is one host's outcome.
+type ManifestHost struct {
+	ID              string   `json:"id"`
+	KS              string   `json:"ks,omitempty"`
+	Image           string   `json:"image,omitempty"`
+	Bytes           int64    `json:"bytes,omitempty"`
+	SHA256          string   `json:"sha256,omitempty"`
+	PartitionStart  uint32   `json:"partition_start,omitempty"`
+	DiskSignature   string   `json:"disk_signature,omitempty"`
+	LdlinuxSectors  []uint32 `json:"ldlinux_sectors,omitempty"`
+	Kickstart       string   `json:"kickstart,omitempty"`
+	KickstartSHA256 string   `json:"kickstart_sha256,omitempty"`
+	Error           string   `json:"error,omitempty"`
+}
+
+// HashInput returns an InputFile for path.
+func HashInput(role, path string) (InputFile, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return InputFile{}, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.CopyBuffer(h, f, make([]byte, 1<<20))
+	if err != nil {
+		return InputFile{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return InputFile{Role: role, Path: path, Bytes: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+// NewManifest describes a run's results.
+func NewManifest(version string, in *builder.Inputs, inputs []InputFile, epochSource string, results []HostResult) *Manifest {
+	m := &Manifest{Tool: "esxi-autopart", Version: version, EpochSource: epochSource, Inputs: inputs,
+		Layout: in.Media.Layout, Detected: in.Media.Found, Syslinux: in.Loader.Version}
+	for _, r := range results {
+		h := ManifestHost{ID: r.Job.ID}
+		if r.Plan != nil {
+			m.Epoch = r.Plan.ModTime.Format("2006-01-02T15:04:05Z07:00")
+			h.KS = r.Plan.KS
+			h.PartitionStart = r.Plan.Partition.StartLBA
+			h.DiskSignature = fmt.Sprintf("%08X", r.Plan.DiskSignature)
+			h.LdlinuxSectors = r.Plan.Loader.Sectors
+		}
+		if r.Image != nil {
+			h.Image, h.Bytes, h.SHA256 = filepath.Base(r.Image.Path), r.Image.Bytes, r.Image.SHA256
+		}
+		if r.KSSum != "" {
+			h.Kickstart, h.KickstartSHA256 = r.Job.ID+".cfg", r.KSSum
+		}
+		if r.Err != nil {
+			h.Error = r.Err.Error()
+		}
+		m.Hosts = append(m.Hosts, h)
+	}
+	return m
+}
+
+// Write writes manifest.json into dir.
+func (m *Manifest) Write(dir string) error {
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = writeAtomic(filepath.Join(dir, "manifest.json"), append(b, '\n'), true)
+	return err
+}

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/esxi-autopart/esxi-autopart/builder"
+	"github.com/esxi-autopart/esxi-autopart/builder/batch"
+	"github.com/esxi-autopart/esxi-autopart/builder/config"
+	"github.com/esxi-autopart/esxi-autopart/builder/inventory"
+)
+
+// buildHosts is `build --hosts`: one image per inventory row.
+func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout, stderr io.Writer) error {
+	if f.outDir == "" {
+		return &exitError{code: 2, err: errors.New("build: --hosts needs --out-dir")}
+	}
+	if f.out != "" || f.host != "" || f.mbrOut != "" {
+		return &exitError{code: 2, err: errors.New("build: -o, --host and --mbr-out are for one host; with --hosts, images go to --out-dir/<id>.img")}
+	}
+	hosts, err := inventory.Read(f.hosts)
+	if err != nil {
+		return err
+	}
+	ksTmpl, err := readOptional(f.ksTemplate)
+	if err != nil {
+		return err
+	}
+	var jobs []batch.Job
+	for _, h := range hosts {
+		o := base
+		o.Host = h.ID
+		o.Vars = map[string]string{}
+		for k, v := range base.Vars {
+			o.Vars[k] = v
+		}
+		for k, v := range h.Vars {
+			o.Vars[k] = v
+		}
+		j := batch.Job{ID: h.ID, Options: o}
+		if ksTmpl != "" {
+			if j.Kickstart, err = renderKickstart(f.ksTemplate, ksTmpl, o); err != nil {
+				return fmt.Errorf("%s line %d (host %s): %w", f.hosts, h.Line, h.ID, err)
+			}
+			if f.embedKS {
+				j.Options.Kickstart = j.Kickstart
+			}
+		}
+		jobs = append(jobs, j)
+	}
+	in, err := builder.Open(f.iso, f.tarball)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	if f.dryRun {
+		return dryRunHosts(in, jobs, f, stdout)
+	}
+	if err := os.MkdirAll(f.outDir, 0o755); err != nil {
+		return err
+	}
+	prog := newProgress(f, stdout, stderr, len(jobs))
+	start := time.Now()
+	results, runErr := batch.Run(ctx, in, jobs, batch.Config{OutDir: f.outDir, Force: f.force, Jobs: f.jobs,
+		KeepGoing: f.keepGoing, Progress: prog.event})
+	prog.wait()
+	if runErr != nil && !errors.Is(runErr, batch.ErrFailed) {
+		return runErr
+	}
+	if err := writeManifest(f, in, base, results); err != nil {
+		return err
+	}
+	prog.summary(results, time.Since(start))
+	return runErr
+}
+
+// renderKickstart renders the kickstart template for one host.
+func renderKickstart(name, text string, o builder.Options) ([]byte, error) {
+	data, err := config.Data(map[string]any{"Host": o.Host}, o.Vars)
+	if err != nil {
+		return nil, err
+	}
+	r, err := config.Render(name, text, data)
+	return r.Text, err
+}
+
+func readOptional(path string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(path)
+	return string(b), err
+}
+
+func writeManifest(f *buildFlags, in *builder.Inputs, o builder.Options, results []batch.HostResult) error {
+	var inputs []batch.InputFile
+	for _, x := range [][2]string{{"iso", f.iso}, {"syslinux", f.tarball}, {"inventory", f.hosts},
+		{"ks-template", f.ksTemplate}, {"cfg-template", f.cfgTemplate}} {
+		if x[1] == "" {
+			continue
+		}
+		fi, err := batch.HashInput(x[0], x[1])
+		if err != nil {
+			return err
+		}
+		inputs = append(inputs, fi)
+	}
+	src := "ISO creation date"
+	if !o.Epoch.IsZero() {
+		src = "SOURCE_DATE_EPOCH"
+	}
+	return batch.NewManifest(version, in, inputs, src, results).Write(f.outDir)
+}
+
+func dryRunHosts(in *builder.Inputs, jobs []batch.Job, f *buildFlags, stdout io.Writer) error {
+	var plans []*builder.Plan
+	for _, j := range jobs {
+		p, err := in.Plan(j.Options)
+		if err != nil {
+			return fmt.Errorf("host %s: %w", j.ID, err)
+		}
+		plans = append(plans, p)
+	}
+	if f.asJSON {
+		return writeJSON(stdout, plans)
+	}
+	for i, p := range plans {
+		fmt.Fprintf(stdout, "== %s\n%s", jobs[i].ID, planText(p))
+	}
+	return nil
+}
+
+// jsonLine writes one JSON event line.
+func jsonLine(w io.Writer, v any) {
+	b, _ := json.Marshal(v)
+	fmt.Fprintf(w, "%s\n", b)
+}
