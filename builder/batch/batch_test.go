@@ -1,0 +1,159 @@
+package batch
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/esxi-autopart/esxi-autopart/builder"
+	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
+	"github.com/esxi-autopart/esxi-autopart/fixtures/tarball"
+)
+
+func inputs(t testing.TB, is isogen.Spec) *builder.Inputs {
+	t.Helper()
+	dir := t.TempDir()
+	iso, tar := filepath.Join(dir, "esxi.iso"), filepath.Join(dir, "syslinux.tar.gz")
+	if err := isogen.Write(iso, is); err != nil {
+		t.Fatal(err)
+	}
+	if err := tarball.WriteFile(tar, tarball.Spec{}); err != nil {
+		t.Fatal(err)
+	}
+	in, err := builder.Open(iso, tar)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { in.Close() })
+	return in
+}
+
+func jobs(n int, ks string) []Job {
+	var js []Job
+	for i := 1; i <= n; i++ {
+		id := fmt.Sprintf("esx%02d", i)
+		js = append(js, Job{ID: id, Kickstart: []byte("network --hostname=" + id + "\n"), Options: builder.Options{
+			Host: id, KS: ks, Vars: map[string]string{"id": id}, Serial: true, Stupid: true,
+			Epoch: time.Date(2020, 1, 2, 3, 4, 6, 0, time.UTC)}})
+	}
+	return js
+}
+
+func TestRun(t *testing.T) {
+	in := inputs(t, isogen.Spec{RockRidge: true})
+	dir := t.TempDir()
+	var events []Event
+	res, err := Run(context.Background(), in, jobs(4, "http://deploy/ks/{{.id}}.cfg"), Config{OutDir: dir, Jobs: 2,
+		Progress: func(e Event) { events = append(events, e) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sums, _ := os.ReadFile(filepath.Join(dir, "SHA256SUMS"))
+	for _, r := range res {
+		img, err := os.ReadFile(r.Image.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(img)
+		if !bytes.Contains(sums, []byte(hex.EncodeToString(sum[:])+"  "+r.Job.ID+".img\n")) {
+			t.Errorf("SHA256SUMS lacks %s's image hash:\n%s", r.Job.ID, sums)
+		}
+		if want := "ks=http://deploy/ks/" + r.Job.ID + ".cfg "; !strings.Contains(r.Plan.Config, want) {
+			t.Errorf("%s: syslinux.cfg lacks %q", r.Job.ID, want)
+		}
+		ks, _ := os.ReadFile(filepath.Join(dir, r.Job.ID+".cfg"))
+		if string(ks) != "network --hostname="+r.Job.ID+"\n" {
+			t.Errorf("%s.cfg = %q", r.Job.ID, ks)
+		}
+	}
+	if len(events) != 8 {
+		t.Errorf("%d events, want 4 planned + 4 written", len(events))
+	}
+	m := NewManifest("test", in, nil, "SOURCE_DATE_EPOCH", res)
+	if err := m.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	var back Manifest
+	b, _ := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Hosts) != 4 || back.Hosts[2].ID != "esx03" || back.Hosts[2].SHA256 != res[2].Image.SHA256 ||
+		len(back.Hosts[2].LdlinuxSectors) == 0 || back.Epoch != "2020-01-02T03:04:06Z" || back.Layout != "esxi-4.1" {
+		t.Errorf("manifest = %s", b)
+	}
+
+	// Reproducible: a second run into another folder gives the same bytes.
+	dir2 := t.TempDir()
+	if _, err := Run(context.Background(), in, jobs(4, "http://deploy/ks/{{.id}}.cfg"), Config{OutDir: dir2}); err != nil {
+		t.Fatal(err)
+	}
+	sums2, _ := os.ReadFile(filepath.Join(dir2, "SHA256SUMS"))
+	if !bytes.Equal(sums, sums2) {
+		t.Errorf("second run differs:\n%s\n%s", sums, sums2)
+	}
+	// Existing outputs are refused up front without Force.
+	if _, err := Run(context.Background(), in, jobs(1, "usb"), Config{OutDir: dir}); err == nil || !strings.Contains(err.Error(), "esx01.img exists") {
+		t.Errorf("rerun without force: %v", err)
+	}
+}
+
+func TestRunFailures(t *testing.T) {
+	in := inputs(t, isogen.Spec{RockRidge: true})
+	bad := jobs(5, "http://deploy/ks/{{.id}}.cfg")
+	bad[2].Options.KS = "http://deploy/{{.nokey}}"
+	for _, keep := range []bool{true, false} {
+		t.Run(fmt.Sprint("keep-going=", keep), func(t *testing.T) {
+			dir := t.TempDir()
+			res, err := Run(context.Background(), in, bad, Config{OutDir: dir, Jobs: 1, KeepGoing: keep})
+			if !errors.Is(err, ErrFailed) || !strings.Contains(res[2].Err.Error(), `host esx03:`) ||
+				!strings.Contains(res[2].Err.Error(), `"nokey"`) {
+				t.Fatalf("err = %v; esx03: %v", err, res[2].Err)
+			}
+			built := 0
+			for _, r := range res {
+				if r.Image != nil {
+					built++
+					if _, err := os.Stat(r.Image.Path); err != nil {
+						t.Error(err)
+					}
+				}
+			}
+			if want := map[bool]int{true: 4, false: 2}[keep]; built != want {
+				t.Errorf("built %d, want %d", built, want)
+			}
+			left, _ := filepath.Glob(filepath.Join(dir, ".*partial*"))
+			if len(left) > 0 {
+				t.Errorf("partial files left: %v", left)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "esx03.img")); err == nil {
+				t.Error("the failed host has an image")
+			}
+		})
+	}
+}
+
+// BenchmarkHosts compares 20 hosts with 1 on real ESXi 4.1 file sizes.
+func BenchmarkHosts(b *testing.B) {
+	in := inputs(b, isogen.Spec{RockRidge: true, RealSizes: true})
+	for _, n := range []int{1, 20} {
+		b.Run(fmt.Sprintf("hosts=%d", n), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				dir := b.TempDir()
+				if _, err := Run(context.Background(), in, jobs(n, "http://deploy/ks/{{.id}}.cfg"), Config{OutDir: dir}); err != nil {
+					b.Fatal(err)
+				}
+				os.RemoveAll(dir)
+			}
+		})
+	}
+}
