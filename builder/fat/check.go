@@ -38,12 +38,21 @@ func (p *Plan) Check() error {
 	for i := range p.Folders {
 		entries[i+1] = 2
 	}
+	shorts := map[string]bool{} // "parent/SHORTNAME"
 	count := func(e *PlannedFile, maxParent int) error {
 		if e.Parent < -1 || e.Parent >= maxParent {
 			return fmt.Errorf("fat: plan: %s: parent %d", e.Path, e.Parent)
 		}
-		if len(e.ShortName) != 11 || len(e.LongName) > 4*maxLongName || e.Size < 0 || e.Size > 0xFFFFFFFF {
-			return fmt.Errorf("fat: plan: %s: bad short name, long name or size", e.Path)
+		key := fmt.Sprintf("%d/%s", e.Parent, e.ShortName)
+		if !validShort(e.ShortName) || shorts[key] {
+			return fmt.Errorf("fat: plan: %s: short name %q invalid or taken", e.Path, e.ShortName)
+		}
+		shorts[key] = true
+		if e.LongName != "" && checkLongName(e.LongName) != nil {
+			return fmt.Errorf("fat: plan: %s: long name %q", e.Path, e.LongName)
+		}
+		if e.Size < 0 || e.Size > 0xFFFFFFFF {
+			return fmt.Errorf("fat: plan: %s: size %d", e.Path, e.Size)
 		}
 		entries[e.Parent+1] += 1 + lfnSlots(e.LongName)
 		return nil
@@ -86,4 +95,17 @@ func (p *Plan) Check() error {
 		return fmt.Errorf("fat: plan: next free cluster %d", p.NextFree)
 	}
 	return nil
+}
+
+// validShort: 11 bytes of 8.3 characters or blanks, not starting blank.
+func validShort(s string) bool {
+	if len(s) != 11 || s[0] == ' ' {
+		return false
+	}
+	for i := 0; i < 11; i++ {
+		if s[i] != ' ' && !isShortChar(s[i]) {
+			return false
+		}
+	}
+	return true
 }

@@ -187,6 +187,13 @@ func checkMtools(t testing.TB, im *image) {
 			t.Errorf("mdir does not list %s:\n%s", f.Path, dir)
 		}
 	}
+	stamp := "1980-01-01   0:00" // zero ModTime clamps to FAT's epoch
+	if mt := im.plan.ModTime.UTC(); !mt.IsZero() {
+		stamp = fmt.Sprintf("%s %3d:%02d", mt.Format("2006-01-02"), mt.Hour(), mt.Minute())
+	}
+	if len(im.plan.Files) > 0 && !strings.Contains(dir, stamp) {
+		t.Errorf("mdir shows no entry dated %q:\n%s", stamp, dir)
+	}
 	// mtype and mattrib start a process per file: check at most ~25
 	step := max(1, len(im.plan.Files)/25)
 	for i := 0; i < len(im.plan.Files); i += step {

@@ -169,6 +169,8 @@ func TestCheckTampered(t *testing.T) {
 		{"fat", func(p *Plan) { p.FATSectors-- }},
 		{"short-name", func(p *Plan) { p.Files[0].ShortName = "X" }},
 		{"long-name", func(p *Plan) { p.Files[0].LongName = strings.Repeat("x", 400) }},
+		{"short-lower", func(p *Plan) { p.Files[0].ShortName = "ldlinux sys" }},
+		{"short-dup", func(p *Plan) { p.Files[1].ShortName = p.Files[0].ShortName }},
 		{"size", func(p *Plan) { p.Files[3].Size = 1 << 40 }},
 		{"free", func(p *Plan) { p.FreeClusters = 0 }},
 		{"spc", func(p *Plan) { p.SectorsPerCluster = 3 }},
