@@ -17,6 +17,9 @@ func FuzzReadTarball(f *testing.F) {
 	}
 	f.Add(build(f, tarball.Spec{Compression: "none", Extra: []tarball.Entry{
 		{Name: top + "core/ldlinux.sys", Type: tar.TypeSymlink, Link: "x"}}}))
+	small := build(f, tarball.Spec{Compression: "none", Sys: tinySys()[:512], Omit: []string{"README", "COPYING", "core/ldlinux.lst", "mtools/syslinux", "linux/syslinux", "com32/modules/mboot.c"},
+		Modules: map[string][]byte{"com32/mboot.c32": []byte("B8FE4CCD21")}})
+	f.Add(small)
 	f.Add([]byte("\x1f\x8b\x08\x00\x00\x00\x00\x00"))
 	f.Add([]byte("BZh91AY&SY"))
 	f.Add([]byte{0xFD, '7', 'z', 'X', 'Z', 0, 0, 4, 0xE6, 0xD6, 0xB4, 0x46, 0x02, 0x00, 0x21, 0x01, 0x28})

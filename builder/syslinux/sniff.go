@@ -51,7 +51,9 @@ func decompress(r io.Reader, name string) (io.Reader, error) {
 		if err := checkXZDict(head); err != nil {
 			return nil, fmt.Errorf("%s: xz: %w", name, err)
 		}
-		zr, err := xz.NewReader(br)
+		// The smallest DictCap makes the decoder size its dictionary from
+		// the stream header (checked above) instead of a fixed 8 MiB.
+		zr, err := xz.ReaderConfig{DictCap: 4096}.NewReader(br)
 		if err != nil {
 			return nil, fmt.Errorf("%s: xz: %w", name, decompErr(err))
 		}

@@ -41,6 +41,7 @@ func OpenTarball(path string, modules ...string) (*Tarball, error) {
 type member struct {
 	rel    string // e.g. "core/ldlinux.sys"
 	module string // lower-case base name if a com32 module, else ""
+	byBase bool   // matched by base name anywhere under com32/
 	exact  int64  // required size, 0 = any up to max
 	max    int64
 	dst    *[]byte
@@ -75,6 +76,7 @@ func ReadTarball(r io.Reader, name string, modules ...string) (*Tarball, error) 
 		}
 	}
 	modPath := map[string]string{} // module base -> member path it came from
+	linkErr := map[string]error{}  // module base -> why a by-base match was unusable
 
 	tr, err := decompress(r, name)
 	if err != nil {
@@ -110,7 +112,7 @@ func ReadTarball(r io.Reader, name string, modules ...string) (*Tarball, error) 
 		m := want[rel]
 		if m == nil && strings.HasPrefix(rel, "com32/") {
 			if req, ok := byBase[strings.ToLower(path.Base(rel))]; ok {
-				m = &member{rel: rel, module: strings.ToLower(path.Base(req)), max: maxModule}
+				m = &member{rel: rel, module: strings.ToLower(path.Base(req)), byBase: true, max: maxModule}
 			}
 		}
 		if m == nil {
@@ -121,6 +123,14 @@ func ReadTarball(r io.Reader, name string, modules ...string) (*Tarball, error) 
 		}
 		seen[rel] = true
 		body, err := readMember(rd, hdr, name, m)
+		if err != nil && m.byBase && errors.Is(err, ErrNotRegular) {
+			// A link elsewhere under com32/ may sit beside the real file:
+			// only an error if no regular copy turns up.
+			if linkErr[m.module] == nil {
+				linkErr[m.module] = err
+			}
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -146,14 +156,14 @@ func ReadTarball(r io.Reader, name string, modules ...string) (*Tarball, error) 
 	if entries == 0 {
 		return nil, fmt.Errorf("%s: no members: %w", name, ErrNotTarball)
 	}
-	if err := t.complete(want, byBase, modPath); err != nil {
+	if err := t.complete(want, byBase, modPath, linkErr); err != nil {
 		return nil, err
 	}
 	return t, nil
 }
 
 // complete reports the first missing member, by path.
-func (t *Tarball) complete(want map[string]*member, byBase, modPath map[string]string) error {
+func (t *Tarball) complete(want map[string]*member, byBase, modPath map[string]string, linkErr map[string]error) error {
 	top := t.Top
 	if top == "" {
 		top = "<top>"
@@ -173,6 +183,9 @@ func (t *Tarball) complete(want map[string]*member, byBase, modPath map[string]s
 	}
 	for base := range byBase {
 		if _, ok := modPath[base]; !ok {
+			if linkErr[base] != nil {
+				return linkErr[base]
+			}
 			missing = append(missing, "com32/.../"+base)
 		}
 	}

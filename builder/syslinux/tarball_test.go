@@ -105,6 +105,16 @@ func TestReadTarballModuleTwice(t *testing.T) {
 	if !errors.Is(err, syslinux.ErrDuplicate) {
 		t.Errorf("different copies: %v", err)
 	}
+	// A link beside the regular copy is ignored; alone, it is refused.
+	linked := tarball.Spec{Modules: withModules(), Extra: []tarball.Entry{{Name: top + "com32/samples/mboot.c32", Type: tar.TypeSymlink, Link: "../modules/mboot.c32"}}}
+	if _, err := syslinux.ReadTarball(bytes.NewReader(build(t, linked)), "a.tgz", "mboot.c32"); err != nil {
+		t.Errorf("link beside the file: %v", err)
+	}
+	linked.Omit = []string{"com32/modules/mboot.c32"}
+	delete(linked.Modules, "com32/modules/mboot.c32")
+	if _, err := syslinux.ReadTarball(bytes.NewReader(build(t, linked)), "a.tgz", "mboot.c32"); !errors.Is(err, syslinux.ErrNotRegular) {
+		t.Errorf("link alone: %v", err)
+	}
 	// Named by path, the other copy does not matter.
 	if _, err := syslinux.ReadTarball(bytes.NewReader(build(t, tarball.Spec{Modules: diff})), "a.tgz", "com32/modules/mboot.c32"); err != nil {
 		t.Errorf("by path: %v", err)
