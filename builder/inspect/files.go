@@ -3,7 +3,9 @@ package inspect
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
+	"io/fs"
 	"slices"
 	"strings"
 )
@@ -79,10 +81,12 @@ func (in *inspector) compareISO() {
 		}
 		rel := strings.TrimPrefix(f.Path, "/")
 		sec, err := iso.Section(rel)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
 		if err != nil {
-			if sec, err = iso.Section("/" + rel); err != nil {
-				continue
-			}
+			in.fault("%s: the ISO's copy: %v", f.Path, err)
+			continue
 		}
 		h := sha256.New()
 		if _, err := io.CopyBuffer(h, io.NewSectionReader(sec, 0, sec.Size()), buf); err != nil {

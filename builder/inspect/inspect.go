@@ -7,15 +7,17 @@ import (
 
 // inspector carries one Inspect call's state.
 type inspector struct {
-	im      *image
-	opt     Options
-	rep     *Report
-	entry   *PartitionEntry // the MBR entry inspected; nil for a bare partition
-	base    int64           // byte offset of the filesystem
-	psec    int64           // sectors the partition (or bare image) spans
-	vol     *volume         // nil when the BPB is unusable
-	tree    *tree           // nil when the BPB is unusable
-	bootsOK bool            // the no-key-press entry names a kernel whose files exist
+	im           *image
+	opt          Options
+	rep          *Report
+	entry        *PartitionEntry // the MBR entry inspected; nil for a bare partition
+	base         int64           // byte offset of the filesystem
+	psec         int64           // sectors the partition (or bare image) spans
+	vol          *volume         // nil when the BPB is unusable
+	tree         *tree           // nil when the BPB is unusable
+	bootsOK      bool            // the no-key-press entry names a kernel whose files exist
+	modern       bool            // the boot sector has the SYSLINUX 4.x+ layout
+	modernBanner bool            // a 4.x+ banner was reported
 }
 
 func (in *inspector) fault(f string, a ...any) {
@@ -92,6 +94,14 @@ func (in *inspector) run() {
 	in.compareISO()
 }
 
+// where names the inspected area: "partition 1" or "the image".
+func (in *inspector) where() string {
+	if in.entry != nil {
+		return fmt.Sprintf("partition %d", in.entry.Index)
+	}
+	return "the image"
+}
+
 // checkFilesystem fills the PartitionReport from the BPB and checks it
 // against the partition entry. It returns nil when the BPB is unusable.
 func (in *inspector) checkFilesystem(s bootSector) *geometry {
@@ -129,11 +139,7 @@ func (in *inspector) checkFilesystem(s bootSector) *geometry {
 		label, id, typ := s.volumeLabel(g.fatType)
 		p.Label, p.VolumeID, p.TypeString = printable([]byte(label)), id, printable([]byte(typ))
 		if int64(g.total) > in.psec {
-			what := "the image"
-			if in.entry != nil {
-				what = fmt.Sprintf("partition %d", in.entry.Index)
-			}
-			in.fault("the filesystem's %s sectors do not fit in %s (%s sectors)", commas(g.total), what, commas(in.psec))
+			in.fault("the filesystem's %s sectors do not fit in %s (%s sectors)", commas(g.total), in.where(), commas(in.psec))
 		}
 		if s.SectorsPerTrack != 0 && g.total%uint32(s.SectorsPerTrack) != 0 {
 			in.warn("BPB: %s total sectors is not a multiple of %d sectors per track; ESXi 4.1 GA's installer rejects such a boot medium (fixed in 4.1 U1)", commas(g.total), s.SectorsPerTrack)

@@ -254,3 +254,34 @@ func TestNoPanicOnTinyInputs(t *testing.T) {
 		}
 	}
 }
+
+// TestSyslinux6Refused installs Debian's real syslinux (6.x) and expects
+// the inspector to recognise and refuse its 4.x+ layout.
+func TestSyslinux6Refused(t *testing.T) {
+	need(t, "mkfs.fat", "syslinux", "mcopy")
+	path := t.TempDir() + "/disk.img"
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	const start, sectors = 2048, 64 << 10
+	if err := f.Truncate((start + sectors) * 512); err != nil {
+		t.Fatal(err)
+	}
+	run(t, "mkfs.fat", "-F", "16", "-h", "2048", "--offset=2048", path, "32768")
+	run(t, "syslinux", "--offset", "1048576", "--install", path)
+	cfg := t.TempDir() + "/SYSLINUX.CFG"
+	if err := os.WriteFile(cfg, []byte("default x\nlabel x\nkernel x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, "mcopy", "-i", path+"@@1048576", cfg, "::/SYSLINUX.CFG")
+	writeMBR(t, f, start, sectors, 16, nil)
+	r := inspectFile(t, path)
+	if r.Bootable || r.Loader.Layout != "4.x+" || !has(r.Faults, "SYSLINUX 4.x or later") || !has(r.Faults, "LDLINUX.SYS is SYSLINUX ") {
+		t.Errorf("want the 4.x+ layout refused:\n%s", r.Text())
+	}
+	if r.Loader.RAID == nil || *r.Loader.RAID {
+		t.Errorf("RAID = %v, want the int 16h/int 19h pair found", r.Loader.RAID)
+	}
+}

@@ -46,6 +46,13 @@ func (in *inspector) checkBootCode(bs []byte) {
 			lr.ErrorKey = "int 18h"
 		}
 	}
+	lr.Layout = "3.x"
+	if lr.FirstSector == ldlMagic {
+		in.modern, lr.Layout = true, "4.x+"
+		lr.FirstSector, lr.MaxTransfer = 0, 0 // not these fields in 4.x+
+		in.fault("boot sector: SYSLINUX 4.x or later (LDLINUX_MAGIC at 0x1F8 where 3.x keeps FirstSector): ESXi's mboot.c32 needs syslinux 3.70 (ESXi 4.x) or 3.86 (5.x+)")
+		return
+	}
 	switch {
 	case lr.MaxTransfer == 0:
 		in.fault("boot sector: MaxTransfer is 0 (0x1FC): the loader would read no sectors")
@@ -59,12 +66,12 @@ func (in *inspector) checkBootCode(bs []byte) {
 // check the checksum. It returns the loaded bytes (nil when loading fails).
 func (in *inspector) simulateBoot(bs []byte) []byte {
 	lr := &in.rep.Loader
-	if !lr.Syslinux {
+	if !lr.Syslinux || in.modern {
 		return nil
 	}
 	read := func(what string, s uint32) []byte {
 		if int64(s) >= in.psec || s == 0 {
-			in.fault("%s=%s is outside the filesystem's sectors 1..%s", what, commas(s), commas(in.psec-1))
+			in.fault("%s=%s is outside %s's sectors 1..%s", what, commas(s), in.where(), commas(in.psec-1))
 			return nil
 		}
 		b := make([]byte, 512)
@@ -79,8 +86,7 @@ func (in *inspector) simulateBoot(bs []byte) []byte {
 		return nil
 	}
 	lr.Banner, lr.Version, lr.Date = parseBanner(sec0)
-	if major, _, _ := strings.Cut(lr.Version, "."); major != "" && major != "3" {
-		in.fault("LDLINUX.SYS is %s: syslinux 4.x and later use another patch area and boot sector; ESXi needs 3.70 (4.x) or 3.86 (5.x+)", lr.Banner)
+	if in.notV3(lr.Version) {
 		return nil
 	}
 	pa, m := findPatchArea(sec0)
@@ -128,6 +134,19 @@ func (in *inspector) simulateBoot(bs []byte) []byte {
 	return loaded
 }
 
+// notV3 reports (once) a loader banner from syslinux 4.x or later.
+func (in *inspector) notV3(version string) bool {
+	major, _, _ := strings.Cut(version, ".")
+	if major == "" || major == "3" {
+		return false
+	}
+	if !in.modernBanner {
+		in.modernBanner = true
+		in.fault("LDLINUX.SYS is %s: syslinux 4.x and later use another patch area and boot sector; ESXi needs 3.70 (4.x) or 3.86 (5.x+)", in.rep.Loader.Banner)
+	}
+	return true
+}
+
 // checkLoaderFile checks LDLINUX.SYS in the root folder against the sector
 // list the boot path uses.
 func (in *inspector) checkLoaderFile(loaded []byte) {
@@ -153,6 +172,17 @@ func (in *inspector) checkLoaderFile(loaded []byte) {
 	}
 	if f.attr&(attrRO|attrHidden|attrSystem) != attrRO|attrHidden|attrSystem {
 		in.warn("LDLINUX.SYS attributes are %q, not read-only, hidden and system (RHS): nothing stops it being moved, which breaks the sector list", lr.Attr)
+	}
+	if f.chainErr == nil && lr.Banner == "" && f.size > 0 {
+		if b, err := in.vol.readFile(f, 1<<20); err == nil {
+			lr.Banner, lr.Version, lr.Date = parseBanner(b)
+			if in.notV3(lr.Version) {
+				return
+			}
+		}
+	}
+	if in.modern {
+		return
 	}
 	if f.size > maxLoaderSecs*512 {
 		in.fault("LDLINUX.SYS is %s bytes; a 3.x sector list covers at most %s", commas(f.size), commas(maxLoaderSecs*512))

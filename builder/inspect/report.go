@@ -12,8 +12,8 @@ package inspect
 import "io"
 
 // ISOFiles is an ESXi ISO to compare the image's files against;
-// *isofs.Image satisfies it. Section returns an error for a path that is
-// not on the ISO. Paths are looked up as they appear on the FAT volume
+// *isofs.Image satisfies it. Section returns an error wrapping
+// fs.ErrNotExist for a path that is not on the ISO. Paths are looked up as they appear on the FAT volume
 // ("SYS.VGZ", "EFI/BOOT/BOOTX64.EFI"); the ISO side is expected to match
 // case-insensitively.
 type ISOFiles interface {
@@ -97,7 +97,8 @@ type PartitionReport struct {
 // LoaderReport is the boot sector's syslinux code and LDLINUX.SYS as the
 // boot path sees them.
 type LoaderReport struct {
-	Syslinux          bool     `json:"syslinux"`             // boot sector is syslinux 3.x's (EB 58 90 jump, code at 0x5A)
+	Syslinux          bool     `json:"syslinux"`             // boot sector is syslinux's (EB 58 90 jump, code at 0x5A)
+	Layout            string   `json:"layout"`               // "3.x" (FirstSector at 0x1F8), "4.x+" (LDLINUX_MAGIC there); "" not syslinux
 	Jump              string   `json:"jump"`                 // bytes 0..2 in hex
 	Signature         bool     `json:"signature"`            // 55 AA at 0x1FE
 	FirstSector       uint32   `json:"first_sector"`         // 0x1F8: fs-relative sector of LDLINUX.SYS sector 0

@@ -35,7 +35,9 @@ func (r *Report) Text() string {
 		w("Filesystem: unreadable BPB at byte %s", commas(p.Offset))
 	}
 	l := r.Loader
-	if l.Syslinux {
+	if l.Layout == "4.x+" {
+		w("Boot sector: syslinux 4.x or later (not supported by ESXi's mboot.c32)")
+	} else if l.Syslinux {
 		w("Boot sector: syslinux, FirstSector %s, MaxTransfer %d, stamp in code %s%s", commas(l.FirstSector), l.MaxTransfer, yesNo(l.StampInBootSector), raidText(l.RAID))
 	} else {
 		w("Boot sector: not syslinux (jump %s)", l.Jump)
