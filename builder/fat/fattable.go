@@ -39,7 +39,7 @@ func mediaEntry(typ int, media uint8) uint32 {
 	return eoc(typ)&^0xFF | uint32(media)
 }
 
-// FATBytes returns the FAT region's bytes from byte offset off (within
+// fatBytes fills buf with the FAT region from byte offset off (within
 // one FAT copy) into buf; both FAT copies are identical. For FAT16/32 off
 // and len(buf) must be multiples of the entry size; a FAT12 FAT must be
 // requested whole (it is at most 12 sectors).
