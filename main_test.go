@@ -151,3 +151,25 @@ func TestParseSize(t *testing.T) {
 		}
 	}
 }
+
+func TestBuildCRLFTemplate(t *testing.T) {
+	iso, tar := inputs(t, tarball.Spec{})
+	dir := t.TempDir()
+	tmpl := filepath.Join(dir, "crlf.tmpl")
+	os.WriteFile(tmpl, []byte("default 1\r\nlabel 1\r\nkernel {{.Kernel}}\r\nappend {{.FirstModule}} ks={{.KS}}{{range .Modules}} --- {{.}}{{end}}\r\n"), 0o644)
+	out := filepath.Join(dir, "h.img")
+	stdout, _, err := runCLI("build", "--iso", iso, "--syslinux", tar, "--ks", "http://deploy/ks/h.cfg", "--cfg-template", tmpl, "-o", out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout, "had 4 CR bytes; written with LF line endings only") {
+		t.Errorf("summary does not report the conversion:\n%s", stdout)
+	}
+	rep, err := inspectFile(out, iso)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Config.CRBytes != 0 || !rep.Bootable {
+		t.Errorf("inspect: %d CR bytes, bootable %v, faults %v", rep.Config.CRBytes, rep.Bootable, rep.Faults)
+	}
+}

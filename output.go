@@ -37,6 +37,9 @@ func planText(p *builder.Plan) string {
 		w("           %-14s %-14s %12s %8d %8d\n", fl.Dst, src, commas(fl.Size), fl.FirstCluster, fl.Clusters)
 	}
 	w("ldlinux    sectors %s\n", sectorRanges(p.Loader.Sectors))
+	if p.ConfigCRLF > 0 {
+		w("note       the syslinux.cfg template had %d CR bytes; converted to LF\n", p.ConfigCRLF)
+	}
 	w("syslinux.cfg:\n")
 	for _, l := range strings.SplitAfter(strings.TrimRight(p.Config, "\n"), "\n") {
 		w("  | %s", l)
@@ -60,6 +63,9 @@ func summaryText(p *builder.Plan, r *builder.Result, took time.Duration) string 
 	w("partition  FAT%d at LBA %d, %s bytes, %d files (%s bytes)\n", p.FAT.Type, p.Partition.StartLBA,
 		commas(int64(p.Partition.Sectors)*512), len(p.Files), commas(payload))
 	w("ks         %s\n", p.KS)
+	if p.ConfigCRLF > 0 {
+		w("note       the syslinux.cfg template had %d CR bytes; written with LF line endings only\n", p.ConfigCRLF)
+	}
 	return b.String()
 }
 
