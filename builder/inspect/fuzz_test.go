@@ -14,6 +14,8 @@ import (
 func FuzzInspect(f *testing.F) {
 	f.Add([]byte{})
 	f.Add(make([]byte, 512))
+	f.Add([]byte(tinyImage(f, false)))
+	f.Add([]byte(tinyImage(f, true)))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, err := Inspect(bytes.NewReader(data), int64(len(data)), Options{})
 		if err != nil {

@@ -229,7 +229,7 @@ func ldlinuxSectors(t testing.TB, f *os.File, fsOff int64, size int) []uint32 {
 
 // install is a small independent 3.x installer: boot sector overlay,
 // FirstSector, -s/-r, and the patched first sector of LDLINUX.SYS.
-func install(t testing.TB, f *os.File, fsOff int64, bss, sys []byte, secs []uint32, raid, stupid bool) {
+func install(t testing.TB, f readWriterAt, fsOff int64, bss, sys []byte, secs []uint32, raid, stupid bool) {
 	t.Helper()
 	bs := make([]byte, 512)
 	if _, err := f.ReadAt(bs, fsOff); err != nil {
@@ -262,7 +262,7 @@ func install(t testing.TB, f *os.File, fsOff int64, bss, sys []byte, secs []uint
 }
 
 // writeMBR lays code (Debian's mbr.bin when nil) at 0..439 and one active entry.
-func writeMBR(t testing.TB, f *os.File, start, sectors uint32, fat int, code []byte) {
+func writeMBR(t testing.TB, f io.WriterAt, start, sectors uint32, fat int, code []byte) {
 	t.Helper()
 	if code == nil {
 		need(t, mbrBinPath)
@@ -285,7 +285,18 @@ func writeMBR(t testing.TB, f *os.File, start, sectors uint32, fat int, code []b
 	mustWrite(t, f, sec, 0)
 }
 
-func mustWrite(t testing.TB, f *os.File, b []byte, off int64) {
+type readWriterAt interface {
+	io.ReaderAt
+	io.WriterAt
+}
+
+// memImage is an in-memory image file.
+type memImage []byte
+
+func (m memImage) ReadAt(p []byte, off int64) (int, error)  { return copy(p, m[off:]), nil }
+func (m memImage) WriteAt(p []byte, off int64) (int, error) { return copy(m[off:], p), nil }
+
+func mustWrite(t testing.TB, f io.WriterAt, b []byte, off int64) {
 	t.Helper()
 	if _, err := f.WriteAt(b, off); err != nil {
 		t.Fatal(err)
