@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/esxi-autopart/esxi-autopart/builder"
+	"github.com/esxi-autopart/esxi-autopart/builder/config"
 )
 
 type buildFlags struct {
@@ -77,8 +78,15 @@ func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return &exitError{code: 2, err: fmt.Errorf("build: -o/--output is required (or --dry-run)")}
 	}
 	if f.out != "" && !f.dryRun {
-		if err := builder.CheckOutput(f.out, f.force); err != nil {
-			return err
+		// Every output is checked before anything is written: a late
+		// refusal would have to remove an image that --force had replaced.
+		for _, p := range []string{f.out, f.mbrOut, kickstartPath(&f)} {
+			if p == "" {
+				continue
+			}
+			if err := builder.CheckOutput(p, f.force); err != nil {
+				return err
+			}
 		}
 	}
 	var kickstart []byte
@@ -116,8 +124,7 @@ func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if kickstart != nil {
-		ksPath := strings.TrimSuffix(f.out, filepath.Ext(f.out)) + ".cfg"
-		if err := writeFileAtomic(ksPath, kickstart, f.force); err != nil {
+		if err := writeFileAtomic(kickstartPath(&f), kickstart, f.force); err != nil {
 			os.Remove(res.Path)
 			return err
 		}
@@ -138,6 +145,15 @@ func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
+// kickstartPath is where the rendered kickstart goes: beside the image,
+// <image name>.cfg ("" without --ks-template).
+func kickstartPath(f *buildFlags) string {
+	if f.ksTemplate == "" || f.out == "" {
+		return ""
+	}
+	return strings.TrimSuffix(f.out, filepath.Ext(f.out)) + ".cfg"
+}
+
 func (f *buildFlags) options() (builder.Options, error) {
 	if f.iso == "" || f.tarball == "" {
 		return builder.Options{}, fmt.Errorf("build: --iso and --syslinux are required")
@@ -145,6 +161,9 @@ func (f *buildFlags) options() (builder.Options, error) {
 	o := builder.Options{
 		Host: f.host, KS: f.ks, Timeout: f.timeout, PartitionStart: f.start, FATType: f.fatType,
 		Stupid: !f.noStupid, RAID: f.raid, PartitionOnly: f.partOnly, Vars: map[string]string{},
+	}
+	if err := config.CheckValue("--host", f.host); err != nil {
+		return o, err
 	}
 	switch f.serial {
 	case "on":

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/esxi-autopart/esxi-autopart/builder/isofs"
@@ -52,6 +53,9 @@ func Open(isoPath, tarballPath string) (*Inputs, error) {
 func (in *Inputs) load() error {
 	media, err := layouts.Detect(in.ISO)
 	if err != nil {
+		if strings.HasPrefix(err.Error(), in.ISOPath+": ") { // from isofs, which names the image
+			return err
+		}
 		return fmt.Errorf("%s: %w", in.ISOPath, err)
 	}
 	in.Media = media

@@ -1,0 +1,15 @@
+//go:build !linux
+
+package main
+
+import "errors"
+
+func (e *hostileEnv) blockDevice(name string) string {
+	e.skip = "block devices are made on Linux only"
+	return name
+}
+
+func (e *hostileEnv) tinyFS() string {
+	e.privileged("a small tmpfs", errors.New("Linux only"))
+	return e.in
+}

@@ -1,0 +1,243 @@
+package main
+
+import (
+	"archive/tar"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
+	"github.com/esxi-autopart/esxi-autopart/fixtures/tarball"
+)
+
+// hostile is one bad input: setup spoils the default inputs or arguments of
+// `build` (a good ISO, a good tarball, --ks usb, -o <out>/esx01.img), and
+// the command must fail with a non-zero exit, an error naming want[0] (the
+// file or flag at fault) and containing every other want (the fault), and
+// leave nothing new in the output folder.
+type hostile struct {
+	name  string
+	setup func(e *hostileEnv)
+	want  []string
+}
+
+// hostileCases is the catalogue. Adding a case is adding a line.
+var hostileCases = []hostile{
+	// The ISO.
+	{"iso empty", func(e *hostileEnv) { e.iso = e.write("empty.iso", nil) }, w("empty.iso", "")},
+	{"iso not an ISO", func(e *hostileEnv) { e.iso = e.write("text.iso", []byte(strings.Repeat("hello\n", 9000))) }, w("text.iso", "")},
+	{"iso truncated", func(e *hostileEnv) { e.iso = e.cut(e.isoFile("cut.iso", isogen.Spec{RockRidge: true}), 0.5) }, w("cut.iso", "")},
+	{"iso corrupt PVD", func(e *hostileEnv) { e.iso = e.poke(e.isoFile("pvd.iso", isogen.Spec{}), 16*2048, 0xFF) }, w("pvd.iso", "")},
+	{"iso corrupt root record", func(e *hostileEnv) { e.iso = e.poke(e.isoFile("root.iso", isogen.Spec{}), 16*2048+156+2, 0xFF) }, w("root.iso", "")},
+	{"iso without isolinux.cfg", func(e *hostileEnv) { e.iso = e.isoFile("nocfg.iso", isogen.Spec{Omit: []string{"isolinux.cfg"}}) }, w("nocfg.iso", "no isolinux.cfg")},
+	{"iso unknown layout", func(e *hostileEnv) {
+		e.iso = e.isoFile("linux.iso", isogen.Spec{IsolinuxCfg: "default linux\nlabel linux\nkernel vmlinuz\nappend initrd=initrd.img\n"})
+	}, w("linux.iso", "no known ESXi layout", "kernel vmlinuz")},
+	{"iso ESXi 5 layout", func(e *hostileEnv) {
+		e.iso = e.isoFile("esxi5.iso", isogen.Spec{IsolinuxCfg: "default install\nlabel install\nkernel mboot.c32\nappend -c boot.cfg\n"})
+	}, w("esxi5.iso", "no known ESXi layout")},
+	{"iso module missing", func(e *hostileEnv) { e.iso = e.isoFile("nocim.iso", isogen.Spec{Omit: []string{"cim.vgz"}}) }, w("nocim.iso", "cim.vgz is not on the ISO")},
+	{"iso kernel missing", func(e *hostileEnv) { e.iso = e.isoFile("nomboot.iso", isogen.Spec{Omit: []string{"mboot.c32"}}) }, w("nomboot.iso", "mboot.c32 is not on the ISO")},
+	{"iso cfg with NUL", func(e *hostileEnv) {
+		e.iso = e.isoFile("nul.iso", isogen.Spec{IsolinuxCfg: isogen.Isolinux41 + "\x00"})
+	}, w("nul.iso", "ISOLINUX.CFG", "NUL byte")},
+	{"iso cfg too large", func(e *hostileEnv) {
+		e.iso = e.isoFile("bigcfg.iso", isogen.Spec{IsolinuxCfg: isogen.Isolinux41 + strings.Repeat("# padding\n", 7000)})
+	}, w("bigcfg.iso", "ISOLINUX.CFG", "more than the 65,536 allowed")},
+	{"iso module name not 8.3", func(e *hostileEnv) {
+		e.iso = e.isoFile("long.iso", isogen.Spec{RockRidge: true,
+			IsolinuxCfg: strings.Replace(isogen.Isolinux41, "cim.vgz", "cim-extra.vgz", 1),
+			Files:       map[string][]byte{"cim-extra.vgz": []byte("x")}})
+	}, w("long.iso", "cim-extra.vgz", "8.3")},
+	{"module larger than --size", func(e *hostileEnv) {
+		e.iso = e.isoFile("big.iso", isogen.Spec{Files: map[string][]byte{"sys.vgz": make([]byte, 12<<20)}})
+		e.args = append(e.args, "--size", "8M")
+	}, w("SYS.VGZ", "12,582,912 bytes do not fit")},
+
+	// The syslinux tarball.
+	{"tar empty", func(e *hostileEnv) { e.tar = e.write("empty.tar.gz", nil) }, w("empty.tar.gz", "")},
+	{"tar not a tarball", func(e *hostileEnv) { e.tar = e.write("text.tar.gz", []byte(strings.Repeat("not a tarball\n", 100))) }, w("text.tar.gz", "not a")},
+	{"tar truncated gz", func(e *hostileEnv) { e.tar = e.cut(e.tarFile("cut.tar.gz", tarball.Spec{}), 0.5) }, w("cut.tar.gz", "truncated")},
+	{"tar truncated plain", func(e *hostileEnv) {
+		e.tar = e.cut(e.tarFile("cut.tar", tarball.Spec{Compression: "none"}), 0.5)
+	}, w("cut.tar", "truncated")},
+	{"tar truncated xz", func(e *hostileEnv) { e.tar = e.cut(e.tarFile("cut.tar.xz", tarball.Spec{Compression: "xz"}), 0.5) }, w("cut.tar.xz", "truncated")},
+	{"tar corrupt gz", func(e *hostileEnv) { e.tar = e.poke(e.tarFile("flip.tar.gz", tarball.Spec{}), 200, 0x55) }, w("flip.tar.gz", "corrupt")},
+	{"tar without ldlinux.bss", func(e *hostileEnv) {
+		e.tar = e.tarFile("nobss.tar.gz", tarball.Spec{Omit: []string{"core/ldlinux.bss"}})
+	}, w("nobss.tar.gz", "no syslinux-3.70/core/ldlinux.bss")},
+	{"tar without ldlinux.sys", func(e *hostileEnv) {
+		e.tar = e.tarFile("nosys.tar.gz", tarball.Spec{Omit: []string{"core/ldlinux.sys"}})
+	}, w("nosys.tar.gz", "no syslinux-3.70/core/ldlinux.sys")},
+	{"tar without mbr.bin", func(e *hostileEnv) { e.tar = e.tarFile("nombr.tar.gz", tarball.Spec{Omit: []string{"mbr/mbr.bin"}}) }, w("nombr.tar.gz", "no syslinux-3.70/mbr/mbr.bin")},
+	{"tar wrong version", func(e *hostileEnv) {
+		e.tar = e.tarFile("v386.tar.gz", tarball.Spec{Version: "3.86", Date: "2010-04-16"})
+	}, w("v386.tar.gz", "holds SYSLINUX 3.86", "need syslinux 3.70")},
+	{"tar bss and sys from different builds", func(e *hostileEnv) {
+		bss, _ := tarball.Synthetic("3.70", "2008-06-01", 0)
+		e.tar = e.tarFile("mixed.tar.gz", tarball.Spec{Bss: bss})
+	}, w("mixed.tar.gz", "different builds")},
+	{"tar ldlinux.bss short", func(e *hostileEnv) {
+		e.tar = e.tarFile("bss511.tar.gz", tarball.Spec{Bss: make([]byte, 511)})
+	}, w("bss511.tar.gz", "core/ldlinux.bss", "want exactly 512")},
+	{"tar ldlinux.sys over 65 sectors", func(e *hostileEnv) {
+		_, sys := tarball.Synthetic("", "", 65*512+1)
+		e.tar = e.tarFile("bigsys.tar.gz", tarball.Spec{Sys: sys})
+	}, w("bigsys.tar.gz", "core/ldlinux.sys", "65 sectors")},
+	{"tar ldlinux.sys cut short", func(e *hostileEnv) {
+		_, sys := tarball.Synthetic("", "", 40)
+		e.tar = e.tarFile("tinysys.tar.gz", tarball.Spec{Sys: sys})
+	}, w("tinysys.tar.gz", "ldlinux.sys")},
+	{"tar mbr.bin over 440 bytes", func(e *hostileEnv) {
+		e.tar = e.tarFile("bigmbr.tar.gz", tarball.Spec{MBR: make([]byte, 441)})
+	}, w("bigmbr.tar.gz", "mbr/mbr.bin", "441 bytes")},
+	{"tar entry with ..", func(e *hostileEnv) {
+		e.tar = e.tarFile("dotdot.tar.gz", tarball.Spec{Extra: []tarball.Entry{{Name: "syslinux-3.70/../../etc/cron.d/x", Body: []byte("x")}}})
+	}, w("dotdot.tar.gz", `".."`)},
+	{"tar absolute path", func(e *hostileEnv) {
+		e.tar = e.tarFile("abs.tar.gz", tarball.Spec{Extra: []tarball.Entry{{Name: "/etc/passwd", Body: []byte("x")}}})
+	}, w("abs.tar.gz", "/etc/passwd", "absolute path")},
+	{"tar symlink as ldlinux.sys", func(e *hostileEnv) {
+		e.tar = e.tarFile("symlink.tar.gz", tarball.Spec{Omit: []string{"core/ldlinux.sys"},
+			Extra: []tarball.Entry{{Name: "syslinux-3.70/core/ldlinux.sys", Type: tar.TypeSymlink, Link: "/etc/shadow"}}})
+	}, w("symlink.tar.gz", "core/ldlinux.sys", "symlink")},
+	{"tar hard link as mbr.bin", func(e *hostileEnv) {
+		e.tar = e.tarFile("hardlink.tar.gz", tarball.Spec{Omit: []string{"mbr/mbr.bin"},
+			Extra: []tarball.Entry{{Name: "syslinux-3.70/mbr/mbr.bin", Type: tar.TypeLink, Link: "syslinux-3.70/README"}}})
+	}, w("hardlink.tar.gz", "mbr/mbr.bin", "hard link")},
+	{"tar lying size on a wanted member", func(e *hostileEnv) {
+		e.tar = e.tarFile("liesys.tar.gz", tarball.Spec{Omit: []string{"core/ldlinux.sys"},
+			Extra: []tarball.Entry{{Name: "syslinux-3.70/core/ldlinux.sys", Body: []byte("x"), Size: 1 << 40}}})
+	}, w("liesys.tar.gz", "core/ldlinux.sys", "1,099,511,627,776 bytes")},
+	{"tar lying size on another member", func(e *hostileEnv) {
+		e.tar = e.tarFile("liebig.tar.gz", tarball.Spec{Extra: []tarball.Entry{{Name: "syslinux-3.70/big.bin", Body: []byte("x"), Size: 8 << 30}}})
+	}, w("liebig.tar.gz", "truncated")},
+	{"tar lying size under the limit", func(e *hostileEnv) {
+		_, sys := tarball.Synthetic("", "", 0)
+		e.tar = e.tarFile("liesys2.tar.gz", tarball.Spec{Omit: []string{"core/ldlinux.sys"},
+			Extra: []tarball.Entry{{Name: "syslinux-3.70/core/ldlinux.sys", Body: sys, Size: 30000}}})
+	}, w("liesys2.tar.gz", "core/ldlinux.sys", "truncated")},
+	{"tar member twice", func(e *hostileEnv) {
+		_, sys := tarball.Synthetic("", "", 0)
+		e.tar = e.tarFile("twice.tar.gz", tarball.Spec{Extra: []tarball.Entry{{Name: "syslinux-3.70/core/ldlinux.sys", Body: sys}}})
+	}, w("twice.tar.gz", "core/ldlinux.sys", "twice")},
+
+	// Values that go into syslinux.cfg and kickstarts.
+	{"ks with space", func(e *hostileEnv) { e.ks = "http://deploy/ks/a b.cfg" }, w("ks", "white space")},
+	{"ks with LF", func(e *hostileEnv) { e.ks = "http://deploy/ks.cfg\nkernel evil.c32" }, w("ks", "control byte 0x0A")},
+	{"ks with CR", func(e *hostileEnv) { e.ks = "http://deploy/ks.cfg\r" }, w("ks", "control byte 0x0D")},
+	{"ks with NUL", func(e *hostileEnv) { e.ks = "http://deploy/ks.cfg\x00" }, w("ks", "control byte 0x00")},
+	{"host with space", func(e *hostileEnv) { e.args = append(e.args, "--host", "esx 01") }, w("--host", "white space")},
+	{"host with LF", func(e *hostileEnv) { e.args = append(e.args, "--host", "esx01\nrootpw x") }, w("--host", "control byte 0x0A")},
+	{"var with space", func(e *hostileEnv) { e.args = append(e.args, "--var", "ip=10.0.0.1 evil") }, w("variable ip", "white space")},
+	{"var with CR", func(e *hostileEnv) { e.args = append(e.args, "--var", "ip=10.0.0.1\r") }, w("variable ip", "control byte 0x0D")},
+	{"var with LF", func(e *hostileEnv) { e.args = append(e.args, "--var", "ip=10.0.0.1\nx") }, w("variable ip", "control byte 0x0A")},
+	{"var with NUL", func(e *hostileEnv) { e.args = append(e.args, "--var", "ip=\x00") }, w("variable ip", "control byte 0x00")},
+	{"var with bad name", func(e *hostileEnv) { e.args = append(e.args, "--var", "a-b=1") }, w(`"a-b"`, "letters, digits")},
+	{"cfg template missing key", func(e *hostileEnv) {
+		e.args = append(e.args, "--cfg-template", e.write("nokey.tmpl", []byte("default esx\nlabel esx\nappend {{.nokey}}\n")))
+	}, w("nokey.tmpl", `no entry for key "nokey"`)},
+	{"cfg template syntax", func(e *hostileEnv) {
+		e.args = append(e.args, "--cfg-template", e.write("syntax.tmpl", []byte("label {{.Host\n")))
+	}, w("syntax.tmpl", "")},
+	{"cfg template renders NUL", func(e *hostileEnv) {
+		e.args = append(e.args, "--cfg-template", e.write("nul.tmpl", []byte("label x{{\"\\x00\"}}\n")))
+	}, w("nul.tmpl", "byte 0x00")},
+	{"ks template missing key", func(e *hostileEnv) {
+		e.args = append(e.args, "--ks-template", e.write("ks.tmpl", []byte("network --ip={{.ip}}\n")))
+	}, w("ks.tmpl", `no entry for key "ip"`)},
+
+	// Inventories (--hosts).
+	{"inventory duplicate ids", func(e *hostileEnv) { e.hosts("dup.csv", "id,ip\nesx01,10.0.0.1\nesx01,10.0.0.2\n") }, w("dup.csv", "line 3", `"esx01" already used`)},
+	{"inventory duplicate ids by case", func(e *hostileEnv) { e.hosts("case.csv", "id\nESX01\nesx01\n") }, w("case.csv", "line 3", "already used")},
+	{"inventory unsafe id ..", func(e *hostileEnv) { e.hosts("dotdot.csv", "id\n../../etc/x\n") }, w("dotdot.csv", "line 2", "not a safe file name")},
+	{"inventory unsafe id slash", func(e *hostileEnv) { e.hosts("slash.csv", "id\nesx/01\n") }, w("slash.csv", "line 2", "not a safe file name")},
+	{"inventory unsafe id dot", func(e *hostileEnv) { e.hosts("dot.csv", "id\n.hidden\n") }, w("dot.csv", "line 2", "not a safe file name")},
+	{"inventory empty id", func(e *hostileEnv) { e.hosts("emptyid.csv", "id,ip\n,10.0.0.1\n") }, w("emptyid.csv", "line 2", "empty id")},
+	{"inventory too many fields", func(e *hostileEnv) { e.hosts("wide.csv", "id,ip\nesx01,10.0.0.1,extra\n") }, w("wide.csv", "line 2", "wrong number of fields")},
+	{"inventory too few fields", func(e *hostileEnv) { e.hosts("narrow.csv", "id,ip\nesx01\n") }, w("narrow.csv", "line 2", "wrong number of fields")},
+	{"inventory no id column", func(e *hostileEnv) { e.hosts("noid.csv", "name,ip\nesx01,10.0.0.1\n") }, w("noid.csv", "no id column")},
+	{"inventory value with space", func(e *hostileEnv) { e.hosts("space.csv", "id,ip\nesx01,\"10.0.0.1 x\"\n") }, w("space.csv", "line 2", "white space")},
+	{"inventory value with LF", func(e *hostileEnv) { e.hosts("lf.csv", "id,ip\nesx01,\"10.0.0.1\nx\"\n") }, w("lf.csv", "line 2", "control byte 0x0A")},
+	{"inventory empty", func(e *hostileEnv) { e.hosts("empty.csv", "") }, w("empty.csv", "empty inventory")},
+	{"inventory JSON not an array", func(e *hostileEnv) { e.hosts("obj.json", `{"id":"esx01"}`) }, w("obj.json", "JSON array")},
+	{"inventory JSON duplicate ids", func(e *hostileEnv) { e.hosts("dup.json", `[{"id":"a"},{"id":"a"}]`) }, w("dup.json", "element 2", "already used")},
+
+	// The output.
+	{"output is a folder", func(e *hostileEnv) { e.img = e.mkdir("esx01.img") }, w("esx01.img", "is a folder")},
+	{"output is a block device", func(e *hostileEnv) { e.img = e.blockDevice("disk0") }, w("disk0", "is a device")},
+	{"output is a block device with --force", func(e *hostileEnv) {
+		e.img = e.blockDevice("disk1")
+		e.args = append(e.args, "--force")
+	}, w("disk1", "is a device")},
+	{"output exists", func(e *hostileEnv) { e.img = e.existing("old.img") }, w("old.img", "exists; use --force")},
+	{"output in a missing folder", func(e *hostileEnv) { e.img = filepath.Join(e.out, "no", "such", "esx01.img") }, w("esx01.img", "no such file")},
+	{"mbr-out is a folder", func(e *hostileEnv) { e.args = append(e.args, "--mbr-out", e.mkdir("mbr.bin")) }, w("mbr.bin", "is a folder")},
+	{"mbr-out exists", func(e *hostileEnv) { e.args = append(e.args, "--mbr-out", e.existing("mbr440.bin")) }, w("mbr440.bin", "exists; use --force")},
+	{"mbr-out is a folder, --force over an old image", func(e *hostileEnv) {
+		e.img = e.existing("esx01.img")
+		e.args = append(e.args, "--force", "--mbr-out", e.mkdir("mbr.bin"))
+	}, w("mbr.bin", "is a folder")},
+	{"kickstart path is a folder, --force over an old image", func(e *hostileEnv) {
+		e.img = e.existing("esx01.img")
+		e.mkdir("esx01.cfg")
+		e.args = append(e.args, "--force", "--ks-template", e.write("ok.tmpl", []byte("network --hostname={{.Host}}\n")))
+	}, w("esx01.cfg", "is a folder")},
+	{"kickstart exists", func(e *hostileEnv) {
+		e.existing("esx01.cfg")
+		e.args = append(e.args, "--ks-template", e.write("ok.tmpl", []byte("network --hostname={{.Host}}\n")))
+	}, w("esx01.cfg", "exists; use --force")},
+	{"output on a full filesystem", func(e *hostileEnv) { e.img = filepath.Join(e.tinyFS(), "esx01.img") }, w("esx01.img", "no space left on device")},
+}
+
+// w is want: the file or flag at fault, then the fault.
+func w(file string, faults ...string) []string {
+	return slices.DeleteFunc(append([]string{file}, faults...), func(s string) bool { return s == "" })
+}
+
+func TestHostileInputs(t *testing.T) {
+	good := t.TempDir()
+	goodISO, goodTar := filepath.Join(good, "esxi.iso"), filepath.Join(good, "syslinux-3.70.tar.gz")
+	if err := isogen.Write(goodISO, isogen.Spec{RockRidge: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tarball.WriteFile(goodTar, tarball.Spec{}); err != nil {
+		t.Fatal(err)
+	}
+	// The good inputs build: every failure below is the spoiled input's.
+	if _, _, err := runCLI("build", "--iso", goodISO, "--syslinux", goodTar, "--ks", "http://deploy/ks/esx01.cfg", "-o", filepath.Join(good, "ok.img")); err != nil {
+		t.Fatalf("good inputs: %v", err)
+	}
+	for _, tc := range hostileCases {
+		t.Run(tc.name, func(t *testing.T) {
+			e := &hostileEnv{t: t, in: t.TempDir(), out: t.TempDir(), iso: goodISO, tar: goodTar, ks: "http://deploy/ks/esx01.cfg"}
+			e.img = filepath.Join(e.out, "esx01.img")
+			tc.setup(e)
+			if e.skip != "" {
+				t.Skip(e.skip)
+			}
+			before := listDir(t, e.outDir())
+			_, stderr, err := runCLI(e.argv()...)
+			if err == nil || exitCode(err) == 0 {
+				t.Fatalf("build succeeded (exit %d), want a failure; args %q", exitCode(err), e.argv())
+			}
+			msg := err.Error()
+			t.Log(msg)
+			for _, want := range tc.want {
+				if !strings.Contains(msg, want) {
+					t.Errorf("error lacks %q:\n%s", want, msg)
+				}
+			}
+			if strings.Contains(msg, "\n") && !strings.Contains(strings.Join(tc.want, ""), "\n") {
+				t.Errorf("error spans lines (one message wanted):\n%s", msg)
+			}
+			if strings.Contains(stderr, "panic") || strings.Contains(msg, "panic") {
+				t.Errorf("panic:\n%s\n%s", msg, stderr)
+			}
+			if after := listDir(t, e.outDir()); !slices.Equal(before, after) {
+				t.Errorf("output folder changed:\nbefore %q\nafter  %q", before, after)
+			}
+		})
+	}
+}
