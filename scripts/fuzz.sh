@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Run every Go native fuzz target of the module (or of the given packages),
+# one at a time, each for the same duration.
+#
+#   scripts/fuzz.sh [DURATION] [PACKAGE...]    e.g. scripts/fuzz.sh 10m ./layouts/...
+#
+# DURATION defaults to $FUZZTIME, else 1m. Workers per target: $FUZZPARALLEL
+# (default 1). Targets are found with `go test -list 'Fuzz.*'`. Minimisation
+# is limited to one run (-fuzzminimizetime 1x): the engine's minimiser stalls
+# on loaded machines. A failing input is written by the engine to
+# <package>/testdata/fuzz/<Target>/; `go test -run <Target>/<file>` replays it.
+# Exit status: 0 if every target passed, 1 otherwise.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+fuzztime=${FUZZTIME:-1m}
+if [[ $# -gt 0 && $1 != ./* && $1 != github.com/* ]]; then
+	fuzztime=$1
+	shift
+fi
+parallel=${FUZZPARALLEL:-1}
+pkgs=("$@")
+[[ ${#pkgs[@]} -gt 0 ]] || pkgs=(./...)
+
+failed=()
+for pkg in $(go list "${pkgs[@]}"); do
+	targets=$(go test -list 'Fuzz.*' "$pkg" | grep '^Fuzz' || true)
+	for target in $targets; do
+		echo "== $pkg $target for $fuzztime ($(date -u +%H:%M:%S))"
+		if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" \
+			-fuzzminimizetime 1x -parallel "$parallel" "$pkg"; then
+			failed+=("$pkg $target")
+		fi
+	done
+done
+
+if [[ ${#failed[@]} -gt 0 ]]; then
+	printf 'FAILED: %s\n' "${failed[@]}"
+	exit 1
+fi
+echo "every fuzz target passed ($fuzztime each)"
