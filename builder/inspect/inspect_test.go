@@ -135,6 +135,7 @@ func TestFaults(t *testing.T) {
 		{"no active", []patch{{0x1BE, []byte{0}}}, "no active partition", "", false},
 		{"status 0x81", []patch{{0x1BE, []byte{0x81}}}, "status 0x81", "", false},
 		{"past the end", []patch{{0x1CA, u32(9_000_000)}}, "partition 1 ends at sector 9,002,048, past the image's", "", false},
+		{"MBR code empty", []patch{{0, make([]byte, 440)}}, "MBR: no boot code", "", false},
 		{"MBR 55AA", []patch{{0x1FE, []byte{0, 0}}}, "MBR: no 55 AA", "", false},
 		{"not a FAT type", []patch{{0x1C2, []byte{0x83}}}, "not a FAT type", "", false},
 		{"hidden sectors, status 0x80", []patch{{b.fsOff + 0x1C, u32(0)}}, "", "BPB hidden sectors 0 differ", true},

@@ -82,7 +82,11 @@ func (in *inspector) parseMBR(sec []byte) *PartitionEntry {
 	if !m.Signature {
 		in.fault("MBR: no 55 AA signature at 0x1FE (found %02X %02X): the BIOS will not boot the disk", sec[0x1FE], sec[0x1FF])
 	}
-	if m.BootCode != "syslinux mbr.bin" {
+	switch m.BootCode {
+	case "syslinux mbr.bin":
+	case "empty":
+		in.fault("MBR: no boot code (0x000..0x1B7 all zero): the BIOS would run nothing; lay mbr.bin there")
+	default:
 		in.warn("MBR: boot code is %s, not syslinux mbr.bin", m.BootCode)
 	}
 	imageSectors := in.im.size / 512
