@@ -177,7 +177,8 @@ func (in *inspector) checkKS(who, ks string) {
 	}
 	n := in.tree.lookup(p)
 	if n == nil || n.dir {
-		in.fault("%s: ks=%s but %s is not on the disk", who, ks, p)
+		// The installer searches every USB disk: the kickstart may be on another.
+		in.warn("%s: ks=%s but %s is not on this disk", who, ks, p)
 		return
 	}
 	data, err := in.vol.readFile(n, maxCfgBytes)

@@ -142,7 +142,7 @@ func TestFaults(t *testing.T) {
 		{"hidden sectors, status 0x81", []patch{{b.fsOff + 0x1C, u32(0)}, {0x1BE, []byte{0x81}}}, "the boot sector would read LDLINUX.SYS from the wrong place", "", false},
 		{"missing module", []patch{{dirEntry(t, b.path, "SYS     VGZ"), []byte("SYX")}}, "label 1: module sys.vgz not found", "", false},
 		{"missing kernel", []patch{{dirEntry(t, b.path, "MBOOT   C32"), []byte("MBOOX")}}, "label 1: kernel mboot.c32 not found", "", false},
-		{"missing ks.cfg", []patch{{dirEntry(t, b.path, "KS      CFG"), []byte("KX")}}, "ks=usb but /ks.cfg is not on the disk", "", false},
+		{"missing ks.cfg", []patch{{dirEntry(t, b.path, "KS      CFG"), []byte("KX")}}, "", "ks=usb but /ks.cfg is not on this disk", true},
 		{"missing syslinux.cfg", []patch{{dirEntry(t, b.path, "SYSLINUXCFG"), []byte("SYSLINUXCFX")}}, "no syslinux.cfg", "", false},
 		{"LDLINUX.SYS not RHS", []patch{{attrOff, []byte{0x20}}}, "", "LDLINUX.SYS attributes are \"A\"", true},
 		{"LDLINUX.SYS missing", []patch{{attrOff - 11, []byte("LDLINUX SYX")}}, "LDLINUX.SYS is not in the root folder", "", false},
@@ -284,5 +284,27 @@ func TestSyslinux6Refused(t *testing.T) {
 	}
 	if r.Loader.RAID == nil || *r.Loader.RAID {
 		t.Errorf("RAID = %v, want the int 16h/int 19h pair found", r.Loader.RAID)
+	}
+}
+
+func TestSkipHashes(t *testing.T) {
+	b := buildImage(t, imgSpec{fat: 16, start: 2048, sectors: 64 << 10, files: esxi41Files(esxi41Cfg)})
+	f, err := os.Open(b.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+	r, err := Inspect(f, st.Size(), Options{SkipHashes: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Bootable || len(r.Files) == 0 {
+		t.Fatalf("bootable %v, %d files:\n%s", r.Bootable, len(r.Files), r.Text())
+	}
+	for _, fr := range r.Files {
+		if fr.SHA256 != "" {
+			t.Errorf("%s hashed despite SkipHashes", fr.Path)
+		}
 	}
 }
