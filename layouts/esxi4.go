@@ -104,16 +104,8 @@ func detect4(p *Probe, version string) (*Detected, error) {
 	for _, c := range d.Files {
 		total += c.Size
 	}
-	if bin, ok := p.Media.Lookup(path.Join(dir, "isolinux.bin")); ok {
-		if b, err := p.Media.ReadFile(bin.Path, 1<<20); err == nil {
-			if m := isolinuxBanner.FindSubmatch(b); m != nil {
-				d.Isolinux = string(m[1]) + " " + string(m[2])
-			}
-		}
-	}
-	if v, ok := p.Media.(interface{ VolumeID() string }); ok {
-		d.VolumeID = v.VolumeID()
-	}
+	d.Isolinux = isolinuxVersion(p.Media, dir)
+	d.VolumeID = volumeID(p.Media)
 	d.Found = "ESXi " + version + " ("
 	if d.VolumeID != "" {
 		d.Found += "volume " + d.VolumeID + "; "
@@ -124,6 +116,31 @@ func detect4(p *Probe, version string) (*Detected, error) {
 	}
 	d.Found += ")"
 	return d, nil
+}
+
+// isolinuxVersion reads "3.70 2008-06-30" from dir/isolinux.bin ("" when
+// the file or the banner is missing).
+func isolinuxVersion(m Media, dir string) string {
+	bin, ok := m.Lookup(path.Join(dir, "isolinux.bin"))
+	if !ok {
+		return ""
+	}
+	b, err := m.ReadFile(bin.Path, 1<<20)
+	if err != nil {
+		return ""
+	}
+	if v := isolinuxBanner.FindSubmatch(b); v != nil {
+		return string(v[1]) + " " + string(v[2])
+	}
+	return ""
+}
+
+// volumeID is the media's volume identifier, for media that have one.
+func volumeID(m Media) string {
+	if v, ok := m.(interface{ VolumeID() string }); ok {
+		return v.VolumeID()
+	}
+	return ""
 }
 
 // mbootLabel returns the label that loads mboot.c32 with a "---" module

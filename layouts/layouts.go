@@ -27,22 +27,38 @@ type Copy struct {
 	Size int64  // bytes
 }
 
+// Generated is a file the builder makes per host from a file of the
+// media: ESXi 5.x+'s BOOT.CFG and EFI/BOOT/BOOT.CFG with the host's ks=.
+type Generated struct {
+	Src string // ISO path it is made from ("BOOT.CFG")
+	Dst string // FAT path, upper-case 8.3 ("BOOT.CFG", "EFI/BOOT/BOOT.CFG")
+	// Render makes the file's bytes from the syslinux.cfg template data
+	// (KS, Host, ... and the user's variables); same data, same bytes.
+	Render func(data map[string]any) ([]byte, error)
+}
+
 // Detected is what Detect found.
 type Detected struct {
-	Layout     string   // "esxi-4.1", "esxi-4.0"
-	Version    string   // "4.1"
-	Family     int      // 4 (or 5 for 5.x-8.x)
+	Layout     string   // "esxi-4.1", "esxi-4.0", "esxi-7.0" ("esxi-5+" when a 5.x+ version is not readable)
+	Version    string   // "4.1", "7.0" ("" when unknown)
+	Family     int      // 4, or 5 for 5.x-8.x
 	Syslinux   string   // syslinux release the media need: "3.70" (4.x) or "3.86" (5.x+)
 	Kernel     string   // "mboot.c32"
-	Modules    []string // the module list in boot order ("vmkboot.gz", "vmkernel.gz", ...)
+	Modules    []string // the module list in boot order ("vmkboot.gz", "vmkernel.gz", ...); 5.x+: boot.cfg's kernel, then its modules
 	ModuleArgs []string // parallel to Modules: text after each module name ("" if none)
 	Label      string   // the isolinux.cfg label the list came from
 	Isolinux   string   // version in isolinux.bin ("3.70 2008-06-30"), "" if not found
 	VolumeID   string   // the ISO's volume identifier, for media that have one
 	Files      []Copy   // what to copy, in order: kernel, modules, then menu.c32 if present
 	Payload    []Copy   // present on the ISO but not booted: imagedd.bz2/.md5, which the 4.x installer reads from the boot medium only for kickstart "install usb"
-	Template   string   // default syslinux.cfg template (text/template), see Template41
+	Template   string   // default syslinux.cfg template (text/template), see Template4 and Template5
 	Found      string   // "ESXi 4.1 (isolinux.cfg: mboot.c32 + 6 modules, 99 MB)"
+
+	// ESXi 5.x+ only.
+	BootCfg   string      // boot.cfg as named on the ISO ("BOOT.CFG")
+	UEFI      string      // the UEFI loader copied ("EFI/BOOT/BOOTX64.EFI"), "" when the media have none
+	FAT       int         // preferred FAT type: 32 (VMware's USB procedure), 0 = by size
+	Generated []Generated // per-host files: BOOT.CFG, EFI/BOOT/BOOT.CFG
 }
 
 // Layout is one family of ESXi media.
@@ -57,13 +73,14 @@ type Layout struct {
 }
 
 // All is every known layout, tried in order; the first match wins.
-var All = []Layout{esxi41, esxi40}
+var All = []Layout{esxi41, esxi40, esxi5}
 
 // Probe is what Detect reads once and every layout looks at.
 type Probe struct {
 	Media        Media
 	IsolinuxPath string    // "isolinux.cfg" as named on the media, "" if absent
 	Isolinux     *Isolinux // parsed isolinux.cfg, nil if absent
+	IsolinuxText []byte    // its bytes
 }
 
 // Detect finds the layout of the media. Errors do not name the ISO itself
@@ -84,7 +101,7 @@ func Detect(m Media) (*Detected, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", f.Path, err)
 		}
-		p.IsolinuxPath, p.Isolinux = f.Path, cfg
+		p.IsolinuxPath, p.Isolinux, p.IsolinuxText = f.Path, cfg, text
 		break
 	}
 	for _, l := range All {
@@ -125,15 +142,16 @@ func describe(p *Probe) string {
 	}
 	s := p.IsolinuxPath + ": " + strings.Join(kernels, "; ")
 	label := mbootLabel(p.Isolinux)
+	label5, cfg5 := bootCfgLabel(p.Isolinux)
 	switch {
+	case label5 != nil:
+		s += fmt.Sprintf(" (ESXi 5.x+ style, line %d: mboot.c32 reads %s, which is not on the ISO)", label5.AppendAt, cfg5)
 	case label != nil:
 		if _, err := ParseModules(label.Append); err != nil {
 			s += fmt.Sprintf(" (line %d: %v)", label.AppendAt, err)
 			break
 		}
 		s += " (an ESXi 4.x-style module list, but without ienviron.vgz/install.vgz (4.1) or ienviron.tgz/image.tgz/install.tgz (4.0))"
-	case strings.Contains(strings.ToLower(s), "mboot.c32 append -c"):
-		s += " (ESXi 5.x or later: mboot.c32 reads boot.cfg; not supported yet)"
 	}
 	return s
 }

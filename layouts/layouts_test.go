@@ -52,7 +52,7 @@ func TestDetectISO(t *testing.T) {
 		{name: "vesamenu", spec: isogen.Spec{IsolinuxCfg: "default vesamenu.c32\nlabel linux\nkernel vesamenu.c32\n"},
 			err: `no known ESXi layout: ISOLINUX.CFG: label "linux" has kernel vesamenu.c32`},
 		{name: "5.x style", spec: isogen.Spec{RockRidge: true, IsolinuxCfg: cfg5},
-			err: `label "install" has kernel mboot.c32 append -c boot.cfg (ESXi 5.x or later`},
+			err: `no known ESXi layout: isolinux.cfg: label "install" has kernel mboot.c32 append -c boot.cfg (ESXi 5.x+ style, line 5: mboot.c32 reads boot.cfg, which is not on the ISO)`},
 		{name: "unknown 4.x list", spec: isogen.Spec{RockRidge: true, IsolinuxCfg: "label x\nkernel mboot.c32\nappend vmkboot.gz --- vmkernel.gz\n"},
 			err: "an ESXi 4.x-style module list, but without"},
 	} {
