@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -66,12 +67,14 @@ func (in *Inputs) load() error {
 	in.Tarball = tb
 	ld, err := syslinux.ParseLoader(tb.Bss, tb.Sys)
 	if err != nil {
+		if v, ok := syslinux.BannerVersion(tb.Sys[:min(len(tb.Sys), 256)], "SYSLINUX"); ok && v != media.Syslinux {
+			return fmt.Errorf("%s %s (%w)", in.TarballPath, versionAdvice(v, media), err)
+		}
 		return fmt.Errorf("%s: %w", in.TarballPath, err)
 	}
 	in.Loader = ld
 	if ld.Version != media.Syslinux {
-		return fmt.Errorf("%s holds SYSLINUX %s, but %s media need syslinux %s: use the syslinux-%s release tarball",
-			in.TarballPath, ld.Version, media.Layout, media.Syslinux, media.Syslinux)
+		return fmt.Errorf("%s %s", in.TarballPath, versionAdvice(ld.Version, media))
 	}
 	pvd, err := readPVD(in.ISOPath)
 	if err != nil {
@@ -91,6 +94,28 @@ func (in *Inputs) load() error {
 	}
 	h.Sum(in.identity[:0])
 	return nil
+}
+
+// versionAdvice says why a tarball's SYSLINUX version does not fit the
+// media and what to use instead. The media's modules are never swapped for
+// the tarball's: the ISO's mboot.c32 and menu.c32 are built for one
+// syslinux, so the loader must match them.
+func versionAdvice(have string, media *layouts.Detected) string {
+	s := fmt.Sprintf("holds SYSLINUX %s, but %s media need syslinux %s", have, media.Layout, media.Syslinux)
+	if f := strings.Fields(media.Isolinux); len(f) > 0 {
+		s += " (the ISO's isolinux.bin is ISOLINUX " + f[0] + ")"
+	}
+	s += fmt.Sprintf(": use the syslinux-%s release tarball (kernel.org pub/linux/utils/boot/syslinux/3.xx/)", media.Syslinux)
+	major, _, _ := strings.Cut(have, ".")
+	switch n, err := strconv.Atoi(major); {
+	case err == nil && n >= 4:
+		s += "; syslinux 4.x and later install differently and load other module formats, and are not supported"
+	case have == "3.70":
+		s += "; 3.70 is for ESXi 4.x media"
+	case have == "3.86":
+		s += "; 3.86 is for ESXi 5.x and later media"
+	}
+	return s
 }
 
 // Close releases the ISO.

@@ -100,6 +100,9 @@ func (in *Inputs) Plan(o Options) (*Plan, error) {
 	if o.Timeout == 0 {
 		o.Timeout = DefaultTimeout
 	}
+	if o.FATType == 0 {
+		o.FATType = in.Media.FAT // 5.x+ media: FAT32, as VMware's USB procedure says
+	}
 	ks, err := in.renderKS(o)
 	if err != nil {
 		return nil, err
@@ -109,13 +112,17 @@ func (in *Inputs) Plan(o Options) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	gen, err := in.renderGenerated(o)
+	if err != nil {
+		return nil, err
+	}
 	p := &Plan{
 		Layout: in.Media.Layout, LayoutFound: in.Media.Found, Syslinux: in.Loader.Version,
 		ISO: in.ISOPath, Tarball: in.TarballPath, Host: o.Host, KS: o.KS,
 		PartitionOnly: o.PartitionOnly, Config: string(cfg.Text), ConfigCRLF: cfg.CRLF,
 		content: map[string]io.ReaderAt{},
 	}
-	id := in.hostIdentity(o, cfg.Text)
+	id := in.hostIdentity(o, cfg.Text, gen)
 	p.DiskSignature = binary.LittleEndian.Uint32(id[0:4])
 	p.ModTime = o.Epoch
 	if p.ModTime.IsZero() {
@@ -138,6 +145,11 @@ func (in *Inputs) Plan(o Options) (*Plan, error) {
 		files = append(files, fat.File{Path: KickstartName, Size: int64(len(o.Kickstart)), Attr: fat.Archive})
 		p.content[KickstartName] = bytes.NewReader(o.Kickstart)
 		p.Files = append(p.Files, FilePlan{Dst: KickstartName})
+	}
+	for i, g := range in.Media.Generated {
+		files = append(files, fat.File{Path: g.Dst, Size: int64(len(gen[i])), Attr: fat.Archive})
+		p.content[g.Dst] = bytes.NewReader(gen[i])
+		p.Files = append(p.Files, FilePlan{Src: g.Src, Dst: g.Dst})
 	}
 	for _, c := range in.Media.Files {
 		sec, err := in.ISO.Section(c.Src)
@@ -245,8 +257,40 @@ func (in *Inputs) renderKS(o Options) (string, error) {
 
 // renderConfig renders syslinux.cfg for the host.
 func (in *Inputs) renderConfig(o Options) (config.Rendered, error) {
-	if err := config.CheckValue("ks", o.KS); err != nil {
+	data, err := in.configData(o)
+	if err != nil {
 		return config.Rendered{}, err
+	}
+	text, name := o.CfgTemplate, o.CfgName
+	if text == "" {
+		text, name = in.Media.Template, in.Media.Layout+" syslinux.cfg"
+	}
+	return config.Render(name, text, data)
+}
+
+// renderGenerated renders the layout's per-host files (ESXi 5.x+: BOOT.CFG
+// and EFI/BOOT/BOOT.CFG with the host's ks=) from syslinux.cfg's data.
+func (in *Inputs) renderGenerated(o Options) ([][]byte, error) {
+	if len(in.Media.Generated) == 0 {
+		return nil, nil
+	}
+	data, err := in.configData(o)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]byte, len(in.Media.Generated))
+	for i, g := range in.Media.Generated {
+		if out[i], err = g.Render(data); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// configData is the template data of syslinux.cfg and the generated files.
+func (in *Inputs) configData(o Options) (map[string]any, error) {
+	if err := config.CheckValue("ks", o.KS); err != nil {
+		return nil, err
 	}
 	m := in.Media
 	mods := make([]string, len(m.Modules))
@@ -260,28 +304,24 @@ func (in *Inputs) renderConfig(o Options) (config.Rendered, error) {
 	if len(mods) > 0 {
 		first, rest = mods[0], mods[1:]
 	}
-	data, err := config.Data(map[string]any{
+	return config.Data(map[string]any{
 		"KS": o.KS, "Host": o.Host, "Serial": o.Serial, "Timeout": o.Timeout,
 		"Kernel": m.Kernel, "FirstModule": first, "Modules": rest,
 	}, o.Vars)
-	if err != nil {
-		return config.Rendered{}, err
-	}
-	text, name := o.CfgTemplate, o.CfgName
-	if text == "" {
-		text, name = m.Template, m.Layout+" syslinux.cfg"
-	}
-	return config.Render(name, text, data)
 }
 
 // hostIdentity hashes the inputs and everything host-specific, for the disk
 // signature and the volume ID: same inputs, same bytes.
-func (in *Inputs) hostIdentity(o Options, cfg []byte) [32]byte {
+func (in *Inputs) hostIdentity(o Options, cfg []byte, gen [][]byte) [32]byte {
 	h := sha256.New()
 	h.Write(in.identity[:])
 	fmt.Fprintf(h, "%d|%d|%d|%v|%v|%v|%d|", o.PartitionStart, o.Size, o.FATType, o.Stupid, o.RAID, o.PartitionOnly, o.Epoch.Unix())
 	h.Write(cfg)
 	h.Write(o.Kickstart)
+	for _, g := range gen {
+		fmt.Fprintf(h, "|%d|", len(g))
+		h.Write(g)
+	}
 	var id [32]byte
 	h.Sum(id[:0])
 	return id
