@@ -48,12 +48,19 @@ func decompress(r io.Reader, name string) (io.Reader, error) {
 	case bytes.HasPrefix(head, magicBzip2):
 		out = bzip2.NewReader(br)
 	case bytes.HasPrefix(head, magicXZ):
-		if err := checkXZDict(head); err != nil {
+		data, err := io.ReadAll(io.LimitReader(br, maxXZInput+1))
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		if len(data) > maxXZInput {
+			return nil, fmt.Errorf("%s: xz: more than %s compressed bytes: %w", name, commas(maxXZInput), ErrTooLarge)
+		}
+		if err := scanXZ(data); err != nil {
 			return nil, fmt.Errorf("%s: xz: %w", name, err)
 		}
-		// The smallest DictCap makes the decoder size its dictionary from
-		// the stream header (checked above) instead of a fixed 8 MiB.
-		zr, err := xz.ReaderConfig{DictCap: 4096}.NewReader(br)
+		// The smallest DictCap makes the decoder size each block's
+		// dictionary from its header (checked above) instead of 8 MiB.
+		zr, err := xz.ReaderConfig{DictCap: 4096}.NewReader(bytes.NewReader(data))
 		if err != nil {
 			return nil, fmt.Errorf("%s: xz: %w", name, decompErr(err))
 		}
@@ -68,23 +75,9 @@ func decompress(r io.Reader, name string) (io.Reader, error) {
 	return &limitReader{r: out, left: maxTotal, name: name}, nil
 }
 
-// checkXZDict reads the first block header of an xz stream and refuses an
-// LZMA2 dictionary over maxXZDict, which the decoder would allocate up front.
-// Later blocks are not inspected (xz writes one block unless threaded).
-func checkXZDict(head []byte) error {
-	const streamHeader = 12
-	if len(head) < streamHeader+1 {
-		return ErrTruncated
-	}
-	bh := head[streamHeader:]
-	if bh[0] == 0 { // index indicator: a stream with no blocks
-		return nil
-	}
-	size := (int(bh[0]) + 1) * 4
-	if size > len(bh) {
-		return ErrTruncated
-	}
-	bh = bh[:size]
+// checkBlockHeader parses an xz block header (its size byte through its
+// CRC32) and refuses an LZMA2 dictionary over maxXZDict.
+func checkBlockHeader(bh []byte) error {
 	flags := bh[1]
 	p := 2
 	varint := func() (uint64, bool) {
@@ -101,24 +94,24 @@ func checkXZDict(head []byte) error {
 	}
 	if flags&0x40 != 0 {
 		if _, ok := varint(); !ok {
-			return errors.New("bad block header")
+			return errBadBlockHeader
 		}
 	}
 	if flags&0x80 != 0 {
 		if _, ok := varint(); !ok {
-			return errors.New("bad block header")
+			return errBadBlockHeader
 		}
 	}
 	for range int(flags&3) + 1 {
 		id, ok1 := varint()
 		n, ok2 := varint()
 		if !ok1 || !ok2 || n > uint64(len(bh)-p) {
-			return errors.New("bad block header")
+			return errBadBlockHeader
 		}
 		if id == 0x21 && n == 1 {
 			code := bh[p]
 			if code > 40 {
-				return errors.New("bad LZMA2 dictionary size")
+				return fmt.Errorf("%w: bad LZMA2 dictionary size", ErrCorrupt)
 			}
 			dict := uint64(1)<<32 - 1
 			if code < 40 {
