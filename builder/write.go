@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 )
 
 // WriteOptions say how the output file is put in place.
@@ -46,8 +47,16 @@ func CheckOutput(path string, force bool) error {
 
 // WriteFile writes the image to a temporary file beside path, reads it back
 // and verifies it, and only then renames it into place. On any error nothing
-// is left behind.
-func (p *Plan) WriteFile(ctx context.Context, path string, o WriteOptions) (res *Result, err error) {
+// is left behind. The read-back pass follows the writer on a second
+// goroutine (the writer goes in ascending offsets); the structure check
+// (inspect) runs once the image is complete, beside the rest of that pass.
+func (p *Plan) WriteFile(ctx context.Context, path string, o WriteOptions) (*Result, error) {
+	return p.writeOutput(ctx, path, o, p.writeVerified)
+}
+
+// writeOutput makes a temporary file beside path, lets fill write and verify
+// the image in it, and puts it in place.
+func (p *Plan) writeOutput(ctx context.Context, path string, o WriteOptions, fill func(context.Context, *os.File) (string, error)) (res *Result, err error) {
 	if err := CheckOutput(path, o.Force); err != nil {
 		return nil, err
 	}
@@ -66,12 +75,9 @@ func (p *Plan) WriteFile(ctx context.Context, path string, o WriteOptions) (res 
 			os.Remove(tmp)
 		}
 	}()
-	if err = p.Write(ctx, f); err != nil {
-		return nil, fmt.Errorf("writing %s: %w", path, err)
-	}
-	sum, err := p.Verify(ctx, f)
+	sum, err := fill(ctx, f)
 	if err != nil {
-		return nil, fmt.Errorf("verifying %s: %w", path, err)
+		return nil, annotate(err, path)
 	}
 	if o.Sync {
 		if err = f.Sync(); err != nil {
@@ -93,17 +99,86 @@ func (p *Plan) WriteFile(ctx context.Context, path string, o WriteOptions) (res 
 	return &Result{Path: path, Bytes: p.ImageBytes, SHA256: sum}, nil
 }
 
+// stepError says which step failed: "writing" or "verifying".
+type stepError struct {
+	step string
+	err  error
+}
+
+func (e *stepError) Error() string { return e.step + ": " + e.err.Error() }
+func (e *stepError) Unwrap() error { return e.err }
+
+// annotate names the output in a step's error: "verifying x.img: ...".
+func annotate(err error, path string) error {
+	var se *stepError
+	if errors.As(err, &se) {
+		return fmt.Errorf("%s %s: %w", se.step, path, se.err)
+	}
+	return fmt.Errorf("writing %s: %w", path, err)
+}
+
+// writeVerified writes the image into the empty file f and verifies it.
+func (p *Plan) writeVerified(ctx context.Context, f *os.File) (string, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	rb := p.newReadBack(f)
+	defer rb.release()
+	var mark atomic.Int64
+	wake := make(chan struct{}, 1)
+	rbDone := make(chan error, 1)
+	go func() {
+		err := rb.follow(ctx, &mark, wake)
+		if err != nil {
+			cancel(err)
+		}
+		rbDone <- err
+	}()
+	base := p.fsBase()
+	werr := p.write(ctx, f, func(end int64) {
+		mark.Store(base + end)
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	})
+	if werr != nil {
+		cancel(werr)
+		if rbErr := <-rbDone; rbErr != nil && !errors.Is(rbErr, context.Canceled) {
+			return "", &stepError{"verifying", rbErr}
+		}
+		return "", &stepError{"writing", werr}
+	}
+	mark.Store(p.ImageBytes) // all written: let the read-back pass finish
+	select {
+	case wake <- struct{}{}:
+	default:
+	}
+	serr := p.checkStructure(f)
+	rbErr := <-rbDone
+	switch {
+	case serr != nil:
+		return "", &stepError{"verifying", serr}
+	case rbErr != nil:
+		return "", &stepError{"verifying", rbErr}
+	}
+	return rb.sum(), nil
+}
+
 // Write writes the whole image into f, which must be empty.
 func (p *Plan) Write(ctx context.Context, f *os.File) error {
+	return p.write(ctx, f, nil)
+}
+
+// write writes the image; written (may be nil) gets the fat writer's
+// progress (volume-relative offsets below which the volume is final).
+func (p *Plan) write(ctx context.Context, f *os.File, written func(end int64)) error {
 	if err := f.Truncate(p.ImageBytes); err != nil {
 		return err
 	}
-	base := int64(0)
 	if !p.PartitionOnly {
 		if _, err := f.WriteAt(p.mbr[:], 0); err != nil {
 			return err
 		}
-		base = int64(p.Partition.StartLBA) * 512
 	}
-	return p.FAT.WriteContext(ctx, f, base, p.boot, p.content)
+	return p.FAT.WriteWatched(ctx, f, p.fsBase(), p.boot, p.content, written)
 }

@@ -12,15 +12,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// copyChunk bounds one copy_file_range call, so that ctx is checked.
-const copyChunk = 64 << 20
+// CopyChunk bounds one copy_file_range call, so that ctx is checked and
+// progress is reported often enough for a reader to follow the writer.
+const CopyChunk = 8 << 20
 
 // copyRange copies n bytes from src at soff to dst at doff with
 // copy_file_range and explicit offsets (no file position is used). It
 // returns the bytes copied; errFallback when the kernel or filesystems
 // cannot (EXDEV, ENOSYS, EINVAL, EOPNOTSUPP), io.ErrUnexpectedEOF when
-// src ends early.
-func copyRange(ctx context.Context, dst *os.File, doff int64, src *os.File, soff int64, n int64) (int64, error) {
+// src ends early. progress (may be nil) gets the bytes done after each call.
+func copyRange(ctx context.Context, dst *os.File, doff int64, src *os.File, soff int64, n int64, progress func(done int64)) (int64, error) {
 	sc, err := src.SyscallConn()
 	if err != nil {
 		return 0, fmt.Errorf("%w: %v", errFallback, err)
@@ -39,7 +40,7 @@ func copyRange(ctx context.Context, dst *os.File, doff int64, src *os.File, soff
 		var cerr error
 		err := sc.Control(func(sfd uintptr) {
 			err := dc.Control(func(dfd uintptr) {
-				k, cerr = unix.CopyFileRange(int(sfd), &roff, int(dfd), &woff, int(min(n-done, copyChunk)), 0)
+				k, cerr = unix.CopyFileRange(int(sfd), &roff, int(dfd), &woff, int(min(n-done, CopyChunk)), 0)
 			})
 			if err != nil {
 				cerr = err
@@ -60,6 +61,9 @@ func copyRange(ctx context.Context, dst *os.File, doff int64, src *os.File, soff
 			return done, io.ErrUnexpectedEOF
 		}
 		done += int64(k)
+		if progress != nil {
+			progress(done)
+		}
 	}
 	return done, nil
 }

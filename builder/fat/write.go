@@ -24,6 +24,17 @@ func (p *Plan) Write(dst io.WriterAt, base int64, boot [SectorSize]byte, content
 
 // WriteContext is Write, checking ctx between chunks.
 func (p *Plan) WriteContext(ctx context.Context, dst io.WriterAt, base int64, boot [SectorSize]byte, content map[string]io.ReaderAt) error {
+	return p.WriteWatched(ctx, dst, base, boot, content, nil)
+}
+
+// WriteWatched is WriteContext that reports its progress: after each write
+// (at most BufferSize or CopyChunk bytes of file data) it calls written
+// with a volume-relative byte offset below which the volume holds its final
+// bytes. Write goes in ascending offsets, so everything below that offset
+// is either written or a zero that stays; the last call, after the last
+// write, passes the volume's size. A reader may check the volume behind
+// the writer. written runs on the writing goroutine and may be nil.
+func (p *Plan) WriteWatched(ctx context.Context, dst io.WriterAt, base int64, boot [SectorSize]byte, content map[string]io.ReaderAt, written func(end int64)) error {
 	if err := p.Check(); err != nil {
 		return err
 	}
@@ -42,17 +53,10 @@ func (p *Plan) WriteContext(ctx context.Context, dst io.WriterAt, base int64, bo
 			return fmt.Errorf("fat: %s: content has %s bytes, the plan %s", f.Path, commas(sr.Size()), commas(f.Size))
 		}
 	}
-	w := &writer{ctx: ctx, dst: dst, base: base}
-	w.file, _ = dst.(*os.File)
-	steps := []func() error{
-		func() error { return w.reserved(p, boot) },
-		func() error { return w.fats(p) },
-		func() error { return w.folders(p) },
-	}
-	for _, step := range steps {
-		if err := step(); err != nil {
-			return err
-		}
+	w := newWriter(ctx, dst, base)
+	w.written = written
+	if err := w.meta(p, boot); err != nil {
+		return err
 	}
 	for _, f := range p.Files {
 		if f.Size == 0 {
@@ -63,6 +67,7 @@ func (p *Plan) WriteContext(ctx context.Context, dst io.WriterAt, base int64, bo
 			return err
 		}
 	}
+	w.progress(int64(p.TotalSectors) * SectorSize)
 	return nil
 }
 
@@ -81,11 +86,42 @@ func (p *Plan) checkBoot(boot [SectorSize]byte) error {
 }
 
 type writer struct {
-	ctx  context.Context
-	dst  io.WriterAt
-	file *os.File // dst, when it is a file (copy_file_range)
-	base int64
-	buf  []byte // grown up to BufferSize as needed (not at all for copy_file_range)
+	ctx     context.Context
+	dst     io.WriterAt
+	file    *os.File // dst, when it is a file (copy_file_range)
+	base    int64
+	buf     []byte          // grown up to BufferSize as needed (not at all for copy_file_range)
+	written func(end int64) // progress callback; nil: none
+	mark    int64           // last offset passed to written
+}
+
+func newWriter(ctx context.Context, dst io.WriterAt, base int64) *writer {
+	w := &writer{ctx: ctx, dst: dst, base: base}
+	w.file, _ = dst.(*os.File)
+	return w
+}
+
+// meta writes everything before the file data: the reserved sectors, the
+// FATs and the folders, each region whole.
+func (w *writer) meta(p *Plan, boot [SectorSize]byte) error {
+	for _, step := range []func(*Plan) error{
+		func(p *Plan) error { return w.reserved(p, boot) },
+		w.fats,
+		w.folders,
+	} {
+		if err := step(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// progress reports that the volume is final below end.
+func (w *writer) progress(end int64) {
+	if w.written != nil && end > w.mark {
+		w.mark = end
+		w.written(end)
+	}
 }
 
 // buffer returns min(n, BufferSize) bytes of buffer.
@@ -104,6 +140,7 @@ func (w *writer) writeAt(b []byte, off int64, what string) error {
 	if _, err := w.dst.WriteAt(b, w.base+off); err != nil {
 		return fmt.Errorf("fat: write %s: %w", what, err)
 	}
+	w.progress(off + int64(len(b)))
 	return nil
 }
 
@@ -203,7 +240,7 @@ var errFallback = errors.New("copy_file_range unavailable")
 func (w *writer) copyFile(f PlannedFile, src io.ReaderAt, off int64) error {
 	done := int64(0)
 	if sf, soff, ok := osFile(src); ok && w.file != nil {
-		n, err := copyRange(w.ctx, w.file, w.base+off, sf, soff, f.Size)
+		n, err := copyRange(w.ctx, w.file, w.base+off, sf, soff, f.Size, func(done int64) { w.progress(off + done) })
 		done = n
 		switch {
 		case err == nil && n == f.Size:

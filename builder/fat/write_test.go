@@ -102,7 +102,7 @@ func TestCopyFallback(t *testing.T) {
 	if err := p.Write(out, 0, p.BootSector(), map[string]io.ReaderAt{"big.bin": f}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = copyRange(context.Background(), out, int64(p.TotalSectors)*SectorSize, f, 0, 1)
+	_, err = copyRange(context.Background(), out, int64(p.TotalSectors)*SectorSize, f, 0, 1, nil)
 	t.Logf("copy_file_range /dev/shm -> %s: %v", filepath.Dir(out.Name()), err)
 	im := &image{path: out.Name(), plan: p, data: map[string][]byte{"big.bin": data}}
 	checkSectors(t, im)

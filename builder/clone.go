@@ -1,0 +1,150 @@
+package builder
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+)
+
+// Cloning: hosts built from the same inputs differ in a few sectors only
+// (sector 0, the boot sector, FATs and folders, the small per-host files),
+// so a verified image of one host can become another host's image by a
+// copy of the file (a reflink where the filesystem offers one) and rewrites
+// of what differs. The result has the bytes WriteFile would write, and is
+// verified the same way before it is renamed into place.
+
+// ErrNoClone is wrapped by the reasons CanClone gives.
+var ErrNoClone = errors.New("cannot clone the image")
+
+// CanClone returns nil when p's image can be made from base's by cloning:
+// same image size and partition, the same FAT geometry and the same
+// clusters for every folder and file, and every file kept from base (not
+// rewritten) reading the same bytes of the same open file as in base.
+// Otherwise it says what differs, wrapping ErrNoClone.
+func (p *Plan) CanClone(base *Plan) error {
+	fail := func(f string, a ...any) error { return fmt.Errorf("%w: %s", ErrNoClone, fmt.Sprintf(f, a...)) }
+	switch {
+	case p.PartitionOnly != base.PartitionOnly || p.Partition.StartLBA != base.Partition.StartLBA:
+		return fail("partition at LBA %d (partition only %v), the base's at %d (%v)",
+			p.Partition.StartLBA, p.PartitionOnly, base.Partition.StartLBA, base.PartitionOnly)
+	case p.FAT == nil || base.FAT == nil:
+		return fail("no FAT plan")
+	}
+	if err := base.FAT.SameLayout(p.FAT, func(path string) bool { return !sameSource(p.content[path], base.content[path]) }); err != nil {
+		return fail("%v", err)
+	}
+	if p.ImageBytes != base.ImageBytes {
+		return fail("image of %d bytes, the base's %d", p.ImageBytes, base.ImageBytes)
+	}
+	return nil
+}
+
+// rewritten lists the files whose bytes do not come from where base's do.
+func (p *Plan) rewritten(base *Plan) []string {
+	var out []string
+	for _, f := range p.FAT.Files {
+		if f.Size > 0 && !sameSource(p.content[f.Path], base.content[f.Path]) {
+			out = append(out, f.Path)
+		}
+	}
+	return out
+}
+
+// sameSource reports whether a and b are the same section of the same
+// reader (ISO files: *io.SectionReader over the ISO's *os.File).
+func sameSource(a, b io.ReaderAt) bool {
+	sa, ok1 := a.(*io.SectionReader)
+	sb, ok2 := b.(*io.SectionReader)
+	if !ok1 || !ok2 {
+		return false
+	}
+	ra, offa, na := sa.Outer()
+	rb, offb, nb := sb.Outer()
+	if offa != offb || na != nb || ra == nil || rb == nil {
+		return false
+	}
+	ta := reflect.TypeOf(ra)
+	if ta != reflect.TypeOf(rb) || !ta.Comparable() {
+		return false
+	}
+	return ra == rb
+}
+
+// CloneFile writes p's image at path from base's image at basePath (written
+// and verified from base, by WriteFile or CloneFile): the file is copied (a
+// reflink when the filesystem supports FICLONE, else copy_file_range of its
+// data, holes kept), sector 0, the FAT metadata and every file that differs
+// are rewritten, and the image is verified (structure and read-back pass)
+// before it is renamed into place. Call CanClone first: an error wrapping
+// ErrNoClone means WriteFile is the way.
+func (p *Plan) CloneFile(ctx context.Context, base *Plan, basePath, path string, o WriteOptions) (*Result, error) {
+	if err := p.CanClone(base); err != nil {
+		return nil, err
+	}
+	return p.writeOutput(ctx, path, o, func(ctx context.Context, f *os.File) (string, error) {
+		if err := p.cloneFrom(ctx, f, base, basePath); err != nil {
+			return "", &stepError{"writing", err}
+		}
+		sum, err := p.Verify(ctx, f)
+		if err != nil {
+			return "", &stepError{"verifying", err}
+		}
+		return sum, nil
+	})
+}
+
+// cloneFrom fills the empty file f with base's image and rewrites what
+// differs.
+func (p *Plan) cloneFrom(ctx context.Context, f *os.File, base *Plan, basePath string) error {
+	src, err := os.Open(basePath)
+	if err != nil {
+		return fmt.Errorf("the image to clone: %w", err)
+	}
+	defer src.Close()
+	st, err := src.Stat()
+	if err != nil {
+		return fmt.Errorf("the image to clone: %w", err)
+	}
+	if st.Size() != p.ImageBytes {
+		return fmt.Errorf("the image to clone, %s, has %d bytes, the plan %d", basePath, st.Size(), p.ImageBytes)
+	}
+	if err := cloneFile(ctx, f, src, p.ImageBytes); err != nil {
+		return fmt.Errorf("cloning %s: %w", basePath, err)
+	}
+	if !p.PartitionOnly {
+		if _, err := f.WriteAt(p.mbr[:], 0); err != nil {
+			return err
+		}
+	}
+	if err := p.FAT.WriteMeta(ctx, f, p.fsBase(), p.boot); err != nil {
+		return err
+	}
+	return p.FAT.WriteFiles(ctx, f, p.fsBase(), p.content, p.rewritten(base)...)
+}
+
+// copyBuffered copies n bytes at off from src to dst with large buffers.
+func copyBuffered(ctx context.Context, dst, src *os.File, off, n int64) error {
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	buf := *bp
+	for done := int64(0); done < n; {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		b := buf[:min(int64(len(buf)), n-done)]
+		if _, err := src.ReadAt(b, off+done); err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return err
+		}
+		if _, err := dst.WriteAt(b, off+done); err != nil {
+			return err
+		}
+		done += int64(len(b))
+	}
+	return nil
+}
