@@ -5,14 +5,12 @@ package inventory
 import (
 	"bytes"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 
 	"github.com/esxi-autopart/esxi-autopart/builder/config"
@@ -23,6 +21,11 @@ const MaxHosts = 100000
 
 // maxBytes bounds the inventory file.
 const maxBytes = 64 << 20
+
+// MaxCells bounds hosts x columns: each cell becomes a map entry, some 30
+// times its size in the file, so the file size alone does not bound the
+// memory an inventory takes.
+const MaxCells = 1 << 20
 
 // Host is one row.
 type Host struct {
@@ -103,6 +106,7 @@ func ParseCSV(b []byte) ([]Host, error) {
 		return nil, fmt.Errorf("line 1: no id column (header: %s)", strings.Join(header, ","))
 	}
 	var hosts []Host
+	cells := len(header)
 	for {
 		rec, err := r.Read()
 		if err == io.EOF {
@@ -114,6 +118,9 @@ func ParseCSV(b []byte) ([]Host, error) {
 		line, _ := r.FieldPos(0)
 		if len(hosts) >= MaxHosts {
 			return nil, fmt.Errorf("line %d: more than %d hosts", line, MaxHosts)
+		}
+		if cells += len(rec); cells > MaxCells {
+			return nil, fmt.Errorf("line %d: more than %d cells (hosts x columns)", line, MaxCells)
 		}
 		h := Host{ID: strings.TrimSpace(rec[idCol]), Line: line, Vars: map[string]string{}}
 		for i, v := range rec {
@@ -133,41 +140,6 @@ func csvErr(err error) error {
 		return fmt.Errorf("line %d, column %d: %w", pe.StartLine, pe.Column, pe.Err)
 	}
 	return err
-}
-
-func parseJSON(b []byte) ([]Host, error) {
-	var rows []map[string]any
-	if err := json.Unmarshal(b, &rows); err != nil {
-		return nil, fmt.Errorf("want a JSON array of objects: %w", err)
-	}
-	if len(rows) > MaxHosts {
-		return nil, fmt.Errorf("more than %d hosts", MaxHosts)
-	}
-	hosts := make([]Host, 0, len(rows))
-	for i, row := range rows {
-		h := Host{Line: i + 1, Vars: map[string]string{}}
-		keys := make([]string, 0, len(row))
-		for k := range row {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			if err := config.CheckKey(k); err != nil {
-				return nil, fmt.Errorf("element %d: %w", i+1, err)
-			}
-			switch v := row[k].(type) {
-			case string:
-				h.Vars[k] = v
-			case float64, bool:
-				h.Vars[k] = fmt.Sprint(v)
-			default:
-				return nil, fmt.Errorf("element %d: %q must be a string, number or boolean", i+1, k)
-			}
-		}
-		h.ID = h.Vars["id"]
-		hosts = append(hosts, h)
-	}
-	return hosts, check(hosts, "element")
 }
 
 // check refuses empty, unsafe and duplicate ids and bad values.

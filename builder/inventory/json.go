@@ -1,0 +1,84 @@
+package inventory
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/esxi-autopart/esxi-autopart/builder/config"
+)
+
+// parseJSON parses an array of flat objects token by token, so that hosts
+// and cells are counted (MaxHosts, MaxCells) before they take memory.
+func parseJSON(b []byte) ([]Host, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
+		return nil, errors.New("want a JSON array of objects")
+	}
+	var hosts []Host
+	cells := 0
+	for dec.More() {
+		i := len(hosts) + 1
+		if i > MaxHosts {
+			return nil, fmt.Errorf("more than %d hosts", MaxHosts)
+		}
+		if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+			return nil, fmt.Errorf("element %d: want an object of strings, numbers and booleans", i)
+		}
+		h := Host{Line: i, Vars: map[string]string{}}
+		for dec.More() {
+			tok, err := dec.Token()
+			if err != nil {
+				return nil, fmt.Errorf("element %d: %w", i, jsonErr(err))
+			}
+			k, _ := tok.(string) // object keys are always strings
+			if err := checkKeyJSON(k, h.Vars); err != nil {
+				return nil, fmt.Errorf("element %d: %w", i, err)
+			}
+			if cells++; cells > MaxCells {
+				return nil, fmt.Errorf("element %d: more than %d cells (hosts x keys)", i, MaxCells)
+			}
+			if tok, err = dec.Token(); err != nil {
+				return nil, fmt.Errorf("element %d: %w", i, jsonErr(err))
+			}
+			switch v := tok.(type) {
+			case string:
+				h.Vars[k] = v
+			case float64, bool:
+				h.Vars[k] = fmt.Sprint(v)
+			default:
+				return nil, fmt.Errorf("element %d: %q must be a string, number or boolean", i, k)
+			}
+		}
+		if _, err := dec.Token(); err != nil { // the closing '}'
+			return nil, fmt.Errorf("element %d: %w", i, jsonErr(err))
+		}
+		h.ID = h.Vars["id"]
+		hosts = append(hosts, h)
+	}
+	if _, err := dec.Token(); err != nil { // the closing ']'
+		return nil, fmt.Errorf("want a JSON array of objects: %w", jsonErr(err))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("want a JSON array of objects: data after the array")
+	}
+	return hosts, check(hosts, "element")
+}
+
+// checkKeyJSON checks an object key: a template variable name, once.
+func checkKeyJSON(k string, seen map[string]string) error {
+	if _, dup := seen[k]; dup {
+		return fmt.Errorf("%q twice", k)
+	}
+	return config.CheckKey(k)
+}
+
+// jsonErr names a premature end.
+func jsonErr(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
