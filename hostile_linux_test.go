@@ -11,7 +11,7 @@ import (
 // output folder; without the privilege it falls back to /dev/loop0.
 func (e *hostileEnv) blockDevice(name string) string {
 	p := filepath.Join(e.out, name)
-	err := syscall.Mknod(p, syscall.S_IFBLK|0o600, 7<<8|0)
+	err := syscall.Mknod(p, syscall.S_IFBLK|0o600, 7<<8) // major 7 (loop), minor 0
 	if err == nil {
 		return p
 	}

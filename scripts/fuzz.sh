@@ -19,6 +19,18 @@ if [[ $# -gt 0 && $1 != ./* && $1 != github.com/* ]]; then
 	shift
 fi
 parallel=${FUZZPARALLEL:-1}
+# go test's default -timeout (10m) would kill a long fuzz run: allow the
+# fuzz time plus 10 minutes, so that a hang is still reported.
+case $fuzztime in
+*s) secs=${fuzztime%s} ;;
+*m) secs=$((${fuzztime%m} * 60)) ;;
+*h) secs=$((${fuzztime%h} * 3600)) ;;
+*) secs=x ;; # e.g. 1000x: a count, not a duration
+esac
+timeout=0
+if [[ $secs =~ ^[0-9]+$ ]]; then
+	timeout=$((secs + 600))s
+fi
 pkgs=("$@")
 [[ ${#pkgs[@]} -gt 0 ]] || pkgs=(./...)
 
@@ -28,7 +40,7 @@ for pkg in $(go list "${pkgs[@]}"); do
 	for target in $targets; do
 		echo "== $pkg $target for $fuzztime ($(date -u +%H:%M:%S))"
 		if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" \
-			-fuzzminimizetime 1x -parallel "$parallel" "$pkg"; then
+			-fuzzminimizetime 1x -parallel "$parallel" -timeout "$timeout" "$pkg"; then
 			failed+=("$pkg $target")
 		fi
 	done
