@@ -200,11 +200,11 @@ func (f *buildFlags) options() (builder.Options, error) {
 		o.Size = n
 	}
 	if f.cfgTemplate != "" {
-		b, err := os.ReadFile(f.cfgTemplate)
+		text, err := readOptional(f.cfgTemplate)
 		if err != nil {
 			return o, fmt.Errorf("--cfg-template: %w", err)
 		}
-		o.CfgTemplate, o.CfgName = string(b), f.cfgTemplate
+		o.CfgTemplate, o.CfgName = text, f.cfgTemplate
 	}
 	epoch, err := sourceDateEpoch()
 	if err != nil {

@@ -89,12 +89,28 @@ func renderKickstart(name, text string, o builder.Options) ([]byte, error) {
 	return r.Text, err
 }
 
+// maxTemplate bounds a template file (a typo such as /dev/zero must not
+// read forever).
+const maxTemplate = 1 << 20
+
+// readOptional reads a template file ("" reads as "").
 func readOptional(path string) (string, error) {
 	if path == "" {
 		return "", nil
 	}
-	b, err := os.ReadFile(path)
-	return string(b), err
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxTemplate+1))
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	if len(b) > maxTemplate {
+		return "", fmt.Errorf("%s: larger than %d KiB: not a template", path, maxTemplate>>10)
+	}
+	return string(b), nil
 }
 
 func writeManifest(f *buildFlags, in *builder.Inputs, o builder.Options, results []batch.HostResult) error {

@@ -144,6 +144,8 @@ var hostileCases = []hostile{
 	{"cfg template renders NUL", func(e *hostileEnv) {
 		e.args = append(e.args, "--cfg-template", e.write("nul.tmpl", []byte("label x{{\"\\x00\"}}\n")))
 	}, w("nul.tmpl", "byte 0x00")},
+	{"cfg template endless", func(e *hostileEnv) { e.args = append(e.args, "--cfg-template", "/dev/zero") }, w("/dev/zero", "larger than 1024 KiB")},
+	{"ks template endless", func(e *hostileEnv) { e.args = append(e.args, "--ks-template", "/dev/zero") }, w("/dev/zero", "larger than 1024 KiB")},
 	{"ks template missing key", func(e *hostileEnv) {
 		e.args = append(e.args, "--ks-template", e.write("ks.tmpl", []byte("network --ip={{.ip}}\n")))
 	}, w("ks.tmpl", `no entry for key "ip"`)},
