@@ -163,6 +163,11 @@ var hostileCases = []hostile{
 	{"inventory value with space", func(e *hostileEnv) { e.hosts("space.csv", "id,ip\nesx01,\"10.0.0.1 x\"\n") }, w("space.csv", "line 2", "white space")},
 	{"inventory value with LF", func(e *hostileEnv) { e.hosts("lf.csv", "id,ip\nesx01,\"10.0.0.1\nx\"\n") }, w("lf.csv", "line 2", "control byte 0x0A")},
 	{"inventory empty", func(e *hostileEnv) { e.hosts("empty.csv", "") }, w("empty.csv", "empty inventory")},
+	{"inventory out-dir is a file", func(e *hostileEnv) {
+		e.hosts("ok.csv", "id\nesx01\n")
+		e.args = append(e.args, "--out-dir", e.existing("images"))
+	}, w("images", "not a directory")},
+	{"inventory image exists", func(e *hostileEnv) { e.hosts("ok2.csv", "id\nesx01\nesx02\n"); e.existing("esx02.img") }, w("esx02.img", "exists")},
 	{"inventory JSON not an array", func(e *hostileEnv) { e.hosts("obj.json", `{"id":"esx01"}`) }, w("obj.json", "JSON array")},
 	{"inventory JSON duplicate ids", func(e *hostileEnv) { e.hosts("dup.json", `[{"id":"a"},{"id":"a"}]`) }, w("dup.json", "element 2", "already used")},
 
