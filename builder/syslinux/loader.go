@@ -81,7 +81,7 @@ func ParseLoader(bss, sys []byte) (*Loader, error) {
 	var sb [4]byte
 	binary.LittleEndian.PutUint32(sb[:], stamp)
 	if !bytes.Contains(bss[bssCode:bssFirstSector], sb[:]) {
-		return nil, fmt.Errorf("ldlinux.bss and ldlinux.sys come from different builds (stamp %#08x not in the boot sector): %w", stamp, ErrMismatch)
+		return nil, fmt.Errorf("%w (stamp %#08x not in the boot sector)", ErrMismatch, stamp)
 	}
 	return &Loader{
 		Version:     ver,
