@@ -91,6 +91,7 @@ func (in *inspector) run() {
 	in.checkFiles()
 	in.checkLoaderFile(loaded)
 	in.checkConfig()
+	in.checkUEFI()
 	in.compareISO()
 }
 

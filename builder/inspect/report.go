@@ -37,6 +37,7 @@ type Report struct {
 	Partition PartitionReport `json:"partition"`  // the FAT filesystem inspected
 	Loader    LoaderReport    `json:"loader"`     // boot sector + LDLINUX.SYS
 	Config    ConfigReport    `json:"config"`     // syslinux.cfg
+	UEFI      *UEFIReport     `json:"uefi"`       // the UEFI path (EFI/BOOT/BOOTX64.EFI + BOOT.CFG); nil when the image has none (uefi.go)
 	Files     []FileReport    `json:"files"`      // every file and folder, in directory order
 	Faults    []string        `json:"faults"`     // each one stops or breaks the boot
 	Warnings  []string        `json:"warnings"`   // harmless for the boot, worth fixing

@@ -56,6 +56,9 @@ func (r *Report) Text() string {
 			w("  %s", labelLine(e))
 		}
 	}
+	if r.UEFI != nil {
+		b.WriteString(r.UEFI.text())
+	}
 	var files, dirs int
 	var bytes int64
 	for _, f := range r.Files {

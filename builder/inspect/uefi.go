@@ -1,0 +1,246 @@
+package inspect
+
+import (
+	"encoding/binary"
+	"fmt"
+	"path"
+	"strings"
+)
+
+// UEFIReport is the UEFI boot path of an ESXi 5.x+ image: the firmware
+// starts EFI/BOOT/BOOTX64.EFI (VMware's mboot.efi) from the FAT partition,
+// and it reads EFI/BOOT/BOOT.CFG, never syslinux.cfg.
+type UEFIReport struct {
+	Loader     string         `json:"loader"`      // "/EFI/BOOT/BOOTX64.EFI"; "" when absent
+	LoaderSize int64          `json:"loader_size"` // bytes
+	PE         string         `json:"pe"`          // "PE32+ x86-64 EFI application", or what it is instead
+	BootCfg    string         `json:"boot_cfg"`    // "/EFI/BOOT/BOOT.CFG"; "" when absent
+	KernelOpt  string         `json:"kernelopt"`   // its kernelopt= value
+	KS         string         `json:"ks"`          // the ks= value in kernelopt=
+	Modules    []ModuleReport `json:"modules"`     // the kernel, then the modules
+}
+
+// UEFI loader and config paths, as the firmware and mboot.efi look for them.
+const (
+	uefiLoader  = "/EFI/BOOT/BOOTX64.EFI"
+	uefiBootCfg = "/EFI/BOOT/BOOT.CFG"
+	peHeadBytes = 4096 // bytes of the loader read to check its PE header
+)
+
+// checkUEFI follows the UEFI path when the image has one, and checks that
+// BIOS and UEFI boots would start the same installation.
+func (in *inspector) checkUEFI() {
+	in.checkBIOSBootCfg()
+	ld, cfg := in.tree.lookup(uefiLoader), in.tree.lookup(uefiBootCfg)
+	if ld == nil && cfg == nil {
+		return
+	}
+	u := &UEFIReport{}
+	in.rep.UEFI = u
+	// With EFI/BOOT/BOOT.CFG the image is meant to boot by UEFI too, and a
+	// broken UEFI path is a fault; a lone loader is only worth a warning.
+	say := in.warn
+	if cfg != nil && !cfg.dir {
+		say = in.fault
+	}
+	if ld == nil || ld.dir {
+		in.warn("%s exists but %s does not: the image does not boot by UEFI", uefiBootCfg, uefiLoader)
+	} else {
+		u.Loader, u.LoaderSize = ld.path, ld.size
+		u.PE = in.peKind(ld)
+		if u.PE != peEFIApp {
+			say("%s is %s, not a %s: UEFI firmware would not start it", ld.path, u.PE, peEFIApp)
+		}
+	}
+	if cfg == nil || cfg.dir {
+		if ld != nil {
+			in.warn("%s has no %s beside it: VMware's mboot.efi would find no kernel to load", uefiLoader, uefiBootCfg)
+		}
+		return
+	}
+	u.BootCfg = cfg.path
+	data, err := in.vol.readFile(cfg, maxCfgBytes)
+	if err != nil {
+		in.fault("%v", err)
+		return
+	}
+	b := parseBootCfg(data)
+	u.KernelOpt, u.KS = b.kernelopt, ksValue(b.kernelopt)
+	prefix := path.Dir(uefiBootCfg)
+	if b.hasPrefix && b.prefix != "" {
+		prefix = b.prefix
+	}
+	if b.kernel == "" {
+		in.fault("%s has no kernel= line: mboot.efi has nothing to boot", cfg.path)
+		return
+	}
+	names, args := splitModules(b.modules)
+	kname, _ := firstWord(b.kernel)
+	for i, name := range append([]string{kname}, names...) {
+		m := ModuleReport{Name: name}
+		if i > 0 {
+			m.Args = args[i-1]
+		}
+		m.Path, m.Size, m.Found = in.resolve(prefix, name)
+		if !m.Found {
+			in.fault("UEFI: %s names %s, which is not on the disk (looked for %s)", cfg.path, name, m.Path)
+		}
+		u.Modules = append(u.Modules, m)
+	}
+	in.checkKernelOpt(cfg.path, b.kernelopt)
+	in.compareBootPaths(u)
+}
+
+// peEFIApp is what a UEFI x86-64 loader must be.
+const peEFIApp = "PE32+ x86-64 EFI application"
+
+// peKind reads the loader's headers: MZ, the PE signature at e_lfanew,
+// the COFF machine and the optional header's magic and subsystem.
+func (in *inspector) peKind(n *node) string {
+	if n.chainErr != nil {
+		return "unreadable (" + n.chainErr.Error() + ")"
+	}
+	var head []byte
+	err := in.vol.readChain(n.clusters, min(n.size, peHeadBytes), func(b []byte) error { head = append(head, b...); return nil })
+	if err != nil {
+		return "unreadable (" + err.Error() + ")"
+	}
+	if len(head) < 0x40 || head[0] != 'M' || head[1] != 'Z' {
+		return "not a PE image (no MZ header)"
+	}
+	pe := int(binary.LittleEndian.Uint32(head[0x3C:])) // e_lfanew
+	if pe < 0x40 || pe+24+70 > len(head) || string(head[pe:pe+4]) != "PE\x00\x00" {
+		return "not a PE image (no PE signature where e_lfanew points)"
+	}
+	machine := binary.LittleEndian.Uint16(head[pe+4:])    // COFF Machine
+	magic := binary.LittleEndian.Uint16(head[pe+24:])     // optional header Magic
+	subsystem := binary.LittleEndian.Uint16(head[pe+92:]) // optional header Subsystem (offset 68)
+	var kind []string
+	switch magic {
+	case 0x20B:
+		kind = append(kind, "PE32+")
+	case 0x10B:
+		kind = append(kind, "PE32")
+	default:
+		kind = append(kind, fmt.Sprintf("PE with optional header magic %#x", magic))
+	}
+	switch machine {
+	case 0x8664:
+		kind = append(kind, "x86-64")
+	case 0x14C:
+		kind = append(kind, "i386")
+	case 0xAA64:
+		kind = append(kind, "arm64")
+	default:
+		kind = append(kind, fmt.Sprintf("machine %#x", machine))
+	}
+	switch subsystem {
+	case 10:
+		kind = append(kind, "EFI application")
+	case 11, 12:
+		kind = append(kind, "EFI driver")
+	default:
+		kind = append(kind, fmt.Sprintf("subsystem %d program", subsystem))
+	}
+	return strings.Join(kind, " ")
+}
+
+// checkBIOSBootCfg checks the kernelopt= of the boot.cfg the BIOS path's
+// default entry reads (mboot.c32 -c), when there is one.
+func (in *inspector) checkBIOSBootCfg() {
+	e := in.bootingLabel()
+	if e == nil || e.BootCfg == "" {
+		return
+	}
+	p, _, ok := in.resolve(path.Dir(in.rep.Config.Path), e.BootCfg)
+	if n := in.tree.lookup(p); ok && n != nil {
+		if data, err := in.vol.readFile(n, maxCfgBytes); err == nil {
+			in.checkKernelOpt(n.path, parseBootCfg(data).kernelopt)
+		}
+	}
+	for _, m := range e.Modules {
+		if m.Found && !is83(path.Base(m.Name)) {
+			in.warn("label %s: module %s is not an 8.3 name; mboot.c32 -p reads 8.3 names only", e.Name, m.Name)
+		}
+	}
+}
+
+// checkKernelOpt warns about kernel options that do not suit a disk boot.
+func (in *inspector) checkKernelOpt(where, opt string) {
+	for _, w := range strings.FieldsFunc(opt, isSpace) {
+		if strings.EqualFold(w, "cdromBoot") {
+			in.warn("%s: kernelopt= has cdromBoot: the installer would look for its CD-ROM, not this disk", where)
+		}
+	}
+}
+
+// compareBootPaths warns when BIOS and UEFI boots would differ.
+func (in *inspector) compareBootPaths(u *UEFIReport) {
+	e := in.bootingLabel()
+	if e == nil || e.BootCfg == "" {
+		return
+	}
+	if e.KS != u.KS {
+		in.warn("the BIOS path boots with ks=%s, the UEFI path (%s) with ks=%s: the two would install differently", orDash(e.KS), u.BootCfg, orDash(u.KS))
+	}
+	var bios, uefi []string
+	for _, m := range e.Modules {
+		bios = append(bios, strings.ToUpper(m.Path))
+	}
+	for _, m := range u.Modules {
+		uefi = append(uefi, strings.ToUpper(m.Path))
+	}
+	if strings.Join(bios, " ") != strings.Join(uefi, " ") {
+		in.warn("the BIOS path loads %d files (%s), the UEFI path %d (%s): they differ", len(bios), e.BootCfg, len(uefi), u.BootCfg)
+	}
+}
+
+// bootingLabel is the label the BIOS path boots with no key press.
+func (in *inspector) bootingLabel() *LabelReport {
+	cr := &in.rep.Config
+	i := strings.LastIndex(cr.Boots, "label ")
+	if i < 0 {
+		return nil
+	}
+	name := cr.Boots[i+len("label "):]
+	for k := range cr.Labels {
+		if cr.Labels[k].Name == name {
+			return &cr.Labels[k]
+		}
+	}
+	return nil
+}
+
+// is83 reports whether name is a valid upper- or lower-case 8.3 name.
+func is83(name string) bool {
+	base, ext, _ := strings.Cut(name, ".")
+	if base == "" || len(base) > 8 || len(ext) > 3 || strings.Contains(ext, ".") {
+		return false
+	}
+	for _, r := range base + ext {
+		if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || strings.ContainsRune("!#$%&'()-@^_`{}~", r)) {
+			return false
+		}
+	}
+	return true
+}
+
+// text is the UEFI part of Report.Text.
+func (u *UEFIReport) text() string {
+	var b strings.Builder
+	if u.Loader != "" {
+		fmt.Fprintf(&b, "UEFI: %s (%s bytes, %s)", u.Loader, commas(u.LoaderSize), u.PE)
+	} else {
+		b.WriteString("UEFI: no " + uefiLoader)
+	}
+	if u.BootCfg != "" {
+		missing := 0
+		for _, m := range u.Modules {
+			if !m.Found {
+				missing++
+			}
+		}
+		fmt.Fprintf(&b, ", %s: %d modules (%d missing), ks=%s", u.BootCfg, max(len(u.Modules)-1, 0), missing, orDash(u.KS))
+	}
+	return b.String() + "\n"
+}
