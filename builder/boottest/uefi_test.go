@@ -1,0 +1,111 @@
+package boottest
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/esxi-autopart/esxi-autopart/fixtures/efistub"
+	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
+)
+
+// TestESXi5BootsBIOSAndUEFI boots one image per 5.x+ shape twice:
+//
+//   - by BIOS (SeaBIOS): Debian's mbr.bin, the boot sector and our stand-in
+//     SYSLINUX 3.86 loader through the FAT32 (0x0C) partition;
+//   - by UEFI (OVMF): the firmware finds EFI/BOOT/BOOTX64.EFI on the same
+//     partition and starts it. BOOTX64.EFI is our stand-in (fixtures/efistub),
+//     put on the ISO fixture in place of VMware's mboot.efi; it prints the
+//     per-host EFI/BOOT/BOOT.CFG and reads the kernel and every module that
+//     boot.cfg names, through the firmware's own FAT driver, by boot.cfg's
+//     lower-case names. The console must show the edited kernelopt= and each
+//     file's size and FNV-1a hash as the ISO has it.
+func TestESXi5BootsBIOSAndUEFI(t *testing.T) {
+	for _, v := range isogen.Versions5 {
+		t.Run(v, func(t *testing.T) {
+			t.Parallel()
+			efi, files := e5EFIStandin(t, v)
+			b := e5Build(t, isogen.Spec{Version: v, Files: map[string][]byte{"EFI/BOOT/BOOTX64.EFI": efi}}, e5Options())
+			if r := e5Inspect(t, b.path); !r.Bootable || len(r.Faults) > 0 || r.UEFI == nil || r.UEFI.PE != "PE32+ x86-64 EFI application" {
+				t.Fatalf("inspect: bootable %v, faults %q, UEFI %+v", r.Bootable, r.Faults, r.UEFI)
+			}
+			bios, err := e5BootBIOS(t, b.path, e5Lines(e5StandinLines(b.plan.Partition.StartLBA)...))
+			if err != nil {
+				t.Fatalf("BIOS boot: %v", err)
+			}
+			want := e5UEFILines(t, b, files)
+			uefi, err := e5BootUEFI(t, b.path, e5Lines(want...))
+			if err != nil {
+				t.Fatalf("UEFI boot: %v", err)
+			}
+			t.Logf("BIOS boot %.1fs, UEFI boot %.1fs (%s): %d files read by the firmware", bios.Duration.Seconds(), uefi.Duration.Seconds(), uefi.Accel, len(files))
+		})
+	}
+}
+
+// e5UEFILines are the stand-in EFI loader's console lines for image b.
+func e5UEFILines(t *testing.T, b e5Image, files []efistub.File) []string {
+	t.Helper()
+	cfg := []byte(e5BootCfg(b.plan.Layout[len("esxi-"):], e5KS))
+	want := append([]string{efistub.StartLine}, efistub.CatLines(cfg)...)
+	for _, f := range files {
+		data := cfg
+		if !f.Cat {
+			data = b.isoBytes(t, f.Path)
+		}
+		want = append(want, efistub.FileLine(f.Path, data))
+	}
+	return append(want, efistub.DoneLine(len(files), 0))
+}
+
+// TestESXi5UEFINegative: with a module deleted from the image, inspect
+// faults both boot paths and the firmware, reading through our FAT, does
+// not find it either; an image without BOOTX64.EFI never reaches our
+// loader (OVMF falls back to its own menu).
+func TestESXi5UEFINegative(t *testing.T) {
+	efi, files := e5EFIStandin(t, "7.0")
+	b := e5Build(t, isogen.Spec{Version: "7.0", Files: map[string][]byte{"EFI/BOOT/BOOTX64.EFI": efi}}, e5Options())
+	e5Need(t, "mdel")
+	mdel := exec.Command("mdel", "-i", fmt.Sprintf("%s@@%d", b.path, b.partOffset()), "::S.V00")
+	mdel.Env = append(os.Environ(), "MTOOLS_SKIP_CHECK=1")
+	if out, err := mdel.CombinedOutput(); err != nil {
+		t.Fatalf("mdel: %v\n%s", err, out)
+	}
+	r := e5Inspect(t, b.path)
+	joined := strings.Join(r.Faults, "\n")
+	if r.Bootable || !strings.Contains(joined, "label install: module /s.v00 not found") ||
+		!strings.Contains(joined, "UEFI: /EFI/BOOT/BOOT.CFG names /s.v00, which is not on the disk") {
+		t.Errorf("inspect: bootable %v, faults %q", r.Bootable, r.Faults)
+	}
+	var want []string
+	for _, l := range e5UEFILines(t, b, files) {
+		if strings.HasPrefix(l, "FILE /s.v00 ") {
+			l = efistub.MissingPrefix("s.v00") + "800000000000000E" // EFI_NOT_FOUND
+		}
+		want = append(want, l)
+	}
+	want[len(want)-1] = efistub.DoneLine(len(files)-1, 1)
+	if _, err := e5BootUEFI(t, b.path, e5Lines(want...)); err != nil {
+		t.Fatalf("UEFI boot: %v", err)
+	}
+
+	none := e5Build(t, isogen.Spec{Version: "7.0", Omit: []string{"EFI/BOOT/BOOTX64.EFI"}}, e5Options())
+	if r := e5Inspect(t, none.path); r.UEFI == nil || r.UEFI.Loader != "" ||
+		!strings.Contains(strings.Join(r.Warnings, "\n"), "/EFI/BOOT/BOOT.CFG exists but /EFI/BOOT/BOOTX64.EFI does not") {
+		t.Errorf("inspect without BOOTX64.EFI: UEFI %+v, warnings %q", r.UEFI, r.Warnings)
+	}
+	// OVMF tries the disk, finds no loader and says so ("failed to load ...
+	// HARDDISK ...: Not Found") before it tries the network; our start line
+	// must not come first.
+	first := regexp.MustCompile(`(?m)(` + regexp.QuoteMeta(efistub.StartLine) + `|BdsDxe: failed to load Boot[0-9A-F]{4} "UEFI QEMU HARDDISK .*: Not Found)`)
+	res, err := e5BootUEFI(t, none.path, []*regexp.Regexp{first})
+	if err != nil {
+		t.Fatalf("UEFI boot without a loader: %v", err)
+	}
+	if res.Matched[0] == efistub.StartLine {
+		t.Fatal("an image without BOOTX64.EFI started our loader")
+	}
+}
