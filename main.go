@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/spf13/pflag"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -32,6 +34,8 @@ type exitError struct {
 	err  error
 }
 
+func (e *exitError) Unwrap() error { return e.err }
+
 func (e *exitError) Error() string {
 	if e.err == nil {
 		return fmt.Sprintf("exit status %d", e.code)
@@ -46,6 +50,9 @@ func main() {
 		err = fmt.Errorf("interrupted (%v): %w", context.Cause(ctx), err)
 	}
 	stop()
+	if errors.Is(err, pflag.ErrHelp) {
+		return
+	}
 	if err != nil {
 		var ee *exitError
 		code := 1
