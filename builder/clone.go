@@ -84,8 +84,10 @@ func (p *Plan) CloneFile(ctx context.Context, base *Plan, basePath, path string,
 	if err := p.CanClone(base); err != nil {
 		return nil, err
 	}
-	return p.writeOutput(ctx, path, o, func(ctx context.Context, f *os.File) (string, error) {
-		if err := p.cloneFrom(ctx, f, base, basePath); err != nil {
+	var reflink bool
+	res, err := p.writeOutput(ctx, path, o, func(ctx context.Context, f *os.File) (string, error) {
+		var err error
+		if reflink, err = p.cloneFrom(ctx, f, base, basePath); err != nil {
 			return "", &stepError{"writing", err}
 		}
 		sum, err := p.Verify(ctx, f)
@@ -94,42 +96,46 @@ func (p *Plan) CloneFile(ctx context.Context, base *Plan, basePath, path string,
 		}
 		return sum, nil
 	})
+	if res != nil {
+		res.Reflink = reflink
+	}
+	return res, err
 }
 
 // cloneFrom fills the empty file f with base's image and rewrites what
-// differs.
-func (p *Plan) cloneFrom(ctx context.Context, f *os.File, base *Plan, basePath string) error {
+// differs. It reports whether the copy shares base's extents (FICLONE).
+func (p *Plan) cloneFrom(ctx context.Context, f *os.File, base *Plan, basePath string) (bool, error) {
 	src, err := os.Open(basePath)
 	if err != nil {
-		return fmt.Errorf("the image to clone: %w", err)
+		return false, fmt.Errorf("the image to clone: %w", err)
 	}
 	defer src.Close()
 	st, err := src.Stat()
 	if err != nil {
-		return fmt.Errorf("the image to clone: %w", err)
+		return false, fmt.Errorf("the image to clone: %w", err)
 	}
 	if st.Size() != p.ImageBytes {
-		return fmt.Errorf("the image to clone, %s, has %d bytes, the plan %d", basePath, st.Size(), p.ImageBytes)
+		return false, fmt.Errorf("the image to clone, %s, has %d bytes, the plan %d", basePath, st.Size(), p.ImageBytes)
 	}
-	if err := cloneFile(ctx, f, src, p.ImageBytes); err != nil {
-		return fmt.Errorf("cloning %s: %w", basePath, err)
+	reflink, err := cloneFile(ctx, f, src, p.ImageBytes)
+	if err != nil {
+		return false, fmt.Errorf("cloning %s: %w", basePath, err)
 	}
 	if !p.PartitionOnly {
 		if _, err := f.WriteAt(p.mbr[:], 0); err != nil {
-			return err
+			return false, err
 		}
 	}
 	if err := p.FAT.WriteMeta(ctx, f, p.fsBase(), p.boot); err != nil {
-		return err
+		return false, err
 	}
-	return p.FAT.WriteFiles(ctx, f, p.fsBase(), p.content, p.rewritten(base)...)
+	return reflink, p.FAT.WriteFiles(ctx, f, p.fsBase(), p.content, p.rewritten(base)...)
 }
 
 // copyBuffered copies n bytes at off from src to dst with large buffers.
 func copyBuffered(ctx context.Context, dst, src *os.File, off, n int64) error {
-	bp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bp)
-	buf := *bp
+	buf := getArena()
+	defer putArena(buf)
 	for done := int64(0); done < n; {
 		if err := ctx.Err(); err != nil {
 			return err

@@ -11,17 +11,44 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// ReflinkSupported reports whether files in dir can be cloned with FICLONE
+// (extents shared, nothing copied): Btrfs, XFS with reflink, bcachefs.
+// It tries on two small temporary files.
+func ReflinkSupported(dir string) bool {
+	a, err := os.CreateTemp(dir, ".reflink-probe-*")
+	if err != nil {
+		return false
+	}
+	defer os.Remove(a.Name())
+	defer a.Close()
+	b, err := os.CreateTemp(dir, ".reflink-probe-*")
+	if err != nil {
+		return false
+	}
+	defer os.Remove(b.Name())
+	defer b.Close()
+	if _, err := a.Write(make([]byte, 4096)); err != nil {
+		return false
+	}
+	return withFds(b, a, func(d, s int) error { return unix.IoctlFileClone(d, s) }) == nil
+}
+
 // cloneChunk bounds one copy_file_range call, so that ctx is checked.
 const cloneChunk = 64 << 20
 
 // cloneFile makes the empty file dst a copy of the size bytes of src: a
 // reflink (FICLONE) where the filesystem shares extents (Btrfs, XFS), else
 // copy_file_range of each data segment (SEEK_DATA/SEEK_HOLE: holes stay
-// holes), else buffered copies.
-func cloneFile(ctx context.Context, dst, src *os.File, size int64) error {
+// holes), else buffered copies. It reports whether extents are shared.
+func cloneFile(ctx context.Context, dst, src *os.File, size int64) (bool, error) {
 	if err := withFds(dst, src, func(d, s int) error { return unix.IoctlFileClone(d, s) }); err == nil {
-		return nil
+		return true, nil
 	}
+	return false, copyFile(ctx, dst, src, size)
+}
+
+// copyFile copies the data segments of src to the empty file dst.
+func copyFile(ctx context.Context, dst, src *os.File, size int64) error {
 	if err := dst.Truncate(size); err != nil {
 		return err
 	}

@@ -24,7 +24,10 @@ func host2(o Options) Options {
 
 // TestCloneMatchesFullWrite is the key property of cloning: an image made
 // by cloning another host's image and rewriting what differs has exactly
-// the bytes (and SHA-256) of the same host's image written in full.
+// the bytes (and SHA-256) of the same host's image written in full. The
+// images go to ESXI_AUTOPART_REFLINK_DIR when set (a folder on Btrfs or
+// XFS with reflink=1: FICLONE clones), else to a temporary folder
+// (copy_file_range clones unless it has reflinks).
 func TestCloneMatchesFullWrite(t *testing.T) {
 	fx := newFixture(t, isogen.Spec{RockRidge: true}, tarball.Spec{})
 	in, err := Open(fx.iso, fx.tarball)
@@ -56,7 +59,7 @@ func TestCloneMatchesFullWrite(t *testing.T) {
 				tt.host(&ho)
 			}
 			bp, hp := mustPlan(t, in, bo), mustPlan(t, in, ho)
-			dir := t.TempDir()
+			dir := outDir(t)
 			baseImg, full, clone := filepath.Join(dir, "base.img"), filepath.Join(dir, "full.img"), filepath.Join(dir, "clone.img")
 			if _, err := bp.WriteFile(context.Background(), baseImg, WriteOptions{}); err != nil {
 				t.Fatal(err)
@@ -79,6 +82,9 @@ func TestCloneMatchesFullWrite(t *testing.T) {
 			}
 			if cr.SHA256 != fr.SHA256 || cr.Bytes != fr.Bytes {
 				t.Errorf("clone result %+v, full write %+v", cr, fr)
+			}
+			if want := ReflinkSupported(dir); cr.Reflink != want {
+				t.Errorf("cloned with a reflink: %v, the folder has reflinks: %v", cr.Reflink, want)
 			}
 			if tt.name != "same host" && bytes.Equal(a, mustRead(t, baseImg)) {
 				t.Error("the host's image equals the base's: the test shows nothing")
@@ -199,4 +205,22 @@ func mustRead(t *testing.T, path string) []byte {
 func fileExists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// outDir is a temporary folder in ESXI_AUTOPART_REFLINK_DIR when set.
+func outDir(t *testing.T) string {
+	t.Helper()
+	parent := os.Getenv("ESXI_AUTOPART_REFLINK_DIR")
+	if parent == "" {
+		return t.TempDir()
+	}
+	dir, err := os.MkdirTemp(parent, "clone-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if !ReflinkSupported(dir) {
+		t.Fatalf("ESXI_AUTOPART_REFLINK_DIR=%s: no reflinks there", parent)
+	}
+	return dir
 }

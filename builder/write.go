@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync/atomic"
 )
 
 // WriteOptions say how the output file is put in place.
@@ -20,6 +19,9 @@ type Result struct {
 	Path   string `json:"path"`
 	Bytes  int64  `json:"bytes"`
 	SHA256 string `json:"sha256"`
+	// Reflink: cloned with FICLONE, sharing the first image's extents
+	// (CloneFile on Btrfs or XFS).
+	Reflink bool `json:"reflink,omitempty"`
 }
 
 // CheckOutput refuses an output path that is a folder, a device or (without
@@ -118,48 +120,43 @@ func annotate(err error, path string) error {
 }
 
 // writeVerified writes the image into the empty file f and verifies it.
+// The read-back pass runs on the writing goroutine, between the writes:
+// each time the writer reports progress, the whole chunks below it are read
+// back, compared with their sources and queued for the hasher goroutine,
+// which hashes them on the other core. Two busy goroutines, not three: a
+// goroutine in a long system call (copy_file_range, pread) keeps its P, and
+// a third would wait for one. The structure check (inspect) runs once the
+// image is complete.
 func (p *Plan) writeVerified(ctx context.Context, f *os.File) (string, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	rb := p.newReadBack(f)
-	defer rb.release()
-	var mark atomic.Int64
-	wake := make(chan struct{}, 1)
-	rbDone := make(chan error, 1)
-	go func() {
-		err := rb.follow(ctx, &mark, wake)
-		if err != nil {
-			cancel(err)
-		}
-		rbDone <- err
-	}()
+	defer rb.finish()
 	base := p.fsBase()
+	var rbErr error
 	werr := p.write(ctx, f, func(end int64) {
-		mark.Store(base + end)
-		select {
-		case wake <- struct{}{}:
-		default:
+		if rbErr != nil {
+			return
+		}
+		m := min(base+end, p.ImageBytes)
+		if m < p.ImageBytes {
+			m = rb.off + max(m-rb.off, 0)/readBackChunk*readBackChunk
+		}
+		if rbErr = rb.upTo(ctx, m); rbErr != nil {
+			cancel(rbErr) // stops the writer at its next chunk
 		}
 	})
-	if werr != nil {
-		cancel(werr)
-		if rbErr := <-rbDone; rbErr != nil && !errors.Is(rbErr, context.Canceled) {
-			return "", &stepError{"verifying", rbErr}
-		}
+	switch {
+	case rbErr != nil && !errors.Is(rbErr, context.Canceled):
+		return "", &stepError{"verifying", rbErr}
+	case werr != nil:
 		return "", &stepError{"writing", werr}
 	}
-	mark.Store(p.ImageBytes) // all written: let the read-back pass finish
-	select {
-	case wake <- struct{}{}:
-	default:
+	if err := p.checkStructure(f); err != nil {
+		return "", &stepError{"verifying", err}
 	}
-	serr := p.checkStructure(f)
-	rbErr := <-rbDone
-	switch {
-	case serr != nil:
-		return "", &stepError{"verifying", serr}
-	case rbErr != nil:
-		return "", &stepError{"verifying", rbErr}
+	if err := rb.upTo(ctx, p.ImageBytes); err != nil {
+		return "", &stepError{"verifying", err}
 	}
 	return rb.sum(), nil
 }

@@ -39,6 +39,7 @@ type Event struct {
 	Phase  Phase           `json:"phase"`
 	Bytes  int64           `json:"bytes,omitempty"`
 	Result *builder.Result `json:"result,omitempty"`
+	Cloned bool            `json:"cloned,omitempty"` // written: cloned from the first image
 	Err    string          `json:"error,omitempty"`
 }
 
@@ -49,15 +50,37 @@ type Config struct {
 	Jobs      int         // parallel hosts (0: runtime.NumCPU())
 	KeepGoing bool        // build every host it can despite failures
 	Progress  func(Event) // called from many goroutines, one call at a time
+	Clone     CloneMode   // how images after the first are made
 }
+
+// CloneMode says when later hosts clone the first host's image
+// (builder.Plan.CloneFile: a copy of the file, then the few sectors that
+// differ rewritten) instead of being written in full. Only hosts whose
+// plans place every cluster as the first one does can clone. Every image,
+// cloned or not, is verified before it is renamed into place.
+type CloneMode int
+
+const (
+	// CloneAuto clones where the output folder's filesystem shares extents
+	// (FICLONE: Btrfs, XFS): no data is copied. Elsewhere every image is
+	// written in full: a copy_file_range clone copies as many bytes as a
+	// full write, which also streams the read-back pass behind its writes.
+	CloneAuto CloneMode = iota
+	// CloneAlways clones wherever plans allow, with copy_file_range of the
+	// whole image where the filesystem has no reflinks.
+	CloneAlways
+	// CloneNever writes every image in full.
+	CloneNever
+)
 
 // HostResult is one host's outcome.
 type HostResult struct {
-	Job   Job
-	Plan  *builder.Plan
-	Image *builder.Result
-	KSSum string // SHA-256 of <id>.cfg, when written
-	Err   error
+	Job    Job
+	Plan   *builder.Plan
+	Image  *builder.Result
+	KSSum  string // SHA-256 of <id>.cfg, when written
+	Cloned bool   // the image was cloned from the first one, then verified
+	Err    error
 }
 
 // ErrFailed is returned (wrapped) when some hosts failed.
@@ -83,6 +106,19 @@ func Run(ctx context.Context, in *builder.Inputs, jobs []Job, cfg Config) ([]Hos
 	}
 	results := make([]HostResult, len(jobs))
 	stop := make(chan struct{})
+	stopped := func() bool {
+		select {
+		case <-stop:
+			return true
+		default:
+			return false
+		}
+	}
+	mode := cfg.Clone
+	if mode == CloneAuto && !builder.ReflinkSupported(cfg.OutDir) {
+		mode = CloneNever
+	}
+	first := &firstImage{}
 	var once sync.Once
 	next := make(chan int)
 	go func() {
@@ -103,7 +139,10 @@ func Run(ctx context.Context, in *builder.Inputs, jobs []Job, cfg Config) ([]Hos
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				r := buildOne(ctx, in, jobs[i], cfg, report)
+				if stopped() {
+					continue // the feeder may have handed this out as the stop came
+				}
+				r := buildOne(ctx, in, jobs[i], cfg, mode, first, report)
 				results[i] = r
 				if r.Err != nil {
 					report(Event{Host: jobs[i].ID, Phase: Failed, Err: r.Err.Error()})
@@ -136,7 +175,7 @@ func Run(ctx context.Context, in *builder.Inputs, jobs []Job, cfg Config) ([]Hos
 	return results, nil
 }
 
-func buildOne(ctx context.Context, in *builder.Inputs, j Job, cfg Config, report func(Event)) HostResult {
+func buildOne(ctx context.Context, in *builder.Inputs, j Job, cfg Config, mode CloneMode, first *firstImage, report func(Event)) HostResult {
 	r := HostResult{Job: j}
 	fail := func(err error) HostResult { r.Err = fmt.Errorf("host %s: %w", j.ID, err); return r }
 	if err := ctx.Err(); err != nil {
@@ -155,12 +194,12 @@ func buildOne(ctx context.Context, in *builder.Inputs, j Job, cfg Config, report
 		}
 		r.KSSum = sum
 	}
-	res, err := p.WriteFile(ctx, filepath.Join(cfg.OutDir, j.ID+".img"), builder.WriteOptions{Force: cfg.Force})
+	res, cloned, err := writeImage(ctx, p, filepath.Join(cfg.OutDir, j.ID+".img"), cfg.Force, mode, first)
 	if err != nil {
 		return fail(err)
 	}
-	r.Image = res
-	report(Event{Host: j.ID, Phase: Written, Bytes: res.Bytes, Result: res})
+	r.Image, r.Cloned = res, cloned
+	report(Event{Host: j.ID, Phase: Written, Bytes: res.Bytes, Result: res, Cloned: cloned})
 	return r
 }
 

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -142,18 +143,116 @@ func TestRunFailures(t *testing.T) {
 	}
 }
 
-// BenchmarkHosts compares 20 hosts with 1 on real ESXi 4.1 file sizes.
+// BenchmarkHosts compares 20 hosts with 1 on real ESXi 4.1 file sizes
+// (scripts/bench.sh prints the ratio), in the temporary folder's
+// filesystem or in ESXI_AUTOPART_BENCH_OUT when set (e.g. on XFS, where
+// hosts clone with FICLONE); "20/copy-clones" clones by copy_file_range
+// where the filesystem has no reflinks, for comparison with full writes.
+// cpu-ms/op is the process's CPU time.
 func BenchmarkHosts(b *testing.B) {
 	in := inputs(b, isogen.Spec{RockRidge: true, RealSizes: true})
-	for _, n := range []int{1, 20} {
-		b.Run(fmt.Sprintf("hosts=%d", n), func(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		n    int
+		mode CloneMode
+	}{{"hosts=1", 1, CloneAuto}, {"hosts=20", 20, CloneAuto}, {"hosts=20/copy-clones", 20, CloneAlways}} {
+		b.Run(bc.name, func(b *testing.B) {
+			js := jobs(bc.n, "http://deploy/ks/{{.id}}.cfg")
+			b.ResetTimer()
+			start := cpuTime()
 			for i := 0; i < b.N; i++ {
 				dir := b.TempDir()
-				if _, err := Run(context.Background(), in, jobs(n, "http://deploy/ks/{{.id}}.cfg"), Config{OutDir: dir}); err != nil {
+				if d := os.Getenv("ESXI_AUTOPART_BENCH_OUT"); d != "" {
+					var err error
+					if dir, err = os.MkdirTemp(d, "hosts-"); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if _, err := Run(context.Background(), in, js, Config{OutDir: dir, Clone: bc.mode}); err != nil {
 					b.Fatal(err)
 				}
+				b.StopTimer()
+				used := cpuTime() - start
 				os.RemoveAll(dir)
+				start = cpuTime() - used
+				b.StartTimer()
 			}
+			b.ReportMetric(float64(cpuTime()-start)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 		})
 	}
+}
+
+// cpuTime is the process's user + system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestRunClones: later hosts clone the first image when their layout
+// allows, and the images are the ones full writes give. Set
+// ESXI_AUTOPART_REFLINK_DIR to a folder on Btrfs or XFS (reflink=1) to
+// clone with FICLONE; elsewhere clones are copy_file_range copies.
+func TestRunClones(t *testing.T) {
+	in := inputs(t, isogen.Spec{RockRidge: true})
+	js := jobs(6, "http://deploy/ks/{{.id}}.cfg")
+	js[0].Options.KS = "http://deploy/{{.nokey}}" // fails: the next host writes the first image
+	js[3].Options.FATType = 32                    // another layout: written in full
+	for i := range js {
+		js[i].Options.Kickstart = js[i].Kickstart // KS.CFG differs per host
+	}
+	var sums [2][]byte
+	for k, noClone := range []bool{false, true} {
+		dir := t.TempDir()
+		mode := map[bool]CloneMode{false: CloneAlways, true: CloneNever}[noClone]
+		if d := os.Getenv("ESXI_AUTOPART_REFLINK_DIR"); d != "" && !noClone {
+			dir = mustTempDir(t, d) // a filesystem with reflinks: FICLONE clones
+			mode = CloneAuto
+		}
+		res, err := Run(context.Background(), in, js, Config{OutDir: dir, Jobs: 2, KeepGoing: true, Clone: mode})
+		if !errors.Is(err, ErrFailed) || res[0].Err == nil {
+			t.Fatalf("NoClone=%v: err = %v, want esx01 failed", noClone, err)
+		}
+		var cloned []string
+		for _, r := range res {
+			if r.Cloned {
+				cloned = append(cloned, r.Job.ID)
+				if want := mode == CloneAuto; r.Image.Reflink != want {
+					t.Errorf("%s: reflink %v, want %v", r.Job.ID, r.Image.Reflink, want)
+				}
+			}
+		}
+		want := "[esx03 esx05 esx06]" // esx02 or esx03 wrote the first image
+		if fmt.Sprint(cloned) == "[esx02 esx05 esx06]" {
+			want = fmt.Sprint(cloned)
+		}
+		if noClone {
+			want = "[]"
+		}
+		if fmt.Sprint(cloned) != want {
+			t.Errorf("NoClone=%v: cloned %v, want %s", noClone, cloned, want)
+		}
+		sums[k], _ = os.ReadFile(filepath.Join(dir, "SHA256SUMS"))
+		for _, r := range res[1:] {
+			img, _ := os.ReadFile(r.Image.Path)
+			if sum := sha256.Sum256(img); hex.EncodeToString(sum[:]) != r.Image.SHA256 {
+				t.Errorf("%s: the file's SHA-256 is not the verified one", r.Job.ID)
+			}
+		}
+	}
+	if !bytes.Equal(sums[0], sums[1]) || bytes.Count(sums[0], []byte(".img\n")) != 5 {
+		t.Errorf("cloned and full writes differ:\n%s\n%s", sums[0], sums[1])
+	}
+}
+
+func mustTempDir(t *testing.T, parent string) string {
+	t.Helper()
+	dir, err := os.MkdirTemp(parent, "batch-test-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
 }

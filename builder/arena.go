@@ -1,0 +1,33 @@
+package builder
+
+import "sync"
+
+// The read-back pass's buffers come from arenas of arenaSize bytes, kept
+// for reuse (never freed: at most one per build running at once). Fresh
+// memory is costly to touch on virtual machines, and an arena is touched
+// once per process, not once per build.
+const arenaSize = 2 << 20
+
+var arenas struct {
+	sync.Mutex
+	free [][]byte
+}
+
+// getArena returns an arena for one build.
+func getArena() []byte {
+	arenas.Lock()
+	defer arenas.Unlock()
+	if n := len(arenas.free); n > 0 {
+		a := arenas.free[n-1]
+		arenas.free = arenas.free[:n-1]
+		return a
+	}
+	return newArena()
+}
+
+// putArena gives an arena back; its owner must not use it any more.
+func putArena(a []byte) {
+	arenas.Lock()
+	defer arenas.Unlock()
+	arenas.free = append(arenas.free, a)
+}

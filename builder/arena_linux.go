@@ -1,0 +1,24 @@
+//go:build linux
+
+package builder
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// newArena maps arenaSize bytes of anonymous memory aligned to 2 MiB and
+// asks for a transparent huge page (MADV_HUGEPAGE): one page fault where
+// 4 KiB pages take 512, each of which costs ~15 µs on the paravirtualised
+// machines CI runs on. Without mmap it falls back to the Go heap.
+func newArena() []byte {
+	m, err := unix.Mmap(-1, 0, 2*arenaSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		return make([]byte, arenaSize)
+	}
+	skip := int((arenaSize - uintptr(unsafe.Pointer(&m[0]))%arenaSize) % arenaSize)
+	a := m[skip : skip+arenaSize : skip+arenaSize]
+	_ = unix.Madvise(a, unix.MADV_HUGEPAGE) // advice only: 4 KiB pages work too
+	return a
+}
