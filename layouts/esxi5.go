@@ -100,6 +100,11 @@ func detect5(p *Probe) (*Detected, error) {
 	if err := c.addEFI(); err != nil {
 		return nil, err
 	}
+	for _, g := range d.Generated {
+		if c.seen[g.Dst] {
+			return nil, fmt.Errorf("%s: boot.cfg names %s as a file to load, but it is the config the builder rewrites per host", g.Src, g.Src)
+		}
+	}
 	d.Isolinux = isolinuxVersion(p.Media, "")
 	d.VolumeID = volumeID(p.Media)
 	d.Version = version5(p.Isolinux.Title, d.VolumeID, bc)

@@ -115,6 +115,8 @@ func TestDetect5(t *testing.T) {
 		tc{name: "not 8.3", spec: isogen.Spec{Version: "7.0", BootCfg: "kernel=/b.b00\nmodules=/longmodule.v00\n",
 			Files: map[string][]byte{"longmodule.v00": nil}},
 			err: `BOOT.CFG line 2: modules= names /longmodule.v00: "LONGMODULE.V00" is not an 8.3 name`},
+		tc{name: "boot.cfg loads itself", spec: isogen.Spec{Version: "7.0", BootCfg: "kernel=/b.b00\nmodules=/k.b00 --- /boot.cfg\n"},
+			err: "BOOT.CFG: boot.cfg names BOOT.CFG as a file to load, but it is the config the builder rewrites per host"},
 		tc{name: "isolinux.cfg in a folder", spec: isogen.Spec{Version: "7.0", Omit: []string{"isolinux.cfg"},
 			Files: map[string][]byte{"isolinux/isolinux.cfg": []byte(isogen.Isolinux5("7.0"))}},
 			err: "ISOLINUX/ISOLINUX.CFG is in ISOLINUX/, not the root"},
