@@ -197,13 +197,13 @@ func e5BootBIOS(t *testing.T, img string, expect []*regexp.Regexp) (qemu.Result,
 
 // e5BootUEFI boots img under OVMF: the whole firmware image with -bios, or
 // its code read-only in pflash with a scratch copy of the vars template.
-func e5BootUEFI(t *testing.T, img string, expect []*regexp.Regexp) (qemu.Result, error) {
+func e5BootUEFI(t *testing.T, img string, timeout time.Duration, expect []*regexp.Regexp) (qemu.Result, error) {
 	t.Helper()
 	if _, err := qemu.LookPath(); err != nil {
 		e5Missing(t, err)
 	}
 	o := qemu.NewOptions(img)
-	o.Timeout = e5BootTimeout
+	o.Timeout = timeout
 	for _, fw := range e5Firmware {
 		if fw.whole != "" {
 			if _, err := os.Stat(fw.whole); err == nil {

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/esxi-autopart/esxi-autopart/fixtures/efistub"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
@@ -37,13 +38,35 @@ func TestESXi5BootsBIOSAndUEFI(t *testing.T) {
 				t.Fatalf("BIOS boot: %v", err)
 			}
 			want := e5UEFILines(t, b, files)
-			uefi, err := e5BootUEFI(t, b.path, e5Lines(want...))
+			uefi, err := e5BootUEFI(t, b.path, e5BootTimeout, e5Lines(want...))
 			if err != nil {
 				t.Fatalf("UEFI boot: %v", err)
 			}
 			t.Logf("BIOS boot %.1fs, UEFI boot %.1fs (%s): %d files read by the firmware", bios.Duration.Seconds(), uefi.Duration.Seconds(), uefi.Accel, len(files))
 		})
 	}
+}
+
+// TestESXi5UEFIRealSizes boots a 7.0-shaped image of about the size of a
+// real 7.0 ISO (359 MB of kernel and modules) by UEFI: the firmware reads
+// every byte of every module through our FAT32 (FAT sectors, long cluster
+// chains) and the stand-in checks each file's size and hash. Under TCG on a
+// 2-core machine this takes about 2.5 minutes, so -short skips it.
+func TestESXi5UEFIRealSizes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reads 359 MB through OVMF under emulation")
+	}
+	t.Parallel()
+	efi, files := e5EFIStandin(t, "7.0")
+	b := e5Build(t, isogen.Spec{Version: "7.0", RealSizes: true, Files: map[string][]byte{"EFI/BOOT/BOOTX64.EFI": efi}}, e5Options())
+	if b.plan.ImageBytes < 350e6 {
+		t.Fatalf("image of %d bytes: RealSizes did not take", b.plan.ImageBytes)
+	}
+	uefi, err := e5BootUEFI(t, b.path, 12*time.Minute, e5Lines(e5UEFILines(t, b, files)...))
+	if err != nil {
+		t.Fatalf("UEFI boot: %v", err)
+	}
+	t.Logf("UEFI boot read %d files, %d bytes of image, in %.1fs (%s)", len(files), b.plan.ImageBytes, uefi.Duration.Seconds(), uefi.Accel)
 }
 
 // e5UEFILines are the stand-in EFI loader's console lines for image b.
@@ -66,6 +89,7 @@ func e5UEFILines(t *testing.T, b e5Image, files []efistub.File) []string {
 // not find it either; an image without BOOTX64.EFI never reaches our
 // loader (OVMF falls back to its own menu).
 func TestESXi5UEFINegative(t *testing.T) {
+	t.Parallel()
 	efi, files := e5EFIStandin(t, "7.0")
 	b := e5Build(t, isogen.Spec{Version: "7.0", Files: map[string][]byte{"EFI/BOOT/BOOTX64.EFI": efi}}, e5Options())
 	e5Need(t, "mdel")
@@ -88,7 +112,7 @@ func TestESXi5UEFINegative(t *testing.T) {
 		want = append(want, l)
 	}
 	want[len(want)-1] = efistub.DoneLine(len(files)-1, 1)
-	if _, err := e5BootUEFI(t, b.path, e5Lines(want...)); err != nil {
+	if _, err := e5BootUEFI(t, b.path, e5BootTimeout, e5Lines(want...)); err != nil {
 		t.Fatalf("UEFI boot: %v", err)
 	}
 
@@ -101,7 +125,7 @@ func TestESXi5UEFINegative(t *testing.T) {
 	// HARDDISK ...: Not Found") before it tries the network; our start line
 	// must not come first.
 	first := regexp.MustCompile(`(?m)(` + regexp.QuoteMeta(efistub.StartLine) + `|BdsDxe: failed to load Boot[0-9A-F]{4} "UEFI QEMU HARDDISK .*: Not Found)`)
-	res, err := e5BootUEFI(t, none.path, []*regexp.Regexp{first})
+	res, err := e5BootUEFI(t, none.path, e5BootTimeout, []*regexp.Regexp{first})
 	if err != nil {
 		t.Fatalf("UEFI boot without a loader: %v", err)
 	}
