@@ -100,8 +100,10 @@ func (in *Inputs) Plan(o Options) (*Plan, error) {
 	if o.Timeout == 0 {
 		o.Timeout = DefaultTimeout
 	}
-	if o.FATType == 0 {
+	layoutFAT := ""
+	if o.FATType == 0 && in.Media.FAT != 0 {
 		o.FATType = in.Media.FAT // 5.x+ media: FAT32, as VMware's USB procedure says
+		layoutFAT = fmt.Sprintf(" (%s media get FAT%d unless --fat says otherwise)", in.Media.Layout, in.Media.FAT)
 	}
 	ks, err := in.renderKS(o)
 	if err != nil {
@@ -173,7 +175,7 @@ func (in *Inputs) Plan(o Options) (*Plan, error) {
 	}
 	fp, err := fat.NewPlan(spec)
 	if err != nil && o.Size > 0 {
-		return nil, fmt.Errorf("partition size %d bytes: %w", o.Size, err)
+		return nil, fmt.Errorf("partition size %d bytes: %w%s", o.Size, err, layoutFAT)
 	}
 	if err != nil {
 		return nil, err
