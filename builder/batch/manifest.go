@@ -64,6 +64,39 @@ func HashInput(role, path string) (InputFile, error) {
 	return InputFile{Role: role, Path: path, Bytes: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
 }
 
+// Hashing is inputs being hashed in the background (StartHashing).
+type Hashing struct {
+	done   chan struct{}
+	inputs []InputFile
+	err    error
+}
+
+// StartHashing hashes the files (Role and Path of each) on another
+// goroutine, one after the other, so that the ISO's SHA-256 for the
+// manifest overlaps the host builds instead of following them. Wait
+// returns the results in the order given.
+func StartHashing(files []InputFile) *Hashing {
+	h := &Hashing{done: make(chan struct{})}
+	go func() {
+		defer close(h.done)
+		for _, f := range files {
+			fi, err := HashInput(f.Role, f.Path)
+			if err != nil {
+				h.err = err
+				return
+			}
+			h.inputs = append(h.inputs, fi)
+		}
+	}()
+	return h
+}
+
+// Wait waits for the hashes.
+func (h *Hashing) Wait() ([]InputFile, error) {
+	<-h.done
+	return h.inputs, h.err
+}
+
 // NewManifest describes a run's results.
 func NewManifest(version string, in *builder.Inputs, inputs []InputFile, epochSource string, results []HostResult) *Manifest {
 	m := &Manifest{Tool: "esxi-autopart", Version: version, EpochSource: epochSource, Inputs: inputs,
