@@ -173,3 +173,28 @@ func TestBuildCRLFTemplate(t *testing.T) {
 		t.Errorf("inspect: %d CR bytes, bootable %v, faults %v", rep.Config.CRBytes, rep.Bootable, rep.Faults)
 	}
 }
+
+func TestBuildDryRunESXi7(t *testing.T) {
+	dir := t.TempDir()
+	iso, tar := filepath.Join(dir, "esxi7.iso"), filepath.Join(dir, "syslinux-3.86.tar.gz")
+	if err := isogen.Write(iso, isogen.Spec{Version: "7.0"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tarball.WriteFile(tar, tarball.Spec{Version: "3.86", Date: "2010-04-16"}); err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, err := runCLI("build", "--iso", iso, "--syslinux", tar, "--ks", "http://deploy/ks/esx07.cfg",
+		"--var", "ip=10.0.0.7", "--var", "netmask=255.255.255.0", "--dry-run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"FAT32", "APPEND -c boot.cfg -p 1", "BOOT.CFG:\n", "EFI/BOOT/BOOT.CFG:\n",
+		"ks=http://deploy/ks/esx07.cfg", "ip=10.0.0.7", "netmask=255.255.255.0"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("dry run lacks %q:\n%s", want, stdout)
+		}
+	}
+	if strings.Contains(stdout, "cdromBoot") {
+		t.Errorf("dry run keeps cdromBoot:\n%s", stdout)
+	}
+}

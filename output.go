@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -43,6 +44,18 @@ func planText(p *builder.Plan) string {
 	w("syslinux.cfg:\n")
 	for _, l := range strings.SplitAfter(strings.TrimRight(p.Config, "\n"), "\n") {
 		w("  | %s", l)
+	}
+	names := make([]string, 0, len(p.Generated))
+	for name := range p.Generated {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		w("%s:\n", name)
+		for _, l := range strings.SplitAfter(strings.TrimRight(p.Generated[name], "\n"), "\n") {
+			w("  | %s", l)
+		}
+		w("\n")
 	}
 	w("\n")
 	return b.String()

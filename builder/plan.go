@@ -69,6 +69,7 @@ type Plan struct {
 	Files         []FilePlan         `json:"files"`
 	Config        string             `json:"syslinux_cfg"`
 	ConfigCRLF    int                `json:"syslinux_cfg_cr_removed,omitempty"`
+	Generated     map[string]string  `json:"generated,omitempty"` // per-host files of the layout (5.x+: BOOT.CFGs) by FAT path
 
 	mbr     [512]byte
 	boot    [512]byte
@@ -151,6 +152,10 @@ func (in *Inputs) Plan(o Options) (*Plan, error) {
 	for i, g := range in.Media.Generated {
 		files = append(files, fat.File{Path: g.Dst, Size: int64(len(gen[i])), Attr: fat.Archive})
 		p.content[g.Dst] = bytes.NewReader(gen[i])
+		if p.Generated == nil {
+			p.Generated = map[string]string{}
+		}
+		p.Generated[g.Dst] = string(gen[i])
 		p.Files = append(p.Files, FilePlan{Src: g.Src, Dst: g.Dst})
 	}
 	for _, c := range in.Media.Files {
