@@ -39,14 +39,16 @@ func TestCloneMatchesFullWrite(t *testing.T) {
 	tests := []struct {
 		name       string
 		base, host func(*Options) // host applies on top of host2(base)
+		serial     bool           // WriteOptions.Serial for the host's images
 	}{
-		{"fat16", nil, nil},
-		{"fat32", func(o *Options) { o.FATType = 32 }, nil},
-		{"kickstart", ks, nil},
-		{"partition only", func(o *Options) { o.PartitionOnly = true; o.PartitionStart = 63 }, nil},
-		{"loader options differ", nil, func(o *Options) { o.Stupid = false; o.RAID = true; o.Serial = false }},
-		{"timestamps differ", nil, func(o *Options) { o.Epoch = o.Epoch.AddDate(1, 0, 0) }},
-		{"same host", nil, func(o *Options) { *o = hostOpts }},
+		{"fat16", nil, nil, false},
+		{"fat16 serial", nil, nil, true},
+		{"fat32", func(o *Options) { o.FATType = 32 }, nil, false},
+		{"kickstart", ks, nil, true},
+		{"partition only", func(o *Options) { o.PartitionOnly = true; o.PartitionStart = 63 }, nil, false},
+		{"loader options differ", nil, func(o *Options) { o.Stupid = false; o.RAID = true; o.Serial = false }, false},
+		{"timestamps differ", nil, func(o *Options) { o.Epoch = o.Epoch.AddDate(1, 0, 0) }, false},
+		{"same host", nil, func(o *Options) { *o = hostOpts }, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -64,14 +66,14 @@ func TestCloneMatchesFullWrite(t *testing.T) {
 			if _, err := bp.WriteFile(context.Background(), baseImg, WriteOptions{}); err != nil {
 				t.Fatal(err)
 			}
-			fr, err := hp.WriteFile(context.Background(), full, WriteOptions{})
+			fr, err := hp.WriteFile(context.Background(), full, WriteOptions{Serial: tt.serial})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if err := hp.CanClone(bp); err != nil {
 				t.Fatal(err)
 			}
-			cr, err := hp.CloneFile(context.Background(), bp, baseImg, clone, WriteOptions{})
+			cr, err := hp.CloneFile(context.Background(), bp, baseImg, clone, WriteOptions{Serial: tt.serial})
 			if err != nil {
 				t.Fatal(err)
 			}

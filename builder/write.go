@@ -12,6 +12,11 @@ import (
 type WriteOptions struct {
 	Force bool // replace an existing regular file
 	Sync  bool // fsync the image before it is renamed into place
+	// Serial keeps the work on the calling goroutine: no second goroutine
+	// hashes the image beside the writes and reads. For callers that
+	// already run one build per CPU (batches), where the handoffs between
+	// cores would only cost CPU time.
+	Serial bool
 }
 
 // Result is a written and verified image.
@@ -53,7 +58,9 @@ func CheckOutput(path string, force bool) error {
 // goroutine (the writer goes in ascending offsets); the structure check
 // (inspect) runs once the image is complete, beside the rest of that pass.
 func (p *Plan) WriteFile(ctx context.Context, path string, o WriteOptions) (*Result, error) {
-	return p.writeOutput(ctx, path, o, p.writeVerified)
+	return p.writeOutput(ctx, path, o, func(ctx context.Context, f *os.File) (string, error) {
+		return p.writeVerified(ctx, f, o.Serial)
+	})
 }
 
 // writeOutput makes a temporary file beside path, lets fill write and verify
@@ -127,10 +134,10 @@ func annotate(err error, path string) error {
 // goroutine in a long system call (copy_file_range, pread) keeps its P, and
 // a third would wait for one. The structure check (inspect) runs once the
 // image is complete.
-func (p *Plan) writeVerified(ctx context.Context, f *os.File) (string, error) {
+func (p *Plan) writeVerified(ctx context.Context, f *os.File, serial bool) (string, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	rb := p.newReadBack(f)
+	rb := p.newReadBack(f, serial)
 	defer rb.finish()
 	base := p.fsBase()
 	var rbErr error

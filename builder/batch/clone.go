@@ -59,9 +59,15 @@ func (fi *firstImage) set(p *builder.Plan, path string) {
 // writeImage writes one host's image: cloned from the first image when the
 // plans allow, else in full. A clone that fails for any reason but
 // cancellation is retried as a full write (which is verified in turn).
-func writeImage(ctx context.Context, p *builder.Plan, path string, force bool, mode CloneMode, first *firstImage) (*builder.Result, bool, error) {
-	o := builder.WriteOptions{Force: force}
-	if mode == CloneNever {
+// writeMode is how a run writes its images.
+type writeMode struct {
+	clone  CloneMode // CloneAuto resolved already
+	serial bool      // builder.WriteOptions.Serial
+}
+
+func writeImage(ctx context.Context, p *builder.Plan, path string, force bool, mode writeMode, first *firstImage) (*builder.Result, bool, error) {
+	o := builder.WriteOptions{Force: force, Serial: mode.serial}
+	if mode.clone == CloneNever {
 		res, err := p.WriteFile(ctx, path, o)
 		return res, false, err
 	}

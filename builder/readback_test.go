@@ -1,0 +1,113 @@
+package builder
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/esxi-autopart/esxi-autopart/builder/fat"
+	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
+	"github.com/esxi-autopart/esxi-autopart/fixtures/tarball"
+)
+
+// fickle serves its bytes to the first reader and other bytes afterwards:
+// a source that changes between the write and the read-back pass.
+type fickle struct {
+	b     []byte
+	reads atomic.Int32
+}
+
+func (f *fickle) ReadAt(p []byte, off int64) (int, error) {
+	first := f.reads.Add(1) == 1
+	if off >= int64(len(f.b)) {
+		return 0, io.EOF
+	}
+	n := copy(p, f.b[off:])
+	if !first {
+		p[0] ^= 0xFF
+	}
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// TestReadBackModes: the pipelined and the serial read-back passes give the
+// same hash, find the same damage, and a source that changes under the
+// writer fails the build and leaves nothing behind.
+func TestReadBackModes(t *testing.T) {
+	fx := newFixture(t, isogen.Spec{RockRidge: true}, tarball.Spec{})
+	p := plan(t, fx, hostOpts)
+	dir := t.TempDir()
+	res, err := p.WriteFile(context.Background(), filepath.Join(dir, "a.img"), WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, serial := range []bool{false, true} {
+		f, err := os.OpenFile(res.Path, os.O_RDWR, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum, err := p.verify(context.Background(), f, serial); err != nil || sum != res.SHA256 {
+			t.Errorf("serial=%v: verify = %s, %v; WriteFile said %s", serial, sum, err, res.SHA256)
+		}
+		g := p.FAT.Geometry
+		for _, pf := range p.FAT.Files {
+			if pf.Path == "VMKERNEL.GZ" {
+				off := p.fsBase() + int64(g.ClusterSector(pf.FirstCluster))*512 + 7
+				b := []byte{0}
+				f.ReadAt(b, off)
+				f.WriteAt([]byte{b[0] ^ 1}, off)
+				_, err := p.verify(context.Background(), f, serial)
+				f.WriteAt(b, off)
+				if err == nil || !strings.Contains(err.Error(), "VMKERNEL.GZ: byte 7 read back") {
+					t.Errorf("serial=%v: damaged VMKERNEL.GZ: %v", serial, err)
+				}
+			}
+		}
+		f.Close()
+	}
+
+	// A source that changes after the writer read it: the read-back pass
+	// finds it (and stops the write if it is still going).
+	for _, serial := range []bool{false, true} {
+		q := *p
+		q.content = map[string]io.ReaderAt{}
+		for k, v := range p.content {
+			q.content[k] = v
+		}
+		var big string
+		for _, f := range q.FAT.Files {
+			if f.Size > 0 && (big == "" || f.Size > sizeOf(q.FAT.Files, big)) {
+				big = f.Path
+			}
+		}
+		b := make([]byte, sizeOf(q.FAT.Files, big))
+		if _, err := q.content[big].ReadAt(b, 0); err != nil && !errors.Is(err, io.EOF) {
+			t.Fatal(err)
+		}
+		q.content[big] = &fickle{b: b}
+		out := filepath.Join(dir, "fickle.img")
+		_, err := q.WriteFile(context.Background(), out, WriteOptions{Serial: serial})
+		if err == nil || !strings.Contains(err.Error(), "verifying "+out+": "+big+": byte 0 read back") {
+			t.Errorf("serial=%v: changed source: %v", serial, err)
+		}
+		if left, _ := filepath.Glob(filepath.Join(dir, ".fickle*")); len(left) > 0 || fileExists(out) {
+			t.Errorf("serial=%v: left behind %v", serial, left)
+		}
+	}
+}
+
+func sizeOf(files []fat.PlannedFile, path string) int64 {
+	for _, f := range files {
+		if f.Path == path {
+			return f.Size
+		}
+	}
+	return 0
+}
