@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -146,16 +147,15 @@ func TestRunFailures(t *testing.T) {
 // BenchmarkHosts compares 20 hosts with 1 on real ESXi 4.1 file sizes
 // (scripts/bench.sh prints the ratio), in the temporary folder's
 // filesystem or in ESXI_AUTOPART_BENCH_OUT when set (e.g. on XFS, where
-// hosts clone with FICLONE); "20/copy-clones" clones by copy_file_range
-// where the filesystem has no reflinks, for comparison with full writes.
-// cpu-ms/op is the process's CPU time.
+// hosts clone with FICLONE); "20/full" writes every image in full, for
+// comparison with cloning. cpu-ms/op is the process's CPU time.
 func BenchmarkHosts(b *testing.B) {
 	in := inputs(b, isogen.Spec{RockRidge: true, RealSizes: true})
 	for _, bc := range []struct {
 		name string
 		n    int
 		mode CloneMode
-	}{{"hosts=1", 1, CloneAuto}, {"hosts=20", 20, CloneAuto}, {"hosts=20/copy-clones", 20, CloneAlways}} {
+	}{{"hosts=1", 1, CloneAuto}, {"hosts=20", 20, CloneAuto}, {"hosts=20/full", 20, CloneNever}} {
 		b.Run(bc.name, func(b *testing.B) {
 			js := jobs(bc.n, "http://deploy/ks/{{.id}}.cfg")
 			b.ResetTimer()
@@ -270,5 +270,31 @@ func TestStartHashing(t *testing.T) {
 	}
 	if _, err := StartHashing([]InputFile{{Role: "iso", Path: filepath.Join(dir, "missing")}}).Wait(); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing file: %v", err)
+	}
+}
+
+// TestCloneAuto: by default hosts clone when there is a host per CPU (or
+// the filesystem has reflinks), and are written in full otherwise.
+func TestCloneAuto(t *testing.T) {
+	in := inputs(t, isogen.Spec{RockRidge: true})
+	for _, workers := range []int{1, runtime.NumCPU()} {
+		dir := t.TempDir()
+		res, err := Run(context.Background(), in, jobs(4, "http://deploy/ks/{{.id}}.cfg"), Config{OutDir: dir, Jobs: workers})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cloned := 0
+		for _, r := range res {
+			if r.Cloned {
+				cloned++
+			}
+		}
+		want := 0
+		if workers >= runtime.NumCPU() || builder.ReflinkSupported(dir) {
+			want = 3
+		}
+		if cloned != want {
+			t.Errorf("%d workers on %d CPUs: %d hosts cloned, want %d", workers, runtime.NumCPU(), cloned, want)
+		}
 	}
 }

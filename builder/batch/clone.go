@@ -76,7 +76,8 @@ func writeImage(ctx context.Context, p *builder.Plan, path string, force bool, m
 		return nil, false, err
 	}
 	if mine {
-		res, err := p.WriteFile(ctx, path, o)
+		// The other hosts wait for this one: give it the other cores.
+		res, err := p.WriteFile(ctx, path, builder.WriteOptions{Force: force})
 		if err != nil {
 			first.set(nil, "")
 			return nil, false, err
