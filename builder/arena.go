@@ -5,8 +5,12 @@ import "sync"
 // The read-back pass's buffers come from arenas of arenaSize bytes, kept
 // for reuse (never freed: at most one per build running at once). Fresh
 // memory is costly to touch on virtual machines, and an arena is touched
-// once per process, not once per build.
-const arenaSize = 2 << 20
+// once per process, not once per build. 8 MiB holds 15 chunks queued for
+// the hasher: enough to keep it busy while the writer copies.
+const arenaSize = 8 << 20
+
+// hugePage is the size of a transparent huge page on amd64 and arm64.
+const hugePage = 2 << 20
 
 var arenas struct {
 	sync.Mutex

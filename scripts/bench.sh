@@ -23,9 +23,19 @@
 # --offset` as the stand-in for 3.70's installer step. Needs go, cp,
 # mkfs.fat, mcopy, syslinux, dd and /usr/bin/time (a missing tool skips
 # its benchmark).
+#
+# BENCH_RT=1 runs the single-build benchmarks under `chrt -f 10` (needs
+# root): real-time priority, as on a machine with no other work. Without
+# it, other processes on the machine share the CPUs and the wall-time
+# ratios follow the CPU-time ratios. It starves other processes for the
+# few seconds each round runs: do not use it on a shared machine lightly.
 set -euo pipefail
 
 rounds=${1:-5}
+rt=()
+if [ "${BENCH_RT:-}" = 1 ]; then
+	rt=(chrt -f 10)
+fi
 cd "$(dirname "$0")/.."
 work=$(mktemp -d "${TMPDIR:-/tmp}/esxi-autopart-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -55,7 +65,7 @@ rss() { # rss ARGS...: peak RSS in KiB of one esxi-autopart run
 : >"$work/ratios"
 for r in $(seq 1 "$rounds"); do
 	echo "round $r/$rounds ..." >&2
-	(cd builder && "$work/builder.test" -test.run '^$' -test.benchmem -test.benchtime 5x \
+	(cd builder && ${rt[@]+"${rt[@]}"} "$work/builder.test" -test.run '^$' -test.benchmem -test.benchtime 5x \
 		-test.bench '^(BenchmarkBuildRealSizes|BenchmarkCopyISO|BenchmarkMtoolsPipeline)$') >"$work/single.$r"
 	(cd builder/batch && "$work/batch.test" -test.run '^$' -test.benchmem -test.benchtime 1x \
 		-test.bench '^BenchmarkHosts$') >"$work/hosts.$r"
