@@ -207,7 +207,8 @@ func (w *walker) name(de *iso9660.DirectoryEntry) (name string, skip bool, err e
 			w.nmNames++
 		}
 	}
-	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00") {
+	// A backslash is refused too: lookups take it for a folder separator.
+	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\\\x00") {
 		return "", false, fmt.Errorf("%w: bad file name %q", ErrCorrupt, name)
 	}
 	return name, false, nil

@@ -1,0 +1,44 @@
+package isofs
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
+)
+
+// A name with a backslash (which lookups take for a folder separator) is
+// refused, whichever naming scheme carries it; ISO9660 names cannot hold
+// one, so the plain image opens.
+func TestBackslashNames(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		rr, joliet bool
+		err        string
+	}{
+		{"rock ridge", true, false, `bad file name "b\\c.txt"`},
+		{"joliet", false, true, `bad file name "b\\c.txt"`},
+		{"iso9660", false, false, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			img := image(t, isogen.Spec{RockRidge: tc.rr, Joliet: tc.joliet, Files: map[string][]byte{"a/b\\c.txt": []byte("x")}})
+			im, err := read(bytes.NewReader(img), int64(len(img)), "bs.iso")
+			if tc.err == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, f := range im.Files() {
+					if _, err := im.Section(f.Path); err != nil {
+						t.Errorf("%s: %v", f.Path, err)
+					}
+				}
+				return
+			}
+			if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), tc.err) {
+				t.Fatalf("err = %v, want %q", err, tc.err)
+			}
+		})
+	}
+}
