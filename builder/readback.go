@@ -125,6 +125,16 @@ func (rb *readBack) sum() string {
 // image's size).
 func (rb *readBack) upTo(ctx context.Context, end int64) error {
 	end = min(end, rb.p.ImageBytes)
+	for rb.off < end && rb.serial {
+		// One buffer, hot in the cache from the read to the hash.
+		n := min(int64(readBackChunk), end-rb.off)
+		b := rb.arena[:n]
+		if err := rb.check(b); err != nil {
+			return err
+		}
+		rb.h.Write(b)
+		rb.off += n
+	}
 	for rb.off < end {
 		var bp []byte
 		select {
@@ -137,12 +147,7 @@ func (rb *readBack) upTo(ctx context.Context, end int64) error {
 			rb.free <- bp
 			return err
 		}
-		if rb.serial {
-			rb.h.Write(bp[:n])
-			rb.free <- bp
-		} else {
-			rb.full <- chunk{bp, int(n)}
-		}
+		rb.full <- chunk{bp, int(n)}
 		rb.off += n
 	}
 	return nil
