@@ -111,7 +111,11 @@ func ParseModules(appendLine string) ([]Module, error) {
 		if len(cur) == 0 {
 			return fmt.Errorf("module %d of %q is empty", len(mods)+1, appendLine)
 		}
-		mods = append(mods, Module{Name: strings.TrimPrefix(cur[0], "/"), Args: strings.Join(cur[1:], " ")})
+		name := strings.TrimPrefix(cur[0], "/")
+		if name == "" || name == "." || strings.HasSuffix(name, "/") {
+			return fmt.Errorf("module %d of %q names no file (%q)", len(mods)+1, appendLine, cur[0])
+		}
+		mods = append(mods, Module{Name: name, Args: strings.Join(cur[1:], " ")})
 		cur = nil
 		return nil
 	}

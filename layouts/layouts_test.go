@@ -237,6 +237,8 @@ func TestParseModules(t *testing.T) {
 		{"--- a.gz", nil, true},
 		{"a.gz ---", nil, true},
 		{"", nil, true},
+		{"/  boot.cfg", nil, true},
+		{"a.gz --- isolinux/", nil, true},
 	} {
 		got, err := layouts.ParseModules(tc.in)
 		if (err != nil) != tc.err || !slices.Equal(got, tc.want) {
