@@ -5,7 +5,8 @@
 #   scripts/fuzz.sh [DURATION] [PACKAGE...]    e.g. scripts/fuzz.sh 10m ./layouts/...
 #
 # DURATION defaults to $FUZZTIME, else 1m. Workers per target: $FUZZPARALLEL
-# (default 1). Targets are found with `go test -list 'Fuzz.*'`. Minimisation
+# (default 1). Targets are found with `go test -list "$FUZZMATCH"` (default
+# 'Fuzz.*'; e.g. FUZZMATCH=FuzzDetect runs only that target). Minimisation
 # is limited to one run (-fuzzminimizetime 1x): the engine's minimiser stalls
 # on loaded machines. A failing input is written by the engine to
 # <package>/testdata/fuzz/<Target>/; `go test -run <Target>/<file>` replays it.
@@ -36,7 +37,7 @@ pkgs=("$@")
 
 failed=()
 for pkg in $(go list "${pkgs[@]}"); do
-	targets=$(go test -list 'Fuzz.*' "$pkg" | grep '^Fuzz' || true)
+	targets=$(go test -list "${FUZZMATCH:-Fuzz.*}" "$pkg" | grep '^Fuzz' || true)
 	for target in $targets; do
 		echo "== $pkg $target for $fuzztime ($(date -u +%H:%M:%S))"
 		if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" \
