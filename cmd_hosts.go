@@ -64,6 +64,7 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 	if err := os.MkdirAll(f.outDir, 0o755); err != nil {
 		return err
 	}
+	hashing := batch.StartHashing(manifestInputs(f)) // beside the host builds
 	prog := newProgress(f, stdout, stderr, len(jobs))
 	start := time.Now()
 	results, runErr := batch.Run(ctx, in, jobs, batch.Config{OutDir: f.outDir, Force: f.force, Jobs: f.jobs,
@@ -72,7 +73,7 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 	if runErr != nil && !errors.Is(runErr, batch.ErrFailed) {
 		return runErr
 	}
-	if err := writeManifest(f, in, base, results); err != nil {
+	if err := writeManifest(f, in, base, hashing, results); err != nil {
 		return err
 	}
 	prog.summary(results, time.Since(start))
@@ -113,18 +114,22 @@ func readOptional(path string) (string, error) {
 	return string(b), nil
 }
 
-func writeManifest(f *buildFlags, in *builder.Inputs, o builder.Options, results []batch.HostResult) error {
+// manifestInputs lists the input files the manifest records.
+func manifestInputs(f *buildFlags) []batch.InputFile {
 	var inputs []batch.InputFile
 	for _, x := range [][2]string{{"iso", f.iso}, {"syslinux", f.tarball}, {"inventory", f.hosts},
 		{"ks-template", f.ksTemplate}, {"cfg-template", f.cfgTemplate}} {
-		if x[1] == "" {
-			continue
+		if x[1] != "" {
+			inputs = append(inputs, batch.InputFile{Role: x[0], Path: x[1]})
 		}
-		fi, err := batch.HashInput(x[0], x[1])
-		if err != nil {
-			return err
-		}
-		inputs = append(inputs, fi)
+	}
+	return inputs
+}
+
+func writeManifest(f *buildFlags, in *builder.Inputs, o builder.Options, hashing *batch.Hashing, results []batch.HostResult) error {
+	inputs, err := hashing.Wait()
+	if err != nil {
+		return err
 	}
 	src := "ISO creation date"
 	if !o.Epoch.IsZero() {

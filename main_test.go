@@ -198,3 +198,56 @@ func TestBuildDryRunESXi7(t *testing.T) {
 		t.Errorf("dry run keeps cdromBoot:\n%s", stdout)
 	}
 }
+
+func TestBuildHostsCLI(t *testing.T) {
+	iso, tar := inputs(t, tarball.Spec{})
+	dir := t.TempDir()
+	hosts, ks, out := filepath.Join(dir, "hosts.csv"), filepath.Join(dir, "ks.tmpl"), filepath.Join(dir, "images")
+	os.WriteFile(hosts, []byte("id,ip\nesx01,10.0.0.1\nesx02,10.0.0.2\n"), 0o644)
+	os.WriteFile(ks, []byte("network --ip={{.ip}} --hostname={{.id}}\n"), 0o644)
+	stdout, stderr, err := runCLI("build", "--iso", iso, "--syslinux", tar, "--hosts", hosts, "--ks-template", ks,
+		"--embed-ks", "--out-dir", out, "--json")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if n := strings.Count(stdout, `"phase":"written"`); n != 2 || !strings.Contains(stdout, `"summary":true`) {
+		t.Errorf("--json events:\n%s", stdout)
+	}
+	var m struct {
+		Inputs []struct{ Role, SHA256 string }
+		Hosts  []struct {
+			ID, KS, SHA256, Kickstart string
+		}
+	}
+	b, _ := os.ReadFile(filepath.Join(out, "manifest.json"))
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	isoBytes, _ := os.ReadFile(iso)
+	isoSum := sha256.Sum256(isoBytes)
+	if len(m.Inputs) != 4 || m.Inputs[0].Role != "iso" || m.Inputs[0].SHA256 != hex.EncodeToString(isoSum[:]) {
+		t.Errorf("manifest inputs = %+v", m.Inputs)
+	}
+	for i, id := range []string{"esx01", "esx02"} {
+		img, _ := os.ReadFile(filepath.Join(out, id+".img"))
+		sum := sha256.Sum256(img)
+		h := m.Hosts[i]
+		if h.ID != id || h.KS != "usb:/KS.CFG" || h.SHA256 != hex.EncodeToString(sum[:]) || h.Kickstart != id+".cfg" {
+			t.Errorf("manifest host %d = %+v", i, h)
+		}
+		cfg, _ := os.ReadFile(filepath.Join(out, id+".cfg"))
+		if want := "network --ip=10.0.0." + string(rune('1'+i)) + " --hostname=" + id + "\n"; string(cfg) != want {
+			t.Errorf("%s.cfg = %q, want %q", id, cfg, want)
+		}
+	}
+	// A bad row names its line, and nothing is written.
+	os.WriteFile(hosts, []byte("id,ip\nesx03,10.0.0.3\nesx03,10.0.0.4\n"), 0o644)
+	out2 := filepath.Join(dir, "images2")
+	_, _, err = runCLI("build", "--iso", iso, "--syslinux", tar, "--hosts", hosts, "--ks", "usb", "--out-dir", out2)
+	if err == nil || !strings.Contains(err.Error(), `line 3: id "esx03" already used on line 2`) {
+		t.Errorf("duplicate id: %v", err)
+	}
+	if _, err := os.Stat(out2); err == nil {
+		t.Error("an output folder was made for a refused inventory")
+	}
+}
