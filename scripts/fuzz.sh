@@ -35,15 +35,34 @@ fi
 pkgs=("$@")
 [[ ${#pkgs[@]} -gt 0 ]] || pkgs=(./...)
 
+# files counts the files in a corpus folder (0 if there is none).
+files() {
+	if [[ -d $1 ]]; then find "$1" -type f | wc -l; else echo 0; fi
+}
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 failed=()
 for pkg in $(go list "${pkgs[@]}"); do
+	dir=$(go list -f '{{.Dir}}' "$pkg")
 	targets=$(go test -list "${FUZZMATCH:-Fuzz.*}" "$pkg" | grep '^Fuzz' || true)
 	for target in $targets; do
 		echo "== $pkg $target for $fuzztime ($(date -u +%H:%M:%S))"
-		if ! go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" \
-			-fuzzminimizetime 1x -parallel "$parallel" -timeout "$timeout" "$pkg"; then
-			failed+=("$pkg $target")
+		corpus="$dir/testdata/fuzz/$target"
+		before=$(files "$corpus")
+		if go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" \
+			-fuzzminimizetime 1x -parallel "$parallel" -timeout "$timeout" "$pkg" 2>&1 | tee "$log"; then
+			continue
 		fi
+		# Go's coordinator can fail a run with a bare "context deadline
+		# exceeded" as -fuzztime ends (golang/go#75804): no input written,
+		# nothing to reproduce. Only a new file in the corpus is a finding.
+		after=$(files "$corpus")
+		if [[ $after -eq $before ]] && grep -q '^    context deadline exceeded$' "$log"; then
+			echo "~~ $pkg $target: the fuzzer's end-of-run deadline race (golang/go#75804), no failing input: not a finding"
+			continue
+		fi
+		failed+=("$pkg $target")
 	done
 done
 
