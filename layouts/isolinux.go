@@ -112,7 +112,7 @@ func ParseModules(appendLine string) ([]Module, error) {
 			return fmt.Errorf("module %d of %q is empty", len(mods)+1, appendLine)
 		}
 		name := strings.TrimPrefix(cur[0], "/")
-		if name == "" || name == "." || strings.HasSuffix(name, "/") {
+		if name == "" || name == "." || name == "---" || strings.HasSuffix(name, "/") {
 			return fmt.Errorf("module %d of %q names no file (%q)", len(mods)+1, appendLine, cur[0])
 		}
 		mods = append(mods, Module{Name: name, Args: strings.Join(cur[1:], " ")})

@@ -239,6 +239,7 @@ func TestParseModules(t *testing.T) {
 		{"", nil, true},
 		{"/  boot.cfg", nil, true},
 		{"a.gz --- isolinux/", nil, true},
+		{"a.gz --- /--- b.gz", nil, true},
 	} {
 		got, err := layouts.ParseModules(tc.in)
 		if (err != nil) != tc.err || !slices.Equal(got, tc.want) {
