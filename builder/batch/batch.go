@@ -192,7 +192,7 @@ func buildOne(ctx context.Context, in *builder.Inputs, j Job, cfg Config, mode w
 	r.Plan = p
 	report(Event{Host: j.ID, Phase: Planned, Bytes: p.ImageBytes})
 	if j.Kickstart != nil {
-		sum, err := writeAtomic(filepath.Join(cfg.OutDir, j.ID+".cfg"), j.Kickstart, cfg.Force)
+		sum, err := WriteAtomic(filepath.Join(cfg.OutDir, j.ID+".cfg"), j.Kickstart, cfg.Force)
 		if err != nil {
 			return fail(err)
 		}

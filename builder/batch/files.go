@@ -11,9 +11,9 @@ import (
 	"github.com/esxi-autopart/esxi-autopart/builder"
 )
 
-// writeAtomic writes b to path through a temporary file and a rename, and
+// WriteAtomic writes b to path through a temporary file and a rename, and
 // returns its SHA-256.
-func writeAtomic(path string, b []byte, force bool) (string, error) {
+func WriteAtomic(path string, b []byte, force bool) (string, error) {
 	if err := builder.CheckOutput(path, force); err != nil {
 		return "", err
 	}
@@ -53,6 +53,6 @@ func writeSums(dir string, results []HostResult) error {
 			fmt.Fprintf(&b, "%s  %s.cfg\n", r.KSSum, r.Job.ID)
 		}
 	}
-	_, err := writeAtomic(filepath.Join(dir, "SHA256SUMS"), b.Bytes(), true)
+	_, err := WriteAtomic(filepath.Join(dir, "SHA256SUMS"), b.Bytes(), true)
 	return err
 }

@@ -130,6 +130,6 @@ func (m *Manifest) Write(dir string) error {
 	if err != nil {
 		return err
 	}
-	_, err = writeAtomic(filepath.Join(dir, "manifest.json"), append(b, '\n'), true)
+	_, err = WriteAtomic(filepath.Join(dir, "manifest.json"), append(b, '\n'), true)
 	return err
 }
