@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"regexp"
 	"strings"
 	"time"
@@ -13,6 +14,19 @@ import (
 	"github.com/esxi-autopart/esxi-autopart/builder/qemu"
 )
 
+// bootResult is one firmware's boot, as printed and in --json.
+type bootResult struct {
+	Firmware    string   `json:"firmware"` // bios or uefi
+	OK          bool     `json:"ok"`
+	Accel       string   `json:"accel"`
+	AccelReason string   `json:"accel_reason"`
+	Fallback    string   `json:"kvm_failure,omitempty"` // QEMU's words when KVM failed and TCG reran the boot
+	Seconds     float64  `json:"seconds"`
+	Matched     []string `json:"matched"`
+	Error       string   `json:"error,omitempty"`
+	ConsoleTail string   `json:"console_tail,omitempty"` // on failure
+}
+
 func cmdBoot(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := pflag.NewFlagSet("boot", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -20,11 +34,17 @@ func cmdBoot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintln(stderr, "usage: esxi-autopart boot IMAGE --expect REGEX [--expect REGEX...] [flags]")
 		fs.PrintDefaults()
 	}
-	expects := fs.StringArray("expect", nil, "regular expression the serial console must show (repeatable, in order)")
-	timeout := fs.Duration("timeout", 60*time.Second, "give up after this long")
-	serialLog := fs.String("serial-log", "", "copy the serial console to this file")
-	accel := fs.String("accel", "", "kvm or tcg (default: kvm when /dev/kvm is usable)")
-	printCmd := fs.Bool("print-command", false, "print the QEMU command line and exit")
+	expects := fs.StringArray("expect", nil, "regular expression the serial console must show, for every firmware (repeatable, in order)")
+	expBIOS := fs.StringArray("expect-bios", nil, "like --expect, for the BIOS boot only (after the --expect ones)")
+	expUEFI := fs.StringArray("expect-uefi", nil, "like --expect, for the UEFI boot only (after the --expect ones)")
+	firmware := fs.String("firmware", "", "bios, uefi or both (default: both when the image has an EFI/BOOT loader, else bios)")
+	ovmf := fs.String("ovmf", "", "UEFI firmware: OVMF.fd, or OVMF_CODE*.fd with its OVMF_VARS*.fd beside it (default: Debian's ovmf package)")
+	timeout := fs.Duration("timeout", 60*time.Second, "give up on a boot after this long")
+	silence := fs.Duration("silence", 30*time.Second, "give up when the console stays silent this long after a marker (0: never)")
+	serialLog := fs.String("serial-log", "", "copy the serial console to this file (FILE.bios and FILE.uefi for both)")
+	accel := fs.String("accel", qemu.AccelAuto, "auto (KVM when it works, else TCG; "+qemu.AccelEnv+" overrides), kvm or tcg")
+	asJSON := fs.Bool("json", false, "print the results as JSON")
+	printCmd := fs.Bool("print-command", false, "print the QEMU command lines and exit")
 	if err := fs.Parse(args); err != nil {
 		return &exitError{code: 2, err: err}
 	}
@@ -32,34 +52,172 @@ func cmdBoot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fs.Usage()
 		return &exitError{code: 2}
 	}
-	o := qemu.NewOptions(fs.Arg(0))
-	o.Timeout, o.SerialLog, o.Accel = *timeout, *serialLog, *accel
-	if *printCmd {
-		if o.Accel == "" {
-			o.Accel = qemu.DetectAccel()
+	img := fs.Arg(0)
+	fws, why, err := bootFirmwares(img, *firmware)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	var fw qemu.OVMF
+	if contains(fws, "uefi") {
+		if fw, err = qemu.FindOVMF(*ovmf); err != nil {
+			return err
 		}
-		name, a := qemu.Command(o)
-		fmt.Fprintln(stdout, name, strings.Join(a, " "))
+	}
+	if _, _, err := qemu.ResolveAccel(*accel); err != nil {
+		return &exitError{code: 2, err: fmt.Errorf("--accel: %w", err)}
+	}
+	opts := func(name string) qemu.Options {
+		o := qemu.NewOptions(img)
+		o.Timeout, o.Silence, o.Accel = *timeout, *silence, *accel
+		o.SerialLog = *serialLog
+		if o.SerialLog != "" && len(fws) > 1 {
+			o.SerialLog += "." + name
+		}
+		if name == "uefi" {
+			o.OVMF = &fw
+		}
+		return o
+	}
+	if *printCmd {
+		for _, name := range fws {
+			o := opts(name)
+			o.Accel = qemu.DetectAccel()
+			bin, a := qemu.Command(o)
+			fmt.Fprintf(stdout, "%s: %s %s\n", name, bin, strings.Join(a, " "))
+		}
 		return nil
 	}
-	if len(*expects) == 0 {
-		return &exitError{code: 2, err: fmt.Errorf("boot: at least one --expect is required (exit status alone proves nothing)")}
-	}
-	var res []*regexp.Regexp
-	for _, e := range *expects {
-		re, err := regexp.Compile(e)
-		if err != nil {
-			return &exitError{code: 2, err: fmt.Errorf("--expect %q: %w", e, err)}
+	patterns := map[string][]*regexp.Regexp{}
+	for _, name := range fws {
+		extra := *expBIOS
+		if name == "uefi" {
+			extra = *expUEFI
 		}
-		res = append(res, re)
+		for _, e := range append(append([]string(nil), *expects...), extra...) {
+			re, err := regexp.Compile(e)
+			if err != nil {
+				return &exitError{code: 2, err: fmt.Errorf("--expect %q: %w", e, err)}
+			}
+			patterns[name] = append(patterns[name], re)
+		}
+		if len(patterns[name]) == 0 {
+			return &exitError{code: 2, err: fmt.Errorf("boot: the %s boot needs an --expect (exit status alone proves nothing)", name)}
+		}
 	}
-	r, err := qemu.Run(ctx, o, res)
-	if err != nil {
-		return err
+	if !*asJSON {
+		fmt.Fprintf(stdout, "booting %s by %s (%s)\n", img, strings.Join(fws, " and "), why)
 	}
-	fmt.Fprintf(stdout, "booted %s (%s) in %.1fs; matched:\n", fs.Arg(0), r.Accel, r.Duration.Seconds())
-	for _, m := range r.Matched {
-		fmt.Fprintf(stdout, "  %s\n", m)
+	var progress io.Writer = stdout
+	if *asJSON {
+		progress = nil
+	}
+	results := bootAll(ctx, fws, patterns, opts, progress)
+	failed := 0
+	for _, r := range results {
+		if !r.OK {
+			failed++
+		}
+	}
+	if *asJSON {
+		if err := writeJSON(stdout, map[string]any{"schema_version": 1, "image": img, "boots": results}); err != nil {
+			return err
+		}
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if failed > 0 {
+		return &exitError{code: 1, err: fmt.Errorf("%s: %d of %d boots failed", img, failed, len(results))}
 	}
 	return nil
+}
+
+// bootAll boots with each firmware in turn (so that a KVM failure learned
+// on the first is not repeated), printing each result to w unless it is nil.
+func bootAll(ctx context.Context, fws []string, patterns map[string][]*regexp.Regexp,
+	opts func(string) qemu.Options, w io.Writer) []bootResult {
+	var results []bootResult
+	for _, name := range fws {
+		r, err := qemu.Run(ctx, opts(name), patterns[name])
+		br := bootResult{Firmware: name, OK: err == nil, Accel: r.Accel, AccelReason: r.AccelReason,
+			Fallback: r.Fallback, Seconds: r.Duration.Seconds(), Matched: r.Matched}
+		if br.Matched == nil {
+			br.Matched = []string{}
+		}
+		if err != nil {
+			br.Error, _, _ = strings.Cut(err.Error(), "\nconsole tail:")
+			br.ConsoleTail = r.Console
+		}
+		results = append(results, br)
+		if w != nil {
+			printBoot(w, br, len(patterns[name]))
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return results
+}
+
+func printBoot(w io.Writer, r bootResult, want int) {
+	accel := r.Accel + ": " + r.AccelReason
+	if r.OK {
+		fmt.Fprintf(w, "%s: booted in %.1fs under %s; matched %d of %d:\n", r.Firmware, r.Seconds, accel, len(r.Matched), want)
+	} else {
+		fmt.Fprintf(w, "%s: FAILED after %.1fs under %s: %s\n", r.Firmware, r.Seconds, accel, r.Error)
+	}
+	for _, m := range r.Matched {
+		fmt.Fprintf(w, "  %s\n", m)
+	}
+	if !r.OK {
+		fmt.Fprintf(w, "  console tail:\n%s\n", indentLines(lastLines(r.ConsoleTail, 20), "    | "))
+	}
+}
+
+// bootFirmwares picks the firmwares to boot img with, and says why.
+func bootFirmwares(img, flag string) ([]string, string, error) {
+	switch flag {
+	case "bios", "uefi":
+		return []string{flag}, "--firmware " + flag, nil
+	case "both":
+		return []string{"bios", "uefi"}, "--firmware both", nil
+	case "":
+	default:
+		return nil, "", fmt.Errorf("--firmware %q: want bios, uefi or both", flag)
+	}
+	if _, err := os.Stat(img); err != nil {
+		return nil, "", err
+	}
+	rep, err := inspectFile(img, "")
+	switch {
+	case err != nil:
+		return []string{"bios"}, "inspect could not read it: " + err.Error(), nil
+	case rep.UEFI != nil:
+		return []string{"bios", "uefi"}, "it has an EFI/BOOT loader", nil
+	}
+	return []string{"bios"}, "it has no EFI/BOOT loader", nil
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func lastLines(s string, n int) string {
+	ls := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(ls) > n {
+		ls = ls[len(ls)-n:]
+	}
+	return strings.Join(ls, "\n")
+}
+
+func indentLines(s, prefix string) string {
+	if s == "" {
+		return prefix + "(nothing)"
+	}
+	return prefix + strings.ReplaceAll(s, "\n", "\n"+prefix)
 }

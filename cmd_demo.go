@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -112,20 +113,46 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		say("QEMU boot skipped: %v", err)
 		return nil
 	}
-	o := qemu.NewOptions(imgPath)
-	o.Timeout = 2 * time.Minute
-	var res2 []*regexp.Regexp
-	for _, m := range standinMarkers {
-		res2 = append(res2, regexp.MustCompile(m))
-	}
-	r, err := qemu.Run(ctx, o, res2)
-	if err != nil {
-		return errors.Join(errors.New("demo: QEMU boot failed"), err)
-	}
-	say("QEMU (%s) booted %s through mbr.bin, the boot sector and the patched LDLINUX.SYS sector list in %.1fs:", r.Accel, imgPath, r.Duration.Seconds())
-	for _, m := range r.Matched {
-		say("  console: %s", m)
+	if !demoBoot(ctx, stdout, imgPath, map[string][]string{"bios": standinMarkers}) {
+		return errors.New("demo: QEMU boot failed")
 	}
 	say("(the sample loader is our stand-in for ldlinux.sys: it checks the boot path, it does not start ESXi)")
-	return nil
+	return demo5(ctx, *dir, stdout)
+}
+
+// demoBoot boots img with each firmware in markers, printing each result
+// (accelerator and why, every marker); it reports whether all passed.
+func demoBoot(ctx context.Context, stdout io.Writer, img string, markers map[string][]string) bool {
+	var fws []string
+	patterns := map[string][]*regexp.Regexp{}
+	for _, fw := range []string{"bios", "uefi"} {
+		for _, m := range markers[fw] {
+			patterns[fw] = append(patterns[fw], regexp.MustCompile(m))
+		}
+		if len(patterns[fw]) > 0 {
+			fws = append(fws, fw)
+		}
+	}
+	var ovmf qemu.OVMF
+	if len(markers["uefi"]) > 0 {
+		var err error
+		if ovmf, err = qemu.FindOVMF(""); err != nil {
+			fmt.Fprintf(stdout, "demo: %v\n", err)
+			return false
+		}
+	}
+	opts := func(fw string) qemu.Options {
+		o := qemu.NewOptions(img)
+		o.Timeout, o.Silence = 3*time.Minute, 30*time.Second
+		if fw == "uefi" {
+			o.OVMF = &ovmf
+		}
+		return o
+	}
+	fmt.Fprintf(stdout, "demo: booting %s in QEMU by %s\n", img, strings.Join(fws, " and "))
+	ok := true
+	for _, r := range bootAll(ctx, fws, patterns, opts, stdout) {
+		ok = ok && r.OK
+	}
+	return ok
 }

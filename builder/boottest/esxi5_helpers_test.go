@@ -32,14 +32,6 @@ const (
 	e5BootTimeout = 3 * time.Minute // bounds a hang; OVMF under TCG boots in well under a minute
 )
 
-// e5Firmware lists OVMF builds (Debian package ovmf): a whole image for
-// -bios, or a code image for a read-only pflash with a vars template.
-var e5Firmware = []struct{ whole, code, vars string }{
-	{whole: "/usr/share/ovmf/OVMF.fd"},
-	{code: "/usr/share/OVMF/OVMF_CODE_4M.fd", vars: "/usr/share/OVMF/OVMF_VARS_4M.fd"},
-	{code: "/usr/share/OVMF/OVMF_CODE.fd", vars: "/usr/share/OVMF/OVMF_VARS.fd"},
-}
-
 // e5Need skips (or under CI fails) unless every tool or file is there.
 func e5Need(t *testing.T, what ...string) {
 	t.Helper()
@@ -195,40 +187,20 @@ func e5BootBIOS(t *testing.T, img string, expect []*regexp.Regexp) (qemu.Result,
 	return qemu.Run(context.Background(), o, expect)
 }
 
-// e5BootUEFI boots img under OVMF: the whole firmware image with -bios, or
-// its code read-only in pflash with a scratch copy of the vars template.
+// e5BootUEFI boots img under OVMF (Debian's ovmf package).
 func e5BootUEFI(t *testing.T, img string, timeout time.Duration, expect []*regexp.Regexp) (qemu.Result, error) {
 	t.Helper()
 	if _, err := qemu.LookPath(); err != nil {
 		e5Missing(t, err)
 	}
+	fw, err := qemu.FindOVMF("")
+	if err != nil {
+		e5Missing(t, err)
+	}
 	o := qemu.NewOptions(img)
 	o.Timeout = timeout
-	for _, fw := range e5Firmware {
-		if fw.whole != "" {
-			if _, err := os.Stat(fw.whole); err == nil {
-				o.Firmware = fw.whole
-				return qemu.Run(context.Background(), o, expect)
-			}
-			continue
-		}
-		vars, err := os.ReadFile(fw.vars)
-		if _, cerr := os.Stat(fw.code); err != nil || cerr != nil {
-			continue
-		}
-		scratch := filepath.Join(t.TempDir(), "OVMF_VARS.fd")
-		if err := os.WriteFile(scratch, vars, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		o.Extra = []string{
-			"-drive", "if=pflash,format=raw,unit=0,readonly=on,file=" + fw.code,
-			"-drive", "if=pflash,format=raw,unit=1,file=" + scratch,
-		}
-		return qemu.Run(context.Background(), o, expect)
-	}
-	e5Missing(t, fmt.Errorf("no OVMF firmware (apt-get install ovmf): looked for %s, %s, %s",
-		e5Firmware[0].whole, e5Firmware[1].code, e5Firmware[2].code))
-	return qemu.Result{}, nil
+	o.OVMF = &fw
+	return qemu.Run(context.Background(), o, expect)
 }
 
 // e5StandinLines are the console lines of our stand-in SYSLINUX (3.86

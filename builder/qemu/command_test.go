@@ -1,6 +1,8 @@
 package qemu
 
 import (
+	"errors"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -36,6 +38,14 @@ func TestCommand(t *testing.T) {
 					"-serial", "chardev:serial0"}, tail,
 				[]string{"-bios", "/usr/share/qemu/OVMF.fd", "-drive", "file=/x/a,,b.img,format=raw,if=ide",
 					"-kernel", "k", "-initrd", "m1 a,m2"})},
+		{"auto accel, QMP socket, OVMF in pflash",
+			Options{Accel: "auto", QMP: "/t/q,1.sock", OVMF: &OVMF{Code: "/o/CODE.fd", Vars: "/t/VARS.fd"}},
+			cat([]string{"-m", "256"}, base, []string{"-qmp", "unix:/t/q,,1.sock,server=on,wait=off", "-serial", "stdio"}, tail,
+				[]string{"-drive", "if=pflash,format=raw,unit=0,readonly=on,file=/o/CODE.fd",
+					"-drive", "if=pflash,format=raw,unit=1,file=/t/VARS.fd"})},
+		{"whole OVMF image", Options{Accel: "tcg", OVMF: &OVMF{Whole: "/o/OVMF.fd"}},
+			cat([]string{"-accel", "tcg", "-m", "256"}, base, []string{"-serial", "stdio"}, tail,
+				[]string{"-bios", "/o/OVMF.fd"})},
 		{"read-only image", Options{Image: "i.img", ReadOnly: true, Memory: -5},
 			cat([]string{"-m", "256"}, base, []string{"-serial", "stdio"}, tail,
 				[]string{"-drive", "file=i.img,format=raw,if=ide,snapshot=on"})},
@@ -63,5 +73,46 @@ func TestNewOptions(t *testing.T) {
 func TestDetectAccel(t *testing.T) {
 	if a := DetectAccel(); a != "kvm" && a != "tcg" {
 		t.Errorf("DetectAccel() = %q", a)
+	}
+}
+
+func TestFindOVMF(t *testing.T) {
+	dir := t.TempDir()
+	touch := func(name string) string {
+		p := dir + "/" + name
+		if err := os.WriteFile(p, []byte("fw"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	whole, code, vars, lone := touch("OVMF.fd"), touch("OVMF_CODE_4M.fd"), touch("OVMF_VARS_4M.fd"), touch("MY_CODE.fd")
+	tests := []struct {
+		override string
+		want     OVMF
+		errHas   string
+	}{
+		{whole, OVMF{Whole: whole}, ""},
+		{code, OVMF{Code: code, Vars: vars}, ""},
+		{lone, OVMF{}, "needs its vars template beside it"},
+		{dir, OVMF{}, "not a regular file"},
+		{dir + "/missing.fd", OVMF{}, "no such file"},
+	}
+	for _, tc := range tests {
+		got, err := FindOVMF(tc.override)
+		if tc.errHas != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.errHas) {
+				t.Errorf("FindOVMF(%s) error %v, want %q", tc.override, err, tc.errHas)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("FindOVMF(%s) = %+v, %v; want %+v", tc.override, got, err, tc.want)
+		}
+	}
+	saved := OVMFCandidates
+	defer func() { OVMFCandidates = saved }()
+	OVMFCandidates = []OVMF{{Whole: dir + "/nope.fd"}}
+	if _, err := FindOVMF(""); !errors.Is(err, ErrNoOVMF) || !strings.Contains(err.Error(), "apt-get install ovmf") {
+		t.Errorf("no firmware: %v", err)
 	}
 }

@@ -1,12 +1,12 @@
 // Package qemu builds QEMU command lines for booting disk images (a pure
 // function, table-tested) and runs QEMU while watching its serial console
-// for expected markers.
+// for expected markers, its stderr for KVM failures and its run state over
+// QMP; a KVM that cannot run the guest falls back to TCG (accel.go).
 package qemu
 
 import (
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -27,16 +27,19 @@ const DefaultTimeout = 2 * time.Minute
 type Options struct {
 	Image     string        // raw disk image, attached as IDE disk 0; "" for none
 	Timeout   time.Duration // Run: give up after this long (0: DefaultTimeout)
+	Silence   time.Duration // Run: give up when the console stays silent this long after a match (0: never)
 	SerialLog string        // also copy the serial console to this file ("" for none)
-	Accel     string        // "", "kvm" or "tcg"; "" lets Run pick DetectAccel()
+	Accel     string        // "auto" (or ""), "kvm" or "tcg"; Run resolves auto with ResolveAccel
 	Memory    int           // guest RAM in MiB (0: DefaultMemory)
 	ReadOnly  bool          // snapshot=on: guest writes never reach Image (NewOptions sets it)
 	Extra     []string      // appended verbatim, e.g. "-kernel", "k", "-initrd", "m1,m2"
 	Firmware  string        // firmware image passed with -bios (e.g. OVMF.fd); "" for SeaBIOS
+	OVMF      *OVMF         // UEFI firmware (ovmf.go); Run gives each boot its own copy of the vars
+	QMP       string        // Command: a unix socket path for QMP (Run sets it to watch the run state)
 }
 
 // NewOptions returns Options for image with the defaults: read-only
-// (snapshot=on), DefaultMemory, DefaultTimeout, accelerator detected by Run.
+// (snapshot=on), DefaultMemory, DefaultTimeout, accelerator chosen by Run.
 func NewOptions(image string) Options {
 	return Options{Image: image, ReadOnly: true, Memory: DefaultMemory, Timeout: DefaultTimeout}
 }
@@ -44,12 +47,13 @@ func NewOptions(image string) Options {
 // Command returns the program and arguments that boot o. The serial console
 // goes to stdout (plus o.SerialLog through a chardev log file); QEMU exits
 // on guest reset and through isa-debug-exit at port 0xF4 (status (v<<1)|1).
+// An Accel of "auto" or "" passes no -accel (QEMU's own default, TCG).
 func Command(o Options) (name string, args []string) {
 	mem := o.Memory
 	if mem <= 0 {
 		mem = DefaultMemory
 	}
-	if o.Accel != "" {
+	if o.Accel != "" && o.Accel != AccelAuto {
 		args = append(args, "-accel", o.Accel)
 	}
 	args = append(args,
@@ -57,6 +61,9 @@ func Command(o Options) (name string, args []string) {
 		"-display", "none",
 		"-monitor", "none",
 	)
+	if o.QMP != "" {
+		args = append(args, "-qmp", "unix:"+escapeOpt(o.QMP)+",server=on,wait=off")
+	}
 	if o.SerialLog != "" {
 		args = append(args,
 			"-chardev", "stdio,id=serial0,signal=off,logfile="+escapeOpt(o.SerialLog)+",logappend=off",
@@ -71,6 +78,9 @@ func Command(o Options) (name string, args []string) {
 	if o.Firmware != "" {
 		args = append(args, "-bios", o.Firmware)
 	}
+	if o.OVMF != nil {
+		args = append(args, o.OVMF.args()...)
+	}
 	if o.Image != "" {
 		drive := "file=" + escapeOpt(o.Image) + ",format=raw,if=ide"
 		if o.ReadOnly {
@@ -84,16 +94,6 @@ func Command(o Options) (name string, args []string) {
 
 // escapeOpt doubles commas, QEMU's escape inside option values.
 func escapeOpt(s string) string { return strings.ReplaceAll(s, ",", ",,") }
-
-// DetectAccel returns "kvm" when /dev/kvm opens read-write, else "tcg".
-func DetectAccel() string {
-	f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0)
-	if err != nil {
-		return "tcg"
-	}
-	f.Close()
-	return "kvm"
-}
 
 // ErrNoQEMU is wrapped by LookPath when QEMU is not installed.
 var ErrNoQEMU = errors.New(Binary + " not found (apt-get install qemu-system-x86)")

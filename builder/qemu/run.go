@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
@@ -22,19 +24,26 @@ const maxUnmatched = 1 << 20
 
 // Result is what Run observed.
 type Result struct {
-	Matched  []string      // the text each expect pattern matched, in order
-	Console  string        // the last ConsoleTail bytes of the serial console, "\r" removed
-	ExitCode int           // QEMU's exit status; -1 when Run stopped QEMU
-	Accel    string        // accelerator used
-	Duration time.Duration // from start to the last match, exit or timeout
+	Matched     []string      // the text each expect pattern matched, in order
+	Console     string        // the last ConsoleTail bytes of the serial console, "\r" removed
+	ExitCode    int           // QEMU's exit status; -1 when Run stopped QEMU
+	Accel       string        // accelerator of the boot that decided the result
+	AccelReason string        // why that accelerator (ResolveAccel, or the fallback)
+	Fallback    string        // non-empty when KVM failed and the boot was rerun under TCG: QEMU's reason
+	Duration    time.Duration // from start to the last match, exit or timeout (both boots on a fallback)
 }
 
 // Run boots o in QEMU and watches the serial console (with "\r" removed)
 // until every pattern in expect has matched, in order, each after the end of
 // the previous match; patterns are tried on complete lines only (plus the
 // last partial line once QEMU has exited). Run then stops QEMU and returns.
-// It fails when QEMU exits first (whatever its status), on o.Timeout, or when
-// ctx ends; the error carries the console tail.
+//
+// It fails, with the console tail, as soon as QEMU exits, reports a KVM
+// failure on stderr, or stops the guest (QMP run state); when the console
+// stays silent for o.Silence after a match; on o.Timeout; or when ctx ends.
+// Under auto, a KVM failure reruns the boot once under TCG (Result.Fallback)
+// and later auto boots of the process go to TCG at once; an explicit kvm
+// fails with an *AccelError.
 func Run(ctx context.Context, o Options, expect []*regexp.Regexp) (Result, error) {
 	start := time.Now()
 	if len(expect) == 0 {
@@ -45,9 +54,32 @@ func Run(ctx context.Context, o Options, expect []*regexp.Regexp) (Result, error
 			return Result{ExitCode: -1}, fmt.Errorf("qemu: expected pattern %d is nil", i)
 		}
 	}
-	if o.Accel == "" {
-		o.Accel = DetectAccel()
+	accel, reason, err := ResolveAccel(o.Accel)
+	if err != nil {
+		return Result{ExitCode: -1}, err
 	}
+	auto := o.Accel == "" || o.Accel == AccelAuto
+	o.Accel = accel
+	res, err := runOnce(ctx, o, expect)
+	res.AccelReason = reason
+	if accel == AccelKVM && auto {
+		noteKVM(err)
+	}
+	var ae *AccelError
+	if !auto || accel != AccelKVM || !errors.As(err, &ae) {
+		res.Duration = time.Since(start)
+		return res, err
+	}
+	o.Accel = AccelTCG
+	res, err = runOnce(ctx, o, expect)
+	res.Fallback = ae.Reason
+	res.AccelReason = "KVM failed (" + ae.Reason + "); reran under TCG"
+	res.Duration = time.Since(start)
+	return res, err
+}
+
+// runOnce is one boot of o under o.Accel (kvm or tcg).
+func runOnce(ctx context.Context, o Options, expect []*regexp.Regexp) (Result, error) {
 	res := Result{ExitCode: -1, Accel: o.Accel}
 	path, err := LookPath()
 	if err != nil {
@@ -60,18 +92,35 @@ func Run(ctx context.Context, o Options, expect []*regexp.Regexp) (Result, error
 	tctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
+	dir, err := os.MkdirTemp("", "eap-qemu-")
+	if err != nil {
+		return res, fmt.Errorf("qemu: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	if o.OVMF != nil {
+		fw, err := o.OVMF.scratch(dir)
+		if err != nil {
+			return res, err
+		}
+		o.OVMF = &fw
+	}
+	o.QMP = filepath.Join(dir, "qmp.sock")
 	_, args := Command(o)
 	cmd := exec.Command(path, args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return res, fmt.Errorf("qemu: %w", err)
 	}
-	var stderr tailBuffer
-	cmd.Stderr = &stderr
+	stderr := newStderrWatch()
+	cmd.Stderr = stderr
 	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Start(); err != nil {
 		return res, fmt.Errorf("qemu: starting %s: %w", path, err)
 	}
+	stateCtx, stopState := context.WithCancel(tctx)
+	defer stopState()
+	guestStop := make(chan string, 1)
+	go watchRunState(stateCtx, o.QMP, guestStop)
 
 	chunks := make(chan []byte)
 	go func() {
@@ -89,13 +138,20 @@ func Run(ctx context.Context, o Options, expect []*regexp.Regexp) (Result, error
 	}()
 
 	w := &watcher{expect: expect}
-	var waitErr, stopErr error
+	var stopErr error
 	stopped := false
 	stop := func() {
 		if !stopped {
 			stopped = true
 			_ = cmd.Process.Kill()
 		}
+	}
+	var silence <-chan time.Time
+	var silenceTimer *time.Timer
+	if o.Silence > 0 {
+		silenceTimer = time.NewTimer(o.Silence)
+		silenceTimer.Stop()
+		defer silenceTimer.Stop()
 	}
 loop:
 	for !w.done() {
@@ -105,6 +161,26 @@ loop:
 				break loop
 			}
 			w.feed(b)
+			if silenceTimer != nil && len(w.matched) > 0 {
+				silenceTimer.Reset(o.Silence)
+				silence = silenceTimer.C
+			}
+		case line := <-stderr.kvmFailed:
+			stop()
+			stopErr = &AccelError{Accel: o.Accel, Reason: line}
+			break loop
+		case st := <-guestStop:
+			stop()
+			if o.Accel == AccelKVM && strings.Contains(st, "internal-error") {
+				stopErr = &AccelError{Accel: o.Accel, Reason: st}
+			} else {
+				stopErr = fmt.Errorf("qemu: %s", st)
+			}
+			break loop
+		case <-silence:
+			stop()
+			stopErr = fmt.Errorf("qemu: console silent for %s after /%s/", o.Silence, expect[len(w.matched)-1])
+			break loop
 		case <-tctx.Done():
 			stop()
 			if ctx.Err() != nil {
@@ -126,8 +202,8 @@ loop:
 	if !stopped {
 		w.flush()
 	}
-	waitErr = cmd.Wait()
-	res.Duration = time.Since(start)
+	waitErr := cmd.Wait()
+	stopState()
 	res.Matched = w.matched
 	res.Console = string(w.tail)
 	if !stopped {
@@ -135,6 +211,13 @@ loop:
 	}
 	if w.done() {
 		return res, nil
+	}
+	if stopErr == nil { // QEMU exited: did it say KVM failed?
+		select {
+		case line := <-stderr.kvmFailed:
+			stopErr = &AccelError{Accel: o.Accel, Reason: line}
+		default:
+		}
 	}
 	if stopErr == nil {
 		var ee *exec.ExitError
@@ -145,7 +228,7 @@ loop:
 		}
 	}
 	return res, fmt.Errorf("%w before /%s/ appeared on the serial console (matched %d of %d patterns)%s\nconsole tail:\n%s",
-		stopErr, expect[len(w.matched)], len(w.matched), len(expect), stderr.describe(), indent(res.Console))
+		stopErr, expect[len(w.matched)], len(w.matched), len(expect), stderr.tail.describe(), indent(res.Console))
 }
 
 // watcher matches expect, in order, against the console text.
