@@ -188,7 +188,7 @@ func TestBuildDryRunESXi7(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"FAT32", "APPEND -c boot.cfg -p 1", "BOOT.CFG:\n", "EFI/BOOT/BOOT.CFG:\n",
+	for _, want := range []string{"FAT32", "APPEND -c boot.cfg\n", "BOOT.CFG:\n", "EFI/BOOT/BOOT.CFG:\n",
 		"ks=http://deploy/ks/esx07.cfg", "ip=10.0.0.7", "netmask=255.255.255.0"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("dry run lacks %q:\n%s", want, stdout)

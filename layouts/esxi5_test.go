@@ -263,7 +263,7 @@ func render(t *testing.T, tmpl string, data map[string]any) string {
 }
 
 // TestTemplate5 renders the 5.x+ syslinux.cfg: the ISO's isolinux.cfg with
-// -p 1, the timeout and an optional serial line.
+// no -p, the timeout and an optional serial line.
 func TestTemplate5(t *testing.T) {
 	data := map[string]any{"Serial": false, "Timeout": 50, "KS": "usb", "Host": "esx1"}
 	want70 := `DEFAULT menu.c32
@@ -273,7 +273,7 @@ PROMPT 0
 TIMEOUT 50
 LABEL install
   KERNEL mboot.c32
-  APPEND -c boot.cfg -p 1
+  APPEND -c boot.cfg
   MENU LABEL ESXi-7.0U3c-19193900-standard ^Installer
 LABEL hddboot
   LOCALBOOT 0x80
@@ -288,9 +288,11 @@ LABEL hddboot
 		{"7.0", isogen.Isolinux5("7.0"), 8, false, want70},
 		{"serial", isogen.Isolinux5("7.0"), 8, true, "serial 0 115200\n" + want70},
 		{"CRLF", strings.ReplaceAll(isogen.Isolinux5("7.0"), "\n", "\r\n"), 8, false, want70},
-		{"-p 2 becomes -p 1", "label a\n  append -c /boot.cfg -p 2 -S 1\n timeout 10", 2, false, "label a\n  append -c /boot.cfg -p 1 -S 1\n timeout 50"},
-		{"dangling -p", "append -c boot.cfg -p  ", 1, false, "append -c boot.cfg -p 1"},
-		{"template text kept", "# {{.KS}} }} {{\nappend -c boot.cfg", 2, false, "# {{.KS}} }} {{\nappend -c boot.cfg -p 1"},
+		{"-p 1 removed", "label a\n  append -c /boot.cfg -p 1 -S 1\n timeout 10", 2, false, "label a\n  append -c /boot.cfg -S 1\n timeout 50"},
+		{"-p 2 removed", "append -p 2 -c boot.cfg", 1, false, "append -c boot.cfg"},
+		{"dangling -p", "append -c boot.cfg -p  ", 1, false, "append -c boot.cfg"},
+		{"no -p: kept as it is", "  append  -c boot.cfg\t", 1, false, "  append  -c boot.cfg\t"},
+		{"template text kept", "# {{.KS}} }} {{\nappend -c boot.cfg -p 1", 2, false, "# {{.KS}} }} {{\nappend -c boot.cfg"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tmpl, err := layouts.Template5([]byte(tc.cfg), tc.line)
@@ -316,7 +318,7 @@ func TestDetect5Template(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := render(t, d.Template, map[string]any{"Serial": false, "Timeout": 80})
-		want := strings.Replace(isogen.Isolinux5(v), "APPEND -c boot.cfg", "APPEND -c boot.cfg -p 1", 1)
+		want := isogen.Isolinux5(v)
 		if got != want {
 			t.Errorf("%s:\n%s\nwant\n%s", v, got, want)
 		}

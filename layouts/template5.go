@@ -10,8 +10,7 @@ import (
 // file is kept, with LF line ends, and
 //
 //   - the APPEND line at appendLine (the label running mboot.c32 -c
-//     boot.cfg) gets "-p 1" (mboot reads boot.cfg and the modules from
-//     partition 1), or its -p value becomes 1;
+//     boot.cfg) loses any "-p N" (NoPartitionArg says why);
 //   - a TIMEOUT line's value becomes {{.Timeout}} (tenths of a second);
 //   - {{if .Serial}}serial 0 115200{{end}} comes first.
 //
@@ -30,7 +29,7 @@ func Template5(isolinuxCfg []byte, appendLine int) (string, error) {
 		l = strings.NewReplacer("{{", "\x00L", "}}", "\x00R").Replace(l)
 		lines[i] = strings.NewReplacer("\x00L", `{{"{{"}}`, "\x00R", `{{"}}"}}`).Replace(l)
 	}
-	lines[appendLine-1] = partitionOne(lines[appendLine-1])
+	lines[appendLine-1] = NoPartitionArg(lines[appendLine-1])
 	for i, l := range lines {
 		if kw, _ := split(l); strings.EqualFold(kw, "timeout") {
 			indent := l[:len(l)-len(strings.TrimLeft(l, " \t"))]
@@ -40,19 +39,32 @@ func Template5(isolinuxCfg []byte, appendLine int) (string, error) {
 	return "{{if .Serial}}serial 0 115200\n{{end}}" + strings.Join(lines, "\n"), nil
 }
 
-// partitionOne sets mboot's "-p 1" on an APPEND line, keeping the rest.
-func partitionOne(l string) string {
+// NoPartitionArg removes mboot's "-p N" from an APPEND line, keeping the
+// rest. VMware's USB procedure adds "-p 1", which makes mboot.c32 read
+// boot.cfg, the kernel and every module with its own FAT reader (libfat)
+// from partition N of the boot disk instead of through syslinux. That
+// reader's FAT32 cluster-chain walk is broken in every esx-boot version
+// from 6.7u1 to 9.0 (libfat/fatchain.c shifts by bytes_per_sector where it
+// should divide), so on FAT32 any file longer than one cluster is read
+// wrong and the BIOS boot hangs after syslinux's menu. Without -p, mboot
+// reads through syslinux's file API from the partition syslinux booted
+// from: right on FAT32, and right wherever the partition lies on the disk
+// (a --partition-only image laid onto partition 3 too, where "-p 1" would
+// read another partition). Measured with the real loaders built from the
+// public sources: FAT32 with -p 1 hangs, FAT32 without -p boots.
+func NoPartitionArg(l string) string {
 	words := strings.Fields(l)
-	for i := 1; i+1 < len(words); i++ {
-		if words[i] == "-p" {
-			words[i+1] = "1"
-			indent := l[:len(l)-len(strings.TrimLeft(l, " \t"))]
-			return indent + strings.Join(words, " ")
+	kept := words[:0:0]
+	for i := 0; i < len(words); i++ {
+		if i > 0 && words[i] == "-p" {
+			i++ // and its value, if any
+			continue
 		}
+		kept = append(kept, words[i])
 	}
-	l = strings.TrimRight(l, " \t")
-	if len(words) > 1 && words[len(words)-1] == "-p" {
-		return l + " 1"
+	if len(kept) == len(words) {
+		return l
 	}
-	return l + " -p 1"
+	indent := l[:len(l)-len(strings.TrimLeft(l, " \t"))]
+	return indent + strings.Join(kept, " ")
 }

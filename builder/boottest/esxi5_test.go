@@ -33,7 +33,7 @@ func TestESXi5Images(t *testing.T) {
 			if e := p.Partition; e.Type != mbr.TypeFAT32 || e.Status != mbr.StatusActive || e.StartLBA != builder.DefaultPartitionStart {
 				t.Errorf("partition %+v: want one active FAT32 LBA (0x0C) partition at 1 MiB", e)
 			}
-			if !strings.Contains(p.Config, "\n  APPEND -c boot.cfg -p 1\n") || !strings.HasPrefix(p.Config, "serial 0 115200\nDEFAULT menu.c32\n") {
+			if !strings.Contains(p.Config, "\n  APPEND -c boot.cfg\n") || !strings.HasPrefix(p.Config, "serial 0 115200\nDEFAULT menu.c32\n") {
 				t.Errorf("syslinux.cfg:\n%s", p.Config)
 			}
 			want := e5BootCfg(v, e5KS, "ip=10.1.2.3", "netmask=255.255.255.0", "vlanid=42")
