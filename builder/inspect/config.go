@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"bytes"
+	"fmt"
 	"path"
 	"strings"
 )
@@ -138,16 +139,23 @@ func (in *inspector) checkEntry(e *LabelReport, from string, boots bool) bool {
 		return false
 	}
 	ok := true
+	if e.mboot != nil {
+		for _, f := range e.mboot.faults {
+			say("%s", f)
+			ok = false
+		}
+		if boots {
+			for _, w := range e.mboot.warns {
+				in.warn("%s", w)
+			}
+		}
+	}
 	if !e.Found {
 		say("%s: kernel %s not found (looked for %s)", who, e.Kernel, e.KernelPath)
 		ok = false
 	}
-	if e.BootCfg != "" && len(e.Modules) == 0 {
-		say("%s: mboot.c32 config %s not found or names no kernel", who, e.BootCfg)
-		ok = false
-	}
 	for _, m := range e.Modules {
-		if !m.Found {
+		if !m.Found && e.mboot == nil {
 			say("%s: module %s not found (looked for %s)", who, m.Name, m.Path)
 			ok = false
 		}
@@ -228,50 +236,14 @@ func (in *inspector) mbootModules(e *LabelReport, cwd string) {
 		}
 		return
 	}
-	var left []string
-	words := strings.FieldsFunc(e.Append, isSpace)
-	for i := 0; i < len(words); i++ {
-		switch w := words[i]; {
-		case w == "-c" && i+1 < len(words):
-			e.BootCfg = words[i+1]
-			i++
-		case (w == "-p" || w == "-S" || w == "-s") && i+1 < len(words):
-			i++
-		case strings.HasPrefix(w, "-"):
-		default:
-			left = append(left, w)
-		}
-	}
+	kname, _ := firstWord(e.Kernel)
+	ma := parseMbootArgs(strings.FieldsFunc(e.Append, isSpace))
+	r := in.mbootFollow(mbootFrom{bootDir: mbootDir(kname), who: fmt.Sprintf("label %s: %s %s", e.Name, kname, e.Append)}, ma)
+	e.BootCfg = ma.cfg
 	if e.BootCfg == "" {
-		return
+		e.BootCfg = "boot.cfg"
 	}
-	p, _, ok := in.resolve(cwd, e.BootCfg)
-	n := in.tree.lookup(p)
-	if !ok || n == nil {
-		return
-	}
-	data, err := in.vol.readFile(n, maxCfgBytes)
-	if err != nil {
-		in.fault("%v", err)
-		return
-	}
-	b := parseBootCfg(data)
-	prefix := path.Dir(p)
-	if b.hasPrefix && b.prefix != "" {
-		prefix = b.prefix
-	}
-	if b.kernel == "" {
-		return
-	}
-	mods, margs := splitModules(b.modules)
-	all := append([]string{b.kernel}, mods...)
-	allArgs := append([]string{b.kernelopt}, margs...)
-	for i, name := range all {
-		m := ModuleReport{Name: name, Args: allArgs[i]}
-		m.Path, m.Size, m.Found = in.resolve(prefix, name)
-		e.Modules = append(e.Modules, m)
-	}
-	e.KS = ksValue(b.kernelopt + " " + strings.Join(left, " "))
+	e.Modules, e.KS, e.mboot = r.modules, ksValue(r.cmdline), &r
 }
 
 // resolve looks name up relative to the folder cwd.

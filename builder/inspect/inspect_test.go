@@ -204,7 +204,7 @@ func TestConfigVariants(t *testing.T) {
 			"SYSLINUX.CFG": []byte("DEFAULT install\nLABEL install\n  KERNEL mboot.c32\n  APPEND -c boot.cfg\n"),
 			"BOOT.CFG":     []byte("kernel=/b.b00\nmodules=/jumpstrt.gz --- /s.v00\n"),
 			"B.B00":        []byte("b"), "JUMPSTRT.GZ": []byte("j"),
-		}, "/syslinux.cfg", "label install", "module /s.v00 not found", false},
+		}, "/syslinux.cfg", "label install", "/BOOT.CFG line 2: module /s.v00 is not on the disk", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			files := esxi41Files("")

@@ -157,6 +157,7 @@ type LabelReport struct {
 	BootCfg    string         `json:"boot_cfg,omitempty"`   // mboot -c file (ESXi 5.x+)
 	Menu       bool           `json:"menu,omitempty"`       // the kernel is a menu module
 	MenuBoots  string         `json:"menu_boots,omitempty"` // the label the menu starts on timeout
+	mboot      *mbootRun      // VMware's mboot.c32 -c (5.x+): its verdicts
 }
 
 // ModuleReport is one multiboot module (or the multiboot kernel itself).

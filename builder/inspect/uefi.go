@@ -3,7 +3,6 @@ package inspect
 import (
 	"encoding/binary"
 	"fmt"
-	"path"
 	"strings"
 )
 
@@ -58,36 +57,24 @@ func (in *inspector) checkUEFI() {
 		}
 		return
 	}
-	u.BootCfg = cfg.path
-	data, err := in.vol.readFile(cfg, maxCfgBytes)
-	if err != nil {
-		in.fault("%v", err)
+	if ld == nil || ld.dir {
 		return
 	}
-	b := parseBootCfg(data)
-	u.KernelOpt, u.KS = b.kernelopt, ksValue(b.kernelopt)
-	prefix := path.Dir(uefiBootCfg)
-	if b.hasPrefix && b.prefix != "" {
-		prefix = b.prefix
+	// The firmware starts the loader with no options: mboot.efi reads
+	// boot.cfg from its own folder only, never /BOOT.CFG.
+	r := in.mbootFollow(mbootFrom{uefi: true, bootDir: mbootDir(ld.path), who: ld.path}, mbootArgs{})
+	for _, f := range r.faults {
+		say("UEFI: %s", f)
 	}
-	if b.kernel == "" {
-		in.fault("%s has no kernel= line: mboot.efi has nothing to boot", cfg.path)
+	for _, w := range r.warns {
+		in.warn("UEFI: %s", w)
+	}
+	u.BootCfg, u.Modules = r.cfgPath, r.modules
+	u.KernelOpt, u.KS = r.cmdline, ksValue(r.cmdline)
+	if u.BootCfg == "" || len(r.faults) > 0 {
 		return
 	}
-	names, args := splitModules(b.modules)
-	kname, _ := firstWord(b.kernel)
-	for i, name := range append([]string{kname}, names...) {
-		m := ModuleReport{Name: name}
-		if i > 0 {
-			m.Args = args[i-1]
-		}
-		m.Path, m.Size, m.Found = in.resolve(prefix, name)
-		if !m.Found {
-			in.fault("UEFI: %s names %s, which is not on the disk (looked for %s)", cfg.path, name, m.Path)
-		}
-		u.Modules = append(u.Modules, m)
-	}
-	in.checkKernelOpt(cfg.path, b.kernelopt)
+	in.checkKernelOpt(u.BootCfg, u.KernelOpt)
 	in.compareBootPaths(u)
 }
 
@@ -148,20 +135,8 @@ func (in *inspector) peKind(n *node) string {
 // checkBIOSBootCfg checks the kernelopt= of the boot.cfg the BIOS path's
 // default entry reads (mboot.c32 -c), when there is one.
 func (in *inspector) checkBIOSBootCfg() {
-	e := in.bootingLabel()
-	if e == nil || e.BootCfg == "" {
-		return
-	}
-	p, _, ok := in.resolve(path.Dir(in.rep.Config.Path), e.BootCfg)
-	if n := in.tree.lookup(p); ok && n != nil {
-		if data, err := in.vol.readFile(n, maxCfgBytes); err == nil {
-			in.checkKernelOpt(n.path, parseBootCfg(data).kernelopt)
-		}
-	}
-	for _, m := range e.Modules {
-		if m.Found && !is83(path.Base(m.Name)) {
-			in.warn("label %s: module %s is not an 8.3 name; mboot.c32 -p reads 8.3 names only", e.Name, m.Name)
-		}
+	if e := in.bootingLabel(); e != nil && e.mboot != nil && e.mboot.cfgPath != "" {
+		in.checkKernelOpt(e.mboot.cfgPath, e.mboot.cmdline)
 	}
 }
 
@@ -177,7 +152,7 @@ func (in *inspector) checkKernelOpt(where, opt string) {
 // compareBootPaths warns when BIOS and UEFI boots would differ.
 func (in *inspector) compareBootPaths(u *UEFIReport) {
 	e := in.bootingLabel()
-	if e == nil || e.BootCfg == "" {
+	if e == nil || e.mboot == nil || len(e.mboot.faults) > 0 {
 		return
 	}
 	if e.KS != u.KS {
