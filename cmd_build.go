@@ -108,6 +108,7 @@ func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer in.Close()
+	printWarnings(stderr, in.Media.Warnings, f.asJSON)
 	plan, err := in.Plan(opts)
 	if err != nil {
 		return err

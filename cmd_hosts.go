@@ -58,6 +58,7 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 		return err
 	}
 	defer in.Close()
+	printWarnings(stderr, in.Media.Warnings, f.asJSON)
 	if f.dryRun {
 		return dryRunHosts(in, jobs, f, stdout)
 	}

@@ -199,6 +199,30 @@ func TestBuildDryRunESXi7(t *testing.T) {
 	}
 }
 
+// TestBuildMbootVolume: a syslinux.cfg template that gives mboot -p on
+// FAT32 is refused, naming the template's line and the defect; on FAT16 it
+// builds.
+func TestBuildMbootVolume(t *testing.T) {
+	dir := t.TempDir()
+	iso, tar, tmpl := filepath.Join(dir, "esxi7.iso"), filepath.Join(dir, "syslinux-3.86.tar.gz"), filepath.Join(dir, "usb.tmpl")
+	if err := isogen.Write(iso, isogen.Spec{Version: "7.0"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tarball.WriteFile(tar, tarball.Spec{Version: "3.86", Date: "2010-04-16"}); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(tmpl, []byte("DEFAULT install\nLABEL install\n  KERNEL mboot.c32\n  APPEND -c boot.cfg -p 1\n"), 0o644)
+	args := []string{"build", "--iso", iso, "--syslinux", tar, "--ks", "http://deploy/ks/esx07.cfg", "--cfg-template", tmpl, "--dry-run"}
+	_, _, err := runCLI(args...)
+	want := tmpl + `: syslinux.cfg line 4 "APPEND -c boot.cfg -p 1" gives VMware's mboot -p 1 on FAT32`
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "libfat/fatchain.c") {
+		t.Errorf("-p 1 on FAT32: %v, want %q", err, want)
+	}
+	if _, _, err := runCLI(append(args, "--fat", "16")...); err != nil {
+		t.Errorf("-p 1 on FAT16: %v", err)
+	}
+}
+
 func TestBuildHostsCLI(t *testing.T) {
 	iso, tar := inputs(t, tarball.Spec{})
 	dir := t.TempDir()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"time"
@@ -110,4 +111,15 @@ func commas(n int64) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// printWarnings prints what the inputs have that a loader reads other than
+// as written; under --json they are in the plan instead.
+func printWarnings(w io.Writer, warnings []string, asJSON bool) {
+	if asJSON {
+		return
+	}
+	for _, m := range warnings {
+		fmt.Fprintln(w, "esxi-autopart: warning:", m)
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/esxi-autopart/esxi-autopart/builder/config"
 	"github.com/esxi-autopart/esxi-autopart/builder/fat"
 	"github.com/esxi-autopart/esxi-autopart/builder/mbr"
+	"github.com/esxi-autopart/esxi-autopart/layouts"
 	"github.com/esxi-autopart/esxi-autopart/builder/syslinux"
 )
 
@@ -70,6 +71,7 @@ type Plan struct {
 	Config        string             `json:"syslinux_cfg"`
 	ConfigCRLF    int                `json:"syslinux_cfg_cr_removed,omitempty"`
 	Generated     map[string]string  `json:"generated,omitempty"` // per-host files of the layout (5.x+: BOOT.CFGs) by FAT path
+	Warnings      []string           `json:"warnings,omitempty"`  // what the build noticed but did not refuse
 
 	mbr     [512]byte
 	boot    [512]byte
@@ -123,7 +125,7 @@ func (in *Inputs) Plan(o Options) (*Plan, error) {
 		Layout: in.Media.Layout, LayoutFound: in.Media.Found, Syslinux: in.Loader.Version,
 		ISO: in.ISOPath, Tarball: in.TarballPath, Host: o.Host, KS: o.KS,
 		PartitionOnly: o.PartitionOnly, Config: string(cfg.Text), ConfigCRLF: cfg.CRLF,
-		content: map[string]io.ReaderAt{},
+		Warnings: in.Media.Warnings, content: map[string]io.ReaderAt{},
 	}
 	id := in.hostIdentity(o, cfg.Text, gen)
 	p.DiskSignature = binary.LittleEndian.Uint32(id[0:4])
@@ -186,6 +188,9 @@ func (in *Inputs) Plan(o Options) (*Plan, error) {
 		return nil, err
 	}
 	p.FAT = fp
+	if err := in.checkMbootVolume(o, fp.Type, string(cfg.Text)); err != nil {
+		return nil, err
+	}
 	if err := p.placeLoader(in, o); err != nil {
 		return nil, err
 	}
@@ -332,4 +337,26 @@ func (in *Inputs) hostIdentity(o Options, cfg []byte, gen [][]byte) [32]byte {
 	var id [32]byte
 	h.Sum(id[:0])
 	return id
+}
+
+// checkMbootVolume refuses a 5.x+ syslinux.cfg that gives VMware's mboot
+// "-p N" on FAT32: mboot.c32 then reads boot.cfg, the kernel and the
+// modules with its own FAT reader, whose FAT32 cluster-chain walk is broken
+// (layouts.NoPartitionArg), and the BIOS boot hangs after the menu.
+func (in *Inputs) checkMbootVolume(o Options, fatType int, cfg string) error {
+	if in.Media.Family != 5 || fatType != 32 {
+		return nil
+	}
+	name := o.CfgName
+	if o.CfgTemplate == "" {
+		name = in.Media.Layout + " syslinux.cfg"
+	}
+	if args := layouts.PartitionArgs(cfg); len(args) > 0 {
+		a := args[0]
+		return fmt.Errorf("%s: syslinux.cfg line %d %q gives VMware's mboot -p %s on FAT32: mboot.c32 would read boot.cfg, "+
+			"the kernel and the modules with its own FAT reader, whose FAT32 cluster-chain walk is broken (esx-boot "+
+			"libfat/fatchain.c, 6.7u1 to 9.0), and the BIOS boot would hang after the menu; remove -p (mboot then reads "+
+			"through syslinux) or build with --fat 16", name, a.Line, a.Text, a.Value)
+	}
+	return nil
 }

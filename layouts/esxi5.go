@@ -79,6 +79,11 @@ func detect5(p *Probe) (*Detected, error) {
 	if err != nil {
 		return nil, err
 	}
+	if _, other := bc.Notes(); len(other) > 0 {
+		for _, n := range other {
+			d.Warnings = append(d.Warnings, cfgFile.Path+" "+n)
+		}
+	}
 	for i, r := range refs {
 		if err := c.addRef(cfgFile.Path, r); err != nil {
 			return nil, err
@@ -128,6 +133,9 @@ func readBootCfg(m Media, f isofs.File) (*bootcfg.File, []bootcfg.Ref, error) {
 	bc, err := bootcfg.Parse(text)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", f.Path, err)
+	}
+	if fatal, _ := bc.Notes(); len(fatal) > 0 {
+		return nil, nil, fmt.Errorf("%s %s; the installer would not boot from this boot.cfg: fix it on the ISO", f.Path, strings.Join(fatal, "; "))
 	}
 	dir := path.Dir(f.Path)
 	if dir == "." {

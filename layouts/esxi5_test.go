@@ -3,6 +3,7 @@ package layouts_test
 import (
 	"bytes"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -291,6 +292,8 @@ LABEL hddboot
 		{"-p 1 removed", "label a\n  append -c /boot.cfg -p 1 -S 1\n timeout 10", 2, false, "label a\n  append -c /boot.cfg -S 1\n timeout 50"},
 		{"-p 2 removed", "append -p 2 -c boot.cfg", 1, false, "append -c boot.cfg"},
 		{"dangling -p", "append -c boot.cfg -p  ", 1, false, "append -c boot.cfg"},
+		{"-p after the options is the kernel's", "append -c boot.cfg ks=x -p 1", 1, false, "append -c boot.cfg ks=x -p 1"},
+		{"-p1 removed, -S 1 kept", "append -S 1 -p1 -c b.cfg", 1, false, "append -S 1 -c b.cfg"},
 		{"no -p: kept as it is", "  append  -c boot.cfg\t", 1, false, "  append  -c boot.cfg\t"},
 		{"template text kept", "# {{.KS}} }} {{\nappend -c boot.cfg -p 1", 2, false, "# {{.KS}} }} {{\nappend -c boot.cfg"},
 	} {
@@ -310,6 +313,15 @@ LABEL hddboot
 	}
 }
 
+func TestPartitionArgs(t *testing.T) {
+	cfg := "label a\n  APPEND -c boot.cfg -p 1\nappend -S 1 -p2\nappend -c boot.cfg ks=x -p 3\n append vmkboot.gz -p 4\nkernel -p 5\n"
+	got := layouts.PartitionArgs(cfg)
+	want := []layouts.PartitionArg{{2, "APPEND -c boot.cfg -p 1", "1"}, {3, "append -S 1 -p2", "2"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("PartitionArgs = %+v, want %+v", got, want)
+	}
+}
+
 // TestDetect5Template: the detected template is the ISO's isolinux.cfg.
 func TestDetect5Template(t *testing.T) {
 	for _, v := range isogen.Versions5 {
@@ -322,5 +334,51 @@ func TestDetect5Template(t *testing.T) {
 		if got != want {
 			t.Errorf("%s:\n%s\nwant\n%s", v, got, want)
 		}
+	}
+}
+
+// TestDetect5MbootReading: the ISO's boot.cfg is read as VMware's mboot
+// reads it; a line mboot loses is an error naming it, a line it reads
+// other than as written a warning.
+func TestDetect5MbootReading(t *testing.T) {
+	base := isogen.BootCfg5("7.0")
+	for _, tc := range []struct {
+		name, from, to string
+		err, warn      string
+		kernel         string // the first module detected
+	}{
+		{name: "space before =", from: "kernel=/b.b00", to: "kernel = /b.b00",
+			err: `BOOT.CFG line 5: "kernel = /b.b00" has a space before '=': VMware's mboot ignores the line (it means kernel=/b.b00)`},
+		{name: "not a number", from: "timeout=5", to: "timeout=5s",
+			err: "BOOT.CFG line 3: timeout=5s is not a number: VMware's mboot rejects the whole file"},
+		{name: "abbreviated key", from: "kernel=/b.b00", to: "KERN=/b.b00",
+			warn: `BOOT.CFG line 5: "KERN=/b.b00" sets kernel=: VMware's mboot matches keys by prefix`, kernel: "b.b00"},
+		{name: "blanks folded", from: "kernel=/b.b00", to: "kernel=\t /b.b00\r", kernel: "b.b00"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := strings.Replace(base, tc.from, tc.to, 1)
+			if cfg == base {
+				t.Fatalf("%q not in the 7.0 boot.cfg", tc.from)
+			}
+			d, err := layouts.Detect(open5(t, isogen.Spec{Version: "7.0", Files: map[string][]byte{"BOOT.CFG": []byte(cfg)}}))
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err = %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.warn != "" && !slices.ContainsFunc(d.Warnings, func(w string) bool { return strings.Contains(w, tc.warn) }) {
+				t.Errorf("warnings %q lack %q", d.Warnings, tc.warn)
+			}
+			if tc.warn == "" && len(d.Warnings) > 0 {
+				t.Errorf("warnings %q", d.Warnings)
+			}
+			if d.Modules[0] != tc.kernel {
+				t.Errorf("kernel %q, want %q", d.Modules[0], tc.kernel)
+			}
+		})
 	}
 }

@@ -59,6 +59,7 @@ type Detected struct {
 	UEFI      string      // the UEFI loader copied ("EFI/BOOT/BOOTX64.EFI"), "" when the media have none
 	FAT       int         // preferred FAT type: 32 (VMware's USB procedure), 0 = by size
 	Generated []Generated // per-host files: BOOT.CFG, EFI/BOOT/BOOT.CFG
+	Warnings  []string    // what the media have that VMware's mboot reads other than as written ("BOOT.CFG line 3: …")
 }
 
 // Layout is one family of ESXi media.

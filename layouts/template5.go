@@ -56,15 +56,68 @@ func NoPartitionArg(l string) string {
 	words := strings.Fields(l)
 	kept := words[:0:0]
 	for i := 0; i < len(words); i++ {
-		if i > 0 && words[i] == "-p" {
-			i++ // and its value, if any
+		w := words[i]
+		if i == 0 || len(w) < 2 || w[0] != '-' || w == "--" { // mboot's options end at the first other word
+			if i > 0 {
+				kept = append(kept, words[i:]...)
+				break
+			}
+			kept = append(kept, w)
 			continue
 		}
-		kept = append(kept, words[i])
+		switch {
+		case w == "-p":
+			i++ // and its value, if any
+			continue
+		case strings.HasPrefix(w, "-p"):
+			continue
+		}
+		kept = append(kept, w)
+		if len(w) == 2 && strings.ContainsRune(mbootValueOpts, rune(w[1])) && i+1 < len(words) {
+			i++
+			kept = append(kept, words[i])
+		}
 	}
 	if len(kept) == len(words) {
 		return l
 	}
 	indent := l[:len(l)-len(strings.TrimLeft(l, " \t"))]
 	return indent + strings.Join(kept, " ")
+}
+
+// mbootValueOpts are VMware mboot's options that take a value (mboot.c's
+// getopt string ":ac:S:s:t:R:p:E:eVDL:HQUrb:A:q:").
+const mbootValueOpts = "cSstRpELbAq"
+
+// PartitionArg is an APPEND line of a syslinux.cfg that passes mboot "-p N".
+type PartitionArg struct {
+	Line  int    // 1-based line of the config
+	Text  string // the line, trimmed
+	Value string // N
+}
+
+// PartitionArgs finds the APPEND lines that give VMware's mboot a -p, read
+// as mboot's getopt does: options up to the first word that is not one
+// ("-c boot.cfg ks=x -p 1" passes "-p 1" to the kernel, not to mboot).
+func PartitionArgs(cfg string) []PartitionArg {
+	var out []PartitionArg
+	for i, l := range strings.Split(cfg, "\n") {
+		kw, rest := split(strings.TrimSpace(l))
+		if !strings.EqualFold(kw, "append") {
+			continue
+		}
+		words := strings.Fields(rest)
+		for j := 0; j < len(words) && len(words[j]) > 1 && words[j][0] == '-' && words[j] != "--"; j++ {
+			w := words[j]
+			if w == "-p" && j+1 < len(words) {
+				out = append(out, PartitionArg{Line: i + 1, Text: strings.TrimSpace(l), Value: words[j+1]})
+			} else if strings.HasPrefix(w, "-p") && len(w) > 2 {
+				out = append(out, PartitionArg{Line: i + 1, Text: strings.TrimSpace(l), Value: w[2:]})
+			}
+			if len(w) == 2 && strings.ContainsRune(mbootValueOpts, rune(w[1])) {
+				j++ // the option's value
+			}
+		}
+	}
+	return out
 }

@@ -81,7 +81,7 @@ func (in *inspector) mbootFollow(from mbootFrom, args mbootArgs) mbootRun {
 	}
 	r.cmdline = strings.TrimSpace(c.values["kernelopt"] + " " + strings.Join(args.extra, " "))
 	kname, _ := firstWord(c.values["kernel"])
-	names, margs := splitModules(c.values["modules"])
+	names, margs := splitMbootList(c.values["modules"])
 	for i, n := range append([]string{kname}, names...) {
 		m := ModuleReport{Name: n, Path: mbootPath(r.prefix, n)}
 		line, what := c.lineOf["modules"], "module"
@@ -154,4 +154,15 @@ func (in *inspector) mbootOpen(from mbootFrom, volume int, p string) (*node, str
 		return n, "is empty: syslinux's file API reports a zero-length file as missing, so mboot.c32 stops"
 	}
 	return n, ""
+}
+
+// splitMbootList splits a modules= value as find_next_listitem does: at
+// every "---" (inside a word too), empty items skipped.
+func splitMbootList(v string) (names, args []string) {
+	for _, item := range strings.Split(v, "---") {
+		if w := strings.Fields(item); len(w) > 0 {
+			names, args = append(names, w[0]), append(args, strings.Join(w[1:], " "))
+		}
+	}
+	return names, args
 }

@@ -81,6 +81,8 @@ func TestMbootRules(t *testing.T) {
 			warnings: []string{"/BOOT.CFG line 4: kernelopt= again (line 2): mboot uses this last one"}, biosKS: "http://x/ks.cfg"},
 		{rule: "# starts a comment only as the first non-blank", fat: 32, edit: bios("  # kernel=/gone\nkernel=/b.b00\nkernelopt=x # ks=usb\n"), biosKS: "usb"},
 		{rule: "CR and tabs are blanks", fat: 32, edit: bios("kernel=/b.b00\r\nkernelopt=\tks=usb\r\n"), biosKS: "usb"},
+		{rule: "modules split at every ---, inside a word too", fat: 32, edit: bios("kernel=/b.b00\nkernelopt=ks=usb\nmodules=/k.b00---/s.v00 --- --- /gone.v00\n"),
+			faults: []string{"/BOOT.CFG line 3: module /gone.v00 is not on the disk"}},
 		{rule: "skip=1 boots nothing", fat: 32, edit: bios(good + "skip=1\n"),
 			faults: []string{"/BOOT.CFG line 4: skip=1: mboot skips this configuration and boots nothing"}},
 		{rule: "a zero-length module is missing on the BIOS path", fat: 32, edit: cfg("S.V00", ""),

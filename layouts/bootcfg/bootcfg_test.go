@@ -48,8 +48,8 @@ func TestParseKeys(t *testing.T) {
 		key, value string
 		line       int
 	}{
-		{"kernel", "/b.b00", 3}, // the later line wins
-		{"KERNELOPT", "runweasel  cdromBoot", 4},
+		{"kernel", "/b.b00", 3},                 // the later line wins
+		{"KERNELOPT", "runweasel cdromBoot", 4}, // blank runs are one space, as mboot reads them
 		{"title", "Loading ESXi installer", 5},
 	} {
 		l, ok := f.Get(tc.key)
@@ -150,8 +150,11 @@ func TestEditKernelOpt(t *testing.T) {
 	}{
 		{"7.0", cfg70, strings.Replace(cfg70, "runweasel cdromBoot", "runweasel ks=http://deploy/ks/esx01.cfg", 1), ks},
 		{"network", cfg70, strings.Replace(cfg70, "runweasel cdromBoot", "runweasel ks=http://deploy/ks/esx01.cfg ip=10.0.0.5 netmask=255.255.255.0 vlanid=12", 1), net},
-		{"CRLF and spacing kept", "kernel=/b.b00\r\nkernelopt =  runweasel   CDROMBOOT x=1\r\nmodules=/k.b00\r\n",
-			"kernel=/b.b00\r\nkernelopt =  runweasel x=1 ks=http://deploy/ks/esx01.cfg\r\nmodules=/k.b00\r\n", ks},
+		{"CRLF kept, the edited line written as mboot reads it", "kernel=/b.b00\r\n KernelOpt=  runweasel   CDROMBOOT x=1\r\nmodules=/k.b00\r\n",
+			"kernel=/b.b00\r\n kernelopt=runweasel x=1 ks=http://deploy/ks/esx01.cfg\r\nmodules=/k.b00\r\n", ks},
+		{"an abbreviated key written in full", "kernel=/b.b00\nkernelo=runweasel\n", "kernel=/b.b00\nkernelopt=runweasel ks=http://deploy/ks/esx01.cfg\n", ks},
+		{"a line mboot ignores is not the one edited", "kernel=/b.b00\nkernelopt = runweasel\n",
+			"kernel=/b.b00\nkernelopt=ks=http://deploy/ks/esx01.cfg\nkernelopt = runweasel\n", ks},
 		{"old ks replaced", "kernelopt=ks=usb KS=cdrom:/KS.CFG runweasel\n", "kernelopt=runweasel ks=http://deploy/ks/esx01.cfg\n", ks},
 		{"every kernelopt line", "kernelopt=a\nkernel=/b.b00\nkernelopt=b cdromBoot\n",
 			"kernelopt=a ks=http://deploy/ks/esx01.cfg\nkernel=/b.b00\nkernelopt=b ks=http://deploy/ks/esx01.cfg\n", ks},

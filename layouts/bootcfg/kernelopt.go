@@ -76,16 +76,15 @@ func (f *File) EditKernelOpt(set []Opt, drop []string) error {
 }
 
 // Set1 gives line i (an index into Lines, a key=value line) the value v,
-// keeping its "key =" part and line end.
+// keeping its indent and line end and writing its key in full ("kern="
+// becomes "kernel="), so that mboot reads the line as written.
 func (f *File) Set1(i int, v string) {
 	l := &f.Lines[i]
-	eq := strings.IndexByte(l.Raw, '=')
-	if l.Key == "" || eq < 0 {
+	if l.Key == "" {
 		return
 	}
-	rest := l.Raw[eq+1:]
-	pad := len(rest) - len(strings.TrimLeft(rest, " \t"))
-	l.Raw, l.Value = l.Raw[:eq+1+pad]+v, v
+	indent := l.Raw[:len(l.Raw)-len(strings.TrimLeft(l.Raw, " \t"))]
+	l.Raw, l.Value, l.Note, l.Fatal = indent+l.Key+"="+v, v, "", false
 }
 
 // checkWord refuses an option that would not stay one word of the line.

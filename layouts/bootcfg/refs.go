@@ -76,35 +76,21 @@ type Module struct {
 	Args string // text after the name up to the next "---" ("" if none)
 }
 
-// SplitModules splits a modules= value at "---" words. An empty entry (two
-// "---" in a row, or one at either end) is an error; an empty value is no
-// modules.
+// SplitModules splits a modules= value where mboot does: at every "---",
+// inside a word too (find_next_listitem uses strstr). An empty entry (two
+// "---" in a row, or one at either end), which mboot skips, is an error
+// here; an empty value is no modules.
 func SplitModules(v string) ([]Module, error) {
-	words := strings.Fields(v)
-	if len(words) == 0 {
+	if strings.TrimSpace(v) == "" {
 		return nil, nil
 	}
 	var mods []Module
-	var cur []string
-	flush := func() error {
-		if len(cur) == 0 {
-			return fmt.Errorf("entry %d is empty (\"---\" with no module name)", len(mods)+1)
+	for i, item := range strings.Split(v, "---") {
+		words := strings.Fields(item)
+		if len(words) == 0 {
+			return nil, fmt.Errorf("entry %d is empty (\"---\" with no module name)", i+1)
 		}
-		mods = append(mods, Module{Name: cur[0], Args: strings.Join(cur[1:], " ")})
-		cur = nil
-		return nil
-	}
-	for _, w := range words {
-		if w != "---" {
-			cur = append(cur, w)
-			continue
-		}
-		if err := flush(); err != nil {
-			return nil, err
-		}
-	}
-	if err := flush(); err != nil {
-		return nil, err
+		mods = append(mods, Module{Name: words[0], Args: strings.Join(words[1:], " ")})
 	}
 	return mods, nil
 }
