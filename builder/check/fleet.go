@@ -1,0 +1,67 @@
+package check
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Host is one host to check: its inventory row and what the build would
+// give it.
+type Host struct {
+	Row
+	KS        string            // the ks= value it boots with
+	Kickstart []byte            // its rendered kickstart (nil without a template)
+	Boot      map[string]string // network options on its boot line: ip, netmask, gateway, vlanid
+}
+
+// Fleet is everything `check` (and the start of every build) looks at.
+type Fleet struct {
+	Inventory  string   // the inventory file ("" for a single host)
+	Template   string   // the kickstart template file ("" for none)
+	Version    string   // ESXi version on the ISO ("" when unknown)
+	Unique     []string // columns that must be unique (nil: DefaultUnique)
+	Embedded   bool     // the kickstart goes into each image (--embed-ks)
+	KSExternal bool     // a ks=usb:/cdrom: kickstart is on another medium (--ks-external)
+	Hosts      []Host
+}
+
+// Check runs every check and returns the findings, sorted.
+func (f Fleet) Check() []Finding {
+	rows := make([]Row, len(f.Hosts))
+	for i, h := range f.Hosts {
+		rows[i] = h.Row
+	}
+	var out []Finding
+	if f.Inventory != "" {
+		out = Inventory(f.Inventory, rows, f.Unique)
+	}
+	for _, h := range f.Hosts {
+		out = append(out, f.ksFindings(h)...)
+		if h.Kickstart != nil {
+			out = append(out, CheckKickstart(Kickstart{Host: h.ID, File: f.Template, Text: h.Kickstart, Version: f.Version, Boot: h.Boot})...)
+		}
+	}
+	Sort(out)
+	return out
+}
+
+// ksFindings checks the ks= value: a kickstart on the boot medium must be
+// put there.
+func (f Fleet) ksFindings(h Host) []Finding {
+	file, line := f.Inventory, h.Line
+	if file == "" {
+		file, line = "--ks", 0
+	}
+	where := func(sev, m string) Finding {
+		return Finding{Severity: sev, Host: h.ID, File: file, Line: line, Column: "ks", Value: h.KS, Message: m}
+	}
+	ks := strings.ToLower(h.KS)
+	switch {
+	case h.KS == "":
+		return []Finding{where(Warning, "no ks=: the installer would wait for answers at the console")}
+	case (strings.HasPrefix(ks, "usb:") || strings.HasPrefix(ks, "cdrom:")) && !f.Embedded && !f.KSExternal:
+		return []Finding{where(Error, fmt.Sprintf("ks=%s reads the kickstart from a local medium, but it is not put into the image "+
+			"(--embed-ks with --ks-template does; --ks-external says it is on another medium)", h.KS))}
+	}
+	return nil
+}
