@@ -15,7 +15,9 @@ import (
 
 	"github.com/esxi-autopart/esxi-autopart/builder"
 	"github.com/esxi-autopart/esxi-autopart/builder/batch"
+	"github.com/esxi-autopart/esxi-autopart/builder/check"
 	"github.com/esxi-autopart/esxi-autopart/builder/config"
+	"github.com/esxi-autopart/esxi-autopart/builder/inventory"
 )
 
 type buildFlags struct {
@@ -27,7 +29,7 @@ type buildFlags struct {
 	noStupid, raid, partOnly, dryRun, asJSON, force          bool
 	sync                                                     bool
 	hosts, outDir, ksTemplate                                string
-	embedKS, keepGoing, quiet                                bool
+	embedKS, keepGoing, quiet, noCheck, ksExternal           bool
 	jobs                                                     int
 }
 
@@ -62,6 +64,8 @@ func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&f.keepGoing, "keep-going", false, "with --hosts: build every host it can despite failures")
 	fs.IntVar(&f.jobs, "jobs", 0, "with --hosts: hosts built in parallel (default: the number of CPUs)")
 	fs.BoolVar(&f.quiet, "quiet", false, "print only errors")
+	fs.BoolVar(&f.noCheck, "no-check", false, "skip the inventory and kickstart checks (esxi-autopart check) before building")
+	fs.BoolVar(&f.ksExternal, "ks-external", false, "a ks=usb: or ks=cdrom: kickstart is on another medium, not in the image")
 	if err := fs.Parse(args); err != nil {
 		return &exitError{code: 2, err: err}
 	}
@@ -112,6 +116,13 @@ func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	plan, err := in.Plan(opts)
 	if err != nil {
 		return err
+	}
+	checked, err := f.preCheck(in, opts, nil, stderr)
+	if err != nil {
+		return err
+	}
+	for _, c := range checked {
+		plan.Warnings = append(plan.Warnings, c.String())
 	}
 	if f.dryRun {
 		if f.asJSON {
@@ -271,4 +282,36 @@ func writeJSON(w io.Writer, v any) error {
 	e := json.NewEncoder(w)
 	e.SetIndent("", "  ")
 	return e.Encode(v)
+}
+
+// preCheck runs `check` on what is about to be built (hosts: the
+// inventory's rows, nil for one host): errors stop the build before any
+// output is written; warnings are printed (unless --quiet or --json) and
+// returned for the plan or manifest.
+func (f *buildFlags) preCheck(in *builder.Inputs, o builder.Options, hosts []inventory.Host, stderr io.Writer) ([]check.Finding, error) {
+	if f.noCheck {
+		return nil, nil
+	}
+	text, err := readOptional(f.ksTemplate)
+	if err != nil {
+		return nil, err
+	}
+	findings, err := fleetFindings(fleetInput{hostsPath: f.hosts, hosts: hosts, base: o, ksTemplate: f.ksTemplate, ksText: text,
+		version: in.Media.Version, family: in.Media.Family, embed: f.embedKS, external: f.ksExternal})
+	if err != nil {
+		return nil, err
+	}
+	var errLines []string
+	for _, c := range findings {
+		if c.Severity == check.Error {
+			errLines = append(errLines, "  "+c.String())
+		} else if !f.quiet && !f.asJSON {
+			fmt.Fprintln(stderr, "esxi-autopart:", c)
+		}
+	}
+	if len(errLines) > 0 {
+		return nil, fmt.Errorf("%s; nothing was built (fix them, or --no-check to build anyway):\n%s",
+			check.Summary(findings, max(len(hosts), 1)), strings.Join(errLines, "\n"))
+	}
+	return findings, nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/esxi-autopart/esxi-autopart/builder"
 	"github.com/esxi-autopart/esxi-autopart/builder/batch"
+	"github.com/esxi-autopart/esxi-autopart/builder/check"
 	"github.com/esxi-autopart/esxi-autopart/builder/config"
 	"github.com/esxi-autopart/esxi-autopart/builder/inventory"
 )
@@ -59,6 +60,10 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 	}
 	defer in.Close()
 	printWarnings(stderr, in.Media.Warnings, f.asJSON)
+	checked, err := f.preCheck(in, base, hosts, stderr)
+	if err != nil {
+		return err
+	}
 	if f.dryRun {
 		return dryRunHosts(in, jobs, f, stdout)
 	}
@@ -74,7 +79,7 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 	if runErr != nil && !errors.Is(runErr, batch.ErrFailed) {
 		return runErr
 	}
-	if err := writeManifest(f, in, base, hashing, results); err != nil {
+	if err := writeManifest(f, in, base, hashing, results, checked); err != nil {
 		return err
 	}
 	prog.summary(results, time.Since(start))
@@ -127,7 +132,7 @@ func manifestInputs(f *buildFlags) []batch.InputFile {
 	return inputs
 }
 
-func writeManifest(f *buildFlags, in *builder.Inputs, o builder.Options, hashing *batch.Hashing, results []batch.HostResult) error {
+func writeManifest(f *buildFlags, in *builder.Inputs, o builder.Options, hashing *batch.Hashing, results []batch.HostResult, checked []check.Finding) error {
 	inputs, err := hashing.Wait()
 	if err != nil {
 		return err
@@ -136,7 +141,9 @@ func writeManifest(f *buildFlags, in *builder.Inputs, o builder.Options, hashing
 	if !o.Epoch.IsZero() {
 		src = "SOURCE_DATE_EPOCH"
 	}
-	return batch.NewManifest(version, in, inputs, src, results).Write(f.outDir)
+	m := batch.NewManifest(version, in, inputs, src, results)
+	m.Checks = checked
+	return m.Write(f.outDir)
 }
 
 func dryRunHosts(in *builder.Inputs, jobs []batch.Job, f *buildFlags, stdout io.Writer) error {

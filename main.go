@@ -22,6 +22,7 @@ const usage = `usage: esxi-autopart COMMAND [flags]
 
 commands:
   build     build an image for one host (esxi-autopart build --help)
+  check     check an inventory and its kickstarts before anything is built
   inspect   check an image offline: would it boot, and what would it boot?
   boot      boot an image in QEMU and wait for console markers
   demo      build, inspect and boot a demo image from built-in sample inputs
@@ -74,6 +75,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "build":
 		return cmdBuild(ctx, args[1:], stdout, stderr)
+	case "check":
+		return cmdCheck(ctx, args[1:], stdout, stderr)
 	case "inspect":
 		return cmdInspect(ctx, args[1:], stdout, stderr)
 	case "boot":

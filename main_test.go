@@ -7,12 +7,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
+	"github.com/esxi-autopart/esxi-autopart/fixtures/kickstart"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/tarball"
 )
 
@@ -78,7 +80,7 @@ func TestBuildCLI(t *testing.T) {
 
 func TestBuildDryRun(t *testing.T) {
 	iso, tar := inputs(t, tarball.Spec{})
-	stdout, _, err := runCLI("build", "--iso", iso, "--syslinux", tar, "--ks", "usb:/KS.CFG", "--dry-run")
+	stdout, _, err := runCLI("build", "--iso", iso, "--syslinux", tar, "--ks", "usb:/KS.CFG", "--ks-external", "--dry-run")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,7 +230,7 @@ func TestBuildHostsCLI(t *testing.T) {
 	dir := t.TempDir()
 	hosts, ks, out := filepath.Join(dir, "hosts.csv"), filepath.Join(dir, "ks.tmpl"), filepath.Join(dir, "images")
 	os.WriteFile(hosts, []byte("id,ip\nesx01,10.0.0.1\nesx02,10.0.0.2\n"), 0o644)
-	os.WriteFile(ks, []byte("network --ip={{.ip}} --hostname={{.id}}\n"), 0o644)
+	os.WriteFile(ks, []byte(kickstart.V4+"network --bootproto=static --ip={{.ip}} --netmask=24 --hostname={{.id}}\n"), 0o644)
 	stdout, stderr, err := runCLI("build", "--iso", iso, "--syslinux", tar, "--hosts", hosts, "--ks-template", ks,
 		"--embed-ks", "--out-dir", out, "--json")
 	if err != nil {
@@ -260,7 +262,7 @@ func TestBuildHostsCLI(t *testing.T) {
 			t.Errorf("manifest host %d = %+v", i, h)
 		}
 		cfg, _ := os.ReadFile(filepath.Join(out, id+".cfg"))
-		if want := "network --ip=10.0.0." + string(rune('1'+i)) + " --hostname=" + id + "\n"; string(cfg) != want {
+		if want := kickstart.V4 + "network --bootproto=static --ip=10.0.0." + string(rune('1'+i)) + " --netmask=24 --hostname=" + id + "\n"; string(cfg) != want {
 			t.Errorf("%s.cfg = %q, want %q", id, cfg, want)
 		}
 	}
@@ -273,5 +275,94 @@ func TestBuildHostsCLI(t *testing.T) {
 	}
 	if _, err := os.Stat(out2); err == nil {
 		t.Error("an output folder was made for a refused inventory")
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// golden compares got with testdata/NAME (rewritten with -update).
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	p := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs (go test -run %s -update rewrites it):\ngot:\n%s\nwant:\n%s", p, t.Name(), got, want)
+	}
+}
+
+// TestCheckFleet: check on a realistic 50-host inventory with a handful of
+// planted mistakes names each one's line (golden text and JSON), exits 1,
+// and build refuses the same inventory before writing anything.
+func TestCheckFleet(t *testing.T) {
+	args := []string{"check", "--hosts", "testdata/fleet/hosts.csv", "--ks-template", "testdata/fleet/ks.tmpl",
+		"--ks", "http://deploy/ks/{{.id}}.cfg", "--esxi", "7.0"}
+	stdout, _, err := runCLI(args...)
+	if exitCode(err) != 1 {
+		t.Errorf("exit %d (%v), want 1", exitCode(err), err)
+	}
+	golden(t, "fleet/check.txt", stdout)
+	stdout, _, err = runCLI(append(args, "--json")...)
+	if exitCode(err) != 1 {
+		t.Errorf("--json: exit %d, want 1", exitCode(err))
+	}
+	golden(t, "fleet/check.json", stdout)
+
+	iso, tar := filepath.Join(t.TempDir(), "esxi7.iso"), filepath.Join(t.TempDir(), "syslinux-3.86.tar.gz")
+	if err := isogen.Write(iso, isogen.Spec{Version: "7.0"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tarball.WriteFile(tar, tarball.Spec{Version: "3.86", Date: "2010-04-16"}); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "images")
+	_, _, err = runCLI("build", "--iso", iso, "--syslinux", tar, "--hosts", "testdata/fleet/hosts.csv",
+		"--ks-template", "testdata/fleet/ks.tmpl", "--ks", "http://deploy/ks/{{.id}}.cfg", "--out-dir", out)
+	if err == nil || !strings.Contains(err.Error(), "check: 9 errors, 0 warnings in 50 hosts; nothing was built") ||
+		!strings.Contains(err.Error(), "error esx17 testdata/fleet/hosts.csv:18: ip: 10.20.0.15 is also host esx05's (line 6)") {
+		t.Errorf("build: %v", err)
+	}
+	if _, serr := os.Stat(out); !os.IsNotExist(serr) {
+		t.Errorf("build left %s (%v)", out, serr)
+	}
+}
+
+// TestBuildCheckWarnings: a build prints check's warnings and records them
+// in manifest.json; --no-check builds what check refuses.
+func TestBuildCheckWarnings(t *testing.T) {
+	iso, tar := inputs(t, tarball.Spec{})
+	dir := t.TempDir()
+	hosts, ks := filepath.Join(dir, "hosts.csv"), filepath.Join(dir, "ks.tmpl")
+	os.WriteFile(hosts, []byte("id,ip\nesx01,10.0.0.1\nesx02,10.0.0.1\n"), 0o644)
+	os.WriteFile(ks, []byte(kickstart.V4+"network --bootproto=static --ip={{.ip}} --netmask=24\n"), 0o644)
+	args := []string{"build", "--iso", iso, "--syslinux", tar, "--hosts", hosts, "--ks-template", ks, "--ks", "http://d/{{.id}}"}
+	_, _, err := runCLI(append(args, "--out-dir", filepath.Join(dir, "refused"))...)
+	if err == nil || !strings.Contains(err.Error(), "ip: 10.0.0.1 is also host esx01's (line 2)") {
+		t.Errorf("duplicate ip: %v", err)
+	}
+	out := filepath.Join(dir, "images")
+	_, stderr, err := runCLI(append(args, "--out-dir", out, "--no-check")...)
+	if err != nil {
+		t.Fatalf("--no-check: %v\n%s", err, stderr)
+	}
+	os.WriteFile(hosts, []byte("id,ip\nesx01,10.0.0.1\nesx02,10.0.0.2\n"), 0o644)
+	_, stderr, err = runCLI(append(args, "--out-dir", out, "--force")...)
+	warn := "warning esx01 " + ks + ":5: network: --bootproto=static without --gateway"
+	if err != nil || !strings.Contains(stderr, warn) {
+		t.Fatalf("build: %v\nstderr lacks %q:\n%s", err, warn, stderr)
+	}
+	var m struct {
+		Checks []struct{ Severity, Host, Message string } `json:"check_warnings"`
+	}
+	b, _ := os.ReadFile(filepath.Join(out, "manifest.json"))
+	if err := json.Unmarshal(b, &m); err != nil || len(m.Checks) != 2 || m.Checks[1].Host != "esx02" || m.Checks[1].Severity != "warning" {
+		t.Errorf("manifest check_warnings: %v %+v", err, m.Checks)
 	}
 }

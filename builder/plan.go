@@ -252,7 +252,10 @@ func (p *Plan) layDisk(in *Inputs, o Options) error {
 
 // renderKS renders the ks= value when it is a template ({{.id}}), with the
 // host's variables.
-func (in *Inputs) renderKS(o Options) (string, error) {
+func (in *Inputs) renderKS(o Options) (string, error) { return RenderKS(o) }
+
+// RenderKS renders o.KS (a template when it has "{{") with the host's data.
+func RenderKS(o Options) (string, error) {
 	if !strings.Contains(o.KS, "{{") {
 		return o.KS, config.CheckValue("ks", o.KS)
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/esxi-autopart/esxi-autopart/builder/check"
 	"io"
 	"os"
 	"path/filepath"
@@ -15,15 +16,16 @@ import (
 // Manifest records what a run built from what: enough to rebuild it and to
 // check it.
 type Manifest struct {
-	Tool        string         `json:"tool"`
-	Version     string         `json:"version"`
-	Epoch       string         `json:"epoch"`        // every file's timestamp, RFC 3339
-	EpochSource string         `json:"epoch_source"` // "SOURCE_DATE_EPOCH" or "ISO creation date"
-	Inputs      []InputFile    `json:"inputs"`
-	Layout      string         `json:"layout"`
-	Detected    string         `json:"detected"`
-	Syslinux    string         `json:"syslinux"`
-	Hosts       []ManifestHost `json:"hosts"`
+	Tool        string          `json:"tool"`
+	Version     string          `json:"version"`
+	Epoch       string          `json:"epoch"`        // every file's timestamp, RFC 3339
+	EpochSource string          `json:"epoch_source"` // "SOURCE_DATE_EPOCH" or "ISO creation date"
+	Inputs      []InputFile     `json:"inputs"`
+	Layout      string          `json:"layout"`
+	Detected    string          `json:"detected"`
+	Syslinux    string          `json:"syslinux"`
+	Hosts       []ManifestHost  `json:"hosts"`
+	Checks      []check.Finding `json:"check_warnings,omitempty"` // what `check` warned about before the build
 }
 
 // InputFile is one input and its hash.

@@ -20,6 +20,7 @@ type Fleet struct {
 	Template   string   // the kickstart template file ("" for none)
 	Version    string   // ESXi version on the ISO ("" when unknown)
 	Unique     []string // columns that must be unique (nil: DefaultUnique)
+	VarsFile   string   // names the variables of a single host in findings ("--var"); "" skips their checks
 	Embedded   bool     // the kickstart goes into each image (--embed-ks)
 	KSExternal bool     // a ks=usb:/cdrom: kickstart is on another medium (--ks-external)
 	Hosts      []Host
@@ -34,6 +35,10 @@ func (f Fleet) Check() []Finding {
 	var out []Finding
 	if f.Inventory != "" {
 		out = Inventory(f.Inventory, rows, f.Unique)
+	} else if f.VarsFile != "" {
+		for _, r := range rows {
+			out = append(out, rowFindings(f.VarsFile, r)...)
+		}
 	}
 	for _, h := range f.Hosts {
 		out = append(out, f.ksFindings(h)...)

@@ -246,7 +246,7 @@ func networkFindings(k Kickstart, l *ksLine) []Finding {
 			continue
 		}
 		switch {
-		case !static && key == "ip":
+		case key == "ip" && (o["--bootproto"] == "" || strings.EqualFold(o["--bootproto"], "dhcp")):
 			add(Warning, "the host boots with ip=%s but the kickstart's network is DHCP", bv)
 		case ok && kv != "" && !sameNet(key, bv, kv):
 			add(Error, "--%s=%s differs from the boot line's %s=%s: the host would fetch its kickstart on one network and install on another", key, kv, key, bv)

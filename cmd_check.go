@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/esxi-autopart/esxi-autopart/builder"
+	"github.com/esxi-autopart/esxi-autopart/builder/check"
+	"github.com/esxi-autopart/esxi-autopart/builder/inventory"
+	"github.com/esxi-autopart/esxi-autopart/builder/isofs"
+	"github.com/esxi-autopart/esxi-autopart/layouts"
+)
+
+// fleetInput is what `check`, and the start of every build, looks at.
+type fleetInput struct {
+	hostsPath  string           // "" for one host (base.Host)
+	hosts      []inventory.Host // the inventory's rows
+	base       builder.Options  // --ks, --var, --host
+	ksTemplate string           // template file, "" for none
+	ksText     string
+	version    string // ESXi version on the ISO ("" unknown)
+	family     int    // 4 or 5 (0 unknown: 5)
+	unique     []string
+	embed      bool
+	external   bool
+}
+
+// fleetFindings renders every host's ks= and kickstart as the build would
+// and checks them with the inventory.
+func fleetFindings(fi fleetInput) ([]check.Finding, error) {
+	fl := check.Fleet{Inventory: fi.hostsPath, Template: fi.ksTemplate, Version: fi.version, Unique: fi.unique,
+		Embedded: fi.embed, KSExternal: fi.external}
+	rows := fi.hosts
+	if fi.hostsPath == "" {
+		rows = []inventory.Host{{ID: fi.base.Host, Vars: map[string]string{}}}
+	}
+	for _, h := range rows {
+		o := fi.base
+		if fi.hostsPath != "" {
+			o.Host = h.ID
+		}
+		o.Vars = map[string]string{}
+		for k, v := range fi.base.Vars {
+			o.Vars[k] = v
+		}
+		for k, v := range h.Vars {
+			o.Vars[k] = v
+		}
+		where := "--ks"
+		if fi.hostsPath != "" {
+			where = fmt.Sprintf("%s line %d (host %s)", fi.hostsPath, h.Line, h.ID)
+		}
+		ks, err := builder.RenderKS(o)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", where, err)
+		}
+		ch := check.Host{Row: check.Row{ID: o.Host, Line: h.Line, Vars: o.Vars}, KS: ks}
+		if fi.ksText != "" {
+			if ch.Kickstart, err = renderKickstart(fi.ksTemplate, fi.ksText, o); err != nil {
+				return nil, fmt.Errorf("%s: %w", where, err)
+			}
+		}
+		if fi.family != 4 { // 5.x+: these go onto kernelopt= with ks=
+			ch.Boot = map[string]string{}
+			for _, k := range []string{"ip", "netmask", "gateway", "vlanid"} {
+				if v := o.Vars[k]; v != "" {
+					ch.Boot[k] = v
+				}
+			}
+		}
+		fl.Hosts = append(fl.Hosts, ch)
+	}
+	if fi.hostsPath == "" {
+		fl.VarsFile = "--var"
+	}
+	return fl.Check(), nil
+}
+
+func cmdCheck(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := pflag.NewFlagSet("check", pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: esxi-autopart check [--hosts hosts.csv] [--ks-template ks.tmpl] [--ks KS] [--var K=V...] [--iso ISO | --esxi VERSION] [flags]")
+		fs.PrintDefaults()
+	}
+	var fi fleetInput
+	var vars []string
+	var unique, esxi, iso string
+	var strict, asJSON bool
+	fs.StringVar(&fi.hostsPath, "hosts", "", "inventory (CSV with a header row and an id column, or .json)")
+	fs.StringVar(&fi.ksTemplate, "ks-template", "", "kickstart template rendered per host")
+	fs.StringVar(&fi.base.KS, "ks", "", "ks= value (a template with {{.id}} in a batch)")
+	fs.StringVar(&fi.base.Host, "host", "", "host name, without --hosts")
+	fs.StringArrayVar(&vars, "var", nil, "template variable KEY=VALUE (repeatable)")
+	fs.StringVar(&iso, "iso", "", "ESXi ISO: check kickstarts for the version it holds")
+	fs.StringVar(&esxi, "esxi", "", "ESXi version to check kickstarts for, without --iso (default: 5.0-8.0's common commands)")
+	fs.StringVar(&unique, "unique", strings.Join(check.DefaultUnique, ","), "inventory columns whose values must differ between hosts")
+	fs.BoolVar(&fi.embed, "embed-ks", false, "the kickstart goes into each image (as build --embed-ks)")
+	fs.BoolVar(&fi.external, "ks-external", false, "a ks=usb: or ks=cdrom: kickstart is on another medium")
+	fs.BoolVar(&strict, "strict", false, "warnings are errors")
+	fs.BoolVar(&asJSON, "json", false, "print the findings as JSON")
+	if err := fs.Parse(args); err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	if fs.NArg() > 0 {
+		return &exitError{code: 2, err: fmt.Errorf("check: unexpected argument %q", fs.Arg(0))}
+	}
+	fi.base.Vars = map[string]string{}
+	for _, kv := range vars {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return &exitError{code: 2, err: fmt.Errorf("--var %q: use KEY=VALUE", kv)}
+		}
+		fi.base.Vars[k] = v
+	}
+	if unique != "" {
+		fi.unique = strings.Split(unique, ",")
+	} else {
+		fi.unique = []string{}
+	}
+	if fi.embed && fi.base.KS == "" {
+		fi.base.KS = "usb:/" + builder.KickstartName
+	}
+	var err error
+	if fi.ksText, err = readOptional(fi.ksTemplate); err != nil {
+		return err
+	}
+	if fi.version, fi.family, err = esxiVersion(iso, esxi); err != nil {
+		return err
+	}
+	if fi.hostsPath != "" {
+		if fi.hosts, err = inventory.Read(fi.hostsPath); err != nil {
+			return err
+		}
+	}
+	findings, err := fleetFindings(fi)
+	if err != nil {
+		return err
+	}
+	n := max(len(fi.hosts), 1)
+	if strict {
+		for i := range findings {
+			findings[i].Severity = check.Error
+		}
+	}
+	errs, warns := check.Count(findings)
+	if asJSON {
+		if findings == nil {
+			findings = []check.Finding{}
+		}
+		if err := writeJSON(stdout, map[string]any{"schema_version": 1, "hosts": n, "errors": errs, "warnings": warns, "findings": findings}); err != nil {
+			return err
+		}
+	} else {
+		for _, f := range findings {
+			fmt.Fprintln(stdout, f)
+		}
+		fmt.Fprintln(stdout, check.Summary(findings, n))
+	}
+	if errs > 0 {
+		return &exitError{code: 1}
+	}
+	return nil
+}
+
+// esxiVersion is the version to check kickstarts for: the ISO's, or --esxi.
+func esxiVersion(iso, flag string) (string, int, error) {
+	family := func(v string) int {
+		if strings.HasPrefix(v, "4.") {
+			return 4
+		}
+		return 5
+	}
+	if flag != "" {
+		return flag, family(flag), nil
+	}
+	if iso == "" {
+		return "", 0, nil
+	}
+	im, err := isofs.Open(iso)
+	if err != nil {
+		return "", 0, err
+	}
+	defer im.Close()
+	d, err := layouts.Detect(im)
+	if err != nil {
+		return "", 0, fmt.Errorf("%s: %w", iso, err)
+	}
+	if d == nil {
+		return "", 0, errors.New(iso + ": not ESXi install media")
+	}
+	return d.Version, d.Family, nil
+}
