@@ -13,8 +13,8 @@ import (
 	"github.com/esxi-autopart/esxi-autopart/builder/config"
 	"github.com/esxi-autopart/esxi-autopart/builder/fat"
 	"github.com/esxi-autopart/esxi-autopart/builder/mbr"
-	"github.com/esxi-autopart/esxi-autopart/layouts"
 	"github.com/esxi-autopart/esxi-autopart/builder/syslinux"
+	"github.com/esxi-autopart/esxi-autopart/layouts"
 )
 
 // Names of the files the builder itself adds to the partition.
