@@ -28,7 +28,7 @@ type buildFlags struct {
 	fatType, timeout                                         int
 	noStupid, raid, partOnly, dryRun, asJSON, force          bool
 	sync                                                     bool
-	hosts, outDir, ksTemplate                                string
+	hosts, outDir, ksTemplate, shard                         string
 	embedKS, keepGoing, quiet, noCheck, ksExternal           bool
 	jobs                                                     int
 }
@@ -61,6 +61,7 @@ func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&f.outDir, "out-dir", "", "with --hosts: folder for <id>.img, <id>.cfg, SHA256SUMS and manifest.json")
 	fs.StringVar(&f.ksTemplate, "ks-template", "", "kickstart template (Go text/template) rendered per host into <id>.cfg")
 	fs.BoolVar(&f.embedKS, "embed-ks", false, "also put the rendered kickstart into the image as KS.CFG (ks=usb:/KS.CFG unless --ks says otherwise)")
+	fs.StringVar(&f.shard, "shard", "", "with --hosts: build only shard K/N (1-based, stable by host id), or auto (Kubernetes Indexed Job)")
 	fs.BoolVar(&f.keepGoing, "keep-going", false, "with --hosts: build every host it can despite failures")
 	fs.IntVar(&f.jobs, "jobs", 0, "with --hosts: hosts built in parallel (default: the number of CPUs)")
 	fs.BoolVar(&f.quiet, "quiet", false, "print only errors")

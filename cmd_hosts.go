@@ -32,8 +32,17 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 	if err != nil {
 		return err
 	}
+	shard := batch.Shard{}
+	if f.shard != "" {
+		if shard, err = batch.ParseShard(f.shard, os.Getenv); err != nil {
+			return &exitError{code: 2, err: err}
+		}
+	}
 	var jobs []batch.Job
 	for _, h := range hosts {
+		if !shard.Has(h.ID) {
+			continue
+		}
 		o := base
 		o.Host = h.ID
 		o.Vars = map[string]string{}
@@ -79,7 +88,11 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 	if runErr != nil && !errors.Is(runErr, batch.ErrFailed) {
 		return runErr
 	}
-	if err := writeManifest(f, in, base, hashing, results, checked); err != nil {
+	var ids []string
+	for _, h := range hosts {
+		ids = append(ids, h.ID)
+	}
+	if err := writeManifest(f, in, base, hashing, results, checked, shard, ids); err != nil {
 		return err
 	}
 	prog.summary(results, time.Since(start))
@@ -132,7 +145,8 @@ func manifestInputs(f *buildFlags) []batch.InputFile {
 	return inputs
 }
 
-func writeManifest(f *buildFlags, in *builder.Inputs, o builder.Options, hashing *batch.Hashing, results []batch.HostResult, checked []check.Finding) error {
+func writeManifest(f *buildFlags, in *builder.Inputs, o builder.Options, hashing *batch.Hashing, results []batch.HostResult,
+	checked []check.Finding, shard batch.Shard, inventory []string) error {
 	inputs, err := hashing.Wait()
 	if err != nil {
 		return err
@@ -142,7 +156,8 @@ func writeManifest(f *buildFlags, in *builder.Inputs, o builder.Options, hashing
 		src = "SOURCE_DATE_EPOCH"
 	}
 	m := batch.NewManifest(version, in, inputs, src, results)
-	m.Checks = checked
+	m.Checks, m.Shard, m.Inventory = checked, shard.String(), inventory
+	m.Epoch = in.Epoch(o).Format(time.RFC3339) // also for a shard with no hosts
 	return m.Write(f.outDir)
 }
 

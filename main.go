@@ -25,6 +25,7 @@ commands:
   check     check an inventory and its kickstarts before anything is built
   inspect   check an image offline: would it boot, and what would it boot?
   boot      boot an image in QEMU and wait for console markers
+  manifest  merge the manifests of an inventory's shards (manifest merge -o DIR SHARD_DIR...)
   demo      build, inspect and boot a demo image from built-in sample inputs
   version   print the version
 `
@@ -79,6 +80,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdCheck(ctx, args[1:], stdout, stderr)
 	case "inspect":
 		return cmdInspect(ctx, args[1:], stdout, stderr)
+	case "manifest":
+		return cmdManifest(ctx, args[1:], stdout, stderr)
 	case "boot":
 		return cmdBoot(ctx, args[1:], stdout, stderr)
 	case "demo":

@@ -129,13 +129,7 @@ func (in *Inputs) Plan(o Options) (*Plan, error) {
 	}
 	id := in.hostIdentity(o, cfg.Text, gen)
 	p.DiskSignature = binary.LittleEndian.Uint32(id[0:4])
-	p.ModTime = o.Epoch
-	if p.ModTime.IsZero() {
-		p.ModTime = in.ISOCreated
-	}
-	if p.ModTime.IsZero() {
-		p.ModTime = time.Date(2010, 1, 1, 0, 0, 0, 0, time.UTC)
-	}
+	p.ModTime = in.Epoch(o)
 
 	files := []fat.File{
 		{Path: LoaderName, Size: int64(len(in.Tarball.Sys)), Attr: fat.ReadOnly | fat.Hidden | fat.System},
@@ -362,4 +356,16 @@ func (in *Inputs) checkMbootVolume(o Options, fatType int, cfg string) error {
 			"through syslinux) or build with --fat 16", name, a.Line, a.Text, a.Value)
 	}
 	return nil
+}
+
+// Epoch is every file's timestamp: o.Epoch (SOURCE_DATE_EPOCH) when set,
+// else the ISO's creation date, else 2010-01-01 — never the clock.
+func (in *Inputs) Epoch(o Options) time.Time {
+	switch {
+	case !o.Epoch.IsZero():
+		return o.Epoch
+	case !in.ISOCreated.IsZero():
+		return in.ISOCreated
+	}
+	return time.Date(2010, 1, 1, 0, 0, 0, 0, time.UTC)
 }

@@ -1,16 +1,17 @@
 package batch
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"github.com/esxi-autopart/esxi-autopart/builder/check"
 	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/esxi-autopart/esxi-autopart/builder"
+	"github.com/esxi-autopart/esxi-autopart/builder/check"
 )
 
 // Manifest records what a run built from what: enough to rebuild it and to
@@ -24,6 +25,8 @@ type Manifest struct {
 	Layout      string          `json:"layout"`
 	Detected    string          `json:"detected"`
 	Syslinux    string          `json:"syslinux"`
+	Shard       string          `json:"shard,omitempty"`           // "2/4" when this run built one shard (--shard)
+	Inventory   []string        `json:"inventory_hosts,omitempty"` // every host id of the inventory, in its order (a shard's merge checks them)
 	Hosts       []ManifestHost  `json:"hosts"`
 	Checks      []check.Finding `json:"check_warnings,omitempty"` // what `check` warned about before the build
 }
@@ -134,4 +137,36 @@ func (m *Manifest) Write(dir string) error {
 	}
 	_, err = WriteAtomic(filepath.Join(dir, "manifest.json"), append(b, '\n'), true)
 	return err
+}
+
+// WriteSums writes SHA256SUMS (sha256sum -c format) for the manifest's
+// images and kickstarts, by name: beside the images it checks out.
+func (m *Manifest) WriteSums(dir string) error {
+	var b bytes.Buffer
+	for _, h := range m.Hosts {
+		if h.Image != "" {
+			fmt.Fprintf(&b, "%s  %s\n", h.SHA256, h.Image)
+		}
+		if h.Kickstart != "" {
+			fmt.Fprintf(&b, "%s  %s\n", h.KickstartSHA256, h.Kickstart)
+		}
+	}
+	_, err := WriteAtomic(filepath.Join(dir, "SHA256SUMS"), b.Bytes(), true)
+	return err
+}
+
+// ReadManifest reads dir/manifest.json.
+func ReadManifest(dir string) (*Manifest, error) {
+	p := filepath.Join(dir, "manifest.json")
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var m Manifest
+	d := json.NewDecoder(io.LimitReader(f, 256<<20))
+	if err := d.Decode(&m); err != nil {
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	return &m, nil
 }
