@@ -29,7 +29,7 @@ type buildFlags struct {
 	noStupid, raid, partOnly, dryRun, asJSON, force          bool
 	sync                                                     bool
 	hosts, outDir, ksTemplate, shard                         string
-	embedKS, keepGoing, quiet, noCheck, ksExternal           bool
+	embedKS, keepGoing, quiet, noCheck, ksExternal, bmap     bool
 	jobs                                                     int
 }
 
@@ -65,6 +65,7 @@ func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&f.keepGoing, "keep-going", false, "with --hosts: build every host it can despite failures")
 	fs.IntVar(&f.jobs, "jobs", 0, "with --hosts: hosts built in parallel (default: the number of CPUs)")
 	fs.BoolVar(&f.quiet, "quiet", false, "print only errors")
+	fs.BoolVar(&f.bmap, "bmap", false, "also write IMAGE.bmap (bmaptool's format: the mapped blocks and their SHA-256) beside each image")
 	fs.BoolVar(&f.noCheck, "no-check", false, "skip the inventory and kickstart checks (esxi-autopart check) before building")
 	fs.BoolVar(&f.ksExternal, "ks-external", false, "a ks=usb: or ks=cdrom: kickstart is on another medium, not in the image")
 	if err := fs.Parse(args); err != nil {
@@ -139,6 +140,12 @@ func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if kickstart != nil {
 		if err := writeFileAtomic(kickstartPath(&f), kickstart, f.force); err != nil {
+			os.Remove(res.Path)
+			return err
+		}
+	}
+	if f.bmap {
+		if err := writeBmap(res.Path, plan, f.force); err != nil {
 			os.Remove(res.Path)
 			return err
 		}

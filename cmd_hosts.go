@@ -88,6 +88,15 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 	if runErr != nil && !errors.Is(runErr, batch.ErrFailed) {
 		return runErr
 	}
+	if f.bmap {
+		for _, r := range results {
+			if r.Image != nil {
+				if err := writeBmap(r.Image.Path, r.Plan, true); err != nil {
+					return err
+				}
+			}
+		}
+	}
 	var ids []string
 	for _, h := range hosts {
 		ids = append(ids, h.ID)

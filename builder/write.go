@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/esxi-autopart/esxi-autopart/builder/fat"
 	"os"
 	"path/filepath"
 )
@@ -185,4 +186,19 @@ func (p *Plan) write(ctx context.Context, f *os.File, written func(end int64)) e
 		}
 	}
 	return p.FAT.WriteWatched(ctx, f, p.fsBase(), p.boot, p.content, written)
+}
+
+// Mapped are the byte ranges of the image that the plan writes (the MBR
+// sector, then the partition's fat.Plan.Extents), ascending; the rest of
+// the image is zero. A bmap file maps these.
+func (p *Plan) Mapped() []fat.Extent {
+	var out []fat.Extent
+	if !p.PartitionOnly {
+		out = append(out, fat.Extent{Off: 0, Len: 512})
+	}
+	base := p.fsBase()
+	for _, e := range p.FAT.Extents() {
+		out = append(out, fat.Extent{Off: base + e.Off, Len: e.Len})
+	}
+	return out
 }

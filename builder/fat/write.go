@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 )
 
 // BufferSize is the size of every buffered write (and read) of file data.
@@ -284,4 +285,44 @@ func osFile(src io.ReaderAt) (*os.File, int64, bool) {
 		}
 	}
 	return nil, 0, false
+}
+
+// Extent is a byte range of the volume (or image): [Off, Off+Len).
+type Extent struct {
+	Off, Len int64
+}
+
+// Extents are the byte ranges of the volume that Write writes (reserved
+// sectors, FATs, folders, file data rounded up to whole clusters), in
+// ascending order, adjacent ranges joined. Everything else stays zero.
+func (p *Plan) Extents() []Extent {
+	var out []Extent
+	add := func(off, n int64) {
+		if n <= 0 {
+			return
+		}
+		if k := len(out) - 1; k >= 0 && out[k].Off+out[k].Len >= off {
+			out[k].Len = max(out[k].Len, off+n-out[k].Off)
+			return
+		}
+		out = append(out, Extent{off, n})
+	}
+	add(0, (int64(p.ReservedSectors)+int64(p.NumFATs)*int64(p.FATSectors)+int64(p.RootDirSectors))*SectorSize)
+	cb := p.ClusterBytes()
+	n := int64(p.RootClusters)
+	for _, d := range p.Folders {
+		n += int64(d.Clusters)
+	}
+	add(int64(p.FirstDataSector)*SectorSize, n*cb)
+	files := make([]PlannedFile, 0, len(p.Files))
+	for _, f := range p.Files {
+		if f.Size > 0 {
+			files = append(files, f)
+		}
+	}
+	slices.SortFunc(files, func(a, b PlannedFile) int { return int(a.FirstCluster) - int(b.FirstCluster) })
+	for _, f := range files {
+		add(int64(p.ClusterSector(f.FirstCluster))*SectorSize, int64(f.Clusters)*cb)
+	}
+	return out
 }
