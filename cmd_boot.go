@@ -52,7 +52,11 @@ func cmdBoot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fs.Usage()
 		return &exitError{code: 2}
 	}
-	img := fs.Arg(0)
+	img, done, err := unpacked(fs.Arg(0)) // QEMU boots a raw copy of a .zst/.xz/.gz image
+	if err != nil {
+		return err
+	}
+	defer done()
 	fws, why, err := bootFirmwares(img, *firmware)
 	if err != nil {
 		return &exitError{code: 2, err: err}
@@ -105,7 +109,7 @@ func cmdBoot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	}
 	if !*asJSON {
-		fmt.Fprintf(stdout, "booting %s by %s (%s)\n", img, strings.Join(fws, " and "), why)
+		fmt.Fprintf(stdout, "booting %s by %s (%s)\n", fs.Arg(0), strings.Join(fws, " and "), why)
 	}
 	var progress io.Writer = stdout
 	if *asJSON {
@@ -119,7 +123,7 @@ func cmdBoot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	}
 	if *asJSON {
-		if err := writeJSON(stdout, map[string]any{"schema_version": 1, "image": img, "boots": results}); err != nil {
+		if err := writeJSON(stdout, map[string]any{"schema_version": 1, "image": fs.Arg(0), "boots": results}); err != nil {
 			return err
 		}
 	}
@@ -127,7 +131,7 @@ func cmdBoot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return ctx.Err()
 	}
 	if failed > 0 {
-		return &exitError{code: 1, err: fmt.Errorf("%s: %d of %d boots failed", img, failed, len(results))}
+		return &exitError{code: 1, err: fmt.Errorf("%s: %d of %d boots failed", fs.Arg(0), failed, len(results))}
 	}
 	return nil
 }

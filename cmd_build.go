@@ -16,6 +16,7 @@ import (
 	"github.com/esxi-autopart/esxi-autopart/builder"
 	"github.com/esxi-autopart/esxi-autopart/builder/batch"
 	"github.com/esxi-autopart/esxi-autopart/builder/check"
+	"github.com/esxi-autopart/esxi-autopart/builder/compress"
 	"github.com/esxi-autopart/esxi-autopart/builder/config"
 	"github.com/esxi-autopart/esxi-autopart/builder/inventory"
 )
@@ -28,7 +29,7 @@ type buildFlags struct {
 	fatType, timeout                                         int
 	noStupid, raid, partOnly, dryRun, asJSON, force          bool
 	sync                                                     bool
-	hosts, outDir, ksTemplate, shard                         string
+	hosts, outDir, ksTemplate, shard, compress               string
 	embedKS, keepGoing, quiet, noCheck, ksExternal, bmap     bool
 	jobs                                                     int
 }
@@ -65,6 +66,7 @@ func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&f.keepGoing, "keep-going", false, "with --hosts: build every host it can despite failures")
 	fs.IntVar(&f.jobs, "jobs", 0, "with --hosts: hosts built in parallel (default: the number of CPUs)")
 	fs.BoolVar(&f.quiet, "quiet", false, "print only errors")
+	fs.StringVar(&f.compress, "compress", "", "zstd, xz or gzip: write the verified image compressed (also chosen by -o NAME.zst/.xz/.gz)")
 	fs.BoolVar(&f.bmap, "bmap", false, "also write IMAGE.bmap (bmaptool's format: the mapped blocks and their SHA-256) beside each image")
 	fs.BoolVar(&f.noCheck, "no-check", false, "skip the inventory and kickstart checks (esxi-autopart check) before building")
 	fs.BoolVar(&f.ksExternal, "ks-external", false, "a ks=usb: or ks=cdrom: kickstart is on another medium, not in the image")
@@ -133,19 +135,17 @@ func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprint(stdout, planText(plan))
 		return nil
 	}
+	kind, out, err := compression(f.out, f.compress)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
 	start := time.Now()
-	res, err := plan.WriteFile(ctx, f.out, builder.WriteOptions{Force: f.force, Sync: f.sync})
+	res, packed, err := deliver(ctx, plan, out, kind, f.bmap, builder.WriteOptions{Force: f.force, Sync: f.sync})
 	if err != nil {
 		return err
 	}
 	if kickstart != nil {
 		if err := writeFileAtomic(kickstartPath(&f), kickstart, f.force); err != nil {
-			os.Remove(res.Path)
-			return err
-		}
-	}
-	if f.bmap {
-		if err := writeBmap(res.Path, plan, f.force); err != nil {
 			os.Remove(res.Path)
 			return err
 		}
@@ -159,10 +159,15 @@ func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if f.asJSON {
 		return writeJSON(stdout, struct {
 			*builder.Result
-			Plan *builder.Plan `json:"plan"`
-		}{res, plan})
+			Compressed *compress.Written `json:"compressed,omitempty"`
+			Plan       *builder.Plan     `json:"plan"`
+		}{res, packed, plan})
 	}
 	fmt.Fprint(stdout, summaryText(plan, res, time.Since(start)))
+	if packed != nil {
+		fmt.Fprintf(stdout, "compressed %s: %s bytes (%.1f%% of the image), sha256 %s\n", packed.Kind, commas(packed.Bytes),
+			100*float64(packed.Bytes)/float64(res.Bytes), packed.SHA256)
+	}
 	return nil
 }
 

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/esxi-autopart/esxi-autopart/builder"
 	"github.com/esxi-autopart/esxi-autopart/builder/batch"
 	"github.com/esxi-autopart/esxi-autopart/builder/check"
+	"github.com/esxi-autopart/esxi-autopart/builder/compress"
 	"github.com/esxi-autopart/esxi-autopart/builder/config"
 	"github.com/esxi-autopart/esxi-autopart/builder/inventory"
 )
@@ -82,20 +84,20 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 	hashing := batch.StartHashing(manifestInputs(f)) // beside the host builds
 	prog := newProgress(f, stdout, stderr, len(jobs))
 	start := time.Now()
-	results, runErr := batch.Run(ctx, in, jobs, batch.Config{OutDir: f.outDir, Force: f.force, Jobs: f.jobs,
-		KeepGoing: f.keepGoing, Progress: prog.event})
+	kind, err := compress.Parse(f.compress)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	cfg := batch.Config{OutDir: f.outDir, Force: f.force, Jobs: f.jobs, KeepGoing: f.keepGoing, Progress: prog.event, Compress: kind}
+	if f.bmap {
+		cfg.AfterImage = func(raw string, p *builder.Plan, id string) error {
+			return writeBmap(raw, filepath.Join(f.outDir, id+".img.bmap"), p, f.force)
+		}
+	}
+	results, runErr := batch.Run(ctx, in, jobs, cfg)
 	prog.wait()
 	if runErr != nil && !errors.Is(runErr, batch.ErrFailed) {
 		return runErr
-	}
-	if f.bmap {
-		for _, r := range results {
-			if r.Image != nil {
-				if err := writeBmap(r.Image.Path, r.Plan, true); err != nil {
-					return err
-				}
-			}
-		}
 	}
 	var ids []string
 	for _, h := range hosts {

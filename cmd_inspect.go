@@ -47,6 +47,11 @@ func cmdInspect(_ context.Context, args []string, stdout, stderr io.Writer) erro
 
 // inspectFile inspects the image at path, comparing with the ISO if given.
 func inspectFile(path, isoPath string) (*inspect.Report, error) {
+	path, done, err := unpacked(path) // a .zst/.xz/.gz image is read from a raw copy
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err

@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/esxi-autopart/esxi-autopart/builder"
+	"github.com/esxi-autopart/esxi-autopart/builder/compress"
 )
 
 // Job is one host to build.
@@ -46,11 +47,15 @@ type Event struct {
 // Config says where and how to build.
 type Config struct {
 	OutDir    string
-	Force     bool        // replace existing outputs
-	Jobs      int         // parallel hosts (0: runtime.NumCPU())
-	KeepGoing bool        // build every host it can despite failures
-	Progress  func(Event) // called from many goroutines, one call at a time
-	Clone     CloneMode   // how images after the first are made
+	Force     bool          // replace existing outputs
+	Jobs      int           // parallel hosts (0: runtime.NumCPU())
+	KeepGoing bool          // build every host it can despite failures
+	Progress  func(Event)   // called from many goroutines, one call at a time
+	Clone     CloneMode     // how images after the first are made
+	Compress  compress.Kind // deliver <id>.img.zst (.xz, .gz): the verified raw image stays hidden, then goes
+	// AfterImage runs on each verified raw image (raw: its path) before it
+	// is compressed (a bmap is made here); an error fails the host.
+	AfterImage func(raw string, p *builder.Plan, id string) error
 }
 
 // CloneMode says when later hosts clone the first host's image
@@ -78,9 +83,10 @@ const (
 type HostResult struct {
 	Job    Job
 	Plan   *builder.Plan
-	Image  *builder.Result
-	KSSum  string // SHA-256 of <id>.cfg, when written
-	Cloned bool   // the image was cloned from the first one, then verified
+	Image  *builder.Result   // the raw image (Path: where it was written)
+	Packed *compress.Written // the delivered compressed file, with Config.Compress
+	KSSum  string            // SHA-256 of <id>.cfg, when written
+	Cloned bool              // the image was cloned from the first one, then verified
 	Err    error
 }
 
@@ -158,6 +164,11 @@ func Run(ctx context.Context, in *builder.Inputs, jobs []Job, cfg Config) ([]Hos
 		}()
 	}
 	wg.Wait()
+	if cfg.Compress != compress.None {
+		for _, j := range jobs {
+			os.Remove(rawName(cfg.OutDir, j.ID))
+		}
+	}
 	var failed []string
 	for i, r := range results {
 		if r.Err != nil {
@@ -198,11 +209,29 @@ func buildOne(ctx context.Context, in *builder.Inputs, j Job, cfg Config, mode w
 		}
 		r.KSSum = sum
 	}
-	res, cloned, err := writeImage(ctx, p, filepath.Join(cfg.OutDir, j.ID+".img"), cfg.Force, mode, first)
+	final := filepath.Join(cfg.OutDir, j.ID+".img"+cfg.Compress.Ext())
+	path := final
+	if cfg.Compress != compress.None {
+		path = rawName(cfg.OutDir, j.ID) // hidden until compressed; removed at the end of Run
+	}
+	res, cloned, err := writeImage(ctx, p, path, cfg.Force || path != final, mode, first)
 	if err != nil {
 		return fail(err)
 	}
 	r.Image, r.Cloned = res, cloned
+	if cfg.AfterImage != nil {
+		if err := cfg.AfterImage(path, p, j.ID); err != nil {
+			return fail(err)
+		}
+	}
+	if cfg.Compress != compress.None {
+		if err := builder.CheckOutput(final, cfg.Force); err != nil {
+			return fail(err)
+		}
+		if r.Packed, err = compress.CompressFile(cfg.Compress, path, final); err != nil {
+			return fail(err)
+		}
+	}
 	report(Event{Host: j.ID, Phase: Written, Bytes: res.Bytes, Result: res, Cloned: cloned})
 	return r
 }
@@ -219,7 +248,7 @@ func checkOutputs(jobs []Job, cfg Config) error {
 	}
 	var errs []error
 	for _, j := range jobs {
-		names := []string{j.ID + ".img"}
+		names := []string{j.ID + ".img" + cfg.Compress.Ext()}
 		if j.Kickstart != nil {
 			names = append(names, j.ID+".cfg")
 		}
@@ -235,6 +264,9 @@ func checkOutputs(jobs []Job, cfg Config) error {
 	}
 	return errors.Join(errs...)
 }
+
+// rawName is where a host's raw image waits to be compressed.
+func rawName(dir, id string) string { return filepath.Join(dir, "."+id+".img.raw") }
 
 func abbreviate(ids []string) string {
 	sort.Strings(ids)

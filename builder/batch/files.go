@@ -48,7 +48,11 @@ func writeSums(dir string, results []HostResult) error {
 		if r.Image == nil {
 			continue
 		}
-		fmt.Fprintf(&b, "%s  %s.img\n", r.Image.SHA256, r.Job.ID)
+		if r.Packed != nil {
+			fmt.Fprintf(&b, "%s  %s\n", r.Packed.SHA256, filepath.Base(r.Packed.Path))
+		} else {
+			fmt.Fprintf(&b, "%s  %s.img\n", r.Image.SHA256, r.Job.ID)
+		}
 		if r.KSSum != "" {
 			fmt.Fprintf(&b, "%s  %s.cfg\n", r.KSSum, r.Job.ID)
 		}

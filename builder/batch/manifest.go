@@ -51,6 +51,9 @@ type ManifestHost struct {
 	LdlinuxSectors  []uint32 `json:"ldlinux_sectors,omitempty"`
 	Kickstart       string   `json:"kickstart,omitempty"`
 	KickstartSHA256 string   `json:"kickstart_sha256,omitempty"`
+	Compression     string   `json:"compression,omitempty"` // image is compressed: zstd, xz or gzip
+	RawBytes        int64    `json:"raw_bytes,omitempty"`   // the raw image's size, when compressed
+	RawSHA256       string   `json:"raw_sha256,omitempty"`  // the raw image's SHA-256, when compressed
 	Error           string   `json:"error,omitempty"`
 }
 
@@ -117,6 +120,10 @@ func NewManifest(version string, in *builder.Inputs, inputs []InputFile, epochSo
 		}
 		if r.Image != nil {
 			h.Image, h.Bytes, h.SHA256 = filepath.Base(r.Image.Path), r.Image.Bytes, r.Image.SHA256
+		}
+		if r.Packed != nil {
+			h.Compression, h.RawBytes, h.RawSHA256 = string(r.Packed.Kind), h.Bytes, h.SHA256
+			h.Image, h.Bytes, h.SHA256 = filepath.Base(r.Packed.Path), r.Packed.Bytes, r.Packed.SHA256
 		}
 		if r.KSSum != "" {
 			h.Kickstart, h.KickstartSHA256 = r.Job.ID+".cfg", r.KSSum

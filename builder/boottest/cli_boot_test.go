@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/esxi-autopart/esxi-autopart/builder/compress"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
 )
 
@@ -140,5 +141,23 @@ func TestBootBothFirmwares(t *testing.T) {
 	if code != 1 || !strings.Contains(stdout, "\nbios: booted in ") || !strings.Contains(stdout, "\nuefi: FAILED after ") ||
 		!strings.Contains(stderr, "1 of 2 boots failed") {
 		t.Errorf("boot --expect 'STANDIN: done' (BIOS only): exit status %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+// TestBootCompressed: boot takes a compressed image as it is (QEMU gets a
+// raw copy, removed afterwards).
+func TestBootCompressed(t *testing.T) {
+	t.Parallel()
+	need(t, "qemu-system-x86_64", debianMBR)
+	needToolchain(t)
+	bin := cliBinary(t)
+	b := buildImage(t, isogen.Spec{RockRidge: true}, baseOptions())
+	zst := b.path + ".zst"
+	if _, err := compress.CompressFile(compress.Zstd, b.path, zst); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := runCLI(t, bin, "boot", zst, "--expect", "STANDIN: done", "--timeout", "2m")
+	if code != 0 || !strings.Contains(stdout, "booting "+zst+" by bios") || !strings.Contains(stdout, "  STANDIN: done\n") {
+		t.Errorf("boot %s: exit status %d\n%s%s", zst, code, stdout, stderr)
 	}
 }

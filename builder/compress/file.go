@@ -1,0 +1,152 @@
+package compress
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// Written is a compressed file CompressFile made.
+type Written struct {
+	Path   string `json:"path"`
+	Kind   Kind   `json:"compression"`
+	Bytes  int64  `json:"bytes"`  // compressed size
+	SHA256 string `json:"sha256"` // of the compressed bytes
+}
+
+// CompressFile streams the file src through k into a temporary file beside
+// dst and renames it to dst once complete. The caller checks dst first.
+func CompressFile(k Kind, src, dst string) (*Written, error) {
+	in, err := os.Open(src)
+	if err != nil {
+		return nil, err
+	}
+	defer in.Close()
+	f, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".partial-*")
+	if err != nil {
+		return nil, fmt.Errorf("output %s: %w", dst, err)
+	}
+	tmp := f.Name()
+	h := sha256.New()
+	cw := &countWriter{w: io.MultiWriter(f, h)}
+	bw := bufio.NewWriterSize(cw, 1<<20)
+	zw, err := NewWriter(k, bw)
+	if err == nil {
+		_, err = io.CopyBuffer(zw, in, make([]byte, 1<<20))
+		err = errors.Join(err, zw.Close(), bw.Flush())
+	}
+	err = errors.Join(err, f.Close())
+	if err == nil {
+		err = os.Chmod(tmp, 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp, dst)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return nil, fmt.Errorf("compressing %s: %w", dst, err)
+	}
+	return &Written{Path: dst, Kind: k, Bytes: cw.n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// Sniff reports the format of the file at path (None for a raw image).
+func Sniff(path string) (Kind, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return None, err
+	}
+	defer f.Close()
+	head := make([]byte, 6)
+	n, err := io.ReadFull(f, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return None, err
+	}
+	return Detect(head[:n]), nil
+}
+
+// MaxImage bounds what Decompress writes (an image is at most 2 TiB).
+const MaxImage = 2 << 40
+
+// Decompress unpacks the compressed file src into a new temporary file in
+// dir (sparse: runs of zeros are left as holes) and returns its path; the
+// caller removes it.
+func Decompress(k Kind, src, dir string) (string, error) {
+	in, err := os.Open(src)
+	if err != nil {
+		return "", err
+	}
+	defer in.Close()
+	zr, err := NewReader(k, bufio.NewReaderSize(in, 1<<20))
+	if err != nil {
+		return "", fmt.Errorf("%s: %s: %w", src, k, err)
+	}
+	defer zr.Close()
+	f, err := os.CreateTemp(dir, "esxi-autopart-"+filepath.Base(src)+"-*.img")
+	if err != nil {
+		return "", err
+	}
+	tmp := f.Name()
+	off, err := copySparse(f, io.LimitReader(zr, MaxImage+1))
+	if err == nil && off > MaxImage {
+		err = fmt.Errorf("unpacks to more than %d bytes", int64(MaxImage))
+	}
+	if err == nil {
+		err = f.Truncate(off)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return "", fmt.Errorf("%s: %s: %w", src, k, err)
+	}
+	return tmp, nil
+}
+
+// copySparse copies r into f, seeking over all-zero 64 KiB blocks.
+func copySparse(f *os.File, r io.Reader) (int64, error) {
+	buf := make([]byte, 64<<10)
+	var off int64
+	for {
+		n, err := io.ReadFull(r, buf)
+		if n > 0 {
+			if !allZero(buf[:n]) {
+				if _, werr := f.WriteAt(buf[:n], off); werr != nil {
+					return off, werr
+				}
+			}
+			off += int64(n)
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return off, nil
+		}
+		if err != nil {
+			return off, err
+		}
+	}
+}
+
+func allZero(b []byte) bool {
+	for _, c := range b {
+		if c != 0 {
+			return false
+		}
+	}
+	return true
+}
