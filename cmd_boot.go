@@ -85,7 +85,9 @@ func cmdBoot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *printCmd {
 		for _, name := range fws {
 			o := opts(name)
-			o.Accel = qemu.DetectAccel()
+			if o.Accel, _, err = qemu.ResolveAccel(o.Accel); err != nil {
+				return err
+			}
 			bin, a := qemu.Command(o)
 			fmt.Fprintf(stdout, "%s: %s %s\n", name, bin, strings.Join(a, " "))
 		}

@@ -46,6 +46,7 @@ func planText(p *builder.Plan) string {
 	for _, l := range strings.SplitAfter(strings.TrimRight(p.Config, "\n"), "\n") {
 		w("  | %s", l)
 	}
+	w("\n")
 	names := make([]string, 0, len(p.Generated))
 	for name := range p.Generated {
 		names = append(names, name)

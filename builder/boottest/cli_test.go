@@ -48,7 +48,7 @@ func TestCLI(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("demo: exit status %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
-	for _, want := range []string{"demo: inspect: bootable\n", "demo:   console: STANDIN: done\n"} {
+	for _, want := range []string{"demo: inspect: bootable\n", "\nbios: booted in ", "  STANDIN: done\n", "\nuefi: booted in "} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, stdout)
 		}
@@ -72,7 +72,7 @@ func TestCLI(t *testing.T) {
 	// The loader reports RAID on, so expecting it off must fail.
 	// The stand-in finishes (status 33) without printing it.
 	if stdout, stderr, code := runCLI(t, bin, "boot", esx02, "--expect", "raid=0"); code == 0 ||
-		!strings.Contains(stderr, "exited with status 33 before /raid=0/") {
+		!strings.Contains(stdout, "bios: FAILED after ") || !strings.Contains(stdout, "exited with status 33 before /raid=0/") {
 		t.Errorf("boot --expect raid=0 of a --raid image: exit status %d\n%s%s", code, stdout, stderr)
 	}
 

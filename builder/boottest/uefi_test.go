@@ -100,8 +100,8 @@ func TestESXi5UEFINegative(t *testing.T) {
 	}
 	r := e5Inspect(t, b.path)
 	joined := strings.Join(r.Faults, "\n")
-	if r.Bootable || !strings.Contains(joined, "label install: module /s.v00 not found") ||
-		!strings.Contains(joined, "UEFI: /EFI/BOOT/BOOT.CFG names /s.v00, which is not on the disk") {
+	if r.Bootable || !strings.Contains(joined, "/BOOT.CFG line 7: module /s.v00 is not on the disk") ||
+		!strings.Contains(joined, "UEFI: /EFI/BOOT/BOOT.CFG line 7: module /s.v00 is not on the disk") {
 		t.Errorf("inspect: bootable %v, faults %q", r.Bootable, r.Faults)
 	}
 	var want []string

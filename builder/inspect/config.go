@@ -243,7 +243,7 @@ func (in *inspector) mbootModules(e *LabelReport, cwd string) {
 	if e.BootCfg == "" {
 		e.BootCfg = "boot.cfg"
 	}
-	e.Modules, e.KS, e.mboot = r.modules, ksValue(r.cmdline), &r
+	e.Modules, e.KS, e.mboot, e.MbootVolume = r.modules, ksValue(r.cmdline), &r, ma.volume
 }
 
 // resolve looks name up relative to the folder cwd.

@@ -145,19 +145,20 @@ type ConfigReport struct {
 
 // LabelReport is one label (or the default command when it names no label).
 type LabelReport struct {
-	Name       string         `json:"name"`                 // label name
-	Kernel     string         `json:"kernel"`               // kernel/com32/... argument as written
-	KernelPath string         `json:"kernel_path"`          // resolved against the config folder
-	KernelSize int64          `json:"kernel_size"`          // bytes, when found
-	Found      bool           `json:"found"`                // the kernel file exists
-	Append     string         `json:"append"`               // append line as written
-	Localboot  string         `json:"localboot"`            // localboot argument, if any
-	Modules    []ModuleReport `json:"modules"`              // mboot.c32 modules split by " --- "
-	KS         string         `json:"ks"`                   // the ks= value, if any
-	BootCfg    string         `json:"boot_cfg,omitempty"`   // mboot -c file (ESXi 5.x+)
-	Menu       bool           `json:"menu,omitempty"`       // the kernel is a menu module
-	MenuBoots  string         `json:"menu_boots,omitempty"` // the label the menu starts on timeout
-	mboot      *mbootRun      // VMware's mboot.c32 -c (5.x+): its verdicts
+	Name        string         `json:"name"`                   // label name
+	Kernel      string         `json:"kernel"`                 // kernel/com32/... argument as written
+	KernelPath  string         `json:"kernel_path"`            // resolved against the config folder
+	KernelSize  int64          `json:"kernel_size"`            // bytes, when found
+	Found       bool           `json:"found"`                  // the kernel file exists
+	Append      string         `json:"append"`                 // append line as written
+	Localboot   string         `json:"localboot"`              // localboot argument, if any
+	Modules     []ModuleReport `json:"modules"`                // mboot.c32 modules split by " --- "
+	KS          string         `json:"ks"`                     // the ks= value, if any
+	BootCfg     string         `json:"boot_cfg,omitempty"`     // mboot -c file (ESXi 5.x+)
+	Menu        bool           `json:"menu,omitempty"`         // the kernel is a menu module
+	MenuBoots   string         `json:"menu_boots,omitempty"`   // the label the menu starts on timeout
+	MbootVolume int            `json:"mboot_volume,omitempty"` // mboot -p N: the partition its own FAT reader reads (0: through syslinux)
+	mboot       *mbootRun      // VMware's mboot.c32 -c (5.x+): its verdicts
 }
 
 // ModuleReport is one multiboot module (or the multiboot kernel itself).

@@ -100,6 +100,9 @@ func labelLine(e LabelReport) string {
 	if e.BootCfg != "" {
 		s += ", -c " + e.BootCfg
 	}
+	if e.MbootVolume != 0 {
+		s += fmt.Sprintf(", -p %d (mboot's own FAT reader)", e.MbootVolume)
+	}
 	if e.KS != "" {
 		s += ", ks=" + e.KS
 	}
