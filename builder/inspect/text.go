@@ -94,7 +94,10 @@ func labelLine(e LabelReport) string {
 			missing++
 		}
 	}
-	if len(e.Modules) > 0 {
+	switch {
+	case e.mboot != nil && len(e.Modules) > 0: // VMware's mboot: the kernel, then the modules
+		s += fmt.Sprintf(", kernel %s + %d modules (%d missing)", e.Modules[0].Name, len(e.Modules)-1, missing)
+	case len(e.Modules) > 0:
 		s += fmt.Sprintf(", %d modules (%d missing)", len(e.Modules), missing)
 	}
 	if e.BootCfg != "" {
