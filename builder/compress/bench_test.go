@@ -16,7 +16,7 @@ import (
 // partition's free space as holes) with each format: MB/s of raw image
 // (b.SetBytes) and the ratio compressed/raw. The fixture's module bytes
 // are pseudo-random, like a real ISO's already-compressed modules. xz
-// (ulikunitz/xz, one core) runs at about 1 MB/s on such data, so it gets
+// (ulikunitz/xz, one core) runs at about 0.5 MB/s on such data, so it gets
 // the image's first 64 MiB.
 func BenchmarkCompress(b *testing.B) {
 	dir := b.TempDir()
