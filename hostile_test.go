@@ -50,6 +50,19 @@ var hostileCases = []hostile{
 			IsolinuxCfg: strings.Replace(isogen.Isolinux41, "cim.vgz", "cim-extra.vgz", 1),
 			Files:       map[string][]byte{"cim-extra.vgz": []byte("x")}})
 	}, w("long.iso", "cim-extra.vgz", "8.3")},
+	// Names that fold: FAT short names, syslinux and mboot compare bytes,
+	// folding ASCII case only; two ISO files must never become one FAT
+	// name, and no non-ASCII letter may become an ASCII one.
+	{"names fold: dotless i", func(e *hostileEnv) {
+		e.iso = e.isoFile("dotless.iso", isogen.Spec{RockRidge: true,
+			IsolinuxCfg: strings.Replace(isogen.Isolinux41, "cim.vgz", "cım.vgz", 1),
+			Files:       map[string][]byte{"cım.vgz": []byte("x")}})
+	}, w("dotless.iso", "non-ASCII byte 0xC4", "no 8.3 name")},
+	{"names fold: Kelvin sign", func(e *hostileEnv) {
+		e.iso = e.isoFile("kelvin.iso", isogen.Spec{RockRidge: true,
+			IsolinuxCfg: strings.Replace(isogen.Isolinux41, "cim.vgz", "Kim.vgz", 1),
+			Files:       map[string][]byte{"kim.vgz": []byte("x")}})
+	}, w("kelvin.iso", "Kim.vgz is not on the ISO")},
 	{"module larger than --size", func(e *hostileEnv) {
 		e.iso = e.isoFile("big.iso", isogen.Spec{Files: map[string][]byte{"sys.vgz": make([]byte, 12<<20)}})
 		e.args = append(e.args, "--size", "8M")

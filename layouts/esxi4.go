@@ -63,7 +63,7 @@ func detect4(p *Probe, version string) (*Detected, error) {
 	dir := path.Dir(p.IsolinuxPath)
 	d := &Detected{Layout: "esxi-" + version, Version: version, Family: 4, Syslinux: "3.70",
 		Kernel: "mboot.c32", Label: label.Name, Template: Template4}
-	seen := map[string]bool{}
+	seen := fatNames{}
 	add := func(list *[]Copy, name, what string, required bool) error {
 		f, ok := p.Media.Lookup(path.Join(dir, name))
 		if !ok {
@@ -76,8 +76,11 @@ func detect4(p *Probe, version string) (*Detected, error) {
 		if err != nil {
 			return fmt.Errorf("%s: %s %s: %w", where, what, name, err)
 		}
-		if !seen[dst] {
-			seen[dst] = true
+		fresh, err := seen.claim(dst, f.Path)
+		if err != nil {
+			return fmt.Errorf("%s: %s %s: %w", where, what, name, err)
+		}
+		if fresh {
 			*list = append(*list, Copy{Src: f.Path, Dst: dst, Size: f.Size})
 		}
 		return nil
@@ -180,9 +183,17 @@ func versionOf(mods []Module) string {
 	return ""
 }
 
-// dos83 returns the upper-case 8.3 FAT name of an ISO file name.
+// dos83 returns the upper-case 8.3 FAT name of an ISO file name. Case is
+// folded in ASCII only, as FAT short names and syslinux compare them:
+// strings.ToUpper would turn "ı" or "ſ" into an ASCII letter and give the
+// file a name its loader config does not use.
 func dos83(name string) (string, error) {
-	up := strings.ToUpper(name)
+	for i := 0; i < len(name); i++ {
+		if name[i] >= 0x80 {
+			return "", fmt.Errorf("%q has the non-ASCII byte 0x%02X: it has no 8.3 name (syslinux 3.x reads only 8.3 names)", name, name[i])
+		}
+	}
+	up := upperASCII(name)
 	base, ext, _ := strings.Cut(up, ".")
 	if base == "" || len(base) > 8 || len(ext) > 3 || strings.Contains(ext, ".") {
 		return "", fmt.Errorf("%q is not an 8.3 name (syslinux 3.x reads only 8.3 names)", name)
@@ -201,4 +212,34 @@ func megabytes(n int64) string {
 		return fmt.Sprintf("%d KB", (n+999)/1000)
 	}
 	return fmt.Sprintf("%.1f MB", float64(n)/1e6)
+}
+
+// upperASCII upper-cases a-z only.
+func upperASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b)
+}
+
+// fatNames records which ISO file each FAT path comes from, so that two
+// ISO files never land on one FAT name (the second would be dropped and a
+// loader would read the first one's bytes under its name).
+type fatNames map[string]string
+
+// claim reports whether dst is new; a dst already taken by another ISO
+// file is an error naming both.
+func (n fatNames) claim(dst, src string) (bool, error) {
+	prev, ok := n[dst]
+	switch {
+	case !ok:
+		n[dst] = src
+		return true, nil
+	case prev == src:
+		return false, nil
+	}
+	return false, fmt.Errorf("ISO files %s and %s would both be %s on the FAT partition (8.3 names ignore case)", prev, src, dst)
 }

@@ -29,7 +29,7 @@ var buildVersion = regexp.MustCompile(`^([0-9]+)\.([0-9]+)\.`)
 type copier struct {
 	media Media
 	d     *Detected
-	seen  map[string]bool // FAT paths already listed
+	seen  fatNames // FAT paths already listed, and their ISO files
 	total int64
 }
 
@@ -39,8 +39,11 @@ func (c *copier) add(f isofs.File) error {
 	if err != nil {
 		return err
 	}
-	if !c.seen[dst] {
-		c.seen[dst] = true
+	fresh, err := c.seen.claim(dst, f.Path)
+	if err != nil {
+		return err
+	}
+	if fresh {
 		c.d.Files = append(c.d.Files, Copy{Src: f.Path, Dst: dst, Size: f.Size})
 		c.total += f.Size
 	}
@@ -61,7 +64,7 @@ func detect5(p *Probe) (*Detected, error) {
 		return nil, fmt.Errorf("%s is in %s/, not the root: only 5.x+ media with isolinux.cfg at the root are supported", p.IsolinuxPath, dir)
 	}
 	d := &Detected{Family: 5, Syslinux: "3.86", Kernel: "mboot.c32", Label: label.Name, FAT: 32}
-	c := &copier{media: p.Media, d: d, seen: map[string]bool{}}
+	c := &copier{media: p.Media, d: d, seen: fatNames{}}
 	kname, _ := split(label.Kernel)
 	mboot, ok := p.Media.Lookup(strings.TrimPrefix(kname, "/"))
 	if !ok {
@@ -106,7 +109,7 @@ func detect5(p *Probe) (*Detected, error) {
 		return nil, err
 	}
 	for _, g := range d.Generated {
-		if c.seen[g.Dst] {
+		if _, ok := c.seen[g.Dst]; ok {
 			return nil, fmt.Errorf("%s: boot.cfg names %s as a file to load, but it is the config the builder rewrites per host", g.Src, g.Src)
 		}
 	}

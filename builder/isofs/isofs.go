@@ -127,7 +127,7 @@ func read(ra io.ReaderAt, size int64, name string) (*Image, error) {
 	for i, e := range w.files {
 		im.files = append(im.files, File{Path: e.Path, Size: e.Size})
 		im.offset = append(im.offset, e.offset)
-		im.index[strings.ToLower(e.Path)] = i
+		im.index[key(e.Path)] = i // names that differ only in case were refused by the walk
 	}
 	return im, nil
 }
@@ -197,7 +197,19 @@ func (im *Image) Close() error {
 // key is the index key of path p.
 func key(p string) string {
 	p = strings.ReplaceAll(p, "\\", "/")
-	return strings.ToLower(strings.TrimPrefix(path.Clean("/"+p), "/"))
+	return lowerASCII(strings.TrimPrefix(path.Clean("/"+p), "/"))
+}
+
+// lowerASCII folds A-Z only: strings.ToLower would fold "K" (U+212A,
+// KELVIN SIGN) to "k" and let a name match a file it is not.
+func lowerASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c - 'A' + 'a'
+		}
+	}
+	return string(b)
 }
 
 // commas formats n as 72,206,398.

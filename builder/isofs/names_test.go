@@ -42,3 +42,18 @@ func TestBackslashNames(t *testing.T) {
 		})
 	}
 }
+
+// Two files whose names differ only in case would be one file on FAT and
+// to syslinux and mboot: the walk refuses the image, naming both. (Rock Ridge
+// names "cima.vgz" and "cimb.vgz", the second patched to "CIMA.VGZ".)
+func TestNamesDifferOnlyInCase(t *testing.T) {
+	img := image(t, isogen.Spec{RockRidge: true, Files: map[string][]byte{"cima.vgz": []byte("a"), "cimb.vgz": []byte("b")}})
+	if n := bytes.Count(img, []byte("cimb.vgz")); n != 1 {
+		t.Fatalf("%d Rock Ridge names cimb.vgz in the image, want 1", n)
+	}
+	img = bytes.Replace(img, []byte("cimb.vgz"), []byte("CIMA.VGZ"), 1)
+	_, err := read(bytes.NewReader(img), int64(len(img)), "case.iso")
+	if err == nil || !strings.Contains(err.Error(), `case.iso: folder /: "cima.vgz" and "CIMA.VGZ" differ only in case`) {
+		t.Fatalf("err = %v", err)
+	}
+}
