@@ -90,8 +90,12 @@ func detect4(p *Probe, version string) (*Detected, error) {
 	}
 	var total int64
 	for _, m := range mods {
+		args, gone := dropOpts(m.Args, []string{"ks"})
+		for _, g := range gone {
+			d.Warnings = append(d.Warnings, fmt.Sprintf("%s: module %s has %s: the host's ks= replaces it (the installer would read the first of two)", where, m.Name, g))
+		}
 		d.Modules = append(d.Modules, m.Name)
-		d.ModuleArgs = append(d.ModuleArgs, m.Args)
+		d.ModuleArgs = append(d.ModuleArgs, args)
 		if err := add(&d.Files, m.Name, "module", true); err != nil {
 			return nil, err
 		}
@@ -242,4 +246,19 @@ func (n fatNames) claim(dst, src string) (bool, error) {
 		return false, nil
 	}
 	return false, fmt.Errorf("ISO files %s and %s would both be %s on the FAT partition (8.3 names ignore case)", prev, src, dst)
+}
+
+// dropOpts removes the words key=value (keys compared without case) of an
+// option string and returns the rest and what it removed.
+func dropOpts(opts string, keys []string) (kept string, gone []string) {
+	var out []string
+	for _, w := range strings.Fields(opts) {
+		k, _, ok := strings.Cut(w, "=")
+		if ok && slices.ContainsFunc(keys, func(x string) bool { return strings.EqualFold(x, k) }) {
+			gone = append(gone, w)
+			continue
+		}
+		out = append(out, w)
+	}
+	return strings.Join(out, " "), gone
 }

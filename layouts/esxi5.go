@@ -120,8 +120,18 @@ func detect5(p *Probe) (*Detected, error) {
 	if d.Version != "" {
 		d.Layout = "esxi-" + d.Version
 	}
-	if d.Template, err = Template5(p.IsolinuxText, label.AppendAt); err != nil {
+	var gone []string
+	if d.Template, gone, err = template5(p.IsolinuxText, label.AppendAt); err != nil {
 		return nil, fmt.Errorf("%s: %w", p.IsolinuxPath, err)
+	}
+	for _, g := range gone {
+		d.Warnings = append(d.Warnings, fmt.Sprintf("%s: APPEND has %s, which mboot would pass to the kernel beside kernelopt=: removed, the host's value is in %s", where, g, cfgFile.Path))
+	}
+	for _, k := range kernelKeys {
+		if v, ok := bootcfg.OptValue(bc.KernelOpt(), k); ok {
+			l, _ := bc.Get("kernelopt")
+			d.Warnings = append(d.Warnings, fmt.Sprintf("%s line %d: kernelopt= has %s=%s: a host's %s replaces it", cfgFile.Path, l.N, k, v, k))
+		}
 	}
 	d.Found = found5(d, c.total, len(refs)-1)
 	return d, nil

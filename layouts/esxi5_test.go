@@ -292,7 +292,8 @@ LABEL hddboot
 		{"-p 1 removed", "label a\n  append -c /boot.cfg -p 1 -S 1\n timeout 10", 2, false, "label a\n  append -c /boot.cfg -S 1\n timeout 50"},
 		{"-p 2 removed", "append -p 2 -c boot.cfg", 1, false, "append -c boot.cfg"},
 		{"dangling -p", "append -c boot.cfg -p  ", 1, false, "append -c boot.cfg"},
-		{"-p after the options is the kernel's", "append -c boot.cfg ks=x -p 1", 1, false, "append -c boot.cfg ks=x -p 1"},
+		{"-p after the options is the kernel's", "append -c boot.cfg x=1 -p 1", 1, false, "append -c boot.cfg x=1 -p 1"},
+		{"the kernel's ks= and ip= go: kernelopt= has the host's", "  append -c boot.cfg ks=cdrom:/KS.CFG runweasel IP=1.2.3.4", 1, false, "  append -c boot.cfg runweasel"},
 		{"-p1 removed, -S 1 kept", "append -S 1 -p1 -c b.cfg", 1, false, "append -S 1 -c b.cfg"},
 		{"no -p: kept as it is", "  append  -c boot.cfg\t", 1, false, "  append  -c boot.cfg\t"},
 		{"template text kept", "# {{.KS}} }} {{\nappend -c boot.cfg -p 1", 2, false, "# {{.KS}} }} {{\nappend -c boot.cfg"},
@@ -380,5 +381,35 @@ func TestDetect5MbootReading(t *testing.T) {
 				t.Errorf("kernel %q, want %q", d.Modules[0], tc.kernel)
 			}
 		})
+	}
+}
+
+// TestSettingsReplaced: a ks= (or network option) that the ISO's config
+// already carries is replaced by the host's, never doubled, and the
+// detection says what it replaced.
+func TestSettingsReplaced(t *testing.T) {
+	d, err := layouts.Detect(open5(t, isogen.Spec{RockRidge: true,
+		IsolinuxCfg: strings.Replace(isogen.Isolinux41, "vmkboot.gz", "vmkboot.gz ks=cdrom:/KS.CFG", 1)}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.ModuleArgs[0] != "" || len(d.Warnings) != 1 || !strings.Contains(d.Warnings[0], "module vmkboot.gz has ks=cdrom:/KS.CFG: the host's ks= replaces it") {
+		t.Errorf("4.1: args %q, warnings %q", d.ModuleArgs[0], d.Warnings)
+	}
+	cfg := strings.Replace(isogen.BootCfg5("7.0"), "kernelopt=runweasel", "kernelopt=runweasel ks=cdrom:/KS.CFG", 1)
+	iso := strings.Replace(isogen.Isolinux5("7.0"), "APPEND -c boot.cfg", "APPEND -c boot.cfg ks=usb:/OTHER.CFG", 1)
+	d, err = layouts.Detect(open5(t, isogen.Spec{Version: "7.0", IsolinuxCfg: iso, Files: map[string][]byte{"BOOT.CFG": []byte(cfg)}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := strings.Join(d.Warnings, "\n")
+	for _, want := range []string{"APPEND has ks=usb:/OTHER.CFG, which mboot would pass to the kernel beside kernelopt=: removed",
+		"BOOT.CFG line 6: kernelopt= has ks=cdrom:/KS.CFG: a host's ks replaces it"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("warnings lack %q:\n%s", want, all)
+		}
+	}
+	if strings.Contains(d.Template, "OTHER.CFG") {
+		t.Errorf("template keeps the ISO's ks=:\n%s", d.Template)
 	}
 }

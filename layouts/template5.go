@@ -19,24 +19,58 @@ import (
 // this line: it goes into BOOT.CFG's kernelopt= (Detected.Generated). Data
 // fields are Template4's; a --cfg-template replacement may use any of them.
 func Template5(isolinuxCfg []byte, appendLine int) (string, error) {
+	t, _, err := template5(isolinuxCfg, appendLine)
+	return t, err
+}
+
+// template5 is Template5, also returning the words it took off the APPEND
+// line that mboot would pass to the kernel beside kernelopt=: a ks= (or a
+// network option) there would be a second one.
+func template5(isolinuxCfg []byte, appendLine int) (string, []string, error) {
 	text := strings.ReplaceAll(string(isolinuxCfg), "\r\n", "\n")
 	text = strings.ReplaceAll(text, "\r", " ") // syslinux reads a lone CR as a blank
 	lines := strings.Split(text, "\n")
 	if appendLine < 1 || appendLine > len(lines) {
-		return "", fmt.Errorf("APPEND line %d: the file has %d lines", appendLine, len(lines))
+		return "", nil, fmt.Errorf("APPEND line %d: the file has %d lines", appendLine, len(lines))
 	}
 	for i, l := range lines {
 		l = strings.NewReplacer("{{", "\x00L", "}}", "\x00R").Replace(l)
 		lines[i] = strings.NewReplacer("\x00L", `{{"{{"}}`, "\x00R", `{{"}}"}}`).Replace(l)
 	}
-	lines[appendLine-1] = NoPartitionArg(lines[appendLine-1])
+	var gone []string
+	lines[appendLine-1], gone = dropKernelWords(NoPartitionArg(lines[appendLine-1]))
 	for i, l := range lines {
 		if kw, _ := split(l); strings.EqualFold(kw, "timeout") {
 			indent := l[:len(l)-len(strings.TrimLeft(l, " \t"))]
 			lines[i] = indent + kw + " {{.Timeout}}"
 		}
 	}
-	return "{{if .Serial}}serial 0 115200\n{{end}}" + strings.Join(lines, "\n"), nil
+	return "{{if .Serial}}serial 0 115200\n{{end}}" + strings.Join(lines, "\n"), gone, nil
+}
+
+// kernelKeys are the options the builder sets in kernelopt= per host.
+var kernelKeys = []string{"ks", "ip", "netmask", "gateway", "nameserver", "netdevice", "vlanid"}
+
+// dropKernelWords removes kernelKeys words from the words after mboot's
+// options on an APPEND line (mboot passes those to the kernel).
+func dropKernelWords(l string) (string, []string) {
+	words := strings.Fields(l)
+	i := 1
+	for i < len(words) && len(words[i]) > 1 && words[i][0] == '-' && words[i] != "--" {
+		if len(words[i]) == 2 && strings.ContainsRune(mbootValueOpts, rune(words[i][1])) {
+			i++
+		}
+		i++
+	}
+	if i >= len(words) {
+		return l, nil
+	}
+	kept, gone := dropOpts(strings.Join(words[i:], " "), kernelKeys)
+	if len(gone) == 0 {
+		return l, nil
+	}
+	indent := l[:len(l)-len(strings.TrimLeft(l, " \t"))]
+	return strings.TrimRight(indent+strings.Join(words[:i], " ")+" "+kept, " "), gone
 }
 
 // NoPartitionArg removes mboot's "-p N" from an APPEND line, keeping the
