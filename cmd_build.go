@@ -87,9 +87,16 @@ func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return &exitError{code: 2, err: fmt.Errorf("build: -o/--output is required (or --dry-run)")}
 	}
 	if f.out != "" && !f.dryRun {
+		kind, out, err := compression(f.out, f.compress)
+		if err != nil {
+			return &exitError{code: 2, err: err}
+		}
+		if err := checkAliases(f.buildPaths(out, bmapName(out, kind))); err != nil {
+			return err
+		}
 		// Every output is checked before anything is written: a late
 		// refusal would have to remove an image that --force had replaced.
-		for _, p := range []string{f.out, f.mbrOut, kickstartPath(&f)} {
+		for _, p := range []string{out, f.mbrOut, kickstartPath(&f)} {
 			if p == "" {
 				continue
 			}

@@ -65,6 +65,9 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 		}
 		jobs = append(jobs, j)
 	}
+	if err := checkAliases(f.hostsPaths(jobs)); err != nil {
+		return err
+	}
 	in, err := builder.Open(f.iso, f.tarball)
 	if err != nil {
 		return err

@@ -142,3 +142,17 @@ func listDir(t *testing.T, dir string) []string {
 	}
 	return out
 }
+
+// symlink makes link point at target.
+func (e *hostileEnv) symlink(target, link string) {
+	if err := os.Symlink(target, link); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// link makes a hard link of target at link.
+func (e *hostileEnv) link(target, link string) {
+	if err := os.Link(target, link); err != nil {
+		e.t.Fatal(err)
+	}
+}

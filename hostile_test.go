@@ -2,12 +2,14 @@ package main
 
 import (
 	"archive/tar"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
+	"github.com/esxi-autopart/esxi-autopart/fixtures/kickstart"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/tarball"
 )
 
@@ -67,6 +69,37 @@ var hostileCases = []hostile{
 		e.iso = e.isoFile("big.iso", isogen.Spec{Files: map[string][]byte{"sys.vgz": make([]byte, 12<<20)}})
 		e.args = append(e.args, "--size", "8M")
 	}, w("SYS.VGZ", "12,582,912 bytes do not fit")},
+
+	// Paths that alias: an output that is an input or another output, by
+	// the same path, "..", a symlink or a hard link, is refused before
+	// anything is written.
+	{"aliases: the kickstart is the image", func(e *hostileEnv) {
+		e.img = filepath.Join(e.out, "a.cfg")
+		e.args = append(e.args, "--force", "--ks-template", e.write("ks.tmpl", []byte(kickstart.V4)))
+	}, w("a.cfg", "and the kickstart (-o with .cfg)", "are the same file")},
+	{"aliases: -o is the ISO through ..", func(e *hostileEnv) {
+		e.iso = e.isoFile("mine.iso", isogen.Spec{RockRidge: true})
+		e.img = e.out + "/../" + filepath.Base(e.in) + "/mine.iso"
+		e.args = append(e.args, "--force")
+	}, w("mine.iso", "--iso", "are the same file")},
+	{"aliases: -o is a symlink to the tarball", func(e *hostileEnv) {
+		e.tar = e.tarFile("mine.tar.gz", tarball.Spec{})
+		e.symlink(e.tar, e.img)
+		e.args = append(e.args, "--force")
+	}, w("mine.tar.gz", "--syslinux", "are the same file")},
+	{"aliases: -o is a hard link of the cfg template", func(e *hostileEnv) {
+		tmpl := e.write("t.cfg", []byte("default 1\nlabel 1\nkernel mboot.c32\n"))
+		e.link(tmpl, e.img)
+		e.args = append(e.args, "--force", "--cfg-template", tmpl)
+	}, w("t.cfg", "--cfg-template", "are the same file")},
+	{"aliases: --mbr-out is -o", func(e *hostileEnv) { e.args = append(e.args, "--mbr-out", e.img) }, w("esx01.img", "--mbr-out", "are the same file")},
+	{"aliases: --hosts is a host's kickstart in --out-dir", func(e *hostileEnv) {
+		e.inventory = filepath.Join(e.out, "esx01.cfg")
+		if err := os.WriteFile(e.inventory, []byte("id\nesx01\n"), 0o644); err != nil {
+			e.t.Fatal(err)
+		}
+		e.args = append(e.args, "--force", "--ks-template", e.write("ks.tmpl", []byte(kickstart.V4)), "--ks", "http://d/ks")
+	}, w("esx01.cfg", "--hosts", "are the same file")},
 
 	// The syslinux tarball.
 	{"tar empty", func(e *hostileEnv) { e.tar = e.write("empty.tar.gz", nil) }, w("empty.tar.gz", "empty file")},
