@@ -101,6 +101,15 @@ var hostileCases = []hostile{
 		e.args = append(e.args, "--force", "--ks-template", e.write("ks.tmpl", []byte(kickstart.V4)), "--ks", "http://d/ks")
 	}, w("esx01.cfg", "--hosts", "are the same file")},
 
+	// Templates whose output explodes stop at config.MaxRendered.
+	{"templates explode: nested ranges in --cfg-template", func(e *hostileEnv) {
+		r := strings.Repeat("{{range $.Modules}}", 9) + strings.Repeat("x", 64) + strings.Repeat("{{end}}", 9)
+		e.args = append(e.args, "--cfg-template", e.write("bomb.cfg", []byte("default 1\nlabel 1\nkernel mboot.c32\n"+r)))
+	}, w("bomb.cfg", "renders more than 1048576 bytes")},
+	{"templates explode: a counted range in --ks-template", func(e *hostileEnv) {
+		e.args = append(e.args, "--ks-template", e.write("bomb.ks", []byte(kickstart.V4+"{{range 1000000000}}# pad pad pad{{end}}\n")))
+	}, w("bomb.ks", "renders more than 1048576 bytes")},
+
 	// The syslinux tarball.
 	{"tar empty", func(e *hostileEnv) { e.tar = e.write("empty.tar.gz", nil) }, w("empty.tar.gz", "empty file")},
 	{"tar not a tarball", func(e *hostileEnv) { e.tar = e.write("text.tar.gz", []byte(strings.Repeat("not a tarball\n", 100))) }, w("text.tar.gz", "not a")},

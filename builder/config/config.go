@@ -4,6 +4,7 @@ package config
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -53,8 +54,11 @@ func Render(name, text string, data map[string]any) (Rendered, error) {
 	if err != nil {
 		return Rendered{}, fmt.Errorf("template %s: %w", name, err)
 	}
-	var b bytes.Buffer
-	if err := t.Execute(&b, data); err != nil {
+	b := &limitBuffer{max: MaxRendered}
+	if err := t.Execute(b, data); err != nil {
+		if errors.Is(err, errTooLong) {
+			return Rendered{}, fmt.Errorf("template %s: renders more than %d bytes (a {{range}} inside a {{range}}?): %w", name, MaxRendered, errTooLong)
+		}
 		return Rendered{}, fmt.Errorf("template %s: %w", name, err)
 	}
 	out := b.Bytes()
@@ -84,4 +88,24 @@ func Data(builtin map[string]any, vars map[string]string) (map[string]any, error
 		d[k] = v
 	}
 	return d, nil
+}
+
+// MaxRendered bounds what a template may render: syslinux.cfg, a
+// kickstart or a ks= value are a few KB; a template that multiplies its
+// output (nested {{range}}) stops here instead of filling the memory.
+const MaxRendered = 1 << 20
+
+var errTooLong = errors.New("rendered text too long")
+
+// limitBuffer is a bytes.Buffer that refuses to grow past max.
+type limitBuffer struct {
+	bytes.Buffer
+	max int
+}
+
+func (b *limitBuffer) Write(p []byte) (int, error) {
+	if b.Len()+len(p) > b.max {
+		return 0, errTooLong
+	}
+	return b.Buffer.Write(p)
 }
