@@ -16,6 +16,7 @@ import (
 	"github.com/esxi-autopart/esxi-autopart/builder/compress"
 	"github.com/esxi-autopart/esxi-autopart/builder/config"
 	"github.com/esxi-autopart/esxi-autopart/builder/inventory"
+	"github.com/esxi-autopart/esxi-autopart/builder/regular"
 )
 
 // buildHosts is `build --hosts`: one image per inventory row.
@@ -132,7 +133,7 @@ func readOptional(path string) (string, error) {
 	if path == "" {
 		return "", nil
 	}
-	f, err := os.Open(path)
+	f, err := regular.Open(path, false)
 	if err != nil {
 		return "", err
 	}

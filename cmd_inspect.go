@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/spf13/pflag"
 
 	"github.com/esxi-autopart/esxi-autopart/builder/inspect"
 	"github.com/esxi-autopart/esxi-autopart/builder/isofs"
+	"github.com/esxi-autopart/esxi-autopart/builder/regular"
 )
 
 func cmdInspect(_ context.Context, args []string, stdout, stderr io.Writer) error {
@@ -52,7 +52,7 @@ func inspectFile(path, isoPath string) (*inspect.Report, error) {
 		return nil, err
 	}
 	defer done()
-	f, err := os.Open(path)
+	f, err := regular.Open(path, true) // an image file, or a disk
 	if err != nil {
 		return nil, err
 	}

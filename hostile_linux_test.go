@@ -41,3 +41,12 @@ func (e *hostileEnv) tinyFS() string {
 	e.watch = dir
 	return dir
 }
+
+// fifo makes a named pipe (with no writer) in the input folder.
+func (e *hostileEnv) fifo(name string) string {
+	p := filepath.Join(e.in, name)
+	if err := syscall.Mkfifo(p, 0o644); err != nil {
+		e.t.Fatal(err)
+	}
+	return p
+}

@@ -13,3 +13,8 @@ func (e *hostileEnv) tinyFS() string {
 	e.privileged("a small tmpfs", errors.New("Linux only"))
 	return e.in
 }
+
+func (e *hostileEnv) fifo(name string) string {
+	e.skip = "FIFOs are made on Linux only"
+	return name
+}

@@ -199,8 +199,15 @@ var hostileCases = []hostile{
 	{"cfg template renders NUL", func(e *hostileEnv) {
 		e.args = append(e.args, "--cfg-template", e.write("nul.tmpl", []byte("label x{{\"\\x00\"}}\n")))
 	}, w("nul.tmpl", "byte 0x00")},
-	{"cfg template endless", func(e *hostileEnv) { e.args = append(e.args, "--cfg-template", "/dev/zero") }, w("/dev/zero", "larger than 1024 KiB")},
-	{"ks template endless", func(e *hostileEnv) { e.args = append(e.args, "--ks-template", "/dev/zero") }, w("/dev/zero", "larger than 1024 KiB")},
+	// Inputs that are not regular files are refused with their type, never
+	// read (a FIFO with no writer would block open(2) and the signals).
+	{"special files: cfg template /dev/zero", func(e *hostileEnv) { e.args = append(e.args, "--cfg-template", "/dev/zero") }, w("/dev/zero", "is a character device, not a regular file")},
+	{"special files: ks template /dev/zero", func(e *hostileEnv) { e.args = append(e.args, "--ks-template", "/dev/zero") }, w("/dev/zero", "is a character device, not a regular file")},
+	{"special files: --iso a FIFO", func(e *hostileEnv) { e.iso = e.fifo("iso.fifo") }, w("iso.fifo", "is a FIFO (named pipe), not a regular file")},
+	{"special files: --syslinux a FIFO", func(e *hostileEnv) { e.tar = e.fifo("tar.fifo") }, w("tar.fifo", "is a FIFO (named pipe), not a regular file")},
+	{"special files: --ks-template a FIFO", func(e *hostileEnv) { e.args = append(e.args, "--ks-template", e.fifo("ks.fifo")) }, w("ks.fifo", "is a FIFO (named pipe)")},
+	{"special files: --hosts a FIFO", func(e *hostileEnv) { e.inventory = e.fifo("hosts.fifo") }, w("hosts.fifo", "is a FIFO (named pipe)")},
+	{"special files: --iso a folder", func(e *hostileEnv) { e.iso = e.mkdir("iso.d") }, w("iso.d", "is a folder, not a regular file")},
 	{"ks template missing key", func(e *hostileEnv) {
 		e.args = append(e.args, "--ks-template", e.write("ks.tmpl", []byte("network --ip={{.ip}}\n")))
 	}, w("ks.tmpl", `no entry for key "ip"`)},

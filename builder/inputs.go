@@ -10,12 +10,12 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/esxi-autopart/esxi-autopart/builder/isofs"
+	"github.com/esxi-autopart/esxi-autopart/builder/regular"
 	"github.com/esxi-autopart/esxi-autopart/builder/syslinux"
 	"github.com/esxi-autopart/esxi-autopart/layouts"
 )
@@ -123,7 +123,7 @@ func (in *Inputs) Close() error { return in.ISO.Close() }
 
 // readPVD returns the ISO's primary volume descriptor (sector 16).
 func readPVD(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := regular.Open(path, false)
 	if err != nil {
 		return nil, err
 	}

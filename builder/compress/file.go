@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/esxi-autopart/esxi-autopart/builder/regular"
 )
 
 // Written is a compressed file CompressFile made.
@@ -67,7 +69,7 @@ func (c *countWriter) Write(p []byte) (int, error) {
 
 // Sniff reports the format of the file at path (None for a raw image).
 func Sniff(path string) (Kind, error) {
-	f, err := os.Open(path)
+	f, err := regular.Open(path, true) // never blocks on a FIFO; a disk is fine
 	if err != nil {
 		return None, err
 	}

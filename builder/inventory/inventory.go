@@ -8,12 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 
 	"github.com/esxi-autopart/esxi-autopart/builder/config"
+	"github.com/esxi-autopart/esxi-autopart/builder/regular"
 )
 
 // MaxHosts bounds an inventory (and the memory reading it takes).
@@ -50,7 +50,7 @@ func CheckID(id string) error {
 // Read reads a CSV inventory, or JSON (an array of objects) when the file
 // name ends in .json.
 func Read(path string) ([]Host, error) {
-	f, err := os.Open(path)
+	f, err := regular.Open(path, false)
 	if err != nil {
 		return nil, err
 	}

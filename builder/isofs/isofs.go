@@ -21,10 +21,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/esxi-autopart/esxi-autopart/builder/regular"
 )
 
 // Bounds on what Open walks.
@@ -62,7 +63,7 @@ type Image struct {
 
 // Open opens the ISO image at path and walks its tree. Errors name path.
 func Open(path string) (*Image, error) {
-	f, err := os.Open(path)
+	f, err := regular.Open(path, false)
 	if err != nil {
 		return nil, err
 	}

@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/esxi-autopart/esxi-autopart/builder/regular"
 )
 
 // Member size limits, checked against the tar header before reading.
@@ -29,7 +30,7 @@ type Tarball struct {
 
 // OpenTarball reads the tarball at path; see ReadTarball.
 func OpenTarball(path string, modules ...string) (*Tarball, error) {
-	f, err := os.Open(path)
+	f, err := regular.Open(path, false)
 	if err != nil {
 		return nil, err
 	}
