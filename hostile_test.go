@@ -101,6 +101,17 @@ var hostileCases = []hostile{
 		e.args = append(e.args, "--force", "--ks-template", e.write("ks.tmpl", []byte(kickstart.V4)), "--ks", "http://d/ks")
 	}, w("esx01.cfg", "--hosts", "are the same file")},
 
+	// Outputs that are not files to write: standard output, symlinks,
+	// system folders.
+	{"outputs: -o /dev/stdout", func(e *hostileEnv) { e.img = "/dev/stdout"; e.args = append(e.args, "--force") }, w("/dev/stdout", "is a symlink")},
+	{"outputs: -o under /proc", func(e *hostileEnv) { e.img = "/proc/self/esx01.img" }, w("/proc/self/esx01.img", "is under /proc")},
+	{"outputs: -o a symlink to a new file", func(e *hostileEnv) {
+		e.symlink(filepath.Join(e.in, "elsewhere.img"), e.img)
+		e.args = append(e.args, "--force")
+	}, w("esx01.img", "is a symlink (to a missing file)")},
+	{"outputs: -o -", func(e *hostileEnv) { e.img = "-" }, w("output -", "not written to standard output")},
+	{"outputs: --mbr-out /dev/null", func(e *hostileEnv) { e.args = append(e.args, "--mbr-out", "/dev/null", "--force") }, w("/dev/null", "is under /dev")},
+
 	// Templates whose output explodes stop at config.MaxRendered.
 	{"templates explode: nested ranges in --cfg-template", func(e *hostileEnv) {
 		r := strings.Repeat("{{range $.Modules}}", 9) + strings.Repeat("x", 64) + strings.Repeat("{{end}}", 9)

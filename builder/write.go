@@ -7,6 +7,7 @@ import (
 	"github.com/esxi-autopart/esxi-autopart/builder/fat"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // WriteOptions say how the output file is put in place.
@@ -32,7 +33,28 @@ type Result struct {
 
 // CheckOutput refuses an output path that is a folder, a device or (without
 // force) an existing file. Building writes files; writing disks is dd's job.
+//
+// A symlink is refused too (replacing it would replace the link, not what
+// it points at: -o /dev/stdout would put an image in /dev), and so is any
+// path under /dev, /proc or /sys. "-" is not standard output here.
 func CheckOutput(path string, force bool) error {
+	if path == "-" {
+		return fmt.Errorf("output -: images are not written to standard output (name a file, then cat or dd it)")
+	}
+	if lt, err := os.Lstat(path); err == nil && lt.Mode()&os.ModeSymlink != 0 {
+		to, _ := filepath.EvalSymlinks(path)
+		return fmt.Errorf("output %s is a symlink (to %s): name the file itself", path, orUnknown(to))
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		if dir, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
+			abs = filepath.Join(dir, filepath.Base(abs))
+		}
+		for _, sys := range []string{"/dev", "/proc", "/sys"} {
+			if abs == sys || strings.HasPrefix(abs, sys+"/") {
+				return fmt.Errorf("output %s is under %s: esxi-autopart writes image files, not system files", path, sys)
+			}
+		}
+	}
 	st, err := os.Stat(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -201,4 +223,11 @@ func (p *Plan) Mapped() []fat.Extent {
 		out = append(out, fat.Extent{Off: base + e.Off, Len: e.Len})
 	}
 	return out
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "a missing file"
+	}
+	return s
 }
