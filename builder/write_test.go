@@ -86,7 +86,7 @@ func TestWriteFileOutputs(t *testing.T) {
 		wantErr    string
 	}{
 		{"folder", dir, true, "is a folder"},
-		{"device", "/dev/null", true, "is a device"},
+		{"device", "/dev/null", true, "is under /dev"},
 		{"exists", existing, false, "exists; use --force"},
 		{"missing folder", filepath.Join(dir, "no/such/x.img"), false, "no such file"},
 	}
