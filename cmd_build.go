@@ -178,6 +178,12 @@ func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return nil
 }
 
+// Bounds of the disk and menu flags.
+const (
+	maxWholeStart = 1 << 26 // sectors before the partition in a whole image: 32 GiB
+	maxTimeout    = 35996   // syslinux's TIMEOUT limit, in tenths of a second (about an hour)
+)
+
 // kickstartPath is where the rendered kickstart goes: beside the image,
 // <image name>.cfg ("" without --ks-template).
 func kickstartPath(f *buildFlags) string {
@@ -214,6 +220,16 @@ func (f *buildFlags) options() (builder.Options, error) {
 	}
 	if f.ks == "" {
 		return o, fmt.Errorf("build: --ks is required (the kickstart location, e.g. http://deploy/ks/esx01.cfg or usb:/KS.CFG)")
+	}
+	if f.start == 0 {
+		return o, fmt.Errorf("--partition-start 0: sector 0 holds the MBR; the partition starts at 1 or later (default %d)", builder.DefaultPartitionStart)
+	}
+	if f.start > maxWholeStart && !f.partOnly {
+		return o, fmt.Errorf("--partition-start %d: the image would hold %s bytes of zeros before the partition; at most %d sectors (32 GiB), or --partition-only for a partition that lies further in",
+			f.start, commas(int64(f.start)*512), maxWholeStart)
+	}
+	if f.timeout < 0 || f.timeout > maxTimeout {
+		return o, fmt.Errorf("--timeout %d: want 0 (wait for a key) to %d tenths of a second", f.timeout, maxTimeout)
 	}
 	if f.fatType != 0 && f.fatType != 16 && f.fatType != 32 {
 		return o, fmt.Errorf("--fat %d: use 16 or 32", f.fatType)

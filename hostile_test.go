@@ -112,6 +112,20 @@ var hostileCases = []hostile{
 	{"outputs: -o -", func(e *hostileEnv) { e.img = "-" }, w("output -", "not written to standard output")},
 	{"outputs: --mbr-out /dev/null", func(e *hostileEnv) { e.args = append(e.args, "--mbr-out", "/dev/null", "--force") }, w("/dev/null", "is under /dev")},
 
+	// Names and values a template cannot take.
+	{"values: inventory column named KS", func(e *hostileEnv) { e.hosts("ks.csv", "id,KS\nesx01,x\n") }, w("ks.csv", "line 1, column 2", `"KS" is a built-in template value`)},
+	{"values: inventory column named Kernel (JSON)", func(e *hostileEnv) { e.hosts("k.json", `[{"id":"esx01","Kernel":"x"}]`) }, w("k.json", "element 1", `"Kernel" is a built-in template value`)},
+	{"values: --var Host", func(e *hostileEnv) { e.args = append(e.args, "--var", "Host=x") }, w("Host", "built-in template value")},
+	{"values: no-break space in --var", func(e *hostileEnv) { e.args = append(e.args, "--var", "ip=10.0.0.1\u00a0x") }, w("variable ip", "U+00A0")},
+	{"values: line separator in --ks", func(e *hostileEnv) { e.ks = "http://deploy/ks.cfg\u2028kernel x" }, w("ks", "U+2028")},
+	{"values: zero-width space in the inventory", func(e *hostileEnv) { e.hosts("zw.csv", "id,ip\nesx01,10.0.0.1\u200b\n") }, w("zw.csv", "line 2", "U+200B")},
+
+	// Numbers out of bounds.
+	{"bounds: --partition-start 0", func(e *hostileEnv) { e.args = append(e.args, "--partition-start", "0") }, w("--partition-start 0", "sector 0 holds the MBR")},
+	{"bounds: --partition-start 2 TiB in", func(e *hostileEnv) { e.args = append(e.args, "--partition-start", "4294900000") }, w("--partition-start 4294900000", "at most 67108864 sectors")},
+	{"bounds: --timeout -1", func(e *hostileEnv) { e.args = append(e.args, "--timeout", "-1") }, w("--timeout -1", "want 0")},
+	{"bounds: --timeout past syslinux's limit", func(e *hostileEnv) { e.args = append(e.args, "--timeout", "40000") }, w("--timeout 40000", "35996")},
+
 	// Templates whose output explodes stop at config.MaxRendered.
 	{"templates explode: nested ranges in --cfg-template", func(e *hostileEnv) {
 		r := strings.Repeat("{{range $.Modules}}", 9) + strings.Repeat("x", 64) + strings.Repeat("{{end}}", 9)

@@ -7,8 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"text/template"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Rendered is a rendered file and what was done to it on the way.
@@ -26,12 +29,24 @@ func CheckKey(name string) error {
 	if !keyRE.MatchString(name) {
 		return fmt.Errorf("variable name %q: use letters, digits and _ (it is used as {{.%s}})", name, name)
 	}
+	if slices.Contains(Builtins, name) {
+		return fmt.Errorf("variable name %q is a built-in template value (%s): rename it", name, strings.Join(Builtins, ", "))
+	}
 	return nil
 }
+
+// Builtins are the template values the builder sets itself; a variable
+// (an inventory column, --var) may not take one of their names.
+var Builtins = []string{"Host", "KS", "Serial", "Timeout", "Kernel", "FirstModule", "Modules"}
 
 // CheckValue refuses a value that would break a config line: white space,
 // control bytes (CR, LF, NUL, ...) or DEL. what names the value in the error.
 func CheckValue(what, v string) error {
+	for i, r := range v {
+		if r >= utf8.RuneSelf && (unicode.IsSpace(r) || unicode.Is(unicode.Cf, r)) {
+			return fmt.Errorf("%s %q: non-ASCII white space or format character U+%04X at byte %d (the installer would split or keep it)", what, v, r, i)
+		}
+	}
 	for i := 0; i < len(v); i++ {
 		c := v[i]
 		switch {

@@ -71,7 +71,7 @@ func TestRender(t *testing.T) {
 
 func TestData(t *testing.T) {
 	b := map[string]any{"KS": "usb"}
-	if _, err := Data(b, map[string]string{"KS": "x"}); err == nil || !strings.Contains(err.Error(), "built in") {
+	if _, err := Data(b, map[string]string{"KS": "x"}); err == nil || !strings.Contains(err.Error(), "is a built-in template value") {
 		t.Errorf("shadowing a built-in: %v", err)
 	}
 	if _, err := Data(b, map[string]string{"my-var": "x"}); err == nil {
