@@ -35,6 +35,10 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 	if err != nil {
 		return err
 	}
+	kind, err := compress.Parse(f.compress)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
 	shard := batch.Shard{}
 	if f.shard != "" {
 		if shard, err = batch.ParseShard(f.shard, os.Getenv); err != nil {
@@ -88,10 +92,6 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 	hashing := batch.StartHashing(manifestInputs(f)) // beside the host builds
 	prog := newProgress(f, stdout, stderr, len(jobs))
 	start := time.Now()
-	kind, err := compress.Parse(f.compress)
-	if err != nil {
-		return &exitError{code: 2, err: err}
-	}
 	cfg := batch.Config{OutDir: f.outDir, Force: f.force, Jobs: f.jobs, KeepGoing: f.keepGoing, Progress: prog.event, Compress: kind}
 	if f.bmap {
 		cfg.AfterImage = func(raw string, p *builder.Plan, id string) error {
