@@ -126,6 +126,18 @@ var hostileCases = []hostile{
 	{"bounds: --timeout -1", func(e *hostileEnv) { e.args = append(e.args, "--timeout", "-1") }, w("--timeout -1", "want 0")},
 	{"bounds: --timeout past syslinux's limit", func(e *hostileEnv) { e.args = append(e.args, "--timeout", "40000") }, w("--timeout 40000", "35996")},
 
+	// FAT names the builder owns, and FAT limits, named with their source.
+	{"fat: a module named syslinux.cfg", func(e *hostileEnv) {
+		e.iso = e.isoFile("own.iso", isogen.Spec{RockRidge: true,
+			IsolinuxCfg: strings.Replace(isogen.Isolinux41, "cim.vgz", "syslinux.cfg", 1),
+			Files:       map[string][]byte{"syslinux.cfg": []byte("x")}})
+	}, w("own.iso", "syslinux.cfg would be SYSLINUX.CFG on the FAT partition, which the builder writes itself")},
+	{"fat: a module named ldlinux.sys", func(e *hostileEnv) {
+		e.iso = e.isoFile("own2.iso", isogen.Spec{RockRidge: true,
+			IsolinuxCfg: strings.Replace(isogen.Isolinux41, "cim.vgz", "ldlinux.sys", 1),
+			Files:       map[string][]byte{"ldlinux.sys": []byte("x")}})
+	}, w("own2.iso", "ldlinux.sys would be LDLINUX.SYS")},
+
 	// Templates whose output explodes stop at config.MaxRendered.
 	{"templates explode: nested ranges in --cfg-template", func(e *hostileEnv) {
 		r := strings.Repeat("{{range $.Modules}}", 9) + strings.Repeat("x", 64) + strings.Repeat("{{end}}", 9)

@@ -155,6 +155,11 @@ func (in *Inputs) Plan(o Options) (*Plan, error) {
 		p.Files = append(p.Files, FilePlan{Src: g.Src, Dst: g.Dst})
 	}
 	for _, c := range in.Media.Files {
+		for _, own := range []string{LoaderName, ConfigName, KickstartName} {
+			if strings.EqualFold(c.Dst, own) {
+				return nil, fmt.Errorf("%s: %s would be %s on the FAT partition, which the builder writes itself; the ISO's config must not load a file of that name", in.ISOPath, c.Src, own)
+			}
+		}
 		sec, err := in.ISO.Section(c.Src)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", in.ISOPath, err)

@@ -84,7 +84,7 @@ func (p *Plan) checkFit(total uint32, typ int) (Geometry, error) {
 // checkRoot checks the FAT12/16 fixed root folder holds the root entries.
 func (p *Plan) checkRoot(g *Geometry) error {
 	if g.Type != 32 && p.RootEntriesUsed > int(g.RootEntries) {
-		return fmt.Errorf("fat: the root folder needs %s entries but FAT%d holds %s (a long name takes one more per 13 characters)",
+		return fmt.Errorf("fat: the root folder needs %s entries but FAT%d holds %s (a long name takes one more per 13 characters); FAT32's root folder has no such limit (--fat 32)",
 			commas(int64(p.RootEntriesUsed)), g.Type, commas(int64(g.RootEntries)))
 	}
 	return nil
