@@ -101,7 +101,11 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 	results, runErr := batch.Run(ctx, in, jobs, cfg)
 	prog.wait()
 	if runErr != nil && !errors.Is(runErr, batch.ErrFailed) {
-		return runErr
+		return runErr // interrupted: no manifest either
+	}
+	if built := countBuilt(results); built == 0 && len(jobs) > 0 {
+		prog.summary(results, time.Since(start))
+		return fmt.Errorf("no host was built; no SHA256SUMS or manifest.json written: %w", runErr)
 	}
 	var ids []string
 	for _, h := range hosts {
@@ -198,4 +202,14 @@ func dryRunHosts(in *builder.Inputs, jobs []batch.Job, f *buildFlags, stdout io.
 func jsonLine(w io.Writer, v any) {
 	b, _ := json.Marshal(v)
 	fmt.Fprintf(w, "%s\n", b)
+}
+
+func countBuilt(results []batch.HostResult) int {
+	n := 0
+	for _, r := range results {
+		if r.Image != nil {
+			n++
+		}
+	}
+	return n
 }

@@ -71,6 +71,9 @@ func TestInterruptedBuild(t *testing.T) {
 			if err == nil {
 				t.Fatalf("exit 0 after %v; want a failure\n%s", sig, stderr.String())
 			}
+			if code := cmd.ProcessState.ExitCode(); code != 130 {
+				t.Errorf("exit status %d after %v, want 130 (interrupted)", code, sig)
+			}
 			msg := strings.TrimSpace(stderr.String())
 			if !strings.Contains(msg, "esx01.img") || !strings.Contains(msg, "interrupted") {
 				t.Errorf("stderr does not name the image and the interrupt:\n%s", msg)

@@ -138,6 +138,11 @@ var hostileCases = []hostile{
 			Files:       map[string][]byte{"ldlinux.sys": []byte("x")}})
 	}, w("own2.iso", "ldlinux.sys would be LDLINUX.SYS")},
 
+	{"outputs: --force, then --mbr-out into a missing folder", func(e *hostileEnv) {
+		e.existing("esx01.img")
+		e.args = append(e.args, "--force", "--mbr-out", filepath.Join(e.out, "no", "mbr.bin"))
+	}, w("mbr.bin", "its folder", "no such file")},
+
 	// Templates whose output explodes stop at config.MaxRendered.
 	{"templates explode: nested ranges in --cfg-template", func(e *hostileEnv) {
 		r := strings.Repeat("{{range $.Modules}}", 9) + strings.Repeat("x", 64) + strings.Repeat("{{end}}", 9)

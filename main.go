@@ -49,7 +49,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
-		err = fmt.Errorf("interrupted (%v): %w", context.Cause(ctx), err)
+		err = &exitError{code: 130, err: fmt.Errorf("interrupted (%v): %w", context.Cause(ctx), err)} // 128 + SIGINT, as shells report it
 	}
 	stop()
 	if errors.Is(err, pflag.ErrHelp) {

@@ -366,3 +366,22 @@ func TestBuildCheckWarnings(t *testing.T) {
 		t.Errorf("manifest check_warnings: %v %+v", err, m.Checks)
 	}
 }
+
+// TestBuildHostsNothingBuilt: when every host fails, the run says so and
+// writes neither SHA256SUMS nor manifest.json.
+func TestBuildHostsNothingBuilt(t *testing.T) {
+	iso, tar := inputs(t, tarball.Spec{})
+	dir := t.TempDir()
+	hosts, out := filepath.Join(dir, "hosts.csv"), filepath.Join(dir, "images")
+	os.WriteFile(hosts, []byte("id\nesx01\nesx02\n"), 0o644)
+	_, _, err := runCLI("build", "--iso", iso, "--syslinux", tar, "--hosts", hosts, "--ks", "http://d/{{.id}}", "--out-dir", out,
+		"--size", "64K", "--keep-going", "--quiet")
+	if err == nil || !strings.Contains(err.Error(), "no host was built; no SHA256SUMS or manifest.json written") {
+		t.Errorf("err = %v", err)
+	}
+	for _, name := range []string{"SHA256SUMS", "manifest.json"} {
+		if _, err := os.Stat(filepath.Join(out, name)); err == nil {
+			t.Errorf("%s written", name)
+		}
+	}
+}

@@ -57,6 +57,13 @@ func CheckOutput(path string, force bool) error {
 	}
 	st, err := os.Stat(path)
 	if errors.Is(err, os.ErrNotExist) {
+		// Its folder must be there: a later output failing on it would
+		// come after an earlier one had replaced an old file.
+		if dst, derr := os.Stat(filepath.Dir(path)); derr != nil {
+			return fmt.Errorf("output %s: its folder: %w", path, derr)
+		} else if !dst.IsDir() {
+			return fmt.Errorf("output %s: %s is not a folder", path, filepath.Dir(path))
+		}
 		return nil
 	}
 	if err != nil {

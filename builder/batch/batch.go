@@ -181,8 +181,14 @@ func Run(ctx context.Context, in *builder.Inputs, jobs []Job, cfg Config) ([]Hos
 			failed = append(failed, jobs[i].ID)
 		}
 	}
-	if err := writeSums(cfg.OutDir, results); err != nil {
-		return results, err
+	built := len(jobs) - len(failed)
+	if ctx.Err() != nil {
+		return results, fmt.Errorf("%d of %d hosts built before the run was stopped; no SHA256SUMS written: %w", built, len(jobs), ctx.Err())
+	}
+	if built > 0 || len(jobs) == 0 { // a checksum file that lists nothing would say nothing
+		if err := writeSums(cfg.OutDir, results); err != nil {
+			return results, err
+		}
 	}
 	if len(failed) > 0 {
 		return results, fmt.Errorf("%w: %d of %d (%v)", ErrFailed, len(failed), len(jobs), abbreviate(failed))

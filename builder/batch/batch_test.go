@@ -299,3 +299,28 @@ func TestCloneAuto(t *testing.T) {
 		}
 	}
 }
+
+// TestRunStoppedOrEmpty: a run that is stopped, or that builds nothing,
+// writes no SHA256SUMS (a checksum file listing nothing, or part of a run,
+// would pass for a complete one).
+func TestRunStoppedOrEmpty(t *testing.T) {
+	in := inputs(t, isogen.Spec{RockRidge: true})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	dir := t.TempDir()
+	_, err := Run(ctx, in, jobs(3, "http://deploy/ks/{{.id}}.cfg"), Config{OutDir: dir, Jobs: 1})
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "0 of 3 hosts built before the run was stopped") {
+		t.Errorf("stopped run: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "SHA256SUMS")); err == nil {
+		t.Error("a stopped run wrote SHA256SUMS")
+	}
+	bad := jobs(2, "http://deploy/{{.nokey}}")
+	dir = t.TempDir()
+	if _, err := Run(context.Background(), in, bad, Config{OutDir: dir, Jobs: 1, KeepGoing: true}); !errors.Is(err, ErrFailed) {
+		t.Errorf("all hosts failing: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "SHA256SUMS")); err == nil {
+		t.Error("a run that built nothing wrote SHA256SUMS")
+	}
+}
