@@ -143,6 +143,8 @@ var hostileCases = []hostile{
 		e.args = append(e.args, "--force", "--mbr-out", filepath.Join(e.out, "no", "mbr.bin"))
 	}, w("mbr.bin", "its folder", "no such file")},
 
+	{"values: inventory column name with a newline", func(e *hostileEnv) { e.hosts("lf.csv", "id,\"i\np\"\nesx01,1\n") }, w("lf.csv", "line 1, column 2", `"i\np"`, "{{.i?p}}")},
+
 	// Templates whose output explodes stop at config.MaxRendered.
 	{"templates explode: nested ranges in --cfg-template", func(e *hostileEnv) {
 		r := strings.Repeat("{{range $.Modules}}", 9) + strings.Repeat("x", 64) + strings.Repeat("{{end}}", 9)

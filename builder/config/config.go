@@ -27,7 +27,7 @@ var keyRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // CheckKey reports whether name can be used as a template variable ({{.name}}).
 func CheckKey(name string) error {
 	if !keyRE.MatchString(name) {
-		return fmt.Errorf("variable name %q: use letters, digits and _ (it is used as {{.%s}})", name, name)
+		return fmt.Errorf("variable name %q: use letters, digits and _ (it is used as {{.%s}})", name, strings.Map(printable, name))
 	}
 	if slices.Contains(Builtins, name) {
 		return fmt.Errorf("variable name %q is a built-in template value (%s): rename it", name, strings.Join(Builtins, ", "))
@@ -123,4 +123,13 @@ func (b *limitBuffer) Write(p []byte) (int, error) {
 		return 0, errTooLong
 	}
 	return b.Buffer.Write(p)
+}
+
+// printable keeps a name's printable ASCII, so that a message quoting it
+// stays on one line.
+func printable(r rune) rune {
+	if r < 0x20 || r >= 0x7F {
+		return '?'
+	}
+	return r
 }
