@@ -7,9 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
-	"github.com/esxi-autopart/esxi-autopart/fixtures/tarball"
 )
 
 // TestBmap: --bmap writes IMAGE.bmap that Debian's bmaptool accepts:
@@ -24,13 +21,7 @@ func TestBmap(t *testing.T) {
 		t.Skip("bmaptool not found (apt-get install bmap-tools)")
 	}
 	dir := t.TempDir()
-	iso, tar := filepath.Join(dir, "esxi7.iso"), filepath.Join(dir, "syslinux-3.86.tar.gz")
-	if err := isogen.Write(iso, isogen.Spec{Version: "7.0"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := tarball.WriteFile(tar, tarball.Spec{Version: "3.86", Date: "2010-04-16"}); err != nil {
-		t.Fatal(err)
-	}
+	iso, tar := inputs7(t)
 	img := filepath.Join(dir, "esx01.img")
 	if _, stderr, err := runCLI("build", "--iso", iso, "--syslinux", tar, "--ks", "http://d/ks.cfg", "--size", "256M", "--bmap", "-o", img); err != nil {
 		t.Fatalf("build: %v\n%s", err, stderr)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -62,7 +63,7 @@ func cmdBoot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return &exitError{code: 2, err: err}
 	}
 	var fw qemu.OVMF
-	if contains(fws, "uefi") {
+	if slices.Contains(fws, "uefi") {
 		if fw, err = qemu.FindOVMF(*ovmf); err != nil {
 			return err
 		}
@@ -202,15 +203,6 @@ func bootFirmwares(img, flag string) ([]string, string, error) {
 		return []string{"bios", "uefi"}, "it has an EFI/BOOT loader", nil
 	}
 	return []string{"bios"}, "it has no EFI/BOOT loader", nil
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func lastLines(s string, n int) string {

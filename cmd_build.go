@@ -86,11 +86,11 @@ func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if f.out == "" && !f.dryRun {
 		return &exitError{code: 2, err: fmt.Errorf("build: -o/--output is required (or --dry-run)")}
 	}
+	kind, out, err := compression(f.out, f.compress)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
 	if f.out != "" && !f.dryRun {
-		kind, out, err := compression(f.out, f.compress)
-		if err != nil {
-			return &exitError{code: 2, err: err}
-		}
 		if err := checkAliases(f.buildPaths(out, bmapName(out, kind))); err != nil {
 			return err
 		}
@@ -141,10 +141,6 @@ func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		fmt.Fprint(stdout, planText(plan))
 		return nil
-	}
-	kind, out, err := compression(f.out, f.compress)
-	if err != nil {
-		return &exitError{code: 2, err: err}
 	}
 	start := time.Now()
 	res, packed, err := deliver(ctx, plan, out, kind, f.bmap, builder.WriteOptions{Force: f.force, Sync: f.sync})

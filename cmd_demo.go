@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/esxi-autopart/esxi-autopart/builder"
+	"github.com/esxi-autopart/esxi-autopart/builder/inspect"
 	"github.com/esxi-autopart/esxi-autopart/builder/qemu"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/asm"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
@@ -70,37 +71,14 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	isoPath := filepath.Join(*dir, "sample-esxi-4.1.iso")
 	tarPath := filepath.Join(*dir, "sample-syslinux-3.70.tar.gz")
 	imgPath := filepath.Join(*dir, "demo.img")
-	if err := isogen.Write(isoPath, isogen.Spec{RockRidge: true}); err != nil {
-		return err
-	}
-	if err := tarball.WriteFile(tarPath, ts); err != nil {
-		return err
-	}
 	say("sample inputs: %s, %s", isoPath, tarPath)
-
-	in, err := builder.Open(isoPath, tarPath)
+	smp, err := buildSample(ctx, isoPath, isogen.Spec{RockRidge: true}, tarPath, ts, imgPath, time.Date(2010, 7, 13, 0, 0, 0, 0, time.UTC))
 	if err != nil {
 		return err
 	}
-	defer in.Close()
-	plan, err := in.Plan(builder.Options{Host: "demo", KS: "http://deploy.example/ks/demo.cfg", Serial: true,
-		Stupid: true, Epoch: time.Date(2010, 7, 13, 0, 0, 0, 0, time.UTC)})
-	if err != nil {
-		return err
-	}
-	start := time.Now()
-	res, err := plan.WriteFile(ctx, imgPath, builder.WriteOptions{Force: true})
-	if err != nil {
-		return err
-	}
-	fmt.Fprint(stdout, summaryText(plan, res, time.Since(start)))
-
-	rep, err := inspectFile(imgPath, isoPath)
-	if err != nil {
-		return err
-	}
-	fmt.Fprint(stdout, rep.Text())
-	if !rep.Bootable {
+	fmt.Fprint(stdout, summaryText(smp.plan, smp.res, smp.took))
+	fmt.Fprint(stdout, smp.rep.Text())
+	if !smp.rep.Bootable {
 		return fmt.Errorf("demo: inspect says %s would not boot", imgPath)
 	}
 	say("inspect: bootable")
@@ -155,4 +133,42 @@ func demoBoot(ctx context.Context, stdout io.Writer, img string, markers map[str
 		ok = ok && r.OK
 	}
 	return ok
+}
+
+// demoKS is the samples' kickstart location.
+const demoKS = "http://deploy.example/ks/demo.cfg"
+
+// sample is a built demo image.
+type sample struct {
+	plan *builder.Plan
+	res  *builder.Result
+	rep  *inspect.Report
+	took time.Duration // writing and verifying the image
+}
+
+// buildSample writes a sample ISO and syslinux tarball, builds img from
+// them with the demo's settings and inspects it against the ISO.
+func buildSample(ctx context.Context, isoPath string, is isogen.Spec, tarPath string, ts tarball.Spec, img string, epoch time.Time) (*sample, error) {
+	if err := isogen.Write(isoPath, is); err != nil {
+		return nil, err
+	}
+	if err := tarball.WriteFile(tarPath, ts); err != nil {
+		return nil, err
+	}
+	in, err := builder.Open(isoPath, tarPath)
+	if err != nil {
+		return nil, err
+	}
+	defer in.Close()
+	s := &sample{}
+	if s.plan, err = in.Plan(builder.Options{Host: "demo", KS: demoKS, Serial: true, Stupid: true, Epoch: epoch}); err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	if s.res, err = s.plan.WriteFile(ctx, img, builder.WriteOptions{Force: true}); err != nil {
+		return nil, err
+	}
+	s.took = time.Since(start)
+	s.rep, err = inspectFile(img, isoPath)
+	return s, err
 }

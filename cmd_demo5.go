@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"time"
 
-	"github.com/esxi-autopart/esxi-autopart/builder"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/asm"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/efistub"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
@@ -45,31 +44,13 @@ func demo5(ctx context.Context, dir string, stdout io.Writer) error {
 	isoPath := filepath.Join(dir, "sample-esxi-7.0.iso")
 	tarPath := filepath.Join(dir, "sample-syslinux-3.86.tar.gz")
 	imgPath := filepath.Join(dir, "demo-7.0.img")
-	if err := isogen.Write(isoPath, isogen.Spec{Version: "7.0", Files: map[string][]byte{"EFI/BOOT/BOOTX64.EFI": efi}}); err != nil {
-		return err
-	}
-	if err := tarball.WriteFile(tarPath, tarball.Spec{Version: "3.86", Date: "2010-04-01", Bss: bss, Sys: sys, MBR: mbrCode}); err != nil {
-		return err
-	}
 	say("7.0 sample inputs: %s, %s", isoPath, tarPath)
-	in, err := builder.Open(isoPath, tarPath)
+	smp, err := buildSample(ctx, isoPath, isogen.Spec{Version: "7.0", Files: map[string][]byte{"EFI/BOOT/BOOTX64.EFI": efi}},
+		tarPath, tarball.Spec{Version: "3.86", Date: "2010-04-01", Bss: bss, Sys: sys, MBR: mbrCode}, imgPath, time.Date(2020, 4, 2, 0, 0, 0, 0, time.UTC))
 	if err != nil {
 		return err
 	}
-	defer in.Close()
-	const ks = "http://deploy.example/ks/demo.cfg"
-	plan, err := in.Plan(builder.Options{Host: "demo", KS: ks, Serial: true, Stupid: true,
-		Epoch: time.Date(2020, 4, 2, 0, 0, 0, 0, time.UTC)})
-	if err != nil {
-		return err
-	}
-	if _, err := plan.WriteFile(ctx, imgPath, builder.WriteOptions{Force: true}); err != nil {
-		return err
-	}
-	rep, err := inspectFile(imgPath, isoPath)
-	if err != nil {
-		return err
-	}
+	plan, rep := smp.plan, smp.rep
 	if !rep.Bootable || rep.UEFI == nil {
 		fmt.Fprint(stdout, rep.Text())
 		return fmt.Errorf("demo: inspect says %s would not boot by BIOS and UEFI", imgPath)
@@ -78,7 +59,7 @@ func demo5(ctx context.Context, dir string, stdout io.Writer) error {
 	start := fmt.Sprint(plan.Partition.StartLBA)
 	markers := map[string][]string{
 		"bios": {`SYSLINUX 3\.86`, `STANDIN: drive=0x80 part=` + start + ` `, `STANDIN: checksum ok`, `STANDIN: done`},
-		"uefi": {regexp.QuoteMeta(efistub.StartLine), `CAT: kernelopt=.* ks=` + regexp.QuoteMeta(ks),
+		"uefi": {regexp.QuoteMeta(efistub.StartLine), `CAT: kernelopt=.* ks=` + regexp.QuoteMeta(demoKS),
 			regexp.QuoteMeta(efistub.DoneLine(len(files), 0))},
 	}
 	if !demoBoot(ctx, stdout, imgPath, markers) {

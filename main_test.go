@@ -32,6 +32,20 @@ func inputs(t *testing.T, ts tarball.Spec) (iso, tar string) {
 	return iso, tar
 }
 
+// inputs7 writes a 7.0-shaped ISO and a syslinux-3.86-shaped tarball.
+func inputs7(t *testing.T) (iso, tar string) {
+	t.Helper()
+	dir := t.TempDir()
+	iso, tar = filepath.Join(dir, "esxi7.iso"), filepath.Join(dir, "syslinux-3.86.tar.gz")
+	if err := isogen.Write(iso, isogen.Spec{Version: "7.0"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tarball.WriteFile(tar, tarball.Spec{Version: "3.86", Date: "2010-04-16"}); err != nil {
+		t.Fatal(err)
+	}
+	return iso, tar
+}
+
 func runCLI(args ...string) (string, string, error) {
 	var out, errb bytes.Buffer
 	err := run(context.Background(), args, &out, &errb)
@@ -177,14 +191,7 @@ func TestBuildCRLFTemplate(t *testing.T) {
 }
 
 func TestBuildDryRunESXi7(t *testing.T) {
-	dir := t.TempDir()
-	iso, tar := filepath.Join(dir, "esxi7.iso"), filepath.Join(dir, "syslinux-3.86.tar.gz")
-	if err := isogen.Write(iso, isogen.Spec{Version: "7.0"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := tarball.WriteFile(tar, tarball.Spec{Version: "3.86", Date: "2010-04-16"}); err != nil {
-		t.Fatal(err)
-	}
+	iso, tar := inputs7(t)
 	stdout, _, err := runCLI("build", "--iso", iso, "--syslinux", tar, "--ks", "http://deploy/ks/esx07.cfg",
 		"--var", "ip=10.0.0.7", "--var", "netmask=255.255.255.0", "--dry-run")
 	if err != nil {
@@ -205,14 +212,8 @@ func TestBuildDryRunESXi7(t *testing.T) {
 // FAT32 is refused, naming the template's line and the defect; on FAT16 it
 // builds.
 func TestBuildMbootVolume(t *testing.T) {
-	dir := t.TempDir()
-	iso, tar, tmpl := filepath.Join(dir, "esxi7.iso"), filepath.Join(dir, "syslinux-3.86.tar.gz"), filepath.Join(dir, "usb.tmpl")
-	if err := isogen.Write(iso, isogen.Spec{Version: "7.0"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := tarball.WriteFile(tar, tarball.Spec{Version: "3.86", Date: "2010-04-16"}); err != nil {
-		t.Fatal(err)
-	}
+	iso, tar := inputs7(t)
+	tmpl := filepath.Join(t.TempDir(), "usb.tmpl")
 	os.WriteFile(tmpl, []byte("DEFAULT install\nLABEL install\n  KERNEL mboot.c32\n  APPEND -c boot.cfg -p 1\n"), 0o644)
 	args := []string{"build", "--iso", iso, "--syslinux", tar, "--ks", "http://deploy/ks/esx07.cfg", "--cfg-template", tmpl, "--dry-run"}
 	_, _, err := runCLI(args...)
@@ -315,13 +316,7 @@ func TestCheckFleet(t *testing.T) {
 	}
 	golden(t, "fleet/check.json", stdout)
 
-	iso, tar := filepath.Join(t.TempDir(), "esxi7.iso"), filepath.Join(t.TempDir(), "syslinux-3.86.tar.gz")
-	if err := isogen.Write(iso, isogen.Spec{Version: "7.0"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := tarball.WriteFile(tar, tarball.Spec{Version: "3.86", Date: "2010-04-16"}); err != nil {
-		t.Fatal(err)
-	}
+	iso, tar := inputs7(t)
 	out := filepath.Join(t.TempDir(), "images")
 	_, _, err = runCLI("build", "--iso", iso, "--syslinux", tar, "--hosts", "testdata/fleet/hosts.csv",
 		"--ks-template", "testdata/fleet/ks.tmpl", "--ks", "http://deploy/ks/{{.id}}.cfg", "--out-dir", out)

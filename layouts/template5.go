@@ -3,6 +3,8 @@ package layouts
 import (
 	"fmt"
 	"strings"
+
+	"github.com/esxi-autopart/esxi-autopart/layouts/bootcfg"
 )
 
 // Template5 makes the default syslinux.cfg template of ESXi 5.x+ media
@@ -41,36 +43,51 @@ func template5(isolinuxCfg []byte, appendLine int) (string, []string, error) {
 	lines[appendLine-1], gone = dropKernelWords(NoPartitionArg(lines[appendLine-1]))
 	for i, l := range lines {
 		if kw, _ := split(l); strings.EqualFold(kw, "timeout") {
-			indent := l[:len(l)-len(strings.TrimLeft(l, " \t"))]
-			lines[i] = indent + kw + " {{.Timeout}}"
+			lines[i] = lineIndent(l) + kw + " {{.Timeout}}"
 		}
 	}
 	return "{{if .Serial}}serial 0 115200\n{{end}}" + strings.Join(lines, "\n"), gone, nil
 }
 
 // kernelKeys are the options the builder sets in kernelopt= per host.
-var kernelKeys = []string{"ks", "ip", "netmask", "gateway", "nameserver", "netdevice", "vlanid"}
+var kernelKeys = append([]string{"ks"}, bootcfg.NetKeys...)
+
+// mbootOptions splits the words after APPEND as mboot's getopt reads them:
+// each option word with its value when that is the next word, up to the
+// first word that is not an option (or "--"); rest is where the words
+// mboot passes to the kernel begin.
+func mbootOptions(words []string) (opts [][]string, rest int) {
+	i := 0
+	for i < len(words) {
+		w := words[i]
+		if len(w) < 2 || w[0] != '-' || w == "--" {
+			break
+		}
+		n := 1
+		if len(w) == 2 && strings.ContainsRune(mbootValueOpts, rune(w[1])) && i+1 < len(words) {
+			n = 2
+		}
+		opts, i = append(opts, words[i:i+n]), i+n
+	}
+	return opts, i
+}
+
+// lineIndent is the blanks a line starts with.
+func lineIndent(l string) string { return l[:len(l)-len(strings.TrimLeft(l, " \t"))] }
 
 // dropKernelWords removes kernelKeys words from the words after mboot's
 // options on an APPEND line (mboot passes those to the kernel).
 func dropKernelWords(l string) (string, []string) {
 	words := strings.Fields(l)
-	i := 1
-	for i < len(words) && len(words[i]) > 1 && words[i][0] == '-' && words[i] != "--" {
-		if len(words[i]) == 2 && strings.ContainsRune(mbootValueOpts, rune(words[i][1])) {
-			i++
-		}
-		i++
-	}
-	if i >= len(words) {
+	if len(words) == 0 {
 		return l, nil
 	}
-	kept, gone := dropOpts(strings.Join(words[i:], " "), kernelKeys)
+	_, rest := mbootOptions(words[1:])
+	kept, gone := dropOpts(strings.Join(words[1+rest:], " "), kernelKeys)
 	if len(gone) == 0 {
 		return l, nil
 	}
-	indent := l[:len(l)-len(strings.TrimLeft(l, " \t"))]
-	return strings.TrimRight(indent+strings.Join(words[:i], " ")+" "+kept, " "), gone
+	return strings.TrimRight(lineIndent(l)+strings.Join(words[:1+rest], " ")+" "+kept, " "), gone
 }
 
 // NoPartitionArg removes mboot's "-p N" from an APPEND line, keeping the
@@ -88,35 +105,21 @@ func dropKernelWords(l string) (string, []string) {
 // public sources: FAT32 with -p 1 hangs, FAT32 without -p boots.
 func NoPartitionArg(l string) string {
 	words := strings.Fields(l)
-	kept := words[:0:0]
-	for i := 0; i < len(words); i++ {
-		w := words[i]
-		if i == 0 || len(w) < 2 || w[0] != '-' || w == "--" { // mboot's options end at the first other word
-			if i > 0 {
-				kept = append(kept, words[i:]...)
-				break
-			}
-			kept = append(kept, w)
-			continue
-		}
-		switch {
-		case w == "-p":
-			i++ // and its value, if any
-			continue
-		case strings.HasPrefix(w, "-p"):
-			continue
-		}
-		kept = append(kept, w)
-		if len(w) == 2 && strings.ContainsRune(mbootValueOpts, rune(w[1])) && i+1 < len(words) {
-			i++
-			kept = append(kept, words[i])
+	if len(words) == 0 {
+		return l
+	}
+	opts, rest := mbootOptions(words[1:])
+	kept := []string{words[0]}
+	for _, o := range opts {
+		if !strings.HasPrefix(o[0], "-p") {
+			kept = append(kept, o...)
 		}
 	}
+	kept = append(kept, words[1+rest:]...)
 	if len(kept) == len(words) {
 		return l
 	}
-	indent := l[:len(l)-len(strings.TrimLeft(l, " \t"))]
-	return indent + strings.Join(kept, " ")
+	return lineIndent(l) + strings.Join(kept, " ")
 }
 
 // mbootValueOpts are VMware mboot's options that take a value (mboot.c's
@@ -140,16 +143,13 @@ func PartitionArgs(cfg string) []PartitionArg {
 		if !strings.EqualFold(kw, "append") {
 			continue
 		}
-		words := strings.Fields(rest)
-		for j := 0; j < len(words) && len(words[j]) > 1 && words[j][0] == '-' && words[j] != "--"; j++ {
-			w := words[j]
-			if w == "-p" && j+1 < len(words) {
-				out = append(out, PartitionArg{Line: i + 1, Text: strings.TrimSpace(l), Value: words[j+1]})
-			} else if strings.HasPrefix(w, "-p") && len(w) > 2 {
-				out = append(out, PartitionArg{Line: i + 1, Text: strings.TrimSpace(l), Value: w[2:]})
-			}
-			if len(w) == 2 && strings.ContainsRune(mbootValueOpts, rune(w[1])) {
-				j++ // the option's value
+		opts, _ := mbootOptions(strings.Fields(rest))
+		for _, o := range opts {
+			switch {
+			case o[0] == "-p" && len(o) == 2:
+				out = append(out, PartitionArg{Line: i + 1, Text: strings.TrimSpace(l), Value: o[1]})
+			case strings.HasPrefix(o[0], "-p") && len(o[0]) > 2:
+				out = append(out, PartitionArg{Line: i + 1, Text: strings.TrimSpace(l), Value: o[0][2:]})
 			}
 		}
 	}

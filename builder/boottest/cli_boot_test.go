@@ -62,15 +62,7 @@ func TestBootBrokenKVM(t *testing.T) {
 	b := buildImage(t, isogen.Spec{RockRidge: true}, baseOptions())
 	path := brokenKVM(t)
 	cli := func(args ...string) (string, string, int) {
-		cmd := exec.Command(bin, args...)
-		cmd.Env = append(os.Environ(), "PATH="+path, "ESXI_AUTOPART_ACCEL=")
-		var out, errb strings.Builder
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		if _, ok := err.(*exec.ExitError); err != nil && !ok {
-			t.Fatal(err)
-		}
-		return out.String(), errb.String(), cmd.ProcessState.ExitCode()
+		return runCLIEnv(t, []string{"PATH=" + path, "ESXI_AUTOPART_ACCEL="}, bin, args...)
 	}
 	args := []string{"boot", b.path, "--timeout", "2m", "--json"}
 	for _, l := range standinLines(b.plan.Partition.StartLBA, 1, false) {

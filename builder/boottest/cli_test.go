@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -15,9 +16,16 @@ import (
 // runCLI runs the binary and returns its stdout, stderr and exit status.
 func runCLI(t *testing.T, bin string, args ...string) (string, string, int) {
 	t.Helper()
+	return runCLIEnv(t, nil, bin, args...)
+}
+
+// runCLIEnv is runCLI with env (KEY=VALUE) added to the environment.
+func runCLIEnv(t *testing.T, env []string, bin string, args ...string) (string, string, int) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = append(os.Environ(), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -37,11 +45,7 @@ func TestCLI(t *testing.T) {
 	need(t, "go", "qemu-system-x86_64", debianMBR)
 	needToolchain(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "esxi-autopart")
-	build := exec.Command("go", "build", "-o", bin, "../..")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := cliBinary(t)
 
 	demo := filepath.Join(dir, "demo")
 	stdout, stderr, code := runCLI(t, bin, "demo", "--dir", demo)
