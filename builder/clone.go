@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"reflect"
+
+	"github.com/esxi-autopart/esxi-autopart/builder/fileio"
 )
 
 // Cloning: hosts built from the same inputs differ in a few sectors only
@@ -117,7 +119,7 @@ func (p *Plan) cloneFrom(ctx context.Context, f *os.File, base *Plan, basePath s
 	if st.Size() != p.ImageBytes {
 		return false, fmt.Errorf("the image to clone, %s, has %d bytes, the plan %d", basePath, st.Size(), p.ImageBytes)
 	}
-	reflink, err := cloneFile(ctx, f, src, p.ImageBytes)
+	reflink, err := fileio.Clone(ctx, f, src, p.ImageBytes)
 	if err != nil {
 		return false, fmt.Errorf("cloning %s: %w", basePath, err)
 	}
@@ -130,27 +132,4 @@ func (p *Plan) cloneFrom(ctx context.Context, f *os.File, base *Plan, basePath s
 		return false, err
 	}
 	return reflink, p.FAT.WriteFiles(ctx, f, p.fsBase(), p.content, p.rewritten(base)...)
-}
-
-// copyBuffered copies n bytes at off from src to dst with large buffers.
-func copyBuffered(ctx context.Context, dst, src *os.File, off, n int64) error {
-	buf := getArena()
-	defer putArena(buf)
-	for done := int64(0); done < n; {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		b := buf[:min(int64(len(buf)), n-done)]
-		if _, err := src.ReadAt(b, off+done); err != nil {
-			if err == io.EOF {
-				err = io.ErrUnexpectedEOF
-			}
-			return err
-		}
-		if _, err := dst.WriteAt(b, off+done); err != nil {
-			return err
-		}
-		done += int64(len(b))
-	}
-	return nil
 }

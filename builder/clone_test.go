@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/esxi-autopart/esxi-autopart/builder/fileio"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/tarball"
 )
@@ -85,7 +86,7 @@ func TestCloneMatchesFullWrite(t *testing.T) {
 			if cr.SHA256 != fr.SHA256 || cr.Bytes != fr.Bytes {
 				t.Errorf("clone result %+v, full write %+v", cr, fr)
 			}
-			if want := ReflinkSupported(dir); cr.Reflink != want {
+			if want := fileio.ReflinkSupported(dir); cr.Reflink != want {
 				t.Errorf("cloned with a reflink: %v, the folder has reflinks: %v", cr.Reflink, want)
 			}
 			if tt.name != "same host" && bytes.Equal(a, mustRead(t, baseImg)) {
@@ -221,7 +222,7 @@ func outDir(t *testing.T) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	if !ReflinkSupported(dir) {
+	if !fileio.ReflinkSupported(dir) {
 		t.Fatalf("ESXI_AUTOPART_REFLINK_DIR=%s: no reflinks there", parent)
 	}
 	return dir

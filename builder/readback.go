@@ -10,6 +10,8 @@ import (
 	"io"
 	"runtime"
 	"sort"
+
+	"github.com/esxi-autopart/esxi-autopart/builder/fileio"
 )
 
 // The read-back pass reads the image in ascending order, compares every
@@ -27,7 +29,7 @@ const readBackChunk = 512 << 10
 // hashQueue is how many chunk buffers a read-back pass has: chunks read
 // and compared but not hashed yet, plus the one being read. With the
 // sources' buffer they fill one arena.
-const hashQueue = arenaSize/readBackChunk - 1
+const hashQueue = fileio.ArenaSize/readBackChunk - 1
 
 // extent is a planned file's bytes in the image.
 type extent struct {
@@ -68,7 +70,7 @@ type readBack struct {
 // handing chunks to another core costs ~15% more CPU time, which only pays
 // when that core would otherwise be idle.
 func (p *Plan) newReadBack(r io.ReaderAt, serial bool) *readBack {
-	rb := &readBack{p: p, r: r, h: sha256.New(), arena: getArena(),
+	rb := &readBack{p: p, r: r, h: sha256.New(), arena: fileio.GetArena(),
 		free: make(chan []byte, hashQueue), full: make(chan chunk, hashQueue), hashed: make(chan struct{}),
 		serial: serial || runtime.GOMAXPROCS(0) < 2}
 	for i := range hashQueue {
@@ -112,7 +114,7 @@ func (rb *readBack) finish() {
 	rb.done = true
 	close(rb.full)
 	<-rb.hashed
-	putArena(rb.arena)
+	fileio.PutArena(rb.arena)
 }
 
 // sum finishes the pass and returns the SHA-256 of everything checked.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/esxi-autopart/esxi-autopart/builder"
 	"github.com/esxi-autopart/esxi-autopart/builder/compress"
+	"github.com/esxi-autopart/esxi-autopart/builder/fileio"
 )
 
 // Job is one host to build.
@@ -125,7 +126,7 @@ func Run(ctx context.Context, in *builder.Inputs, jobs []Job, cfg Config) ([]Hos
 	// one goroutine (no hasher beside it), which costs less CPU time.
 	serial := n >= runtime.NumCPU() && len(jobs) > 1
 	mode := cfg.Clone
-	if mode == CloneAuto && !builder.ReflinkSupported(cfg.OutDir) {
+	if mode == CloneAuto && !fileio.ReflinkSupported(cfg.OutDir) {
 		mode = CloneNever
 	}
 	first := &firstImage{}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/esxi-autopart/esxi-autopart/builder"
+	"github.com/esxi-autopart/esxi-autopart/builder/fileio"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/tarball"
 )
@@ -291,7 +292,7 @@ func TestCloneAuto(t *testing.T) {
 			}
 		}
 		want := 0
-		if builder.ReflinkSupported(dir) {
+		if fileio.ReflinkSupported(dir) {
 			want = 3
 		}
 		if cloned != want {

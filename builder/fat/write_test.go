@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/esxi-autopart/esxi-autopart/builder/fileio"
 )
 
 // esxiFiles is an ESXi-4.1-shaped file set, with sizes that hit the edges.
@@ -102,7 +104,7 @@ func TestCopyFallback(t *testing.T) {
 	if err := p.Write(out, 0, p.BootSector(), map[string]io.ReaderAt{"big.bin": f}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = copyRange(context.Background(), out, int64(p.TotalSectors)*SectorSize, f, 0, 1, nil)
+	_, err = fileio.CopyRange(context.Background(), out, int64(p.TotalSectors)*SectorSize, f, 0, 1, CopyChunk, nil)
 	t.Logf("copy_file_range /dev/shm -> %s: %v", filepath.Dir(out.Name()), err)
 	im := &image{path: out.Name(), plan: p, data: map[string][]byte{"big.bin": data}}
 	checkSectors(t, im)
