@@ -8,9 +8,12 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"os"
 	"runtime"
 	"sort"
+	"sync/atomic"
 
+	"github.com/esxi-autopart/esxi-autopart/builder/fat"
 	"github.com/esxi-autopart/esxi-autopart/builder/fileio"
 )
 
@@ -39,10 +42,12 @@ type extent struct {
 	size int64
 }
 
-// chunk is a checked piece of the image waiting to be hashed.
+// chunk is a checked piece of the image waiting to be hashed: buf[:n], or
+// (buf nil) zeros zero bytes.
 type chunk struct {
-	buf []byte
-	n   int
+	buf   []byte
+	n     int
+	zeros int64
 }
 
 // readBack is one read-back pass. It may follow a writer: upTo checks the
@@ -52,16 +57,20 @@ type chunk struct {
 type readBack struct {
 	p      *Plan
 	r      io.ReaderAt
-	exts   []extent // sorted by offset
-	e      int      // first extent not wholly below off
-	off    int64    // bytes checked so far
-	arena  []byte   // every buffer below
-	src    []byte   // sources are read here
+	file   *os.File     // r, when it is a file (SEEK_DATA)
+	mapped []fat.Extent // the ranges the plan writes, ascending
+	m      int          // first of mapped not wholly below off
+	exts   []extent     // sorted by offset
+	e      int          // first extent not wholly below off
+	off    int64        // bytes checked so far
+	arena  []byte       // every buffer below
+	src    []byte       // sources are read here
 	free   chan []byte
 	full   chan chunk
 	hashed chan struct{} // closed when the hasher has stopped
 	h      hash.Hash
-	serial bool // hash on the caller's goroutine
+	serial bool        // hash on the caller's goroutine
+	stop   atomic.Bool // the hasher may skip what is queued: the pass failed
 	done   bool
 }
 
@@ -77,6 +86,8 @@ func (p *Plan) newReadBack(r io.ReaderAt, serial bool) *readBack {
 		rb.free <- rb.arena[i*readBackChunk : (i+1)*readBackChunk : (i+1)*readBackChunk]
 	}
 	rb.src = rb.arena[hashQueue*readBackChunk : (hashQueue+1)*readBackChunk]
+	rb.file, _ = r.(*os.File)
+	rb.mapped = p.Mapped()
 	base := p.fsBase()
 	g := p.FAT.Geometry
 	for _, f := range p.FAT.Files {
@@ -100,14 +111,25 @@ func (p *Plan) newReadBack(r io.ReaderAt, serial bool) *readBack {
 func (rb *readBack) hash() {
 	defer close(rb.hashed)
 	for c := range rb.full {
+		if c.buf == nil {
+			hashZeros(rb.h, c.zeros, &rb.stop)
+			continue
+		}
 		rb.h.Write(c.buf[:c.n])
 		rb.free <- c.buf
 	}
 }
 
-// finish stops the hasher once it has hashed what was queued, and returns
-// the buffers. It may be called more than once.
+// finish stops the hasher, skipping what is queued, and returns the
+// buffers: the pass is over (sum has been taken, or it failed). It may be
+// called more than once.
 func (rb *readBack) finish() {
+	rb.stop.Store(true)
+	rb.drain()
+}
+
+// drain stops the hasher once it has hashed what was queued.
+func (rb *readBack) drain() {
 	if rb.done {
 		return
 	}
@@ -119,48 +141,123 @@ func (rb *readBack) finish() {
 
 // sum finishes the pass and returns the SHA-256 of everything checked.
 func (rb *readBack) sum() string {
-	rb.finish()
+	rb.drain()
 	return hex.EncodeToString(rb.h.Sum(nil))
 }
 
 // upTo checks the image from where it stopped up to end (at most the
-// image's size).
+// image's size). The ranges the plan writes (Plan.Mapped) are read and their
+// files compared with the sources; the rest must be zero: where the file
+// system says it is a hole (SEEK_DATA), it is hashed as zeros without being
+// read, and whatever data the file holds there is read and must be zero.
 func (rb *readBack) upTo(ctx context.Context, end int64) error {
 	end = min(end, rb.p.ImageBytes)
-	for rb.off < end && rb.serial {
-		// One buffer, hot in the cache from the read to the hash.
-		n := min(int64(readBackChunk), end-rb.off)
-		b := rb.arena[:n]
-		if err := rb.check(b); err != nil {
-			return err
-		}
-		rb.h.Write(b)
-		rb.off += n
-	}
 	for rb.off < end {
-		var bp []byte
-		select {
-		case bp = <-rb.free:
-		case <-ctx.Done():
-			return ctx.Err()
+		hi, mapped := rb.segment(rb.off, end)
+		if mapped {
+			if err := rb.read(ctx, min(hi, rb.off+readBackChunk), false); err != nil {
+				return err
+			}
+			continue
 		}
-		n := min(int64(len(bp)), end-rb.off)
-		if err := rb.check(bp[:n]); err != nil {
-			rb.free <- bp
+		data, hole := rb.off, hi // without a file, every byte is read
+		if rb.file != nil {
+			data, hole = fileio.DataSegment(rb.file, rb.off, hi)
+		}
+		if data > rb.off {
+			if err := rb.zeros(ctx, data-rb.off); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := rb.read(ctx, min(hole, rb.off+readBackChunk), true); err != nil {
 			return err
 		}
-		rb.full <- chunk{bp, int(n)}
-		rb.off += n
 	}
 	return nil
 }
 
+// segment returns where the range at off stops being mapped or unmapped
+// (at most end), and whether the plan writes it.
+func (rb *readBack) segment(off, end int64) (int64, bool) {
+	for rb.m < len(rb.mapped) && rb.mapped[rb.m].Off+rb.mapped[rb.m].Len <= off {
+		rb.m++
+	}
+	if rb.m == len(rb.mapped) {
+		return end, false
+	}
+	if x := rb.mapped[rb.m]; x.Off <= off {
+		return min(x.Off+x.Len, end), true
+	}
+	return min(rb.mapped[rb.m].Off, end), false
+}
+
+// read checks the image from rb.off up to hi (at most one chunk) and queues
+// it for the hasher. zero: the plan leaves this range zero.
+func (rb *readBack) read(ctx context.Context, hi int64, zero bool) error {
+	n := hi - rb.off
+	if rb.serial { // one buffer, hot in the cache from the read to the hash
+		b := rb.arena[:n]
+		if err := rb.check(b, zero); err != nil {
+			return err
+		}
+		rb.h.Write(b)
+		rb.off = hi
+		return nil
+	}
+	var bp []byte
+	select {
+	case bp = <-rb.free:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if err := rb.check(bp[:n], zero); err != nil {
+		rb.free <- bp
+		return err
+	}
+	rb.full <- chunk{buf: bp, n: int(n)}
+	rb.off = hi
+	return nil
+}
+
+// zeros hashes n zero bytes at rb.off that the file holds as a hole.
+func (rb *readBack) zeros(ctx context.Context, n int64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if rb.serial {
+		hashZeros(rb.h, n, &rb.stop)
+	} else {
+		rb.full <- chunk{zeros: n}
+	}
+	rb.off += n
+	return nil
+}
+
+// zeroBuf is read, never written: its pages stay the kernel's zero page.
+var zeroBuf [readBackChunk]byte
+
+// hashZeros hashes n zero bytes unless stop is set.
+func hashZeros(h hash.Hash, n int64, stop *atomic.Bool) {
+	for n > 0 && !stop.Load() {
+		k := min(n, int64(len(zeroBuf)))
+		h.Write(zeroBuf[:k])
+		n -= k
+	}
+}
+
 // check reads len(b) bytes of the image at rb.off into b and compares the
-// files' bytes in them with their sources.
-func (rb *readBack) check(b []byte) error {
+// files' bytes in them with their sources; with zero, b must be all zero.
+func (rb *readBack) check(b []byte, zero bool) error {
 	off, n := rb.off, int64(len(b))
 	if _, err := rb.r.ReadAt(b, off); err != nil {
 		return fmt.Errorf("reading back at byte %d: %w", off, err)
+	}
+	if zero {
+		if i := firstDiff(b, zeroBuf[:len(b)]); i >= 0 {
+			return fmt.Errorf("image byte %d is 0x%02X; the plan leaves it zero", off+int64(i), b[i])
+		}
+		return nil
 	}
 	for ; rb.e < len(rb.exts) && rb.exts[rb.e].off+rb.exts[rb.e].size <= off; rb.e++ {
 	}

@@ -1,8 +1,12 @@
 package builder
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -110,4 +114,64 @@ func sizeOf(files []fat.PlannedFile, path string) int64 {
 		}
 	}
 	return 0
+}
+
+// TestReadBackHoles: the ranges the plan leaves zero are checked as holes
+// where the file system has them and read where it has data; either way a
+// non-zero byte there fails the pass, and the hash is the SHA-256 of every
+// byte of the image, as sha256sum sees it.
+func TestReadBackHoles(t *testing.T) {
+	fx := newFixture(t, isogen.Spec{RockRidge: true}, tarball.Spec{})
+	o := hostOpts
+	o.Size = 64 << 20 // most of the partition is never written
+	p := plan(t, fx, o)
+	res, err := p.WriteFile(context.Background(), filepath.Join(t.TempDir(), "a.img"), WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, err := os.ReadFile(res.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sha256Hex(whole); got != res.SHA256 {
+		t.Fatalf("WriteFile's SHA-256 %s, the file's %s", res.SHA256, got)
+	}
+	mapped := p.Mapped()
+	last := mapped[len(mapped)-1]
+	for _, c := range []struct {
+		name string
+		off  int64
+	}{
+		{"between the MBR and the partition", 4096},
+		{"after the last file", last.Off + last.Len + 1<<20},
+		{"the last byte", p.ImageBytes - 1},
+	} {
+		for _, serial := range []bool{false, true} {
+			f, err := os.OpenFile(res.Path, os.O_RDWR, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.WriteAt([]byte{0x5A}, c.off)
+			damaged, _ := os.ReadFile(res.Path)
+			for _, r := range []struct {
+				kind string
+				r    io.ReaderAt
+			}{{"file", f}, {"memory", bytes.NewReader(damaged)}} {
+				want := fmt.Sprintf("image byte %d is 0x5A; the plan leaves it zero", c.off)
+				if _, err := p.verify(context.Background(), r.r, serial); err == nil || !strings.Contains(err.Error(), want) {
+					t.Errorf("%s, serial=%v, %s: %v; want %q", c.name, serial, r.kind, err, want)
+				}
+			}
+			f.WriteAt([]byte{0}, c.off)
+			if sum, err := p.verify(context.Background(), f, serial); err != nil || sum != res.SHA256 {
+				t.Errorf("%s, serial=%v, repaired: %s, %v", c.name, serial, sum, err)
+			}
+			f.Close()
+		}
+	}
+}
+
+func sha256Hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
 }

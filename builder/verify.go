@@ -1,6 +1,7 @@
 package builder
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -83,7 +84,11 @@ func expect(r io.ReaderAt, off int64, want []byte, what string) error {
 	return nil
 }
 
+// firstDiff returns the first index where a and b (as long) differ, or -1.
 func firstDiff(a, b []byte) int {
+	if bytes.Equal(a, b) {
+		return -1
+	}
 	for i := range a {
 		if a[i] != b[i] {
 			return i

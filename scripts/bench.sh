@@ -1,112 +1,205 @@
 #!/usr/bin/env bash
-# bench.sh: the speed and memory targets, measured on this machine.
+# bench.sh: what a user compares, measured on this machine in one run.
 #
-#   scripts/bench.sh [ROUNDS]      (default 5; 3 at least for a median)
+#   scripts/bench.sh [--busy] [ROUNDS]     (ROUNDS default 5, at least 3)
 #
-# Each round runs, back to back in one process, a single build on a
-# synthetic ESXi 4.1 ISO with the real file sizes (~333 MB, ~98 MB copied),
-# `cp` of that ISO and the mtools pipeline on the same payload
-# (builder/bench_test.go), then batch builds of 1 and 20 hosts
-# (builder/batch BenchmarkHosts), then measures the peak RSS of the built
-# binary with /usr/bin/time -f %M. Ratios are taken within each round (the
-# machine's load changes between rounds) and the script prints their
-# median, min and max. Targets: build/cp <= 1.25, mtools/build >= 3,
-# peak RSS < 64 MiB. cpu-ms are the user+system CPU time per op, which
-# says more than wall time when other work shares the machine.
+# Inputs (scripts/benchinputs): a synthetic ESXi 4.1 ISO with the real file
+# sizes (333 MB, 98 MB of boot payload), a synthetic syslinux 3.70 tarball
+# in the release's shape (1,724 members, 15.9 MB inflated) and the payload
+# extracted from them, as a user doing it by hand would have it. Each round
+# runs every case once, back to back, with the page cache warm and `sync`
+# between cases; ratios are taken within a round and the script prints
+# their median [min .. max] over the rounds.
 #
-# The batch benchmark writes into a temporary folder; set
-# ESXI_AUTOPART_BENCH_OUT to a folder on Btrfs or XFS (reflink=1) to see
-# hosts cloned with FICLONE (elsewhere they are written in full);
-# "hosts=20/copy-clones" clones with copy_file_range, for comparison.
+#   build        esxi-autopart build, default size (read-back, SHA-256, inspect)
+#   floor        cp -r of the payload files + gzip -dc of the tarball
+#   mtools       truncate + mkfs.fat + mcopy + the syslinux installer + dd of mbr.bin
+#   classic      mtools + sha256sum of the image + mtype of every file, cmp'd with the payload
+#   build-4G, build-32G   build --fat 32 --size 4G / 32G
+#   batch20      build --hosts (20 hosts) --out-dir; cp20: 20 x cp --reflink=never of one image
+#   the same two on XFS (reflink=1) and Btrfs loop mounts made here (root, mkfs.xfs/mkfs.btrfs)
 #
-# The mtools pipeline uses Debian's syslinux 6.04 `syslinux --install
-# --offset` as the stand-in for 3.70's installer step. Needs go, cp,
-# mkfs.fat, mcopy, syslinux, dd and /usr/bin/time (a missing tool skips
-# its benchmark).
+# Peak RSS (/usr/bin/time %M) is taken of every esxi-autopart run.
+# --busy keeps one core busy (a shell loop) for the whole run, as on a
+# machine doing other work.
 #
-# BENCH_RT=1 runs the single-build benchmarks under `chrt -f 10` (needs
-# root): real-time priority, as on a machine with no other work. Without
-# it, other processes on the machine share the CPUs and the wall-time
-# ratios follow the CPU-time ratios. It starves other processes for the
-# few seconds each round runs: do not use it on a shared machine lightly.
+# The installer: SYSLINUX_INSTALLER=PATH names syslinux 3.70's mtools
+# installer (mtools/syslinux, built from the release; `-o OFFSET`);
+# otherwise Debian's syslinux 6.04 stands in (`--install --offset`).
 set -euo pipefail
 
-rounds=${1:-5}
-rt=()
-if [ "${BENCH_RT:-}" = 1 ]; then
-	rt=(chrt -f 10)
+busy=
+if [ "${1:-}" = --busy ]; then
+	busy=1
+	shift
 fi
+rounds=${1:-5}
 cd "$(dirname "$0")/.."
-work=$(mktemp -d "${TMPDIR:-/tmp}/esxi-autopart-bench.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-export ESXI_AUTOPART_BENCH_DIR=$work/inputs # the ISO is generated once
+work=$(mktemp -d "${BENCH_TMPDIR:-/var/tmp}/esxi-autopart-bench.XXXXXX")
+mounts=()
+hog=
+cleanup() {
+	[ -z "$hog" ] || kill "$hog" 2>/dev/null || true
+	for m in ${mounts[@]+"${mounts[@]}"}; do umount "$m" 2>/dev/null || true; done
+	rm -rf "$work"
+}
+trap cleanup EXIT
 
-echo "building test binaries and esxi-autopart ..." >&2
-go test -c -o "$work/builder.test" ./builder
-go test -c -o "$work/batch.test" ./builder/batch
+need() { command -v "$1" >/dev/null || { echo "bench.sh: needs $1" >&2; exit 1; }; }
+for t in go python3 cp gzip truncate mkfs.fat mcopy mtype dd sha256sum cmp /usr/bin/time; do need "$t"; done
+
+echo "building esxi-autopart and the inputs ..." >&2
 go build -o "$work/esxi-autopart" .
-iso=$work/inputs/esxi-4.1-real-sizes.iso
-tarball=$work/inputs/syslinux-3.70.tar.gz
+ea=$work/esxi-autopart
+in=${BENCH_INPUTS:-${TMPDIR:-/var/tmp}/esxi-autopart-bench-inputs}
+go run ./scripts/benchinputs "$in"
+# shellcheck disable=SC1091
+. "$in/plan.env"
+iso=$in/esxi-4.1-real-sizes.iso
+tarball=$in/syslinux-3.70.tar.gz
+offset=$((START_LBA * 512))
 printf 'id\n' >"$work/hosts.csv"
 for i in $(seq -w 1 20); do printf 'esx%s\n' "$i" >>"$work/hosts.csv"; done
 
-# bench FILE NAME FIELD: FIELD ("ns/op", "cpu-ms/op", ...) of benchmark NAME
-# in the go test output FILE.
-bench() {
-	awk -v name="$2" -v field="$3" '
-		$1 ~ "^" name "(-[0-9]+)?$" { for (i = 3; i < NF; i++) if ($(i+1) == field) { print $i; exit } }' "$1"
+installer=${SYSLINUX_INSTALLER:-$(command -v syslinux || true)}
+mbrbin=${SYSLINUX_MBR:-/usr/lib/syslinux/mbr/mbr.bin}
+[ -n "$installer" ] || { echo "bench.sh: needs syslinux (Debian's package) or SYSLINUX_INSTALLER" >&2; exit 1; }
+if "$installer" --help 2>&1 | grep -q -- --install; then
+	install=("$installer" --install --offset "$offset")
+else
+	install=("$installer" -o "$offset")
+fi
+
+# run NAME CMD...: wall seconds (EPOCHREALTIME) of CMD into $work/r.$round
+# as "NAME seconds rss-KiB"; the peak RSS of esxi-autopart runs, 0 for the
+# others (shell functions run in this shell).
+run() {
+	local name=$1
+	shift
+	sync
+	local t0=$EPOCHREALTIME rss=0
+	if [ "$1" = "$ea" ]; then
+		/usr/bin/time -f %M -o "$work/rss" "$@" >/dev/null
+		rss=$(tail -1 "$work/rss")
+	else
+		"$@" >/dev/null
+	fi
+	local t1=$EPOCHREALTIME
+	echo "$name $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }') $rss" >>"$work/r.$round"
 }
 
-rss() { # rss ARGS...: peak RSS in KiB of one esxi-autopart run
-	/usr/bin/time -f %M -o "$work/rss" "$work/esxi-autopart" "$@" >/dev/null
-	cat "$work/rss"
+mtools_image() { # mtools_image IMG: the classic procedure
+	rm -f "$1"
+	truncate -s "$IMAGE_BYTES" "$1"
+	mkfs.fat -F "$FAT" -n ESXI -h "$START_LBA" --offset "$START_LBA" "$1" $((FAT_SECTORS / 2)) >/dev/null
+	# shellcheck disable=SC2086
+	(cd "$in/payload" && mcopy -i "$1@@$offset" $FILES ::)
+	"${install[@]}" "$1"
+	dd if="$mbrbin" of="$1" bs=440 count=1 conv=notrunc status=none
 }
+classic() { # classic IMG: the procedure plus the checks build does
+	mtools_image "$1"
+	sha256sum "$1" >/dev/null
+	for f in $FILES; do mtype -i "$1@@$offset" "::$f" | cmp -s - "$in/payload/$f"; done
+}
+floor() { # floor DIR: copy the payload, inflate the tarball
+	rm -rf "$1"
+	cp -r "$in/payload" "$1"
+	gzip -dc "$tarball" >/dev/null
+}
+cp20() { # cp20 IMG DIR: 20 plain copies of one image
+	rm -rf "$2"
+	mkdir -p "$2"
+	for i in $(seq -w 1 20); do cp --reflink=never "$1" "$2/esx$i.img"; done
+}
+build=("$ea" build --iso "$iso" --syslinux "$tarball" --quiet --force)
 
-: >"$work/ratios"
-for r in $(seq 1 "$rounds"); do
-	echo "round $r/$rounds ..." >&2
-	(cd builder && ${rt[@]+"${rt[@]}"} "$work/builder.test" -test.run '^$' -test.benchmem -test.benchtime 5x \
-		-test.bench '^(BenchmarkBuildRealSizes|BenchmarkCopyISO|BenchmarkMtoolsPipeline)$') >"$work/single.$r"
-	(cd builder/batch && "$work/batch.test" -test.run '^$' -test.benchmem -test.benchtime 1x \
-		-test.bench '^BenchmarkHosts$') >"$work/hosts.$r"
-	cat "$work/single.$r" "$work/hosts.$r" >>"$work/all.txt"
-	build=$(bench "$work/single.$r" BenchmarkBuildRealSizes ns/op)
-	cp=$(bench "$work/single.$r" BenchmarkCopyISO ns/op)
-	mt=$(bench "$work/single.$r" BenchmarkMtoolsPipeline ns/op)
-	buildc=$(bench "$work/single.$r" BenchmarkBuildRealSizes cpu-ms/op)
-	cpc=$(bench "$work/single.$r" BenchmarkCopyISO cpu-ms/op)
-	mtc=$(bench "$work/single.$r" BenchmarkMtoolsPipeline cpu-ms/op)
-	h1=$(bench "$work/hosts.$r" BenchmarkHosts/hosts=1 ns/op)
-	h20=$(bench "$work/hosts.$r" BenchmarkHosts/hosts=20 ns/op)
-	h20c=$(bench "$work/hosts.$r" BenchmarkHosts/hosts=20/copy-clones ns/op)
-	rm -rf "$work/out"
-	mkdir -p "$work/out"
-	rss1=$(rss build --iso "$iso" --syslinux "$tarball" --host esx01 --ks http://deploy/ks/esx01.cfg -o "$work/out/one.img" --quiet)
-	rss4g=$(rss build --iso "$iso" --syslinux "$tarball" --host esx01 --ks http://deploy/ks/esx01.cfg --fat 32 --size 4G -o "$work/out/big.img" --quiet)
-	rss20=$(rss build --iso "$iso" --syslinux "$tarball" --hosts "$work/hosts.csv" --ks 'http://deploy/ks/{{.id}}.cfg' --out-dir "$work/out/hosts" --quiet)
-	rm -rf "$work/out"
-	awk -v b="$build" -v c="$cp" -v m="$mt" -v bc="$buildc" -v cc="$cpc" -v mc="$mtc" \
-		-v h1="$h1" -v h20="$h20" -v h20c="$h20c" -v r1="$rss1" -v r4="$rss4g" -v r20="$rss20" 'BEGIN {
-		printf "build/cp %.3f\nmtools/build %.3f\nhosts20/hosts1 %.2f\nhosts20 copy-clones/default %.2f\n", b/c, (b ? m/b : 0), (h1 ? h20/h1 : 0), (h20 ? h20c/h20 : 0)
-		printf "cpu build/cp %.3f\ncpu mtools/build %.3f\n", bc/cc, (bc ? mc/bc : 0)
-		printf "build ms %.1f\ncp ms %.1f\nmtools ms %.1f\nhosts1 ms %.1f\nhosts20 ms %.1f\nhosts20 copy-clones ms %.1f\n", b/1e6, c/1e6, m/1e6, h1/1e6, h20/1e6, h20c/1e6
-		printf "rss build MiB %.1f\nrss build-4G-fat32 MiB %.1f\nrss 20-hosts MiB %.1f\n", r1/1024, r4/1024, r20/1024
-	}' | sed "s/^/$r /" >>"$work/ratios"
+# File systems with reflinks, loop-mounted here (root only).
+fsdirs=("ext4-or-this:$work")
+if [ "$(id -u)" = 0 ]; then
+	for fs in xfs btrfs; do
+		command -v "mkfs.$fs" >/dev/null || continue
+		truncate -s 8G "$work/$fs.fs"
+		case $fs in
+		xfs) mkfs.xfs -q -m reflink=1 "$work/$fs.fs" ;;
+		btrfs) mkfs.btrfs -q "$work/$fs.fs" >/dev/null ;;
+		esac
+		mkdir -p "$work/$fs"
+		if mount -o loop "$work/$fs.fs" "$work/$fs" 2>/dev/null; then
+			mounts+=("$work/$fs")
+			fsdirs+=("$fs:$work/$fs")
+		fi
+	done
+fi
+fsdirs[0]="$(findmnt -n -o FSTYPE -T "$work" 2>/dev/null || stat -f -c %T "$work"):$work"
+
+if [ -n "$busy" ]; then
+	sh -c 'while :; do :; done' &
+	hog=$!
+fi
+echo "machine: $(nproc) CPUs, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), work on ${fsdirs[0]%%:*}" >&2
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)${busy:+ (plus one core kept busy by --busy)}" >&2
+
+for round in $(seq 1 "$rounds"); do
+	echo "round $round/$rounds ..." >&2
+	: >"$work/r.$round"
+	rm -f "$work/one.img"
+	run build "${build[@]}" --host esx01 --ks http://deploy/ks/esx01.cfg -o "$work/one.img"
+	run floor floor "$work/floor"
+	run mtools mtools_image "$work/mtools.img"
+	run classic classic "$work/mtools.img"
+	rm -rf "$work/floor" "$work/mtools.img"
+	for size in 4G 32G; do
+		run "build-$size" "${build[@]}" --host esx01 --ks http://deploy/ks/esx01.cfg --fat 32 --size "$size" -o "$work/big.img"
+		rm -f "$work/big.img"
+	done
+	for fd in "${fsdirs[@]}"; do
+		fs=${fd%%:*} dir=${fd#*:}
+		rm -rf "$dir/hosts"
+		run "batch20@$fs" "${build[@]}" --hosts "$work/hosts.csv" --ks 'http://deploy/ks/{{.id}}.cfg' --out-dir "$dir/hosts"
+		run "cp20@$fs" cp20 "$work/one.img" "$dir/copies"
+		rm -rf "$dir/hosts" "$dir/copies"
+	done
 done
 
 echo
-echo "== go test output (all rounds)"
-grep -E '^(Benchmark|cpu:)' "$work/all.txt" | sort -s -k1,1
+echo "== per-case figures: median [min .. max] of $rounds rounds; ratios within a round"
+python3 - "$work" "$rounds" <<'EOF'
+import glob, statistics, sys
+work, rounds = sys.argv[1], int(sys.argv[2])
+runs = []
+for f in sorted(glob.glob(work + "/r.*")):
+    d = {}
+    for line in open(f):
+        name, sec, rss = line.split()
+        d[name] = (float(sec), int(rss))
+    runs.append(d)
+def med(xs):
+    xs = sorted(xs)
+    return "%8.3f   [%.3f .. %.3f]" % (statistics.median(xs), xs[0], xs[-1])
+names = list(runs[0])
+print("%-24s %s" % ("case (seconds)", "median   [min .. max]"))
+for n in names:
+    print("%-24s %s" % (n, med([r[n][0] for r in runs])))
+def ratio(label, a, b):
+    if all(a in r and b in r for r in runs):
+        print("%-24s %s" % (label, med([r[a][0] / r[b][0] for r in runs])))
+print()
+print("ratios (target)")
+ratio("build/floor (<= 1.1)", "build", "floor")
+ratio("mtools/build (>= 1.2)", "mtools", "build")
+ratio("classic/build (>= 3)", "classic", "build")
+ratio("build-4G/build (<= 1.2)", "build-4G", "build")
+ratio("build-32G/build (<= 1.2)", "build-32G", "build")
+for n in names:
+    if n.startswith("batch20@"):
+        fs = n.split("@", 1)[1]
+        ratio("batch20/cp20 on %s (%s)" % (fs, "<= 1.0" if fs.startswith("ext") else "<= 0.2"), n, "cp20@" + fs)
+print()
+print("peak RSS of esxi-autopart (target <= 32 MiB)")
+for n in names:
+    if n.startswith(("build", "batch")):
+        print("%-24s %6.1f MiB (max over rounds)" % (n, max(r[n][1] for r in runs) / 1024))
+EOF
 echo
-echo "== per-round figures: median [min .. max] over $rounds rounds (ratios taken within a round)"
-awk '{ key = $2; for (i = 3; i < NF; i++) key = key " " $i; v[key] = v[key] " " $NF; if (!(key in seen)) { seen[key] = 1; order[++n] = key } }
-	END { for (k = 1; k <= n; k++) print order[k] "|" v[order[k]] }' "$work/ratios" |
-	while IFS='|' read -r key vals; do
-		sorted=$(tr ' ' '\n' <<<"$vals" | grep -v '^$' | sort -g)
-		count=$(wc -l <<<"$sorted")
-		med=$(sed -n "$(((count + 1) / 2))p" <<<"$sorted")
-		printf '%-24s %10s   [%s .. %s]\n' "$key" "$med" "$(head -1 <<<"$sorted")" "$(tail -1 <<<"$sorted")"
-	done
-echo
-echo "targets: build/cp <= 1.25; mtools/build >= 3; rss < 64 MiB"
-echo "load average now: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs${busy:+ (one core kept busy)}"
