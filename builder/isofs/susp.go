@@ -8,8 +8,10 @@ import (
 )
 
 const (
-	maxCE     = 16   // continuation areas followed per System Use area
-	maxCEArea = 8192 // largest continuation area read
+	maxCE      = 16      // continuation areas followed per System Use area
+	maxCEArea  = 8192    // largest continuation area read
+	maxNMBytes = 255     // longest Rock Ridge name (NAME_MAX; RRIP has no other bound)
+	maxCETotal = 4 << 20 // continuation bytes read per image, all records together
 )
 
 // Rock Ridge extension identifiers (ER entries) we accept.
@@ -29,6 +31,7 @@ func (w *walker) systemUse(su []byte) (iso9660.SystemUseEntrySlice, error) {
 // splitSUSP splits one System Use area (with its continuations).
 func (w *walker) splitSUSP(area []byte) (iso9660.SystemUseEntrySlice, error) {
 	var out iso9660.SystemUseEntrySlice
+	nm := 0 // name bytes in NM entries: the library concatenates them
 	for hops := 0; area != nil; hops++ {
 		if hops > maxCE {
 			return nil, fmt.Errorf("%w: more than %d SUSP continuation areas", ErrCorrupt, maxCE)
@@ -52,6 +55,9 @@ func (w *walker) splitSUSP(area []byte) (iso9660.SystemUseEntrySlice, error) {
 				next = ce
 			case "NM":
 				if n >= 5 { // flags byte
+					if nm += n - 5; nm > maxNMBytes {
+						return nil, fmt.Errorf("%w: a Rock Ridge name longer than %d bytes", ErrCorrupt, maxNMBytes)
+					}
 					out = append(out, e)
 				}
 			case "PX":
@@ -81,6 +87,11 @@ func (w *walker) continuation(e iso9660.SystemUseEntry) ([]byte, error) {
 	at := int64(block)*sectorSize + int64(offset)
 	if length > maxCEArea || at+int64(length) > w.size {
 		return nil, fmt.Errorf("%w: CE area of %d bytes at byte %s is out of bounds", ErrCorrupt, length, commas(at))
+	}
+	// Many records may share one chain of areas: what is read is bounded
+	// for the whole image, so the work stays linear in its size.
+	if w.ceRead += int64(length); w.ceRead > maxCETotal {
+		return nil, fmt.Errorf("%w: SUSP continuation areas total more than %s bytes", ErrCorrupt, commas(maxCETotal))
 	}
 	buf := make([]byte, length)
 	if _, err := w.ra.ReadAt(buf, at); err != nil {

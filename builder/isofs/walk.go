@@ -40,6 +40,7 @@ type walker struct {
 	nmNames int            // names taken from Rock Ridge NM entries
 	seen    map[int64]bool // folder extents walked (loop guard)
 	dirRead int64          // folder bytes read so far (bounded by maxDirTotal)
+	ceRead  int64          // SUSP continuation bytes read so far (bounded by maxCETotal)
 	files   []entry
 }
 
