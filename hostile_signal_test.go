@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,12 +15,14 @@ import (
 
 	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/tarball"
+	"golang.org/x/sys/unix"
 )
 
 // TestInterruptedBuild runs the real binary on a real-size ISO (~333 MB)
-// and signals it as soon as its temporary image appears, i.e. in the middle
-// of the write: it must exit non-zero with a message and leave neither an
-// image nor a partial file behind.
+// and signals it as soon as its temporary image exists, i.e. in the middle
+// of the write: after SIGINT or SIGTERM it must exit 130 with a message,
+// and after any signal, SIGKILL too, leave neither an image nor a partial
+// file behind (the temporary is unnamed: O_TMPFILE).
 func TestInterruptedBuild(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and a 333 MB ISO")
@@ -36,7 +39,7 @@ func TestInterruptedBuild(t *testing.T) {
 	if err := tarball.WriteFile(tar, tarball.Spec{}); err != nil {
 		t.Fatal(err)
 	}
-	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGKILL} {
 		t.Run(sig.String(), func(t *testing.T) {
 			out := t.TempDir()
 			img := filepath.Join(out, "esx01.img")
@@ -57,7 +60,7 @@ func TestInterruptedBuild(t *testing.T) {
 					break wait
 				default:
 				}
-				if !signalled && hasPartial(t, out) {
+				if !signalled && hasTemp(t, cmd.Process.Pid, out) {
 					if serr := cmd.Process.Signal(sig); serr != nil {
 						t.Fatalf("signal: %v", serr)
 					}
@@ -70,6 +73,22 @@ func TestInterruptedBuild(t *testing.T) {
 			}
 			if err == nil {
 				t.Fatalf("exit 0 after %v; want a failure\n%s", sig, stderr.String())
+			}
+			if sig == syscall.SIGKILL {
+				if ents, _ := os.ReadDir(out); len(ents) != 0 {
+					if tmpfile(out) {
+						t.Fatalf("left behind after SIGKILL: %v", ents)
+					}
+					// No O_TMPFILE here: the next run removes the dead
+					// run's leftover.
+					if err := exec.Command(bin, "build", "--iso", iso, "--syslinux", tar, "--ks", "http://deploy/ks/esx01.cfg", "-o", img).Run(); err != nil {
+						t.Fatal(err)
+					}
+					if ents, _ := os.ReadDir(out); len(ents) != 1 {
+						t.Errorf("after the next run: %v, want only esx01.img", ents)
+					}
+				}
+				return
 			}
 			if code := cmd.ProcessState.ExitCode(); code != 130 {
 				t.Errorf("exit status %d after %v, want 130 (interrupted)", code, sig)
@@ -89,14 +108,31 @@ func TestInterruptedBuild(t *testing.T) {
 	}
 }
 
-// hasPartial reports whether dir holds a temporary image.
-func hasPartial(t *testing.T, dir string) bool {
+// tmpfile reports whether dir's file system makes unnamed files.
+func tmpfile(dir string) bool {
+	fd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_RDWR, 0o600)
+	if err == nil {
+		unix.Close(fd)
+	}
+	return err == nil
+}
+
+// hasTemp reports whether process pid has a temporary image open in dir:
+// an unnamed O_TMPFILE file (its /proc fd link reads "DIR/#INODE
+// (deleted)") or a hidden ".NAME.partial-N".
+func hasTemp(t *testing.T, pid int, dir string) bool {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, e := range ents {
 		if strings.Contains(e.Name(), ".partial-") {
+			return true
+		}
+	}
+	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	for _, fd := range fds {
+		if to, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name())); err == nil && strings.HasPrefix(to, dir+"/#") {
 			return true
 		}
 	}

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/esxi-autopart/esxi-autopart/builder/fat"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/esxi-autopart/esxi-autopart/builder/fat"
+	"github.com/esxi-autopart/esxi-autopart/builder/fileio"
 )
 
 // WriteOptions say how the output file is put in place.
@@ -82,9 +84,9 @@ func CheckOutput(path string, force bool) error {
 	return nil
 }
 
-// WriteFile writes the image to a temporary file beside path, reads it back
-// and verifies it, and only then renames it into place. On any error nothing
-// is left behind. The read-back pass follows the writer on a second
+// WriteFile writes the image to a temporary file beside path (unnamed where
+// the file system allows: fileio.CreateTemp), reads it back and verifies
+// it, and only then puts it in place. On any error nothing is left behind. The read-back pass follows the writer on a second
 // goroutine (the writer goes in ascending offsets); the structure check
 // (inspect) runs once the image is complete, beside the rest of that pass.
 func (p *Plan) WriteFile(ctx context.Context, path string, o WriteOptions) (*Result, error) {
@@ -103,37 +105,31 @@ func (p *Plan) writeOutput(ctx context.Context, path string, o WriteOptions, fil
 	if dir == "" {
 		dir = "."
 	}
-	f, err := os.CreateTemp(dir, "."+base+".partial-*")
+	t, err := fileio.CreateTemp(dir, base)
 	if err != nil {
 		return nil, fmt.Errorf("output %s: %w", path, err)
 	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	sum, err := fill(ctx, f)
+	defer t.Discard()
+	sum, err := fill(ctx, t.File)
 	if err != nil {
 		return nil, annotate(err, path)
 	}
 	if o.Sync {
-		if err = f.Sync(); err != nil {
+		if err = t.Sync(); err != nil {
 			return nil, fmt.Errorf("writing %s: %w", path, err)
 		}
 	}
-	if err = f.Close(); err != nil {
-		return nil, fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err = os.Chmod(tmp, 0o644); err != nil {
-		return nil, err
+	if err = t.Chmod(0o644); err != nil {
+		return nil, fmt.Errorf("output %s: %w", path, err)
 	}
 	if err = CheckOutput(path, o.Force); err != nil { // it may have appeared meanwhile
 		return nil, err
 	}
-	if err = os.Rename(tmp, path); err != nil {
+	if err = t.Publish(path, o.Force); err != nil {
 		return nil, fmt.Errorf("output %s: %w", path, err)
+	}
+	if err = t.Close(); err != nil {
+		return nil, fmt.Errorf("writing %s: %w", path, err)
 	}
 	return &Result{Path: path, Bytes: p.ImageBytes, SHA256: sum}, nil
 }
