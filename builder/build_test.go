@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,8 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/esxi-autopart/esxi-autopart/builder/fat"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/tarball"
+	"github.com/esxi-autopart/esxi-autopart/layouts"
 )
 
 // needTool skips when a tool is missing, except under CI where it fails.
@@ -189,5 +192,24 @@ func TestReproducible(t *testing.T) {
 	cb, _ := os.ReadFile(c)
 	if bytes.Equal(ab[0x1B8:0x1BC], cb[0x1B8:0x1BC]) {
 		t.Error("two hosts got the same disk signature")
+	}
+}
+
+// TestLocateFATError: a FAT error about one file names the ISO, the ISO
+// file and the config line it came from.
+func TestLocateFATError(t *testing.T) {
+	in := &Inputs{ISOPath: "esxi.iso", Media: &layouts.Detected{Files: []layouts.Copy{
+		{Src: "cim.", Dst: "CIM.", From: "boot.cfg line 7 (modules=)"},
+		{Src: "EFI/BOOT/BOOTX64.EFI", Dst: "EFI/BOOT/BOOTX64.EFI"},
+	}}}
+	for _, c := range []struct{ path, want string }{
+		{"CIM.", `esxi.iso: ISO file /cim., named in boot.cfg line 7 (modules=): fat: path "CIM.": bad`},
+		{"EFI/BOOT/BOOTX64.EFI", `esxi.iso: ISO file /EFI/BOOT/BOOTX64.EFI: fat: path "EFI/BOOT/BOOTX64.EFI": bad`},
+		{"SYSLINUX.CFG", `fat: path "SYSLINUX.CFG": bad`},
+	} {
+		err := in.locate(&fat.PathError{Path: c.path, Err: fmt.Errorf("fat: path %q: bad", c.path)})
+		if err.Error() != c.want {
+			t.Errorf("%s: %v, want %s", c.path, err, c.want)
+		}
 	}
 }

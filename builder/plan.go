@@ -180,6 +180,7 @@ func (in *Inputs) Plan(o Options) (*Plan, error) {
 		spec.TotalSectors = uint32(n)
 	}
 	fp, err := fat.NewPlan(spec)
+	err = in.locate(err)
 	if err != nil && o.Size > 0 {
 		return nil, fmt.Errorf("partition size %d bytes: %w%s", o.Size, err, layoutFAT)
 	}
@@ -373,4 +374,22 @@ func (in *Inputs) Epoch(o Options) time.Time {
 		return in.ISOCreated
 	}
 	return time.Date(2010, 1, 1, 0, 0, 0, 0, time.UTC)
+}
+
+// locate adds to a FAT error about one file where the file came from: its
+// ISO path and the config line that names it.
+func (in *Inputs) locate(err error) error {
+	var pe *fat.PathError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	for _, c := range append(in.Media.Files, in.Media.Payload...) {
+		if c.Dst == pe.Path && c.From != "" {
+			return fmt.Errorf("%s: ISO file /%s, named in %s: %w", in.ISOPath, c.Src, c.From, err)
+		}
+		if c.Dst == pe.Path {
+			return fmt.Errorf("%s: ISO file /%s: %w", in.ISOPath, c.Src, err)
+		}
+	}
+	return err
 }

@@ -81,7 +81,11 @@ func detect4(p *Probe, version string) (*Detected, error) {
 			return fmt.Errorf("%s: %s %s: %w", where, what, name, err)
 		}
 		if fresh {
-			*list = append(*list, Copy{Src: f.Path, Dst: dst, Size: f.Size})
+			c := Copy{Src: f.Path, Dst: dst, Size: f.Size}
+			if list == &d.Files {
+				c.From = where // the payload is copied by name, not because a line names it
+			}
+			*list = append(*list, c)
 		}
 		return nil
 	}

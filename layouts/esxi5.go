@@ -33,8 +33,9 @@ type copier struct {
 	total int64
 }
 
-// add lists the ISO file f under its upper-case 8.3 FAT path.
-func (c *copier) add(f isofs.File) error {
+// add lists the ISO file f under its upper-case 8.3 FAT path; from says
+// what names it.
+func (c *copier) add(f isofs.File, from string) error {
 	dst, err := fatPath(f.Path)
 	if err != nil {
 		return err
@@ -44,7 +45,7 @@ func (c *copier) add(f isofs.File) error {
 		return err
 	}
 	if fresh {
-		c.d.Files = append(c.d.Files, Copy{Src: f.Path, Dst: dst, Size: f.Size})
+		c.d.Files = append(c.d.Files, Copy{Src: f.Path, Dst: dst, Size: f.Size, From: from})
 		c.total += f.Size
 	}
 	return nil
@@ -70,7 +71,7 @@ func detect5(p *Probe) (*Detected, error) {
 	if !ok {
 		return nil, fmt.Errorf("%s: kernel %s is not on the ISO", where, kname)
 	}
-	if err := c.add(mboot); err != nil {
+	if err := c.add(mboot, where); err != nil {
 		return nil, fmt.Errorf("%s: kernel %s: %w", where, kname, err)
 	}
 	cfgFile, ok := p.Media.Lookup(strings.TrimPrefix(cfgArg, "/"))
@@ -174,7 +175,7 @@ func (c *copier) addRef(cfgPath string, r bootcfg.Ref) error {
 		}
 		return fmt.Errorf("%s line %d: %s= names %s, which the ISO lacks%s", cfgPath, r.Line, r.Key, r.Name, hint)
 	}
-	if err := c.add(f); err != nil {
+	if err := c.add(f, fmt.Sprintf("%s line %d (%s=)", cfgPath, r.Line, r.Key)); err != nil {
 		return fmt.Errorf("%s line %d: %s= names %s: %w", cfgPath, r.Line, r.Key, r.Name, err)
 	}
 	return nil
@@ -194,7 +195,7 @@ func (c *copier) addMenu(p *Probe, where string) error {
 		}
 		return nil
 	}
-	if err := c.add(f); err != nil {
+	if err := c.add(f, where); err != nil {
 		return fmt.Errorf("%s: %s: %w", where, name, err)
 	}
 	return nil
@@ -218,7 +219,7 @@ func (c *copier) addEFI() error {
 		if !ok || strings.EqualFold(n, "BOOT.CFG") {
 			continue
 		}
-		if err := c.add(f); err != nil {
+		if err := c.add(f, "the EFI/BOOT folder"); err != nil {
 			return fmt.Errorf("EFI loader: %w", err)
 		}
 		if strings.EqualFold(n, "BOOTX64.EFI") {

@@ -25,6 +25,7 @@ type Copy struct {
 	Src  string // ISO path as on the ISO ("vmkboot.gz")
 	Dst  string // FAT path, upper-case 8.3 ("VMKBOOT.GZ")
 	Size int64  // bytes
+	From string // what names it: "isolinux.cfg line 5 (label \"install\")", "boot.cfg line 7 (modules=)", "the EFI/BOOT folder"
 }
 
 // Generated is a file the builder makes per host from a file of the

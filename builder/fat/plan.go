@@ -132,49 +132,67 @@ func deriveVolumeID(s Spec) uint32 {
 	return 1
 }
 
+// PathError is a planning error about one file of the Spec, so that a
+// caller can say where the file came from.
+type PathError struct {
+	Path string // as in the Spec
+	Err  error  // says it all, "fat: PATH: ..." included
+}
+
+func (e *PathError) Error() string { return e.Err.Error() }
+func (e *PathError) Unwrap() error { return e.Err }
+
 // addFiles builds the folder tree, rejecting bad and duplicate paths.
 func (p *Plan) addFiles(files []File) error {
 	seen := map[string]int{} // "parent/UPPER" -> folder index, or -2 for a file
 	for _, f := range files {
-		if f.Size < 0 || f.Size > 0xFFFFFFFF {
-			return fmt.Errorf("fat: %s: size %s is outside 0 .. 4,294,967,295 bytes", f.Path, commas(f.Size))
+		if err := p.addFile(f, seen); err != nil {
+			return &PathError{Path: f.Path, Err: err}
 		}
-		if f.Attr&^(ReadOnly|Hidden|System|Archive) != 0 {
-			return fmt.Errorf("fat: %s: attributes %#02x: only read-only, hidden, system and archive may be set", f.Path, uint8(f.Attr))
-		}
-		parts := strings.Split(f.Path, "/")
-		for _, c := range parts {
-			if err := checkLongName(c); err != nil {
-				return fmt.Errorf("fat: path %q: %w", f.Path, err)
-			}
-		}
-		parent := -1
-		for i, c := range parts[:len(parts)-1] {
-			key := fmt.Sprintf("%d/%s", parent, strings.ToUpper(c))
-			idx, ok := seen[key]
-			switch {
-			case ok && idx == -2:
-				return fmt.Errorf("fat: %s: %s is a file, not a folder", f.Path, strings.Join(parts[:i+1], "/"))
-			case !ok:
-				idx = len(p.Folders)
-				seen[key] = idx
-				p.Folders = append(p.Folders, PlannedFile{
-					Path: strings.Join(parts[:i+1], "/"), Attr: Directory, Parent: parent,
-				})
-			}
-			parent = idx
-		}
-		key := fmt.Sprintf("%d/%s", parent, strings.ToUpper(parts[len(parts)-1]))
-		if idx, ok := seen[key]; ok {
-			what := "file"
-			if idx >= 0 {
-				what = "folder"
-			}
-			return fmt.Errorf("fat: %s: duplicate name (case-insensitive) of a %s", f.Path, what)
-		}
-		seen[key] = -2
-		p.Files = append(p.Files, PlannedFile{Path: f.Path, Size: f.Size, Attr: f.Attr, Parent: parent})
 	}
+	return nil
+}
+
+// addFile adds one file and the folders of its path to the tree.
+func (p *Plan) addFile(f File, seen map[string]int) error {
+	if f.Size < 0 || f.Size > 0xFFFFFFFF {
+		return fmt.Errorf("fat: %s: size %s is outside 0 .. 4,294,967,295 bytes", f.Path, commas(f.Size))
+	}
+	if f.Attr&^(ReadOnly|Hidden|System|Archive) != 0 {
+		return fmt.Errorf("fat: %s: attributes %#02x: only read-only, hidden, system and archive may be set", f.Path, uint8(f.Attr))
+	}
+	parts := strings.Split(f.Path, "/")
+	for _, c := range parts {
+		if err := checkLongName(c); err != nil {
+			return fmt.Errorf("fat: path %q: %w", f.Path, err)
+		}
+	}
+	parent := -1
+	for i, c := range parts[:len(parts)-1] {
+		key := fmt.Sprintf("%d/%s", parent, strings.ToUpper(c))
+		idx, ok := seen[key]
+		switch {
+		case ok && idx == -2:
+			return fmt.Errorf("fat: %s: %s is a file, not a folder", f.Path, strings.Join(parts[:i+1], "/"))
+		case !ok:
+			idx = len(p.Folders)
+			seen[key] = idx
+			p.Folders = append(p.Folders, PlannedFile{
+				Path: strings.Join(parts[:i+1], "/"), Attr: Directory, Parent: parent,
+			})
+		}
+		parent = idx
+	}
+	key := fmt.Sprintf("%d/%s", parent, strings.ToUpper(parts[len(parts)-1]))
+	if idx, ok := seen[key]; ok {
+		what := "file"
+		if idx >= 0 {
+			what = "folder"
+		}
+		return fmt.Errorf("fat: %s: duplicate name (case-insensitive) of a %s", f.Path, what)
+	}
+	seen[key] = -2
+	p.Files = append(p.Files, PlannedFile{Path: f.Path, Size: f.Size, Attr: f.Attr, Parent: parent})
 	return nil
 }
 
