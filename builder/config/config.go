@@ -69,6 +69,9 @@ func Render(name, text string, data map[string]any) (Rendered, error) {
 	if err != nil {
 		return Rendered{}, fmt.Errorf("template %s: %w", name, err)
 	}
+	if err := checkWork(t); err != nil {
+		return Rendered{}, fmt.Errorf("template %s: %w", name, err)
+	}
 	b := &limitBuffer{max: MaxRendered}
 	if err := t.Execute(b, data); err != nil {
 		if errors.Is(err, errTooLong) {

@@ -85,3 +85,21 @@ func TestData(t *testing.T) {
 		t.Errorf("Data = %v, %v", d, err)
 	}
 }
+
+// TestRenderWork: templates whose work is not bounded by what they print
+// are refused before they run, naming the line.
+func TestRenderWork(t *testing.T) {
+	data := map[string]any{"Modules": []string{"a", "b"}}
+	for _, c := range []struct{ text, want string }{
+		{"{{range .Modules}}{{range $.Modules}}{{.}}{{end}}{{end}}", ""},
+		{"x\n{{range .Modules}}{{range $.Modules}}{{range $.Modules}}{{end}}{{end}}{{end}}", "line 2: {{range}} nested 3 deep (at most 2)"},
+		{`{{define "r"}}{{range $.Modules}}{{end}}{{end}}{{range .Modules}}{{range $.Modules}}{{template "r" $}}{{end}}{{end}}`, "{{range}} nested 3 deep"},
+		{`{{define "x"}}{{template "x" .}}{{end}}{{template "x" .}}`, `{{template "x"}} calls itself`},
+		{`{{define "a"}}{{template "b" .}}{{end}}{{define "b"}}{{template "a" .}}{{end}}{{template "a" .}}`, "calls itself"},
+	} {
+		_, err := Render("t.tmpl", c.text, data)
+		if c.want == "" && err != nil || c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
+			t.Errorf("%q: %v, want %q", c.text, err, c.want)
+		}
+	}
+}
