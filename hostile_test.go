@@ -145,14 +145,26 @@ var hostileCases = []hostile{
 
 	{"values: inventory column name with a newline", func(e *hostileEnv) { e.hosts("lf.csv", "id,\"i\np\"\nesx01,1\n") }, w("lf.csv", "line 1, column 2", `"i\np"`, "{{.i?p}}")},
 
-	// Templates whose output explodes stop at config.MaxRendered.
-	{"templates explode: nested ranges in --cfg-template", func(e *hostileEnv) {
-		r := strings.Repeat("{{range $.Modules}}", 9) + strings.Repeat("x", 64) + strings.Repeat("{{end}}", 9)
+	// Templates whose output explodes stop at config.MaxRendered; those
+	// whose work would not be bounded by their output are refused first.
+	{"templates explode: two ranges deep in --cfg-template", func(e *hostileEnv) {
+		r := "{{range $.Modules}}{{range $.Modules}}" + strings.Repeat("x", 64<<10) + "{{end}}{{end}}"
 		e.args = append(e.args, "--cfg-template", e.write("bomb.cfg", []byte("default 1\nlabel 1\nkernel mboot.c32\n"+r)))
 	}, w("bomb.cfg", "renders more than 1048576 bytes")},
+	{"templates explode: a syslinux.cfg over what is read", func(e *hostileEnv) {
+		r := "{{range $.Modules}}" + strings.Repeat("x", 16<<10) + "{{end}}"
+		e.args = append(e.args, "--cfg-template", e.write("big.cfg", []byte("default 1\nlabel 1\nkernel mboot.c32\n"+r)))
+	}, w("big.cfg", "SYSLINUX.CFG; at most 65,536 bytes are read")},
+	{"templates explode: ranges nine deep in --cfg-template", func(e *hostileEnv) {
+		r := strings.Repeat("{{range $.Modules}}", 9) + strings.Repeat("{{end}}", 9)
+		e.args = append(e.args, "--cfg-template", e.write("deep.cfg", []byte("default 1\nlabel 1\nkernel mboot.c32\n"+r)))
+	}, w("deep.cfg", "line 4: {{range}} nested 3 deep")},
 	{"templates explode: a counted range in --ks-template", func(e *hostileEnv) {
-		e.args = append(e.args, "--ks-template", e.write("bomb.ks", []byte(kickstart.V4+"{{range 1000000000}}# pad pad pad{{end}}\n")))
-	}, w("bomb.ks", "renders more than 1048576 bytes")},
+		e.args = append(e.args, "--ks-template", e.write("bomb.ks", []byte(kickstart.V4+"{{range 1000000000}}{{end}}\n")))
+	}, w("bomb.ks", "{{range 1000000000}} counts past 65536")},
+	{"templates explode: a template that calls itself in --ks-template", func(e *hostileEnv) {
+		e.args = append(e.args, "--ks-template", e.write("loop.ks", []byte(kickstart.V4+`{{define "l"}}{{template "l" .}}{{end}}{{template "l" .}}`)))
+	}, w("loop.ks", `{{template "l"}} calls itself`)},
 
 	// The syslinux tarball.
 	{"tar empty", func(e *hostileEnv) { e.tar = e.write("empty.tar.gz", nil) }, w("empty.tar.gz", "empty file")},

@@ -12,6 +12,7 @@ import (
 
 	"github.com/esxi-autopart/esxi-autopart/builder/config"
 	"github.com/esxi-autopart/esxi-autopart/builder/fat"
+	"github.com/esxi-autopart/esxi-autopart/builder/inspect"
 	"github.com/esxi-autopart/esxi-autopart/builder/mbr"
 	"github.com/esxi-autopart/esxi-autopart/builder/syslinux"
 	"github.com/esxi-autopart/esxi-autopart/layouts"
@@ -280,7 +281,11 @@ func (in *Inputs) renderConfig(o Options) (config.Rendered, error) {
 	if text == "" {
 		text, name = in.Media.Template, in.Media.Layout+" syslinux.cfg"
 	}
-	return config.Render(name, text, data)
+	r, err := config.Render(name, text, data)
+	if err == nil && len(r.Text) > inspect.MaxConfigBytes {
+		err = fmt.Errorf("template %s: renders a %s-byte %s; at most %s bytes are read", name, inspect.Commas(len(r.Text)), ConfigName, inspect.Commas(inspect.MaxConfigBytes))
+	}
+	return r, err
 }
 
 // renderGenerated renders the layout's per-host files (ESXi 5.x+: BOOT.CFG
@@ -297,6 +302,9 @@ func (in *Inputs) renderGenerated(o Options) ([][]byte, error) {
 	for i, g := range in.Media.Generated {
 		if out[i], err = g.Render(data); err != nil {
 			return nil, err
+		}
+		if len(out[i]) > inspect.MaxConfigBytes {
+			return nil, fmt.Errorf("%s: the host's %s would be %s bytes; at most %s are read", in.ISOPath, g.Dst, inspect.Commas(len(out[i])), inspect.Commas(inspect.MaxConfigBytes))
 		}
 	}
 	return out, nil

@@ -95,6 +95,8 @@ func TestRenderWork(t *testing.T) {
 		{"x\n{{range .Modules}}{{range $.Modules}}{{range $.Modules}}{{end}}{{end}}{{end}}", "line 2: {{range}} nested 3 deep (at most 2)"},
 		{`{{define "r"}}{{range $.Modules}}{{end}}{{end}}{{range .Modules}}{{range $.Modules}}{{template "r" $}}{{end}}{{end}}`, "{{range}} nested 3 deep"},
 		{`{{define "x"}}{{template "x" .}}{{end}}{{template "x" .}}`, `{{template "x"}} calls itself`},
+		{"{{range 3}}{{.}}{{end}}", ""},
+		{"{{range 1000000000}}{{end}}", "line 1: {{range 1000000000}} counts past 65536"},
 		{`{{define "a"}}{{template "b" .}}{{end}}{{define "b"}}{{template "a" .}}{{end}}{{template "a" .}}`, "calls itself"},
 	} {
 		_, err := Render("t.tmpl", c.text, data)

@@ -12,9 +12,13 @@ import (
 // any boot config needs.
 const MaxRangeDepth = 2
 
+// MaxRangeCount is the largest number a {{range N}} may count to.
+const MaxRangeCount = 65536
+
 // checkWork refuses templates whose work is not bounded by their output:
 // {{range}} nested deeper than MaxRangeDepth, counting through
-// {{template}} calls, and templates that call themselves.
+// {{template}} calls, {{range N}} over more than MaxRangeCount, and
+// templates that call themselves.
 func checkWork(t *template.Template) error {
 	var walk func(n parse.Node, depth int, calls []string) error
 	walk = func(n parse.Node, depth int, calls []string) error {
@@ -31,6 +35,9 @@ func checkWork(t *template.Template) error {
 		case *parse.RangeNode:
 			if depth+1 > MaxRangeDepth {
 				return fmt.Errorf("line %d: {{range}} nested %d deep (at most %d)", n.Line, depth+1, MaxRangeDepth)
+			}
+			if err := countLimit(n); err != nil {
+				return err
 			}
 			if err := walk(n.List, depth+1, calls); err != nil {
 				return err
@@ -62,4 +69,20 @@ func checkWork(t *template.Template) error {
 		return nil
 	}
 	return walk(t.Tree.Root, 0, []string{t.Name()})
+}
+
+// countLimit refuses {{range N}} with a number N above MaxRangeCount (a
+// template has no arithmetic: every other count comes from the data).
+func countLimit(n *parse.RangeNode) error {
+	if n.Pipe == nil {
+		return nil
+	}
+	for _, c := range n.Pipe.Cmds {
+		for _, a := range c.Args {
+			if num, ok := a.(*parse.NumberNode); ok && (!num.IsInt || num.Int64 > MaxRangeCount) {
+				return fmt.Errorf("line %d: {{range %s}} counts past %d", n.Line, num.Text, MaxRangeCount)
+			}
+		}
+	}
+	return nil
 }

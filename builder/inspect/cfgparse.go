@@ -8,7 +8,11 @@ import (
 // cfgPaths is the order in which SYSLINUX 3.x looks for its config file.
 var cfgPaths = []string{"/boot/syslinux/syslinux.cfg", "/syslinux/syslinux.cfg", "/syslinux.cfg"}
 
-const maxCfgBytes = 1 << 16
+// MaxConfigBytes is the largest syslinux.cfg or BOOT.CFG inspect reads; the
+// builder refuses to render a larger one.
+const MaxConfigBytes = 1 << 16
+
+const maxCfgBytes = MaxConfigBytes
 
 // cfgLabel is one LABEL block of syslinux.cfg.
 type cfgLabel struct {

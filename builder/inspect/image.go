@@ -39,7 +39,9 @@ func (im *image) readAt(p []byte, off int64) error {
 	return err
 }
 
-// commas formats n with thousands separators: 33280 -> "33,280".
+// Commas formats v with thousands separators: 33280 -> "33,280".
+func Commas[T ~int | ~int64 | ~uint32 | ~uint16 | ~uint8](v T) string { return commas(v) }
+
 func commas[T ~int | ~int64 | ~uint32 | ~uint16 | ~uint8](v T) string {
 	s := strconv.FormatInt(int64(v), 10)
 	neg := strings.HasPrefix(s, "-")
