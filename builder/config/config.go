@@ -65,7 +65,7 @@ func Render(name, text string, data map[string]any) (Rendered, error) {
 	crlf := strings.Count(text, "\r")
 	text = strings.ReplaceAll(text, "\r\n", "\n")
 	text = strings.ReplaceAll(text, "\r", "\n")
-	t, err := template.New(name).Option("missingkey=error").Parse(text)
+	t, err := template.New(name).Option("missingkey=error").Funcs(newBudget().funcs()).Parse(text)
 	if err != nil {
 		return Rendered{}, fmt.Errorf("template %s: %w", name, err)
 	}

@@ -96,6 +96,11 @@ func TestRenderWork(t *testing.T) {
 		{`{{define "r"}}{{range $.Modules}}{{end}}{{end}}{{range .Modules}}{{range $.Modules}}{{template "r" $}}{{end}}{{end}}`, "{{range}} nested 3 deep"},
 		{`{{define "x"}}{{template "x" .}}{{end}}{{template "x" .}}`, `{{template "x"}} calls itself`},
 		{"{{range 3}}{{.}}{{end}}", ""},
+		{`{{printf "%-8s|%5.2f" "a" 1.5}}`, ""},
+		{`{{range .Modules}}{{printf "%0999999d" 1 | len}}{{end}}`, "widths and precisions are at most 4096"},
+		{`{{printf "%*d" 999999 1}}`, "at most 4096"},
+		{`{{html "<a>"}}{{js "x"}}{{urlquery "a b"}}{{println 1}}`, ""},
+		{"{{$a := printf \"%4096d\" 1}}" + strings.Repeat("{{$a = print $a $a}}", 30) + "{{len $a}}", "made more than 4194304 bytes"},
 		{"{{range 1000000000}}{{end}}", "line 1: {{range 1000000000}} counts past 65536"},
 		{`{{define "a"}}{{template "b" .}}{{end}}{{define "b"}}{{template "a" .}}{{end}}{{template "a" .}}`, "calls itself"},
 	} {

@@ -2,6 +2,8 @@ package config
 
 import (
 	"fmt"
+	"regexp"
+	"strconv"
 	"text/template"
 	"text/template/parse"
 )
@@ -85,4 +87,49 @@ func countLimit(n *parse.RangeNode) error {
 		}
 	}
 	return nil
+}
+
+// MaxPrintfWidth bounds the width and precision of a template's printf
+// verbs: "%0999999d" makes a megabyte that a loop may throw away unprinted.
+const MaxPrintfWidth = 4096
+
+// MaxMade bounds the bytes a template's string functions (printf, print,
+// println, html, js, urlquery) make in one render, printed or not: a
+// variable doubled by {{$a = print $a $a}} thirty times would be 4 TB.
+const MaxMade = 4 * MaxRendered
+
+var printfVerb = regexp.MustCompile(`%[-+# 0]*(\d+|\*)?(?:\.(\d+|\*))?`)
+
+// budget counts what a render's string functions make.
+type budget struct{ made int }
+
+func newBudget() *budget { return &budget{} }
+
+// take counts s against MaxMade.
+func (b *budget) take(fn, s string) (string, error) {
+	if b.made += len(s); b.made > MaxMade {
+		return "", fmt.Errorf("%s: the template's functions made more than %d bytes", fn, MaxMade)
+	}
+	return s, nil
+}
+
+// funcs are text/template's string functions, bounded.
+func (b *budget) funcs() template.FuncMap {
+	return template.FuncMap{
+		"printf": func(format string, args ...any) (string, error) {
+			for _, m := range printfVerb.FindAllStringSubmatch(format, -1) {
+				for _, n := range m[1:] {
+					if v, err := strconv.Atoi(n); n == "*" || err == nil && v > MaxPrintfWidth {
+						return "", fmt.Errorf("printf %q: widths and precisions are at most %d", format, MaxPrintfWidth)
+					}
+				}
+			}
+			return b.take("printf", fmt.Sprintf(format, args...))
+		},
+		"print":    func(args ...any) (string, error) { return b.take("print", fmt.Sprint(args...)) },
+		"println":  func(args ...any) (string, error) { return b.take("println", fmt.Sprintln(args...)) },
+		"html":     func(args ...any) (string, error) { return b.take("html", template.HTMLEscaper(args...)) },
+		"js":       func(args ...any) (string, error) { return b.take("js", template.JSEscaper(args...)) },
+		"urlquery": func(args ...any) (string, error) { return b.take("urlquery", template.URLQueryEscaper(args...)) },
+	}
 }
