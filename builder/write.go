@@ -90,14 +90,69 @@ func CheckOutput(path string, force bool) error {
 // goroutine (the writer goes in ascending offsets); the structure check
 // (inspect) runs once the image is complete, beside the rest of that pass.
 func (p *Plan) WriteFile(ctx context.Context, path string, o WriteOptions) (*Result, error) {
-	return p.writeOutput(ctx, path, o, func(ctx context.Context, f *os.File) (string, error) {
-		return p.writeVerified(ctx, f, o.Serial)
-	})
+	return p.writeOutput(ctx, path, o, p.fillVerified(o))
+}
+
+// Pending is an image written and verified into a temporary file that is
+// not in place yet: Publish puts it there, Discard drops it. A caller with
+// several outputs publishes none until all are complete.
+type Pending struct {
+	Result
+	t     *fileio.Temp
+	force bool
+}
+
+// File is the open temporary file, for reading the image before it is
+// published (e.g. to compress it or to hash its ranges).
+func (pd *Pending) File() *os.File { return pd.t.File }
+
+// Publish puts the image at its path (replacing an old file only with
+// WriteOptions.Force) and closes it.
+func (pd *Pending) Publish() error {
+	if err := CheckOutput(pd.Path, pd.force); err != nil { // it may have appeared meanwhile
+		return err
+	}
+	if err := pd.t.Publish(pd.Path, pd.force); err != nil {
+		return fmt.Errorf("output %s: %w", pd.Path, err)
+	}
+	if err := pd.t.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", pd.Path, err)
+	}
+	return nil
+}
+
+// Discard removes the temporary file unless it was published; it may be
+// called after Publish and more than once.
+func (pd *Pending) Discard() { pd.t.Discard() }
+
+// WriteTemp is WriteFile without the last step: the verified image waits
+// in a temporary file for Publish or Discard.
+func (p *Plan) WriteTemp(ctx context.Context, path string, o WriteOptions) (*Pending, error) {
+	return p.writeTemp(ctx, path, o, p.fillVerified(o))
+}
+
+// fillVerified writes and verifies the image into an empty file.
+func (p *Plan) fillVerified(o WriteOptions) func(context.Context, *os.File) (string, error) {
+	return func(ctx context.Context, f *os.File) (string, error) { return p.writeVerified(ctx, f, o.Serial) }
 }
 
 // writeOutput makes a temporary file beside path, lets fill write and verify
 // the image in it, and puts it in place.
-func (p *Plan) writeOutput(ctx context.Context, path string, o WriteOptions, fill func(context.Context, *os.File) (string, error)) (res *Result, err error) {
+func (p *Plan) writeOutput(ctx context.Context, path string, o WriteOptions, fill func(context.Context, *os.File) (string, error)) (*Result, error) {
+	pd, err := p.writeTemp(ctx, path, o, fill)
+	if err != nil {
+		return nil, err
+	}
+	defer pd.Discard()
+	if err := pd.Publish(); err != nil {
+		return nil, err
+	}
+	return &pd.Result, nil
+}
+
+// writeTemp makes a temporary file beside path and lets fill write and
+// verify the image in it.
+func (p *Plan) writeTemp(ctx context.Context, path string, o WriteOptions, fill func(context.Context, *os.File) (string, error)) (_ *Pending, err error) {
 	if err := CheckOutput(path, o.Force); err != nil {
 		return nil, err
 	}
@@ -109,7 +164,11 @@ func (p *Plan) writeOutput(ctx context.Context, path string, o WriteOptions, fil
 	if err != nil {
 		return nil, fmt.Errorf("output %s: %w", path, err)
 	}
-	defer t.Discard()
+	defer func() {
+		if err != nil {
+			t.Discard()
+		}
+	}()
 	sum, err := fill(ctx, t.File)
 	if err != nil {
 		return nil, annotate(err, path)
@@ -122,16 +181,7 @@ func (p *Plan) writeOutput(ctx context.Context, path string, o WriteOptions, fil
 	if err = t.Chmod(0o644); err != nil {
 		return nil, fmt.Errorf("output %s: %w", path, err)
 	}
-	if err = CheckOutput(path, o.Force); err != nil { // it may have appeared meanwhile
-		return nil, err
-	}
-	if err = t.Publish(path, o.Force); err != nil {
-		return nil, fmt.Errorf("output %s: %w", path, err)
-	}
-	if err = t.Close(); err != nil {
-		return nil, fmt.Errorf("writing %s: %w", path, err)
-	}
-	return &Result{Path: path, Bytes: p.ImageBytes, SHA256: sum}, nil
+	return &Pending{Result: Result{Path: path, Bytes: p.ImageBytes, SHA256: sum}, t: t, force: o.Force}, nil
 }
 
 // stepError says which step failed: "writing" or "verifying".

@@ -118,3 +118,42 @@ func TestWriteFileOutputs(t *testing.T) {
 		t.Errorf("folder holds %v, want only old.img (no partial files)", names)
 	}
 }
+
+// TestWriteTemp: a pending image is complete and verified but not in place
+// until Publish; Discard leaves an old file as it was.
+func TestWriteTemp(t *testing.T) {
+	fx := newFixture(t, isogen.Spec{RockRidge: true}, tarball.Spec{})
+	p := plan(t, fx, hostOpts)
+	out := filepath.Join(t.TempDir(), "esx01.img")
+	if err := os.WriteFile(out, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pd, err := p.WriteTemp(context.Background(), out, WriteOptions{Force: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(out); string(b) != "old" {
+		t.Fatal("the old file was replaced before Publish")
+	}
+	if sum, err := p.Verify(context.Background(), pd.File()); err != nil || sum != pd.SHA256 {
+		t.Fatalf("the pending image: %s, %v; want %s", sum, err, pd.SHA256)
+	}
+	pd.Discard()
+	if b, _ := os.ReadFile(out); string(b) != "old" {
+		t.Fatal("Discard changed the old file")
+	}
+	if ents, _ := os.ReadDir(filepath.Dir(out)); len(ents) != 1 {
+		t.Fatalf("left behind: %v", ents)
+	}
+	pd, err = p.WriteTemp(context.Background(), out, WriteOptions{Force: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pd.Publish(); err != nil {
+		t.Fatal(err)
+	}
+	pd.Discard()
+	if st, err := os.Stat(out); err != nil || st.Size() != p.ImageBytes {
+		t.Fatalf("after Publish: %v, %v", st, err)
+	}
+}
