@@ -260,7 +260,7 @@ func (p *Plan) write(ctx context.Context, f *os.File, written func(end int64)) e
 			return err
 		}
 	}
-	return p.FAT.WriteWatched(ctx, f, p.fsBase(), p.boot, p.content, written)
+	return p.FAT.Write(ctx, f, p.fsBase(), p.boot, p.content, fat.WriteOptions{Progress: written})
 }
 
 // Mapped are the byte ranges of the image that the plan writes (the MBR

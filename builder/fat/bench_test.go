@@ -1,6 +1,7 @@
 package fat
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -109,7 +110,7 @@ func BenchmarkWrite(b *testing.B) {
 				if err := out.Truncate(2048*SectorSize + int64(p.TotalSectors)*SectorSize); err != nil {
 					b.Fatal(err)
 				}
-				if err := p.Write(out, 2048*SectorSize, p.BootSector(), content); err != nil {
+				if err := p.Write(context.Background(), out, 2048*SectorSize, p.BootSector(), content, WriteOptions{}); err != nil {
 					b.Fatal(err)
 				}
 				out.Close()

@@ -2,6 +2,7 @@ package fat
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"io"
 	"os"
@@ -61,7 +62,7 @@ func TestBootOverlay(t *testing.T) {
 		}
 		out, _ := os.Create(t.TempDir() + "/img")
 		out.Truncate(int64(p.TotalSectors) * SectorSize)
-		if err := p.Write(out, 0, boot, map[string]io.ReaderAt{"LDLINUX.SYS": bytes.NewReader(make([]byte, 9000))}); err != nil {
+		if err := p.Write(context.Background(), out, 0, boot, map[string]io.ReaderAt{"LDLINUX.SYS": bytes.NewReader(make([]byte, 9000))}, WriteOptions{}); err != nil {
 			t.Fatal(err)
 		}
 		raw := make([]byte, 8*SectorSize)

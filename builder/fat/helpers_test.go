@@ -2,6 +2,7 @@ package fat
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -93,7 +94,7 @@ func buildImage(t testing.TB, s Spec, base int64, buffered bool) *image {
 	if err := out.Truncate(base + int64(p.TotalSectors)*SectorSize); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Write(out, base, p.BootSector(), content); err != nil {
+	if err := p.Write(context.Background(), out, base, p.BootSector(), content, WriteOptions{}); err != nil {
 		t.Fatalf("Write: %v", err)
 	}
 	return im

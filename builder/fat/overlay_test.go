@@ -76,7 +76,7 @@ func TestOverlay(t *testing.T) {
 				}
 				defer f.Close()
 				f.Truncate(size)
-				if err := pl.Write(f, 2048*SectorSize, pl.BootSector(), c); err != nil {
+				if err := pl.Write(context.Background(), f, 2048*SectorSize, pl.BootSector(), c, WriteOptions{}); err != nil {
 					t.Fatal(err)
 				}
 				return path

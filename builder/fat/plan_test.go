@@ -1,6 +1,7 @@
 package fat
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"reflect"
@@ -186,7 +187,7 @@ func TestCheckTampered(t *testing.T) {
 				t.Fatalf("untouched plan: %v", err)
 			}
 			tc.tamper(p)
-			err = p.Write(discard{}, 0, p.BootSector(), nil)
+			err = p.Write(context.Background(), discard{}, 0, p.BootSector(), nil, WriteOptions{})
 			if err == nil || !strings.Contains(err.Error(), "fat: plan:") {
 				t.Fatalf("Write = %v, want a plan error", err)
 			}

@@ -14,30 +14,27 @@ import (
 // BufferSize is the size of every buffered write (and read) of file data.
 const BufferSize = 4 << 20
 
+// WriteOptions say how Write reports its progress.
+type WriteOptions struct {
+	// Progress, when set, is called after each write (at most BufferSize
+	// or CopyChunk bytes of file data) with a volume-relative byte offset
+	// below which the volume holds its final bytes: Write goes in
+	// ascending offsets, so everything below it is either written or a
+	// zero that stays; the last call, after the last write, passes the
+	// volume's size. A reader may check the volume behind the writer.
+	// It runs on the writing goroutine.
+	Progress func(end int64)
+}
+
 // Write writes the whole volume at byte offset base of dst, which must be
 // zero-filled there (e.g. a freshly truncated file): reserved sectors with
 // boot (FAT32: FSInfo, backup boot sector and FSInfo copy), both FATs, the
-// folders, then file data in ascending offset order. boot is the boot
-// sector to write: BootSector() or an overlay of it (bytes 0x03 up to
-// BPBEnd and 55 AA must be BootSector()'s). content[path] supplies each
-// file's bytes for every non-empty file (Path exactly as in the Spec).
-func (p *Plan) Write(dst io.WriterAt, base int64, boot [SectorSize]byte, content map[string]io.ReaderAt) error {
-	return p.WriteContext(context.Background(), dst, base, boot, content)
-}
-
-// WriteContext is Write, checking ctx between chunks.
-func (p *Plan) WriteContext(ctx context.Context, dst io.WriterAt, base int64, boot [SectorSize]byte, content map[string]io.ReaderAt) error {
-	return p.WriteWatched(ctx, dst, base, boot, content, nil)
-}
-
-// WriteWatched is WriteContext that reports its progress: after each write
-// (at most BufferSize or CopyChunk bytes of file data) it calls written
-// with a volume-relative byte offset below which the volume holds its final
-// bytes. Write goes in ascending offsets, so everything below that offset
-// is either written or a zero that stays; the last call, after the last
-// write, passes the volume's size. A reader may check the volume behind
-// the writer. written runs on the writing goroutine and may be nil.
-func (p *Plan) WriteWatched(ctx context.Context, dst io.WriterAt, base int64, boot [SectorSize]byte, content map[string]io.ReaderAt, written func(end int64)) error {
+// folders, then file data in ascending offset order, checking ctx between
+// chunks. boot is the boot sector to write: BootSector() or an overlay of
+// it (bytes 0x03 up to BPBEnd and 55 AA must be BootSector()'s).
+// content[path] supplies each file's bytes for every non-empty file (Path
+// exactly as in the Spec).
+func (p *Plan) Write(ctx context.Context, dst io.WriterAt, base int64, boot [SectorSize]byte, content map[string]io.ReaderAt, o WriteOptions) error {
 	if err := p.Check(); err != nil {
 		return err
 	}
@@ -57,7 +54,7 @@ func (p *Plan) WriteWatched(ctx context.Context, dst io.WriterAt, base int64, bo
 		}
 	}
 	w := newWriter(ctx, dst, base)
-	w.written = written
+	w.written = o.Progress
 	if err := w.meta(p, boot); err != nil {
 		return err
 	}

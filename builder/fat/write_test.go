@@ -101,7 +101,7 @@ func TestCopyFallback(t *testing.T) {
 	out, _ := os.Create(filepath.Join(t.TempDir(), "img"))
 	defer out.Close()
 	out.Truncate(int64(p.TotalSectors) * SectorSize)
-	if err := p.Write(out, 0, p.BootSector(), map[string]io.ReaderAt{"big.bin": f}); err != nil {
+	if err := p.Write(context.Background(), out, 0, p.BootSector(), map[string]io.ReaderAt{"big.bin": f}, WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	_, err = fileio.CopyRange(context.Background(), out, int64(p.TotalSectors)*SectorSize, f, 0, 1, CopyChunk, nil)
@@ -154,7 +154,7 @@ func TestWriteErrors(t *testing.T) {
 			out, _ := os.Create(filepath.Join(dir, tc.name+".img"))
 			defer out.Close()
 			out.Truncate(int64(p.TotalSectors) * SectorSize)
-			err := p.WriteContext(tc.ctx, out, 0, tc.boot, tc.content)
+			err := p.Write(tc.ctx, out, 0, tc.boot, tc.content, WriteOptions{})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want %q", err, tc.want)
 			}
