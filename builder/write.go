@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -244,16 +245,21 @@ func (p *Plan) writeVerified(ctx context.Context, f *os.File, serial bool) (stri
 	return rb.sum(), nil
 }
 
-// Write writes the whole image into f, which must be empty.
-func (p *Plan) Write(ctx context.Context, f *os.File) error {
-	return p.write(ctx, f, nil)
+// Write writes the whole image into w: an empty file (it is truncated to
+// the image's size, and files are copied into it in the kernel), or any
+// WriterAt whose first ImageBytes bytes read as zeros, e.g. a fresh block
+// device or buffer. Write does not verify; WriteFile does.
+func (p *Plan) Write(ctx context.Context, w io.WriterAt) error {
+	return p.write(ctx, w, nil)
 }
 
 // write writes the image; written (may be nil) gets the fat writer's
 // progress (volume-relative offsets below which the volume is final).
-func (p *Plan) write(ctx context.Context, f *os.File, written func(end int64)) error {
-	if err := f.Truncate(p.ImageBytes); err != nil {
-		return err
+func (p *Plan) write(ctx context.Context, f io.WriterAt, written func(end int64)) error {
+	if t, ok := f.(interface{ Truncate(int64) error }); ok {
+		if err := t.Truncate(p.ImageBytes); err != nil {
+			return err
+		}
 	}
 	if !p.PartitionOnly {
 		if _, err := f.WriteAt(p.mbr[:], 0); err != nil {

@@ -1,7 +1,9 @@
 package builder
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -156,4 +158,35 @@ func TestWriteTemp(t *testing.T) {
 	if st, err := os.Stat(out); err != nil || st.Size() != p.ImageBytes {
 		t.Fatalf("after Publish: %v, %v", st, err)
 	}
+}
+
+// TestWriteAnyWriterAt: Plan.Write needs no file: into zeroed memory it
+// writes the bytes WriteFile writes.
+func TestWriteAnyWriterAt(t *testing.T) {
+	fx := newFixture(t, isogen.Spec{RockRidge: true}, tarball.Spec{})
+	p := plan(t, fx, hostOpts)
+	res, err := p.WriteFile(context.Background(), filepath.Join(t.TempDir(), "a.img"), WriteOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(res.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem := &memImage{b: make([]byte, p.ImageBytes)}
+	if err := p.Write(context.Background(), mem); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(mem.b, want) {
+		t.Fatal("Plan.Write into memory differs from WriteFile's image")
+	}
+}
+
+type memImage struct{ b []byte }
+
+func (m *memImage) WriteAt(p []byte, off int64) (int, error) {
+	if off < 0 || off+int64(len(p)) > int64(len(m.b)) {
+		return 0, io.ErrShortWrite
+	}
+	return copy(m.b[off:], p), nil
 }
