@@ -118,7 +118,7 @@ func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			opts.Kickstart = kickstart
 		}
 	}
-	in, err := builder.Open(f.iso, f.tarball)
+	in, err := openInputs(f.iso, f.tarball)
 	if err != nil {
 		return err
 	}

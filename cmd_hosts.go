@@ -73,7 +73,7 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 	if err := checkAliases(f.hostsPaths(jobs)); err != nil {
 		return err
 	}
-	in, err := builder.Open(f.iso, f.tarball)
+	in, err := openInputs(f.iso, f.tarball)
 	if err != nil {
 		return err
 	}

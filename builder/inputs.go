@@ -32,7 +32,10 @@ type Inputs struct {
 	// ISOCreated is the ISO's volume creation time (zero if absent); it is
 	// the default timestamp of every file in the image.
 	ISOCreated time.Time
-	identity   [32]byte // hash of everything that identifies the inputs
+	// TarballCached: the tarball's members came from the cache (its bytes
+	// were read whole and checked by an earlier run), not from inflating it.
+	TarballCached bool
+	identity      [32]byte // hash of everything that identifies the inputs
 }
 
 // Open reads and checks both inputs: the ISO's layout is detected, the
@@ -40,14 +43,23 @@ type Inputs struct {
 // enforced. The tarball is inflated on a second goroutine while the ISO is
 // read: on two cores the two take the time of the longer.
 func Open(isoPath, tarballPath string) (*Inputs, error) {
+	return OpenCached(isoPath, tarballPath, "")
+}
+
+// OpenCached is Open with a tarball cache in the folder cacheDir ("" for
+// none; see syslinux.OpenTarballCached): a tarball whose bytes were read
+// and checked before is not inflated again. Inputs.TarballCached says
+// whether the cache answered.
+func OpenCached(isoPath, tarballPath, cacheDir string) (*Inputs, error) {
 	type tarball struct {
 		tb  *syslinux.Tarball
+		hit bool
 		err error
 	}
 	tc := make(chan tarball, 1)
 	go func() {
-		tb, err := syslinux.OpenTarball(tarballPath)
-		tc <- tarball{tb, err}
+		tb, hit, err := syslinux.OpenTarballCached(tarballPath, cacheDir)
+		tc <- tarball{tb, hit, err}
 	}()
 	iso, err := isofs.Open(isoPath)
 	if err != nil {
@@ -55,7 +67,7 @@ func Open(isoPath, tarballPath string) (*Inputs, error) {
 		return nil, err
 	}
 	in := &Inputs{ISOPath: isoPath, TarballPath: tarballPath, ISO: iso}
-	if err := in.load(func() (*syslinux.Tarball, error) { t := <-tc; return t.tb, t.err }); err != nil {
+	if err := in.load(func() (*syslinux.Tarball, error) { t := <-tc; in.TarballCached = t.hit; return t.tb, t.err }); err != nil {
 		iso.Close()
 		return nil, err
 	}
