@@ -129,7 +129,9 @@ func (in *Inputs) Plan(o Options) (*Plan, error) {
 		Warnings: in.Media.Warnings, content: map[string]io.ReaderAt{},
 	}
 	id := in.hostIdentity(o, cfg.Text, gen)
-	p.DiskSignature = binary.LittleEndian.Uint32(id[0:4])
+	if !o.PartitionOnly { // no sector 0, no disk signature
+		p.DiskSignature = binary.LittleEndian.Uint32(id[0:4])
+	}
 	p.ModTime = in.Epoch(o)
 
 	files := []fat.File{
@@ -334,11 +336,13 @@ func (in *Inputs) configData(o Options) (map[string]any, error) {
 }
 
 // hostIdentity hashes the inputs and everything host-specific, for the disk
-// signature and the volume ID: same inputs, same bytes.
+// signature and the volume ID: same inputs, same bytes. PartitionOnly is
+// left out: a partition-only image is byte for byte the partition of the
+// full image (same volume ID), so the two can be checked against each other.
 func (in *Inputs) hostIdentity(o Options, cfg []byte, gen [][]byte) [32]byte {
 	h := sha256.New()
 	h.Write(in.identity[:])
-	fmt.Fprintf(h, "%d|%d|%d|%v|%v|%v|%d|", o.PartitionStart, o.Size, o.FATType, o.Stupid, o.RAID, o.PartitionOnly, o.Epoch.Unix())
+	fmt.Fprintf(h, "%d|%d|%d|%v|%v|%d|", o.PartitionStart, o.Size, o.FATType, o.Stupid, o.RAID, o.Epoch.Unix())
 	h.Write(cfg)
 	h.Write(o.Kickstart)
 	for _, g := range gen {

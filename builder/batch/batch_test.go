@@ -325,3 +325,19 @@ func TestRunStoppedOrEmpty(t *testing.T) {
 		t.Error("a run that built nothing wrote SHA256SUMS")
 	}
 }
+
+// TestManifestPartitionOnly: a partition-only host is flagged as such and
+// has no disk signature in the manifest.
+func TestManifestPartitionOnly(t *testing.T) {
+	in := inputs(t, isogen.Spec{RockRidge: true})
+	js := jobs(1, "http://deploy/ks/x.cfg")
+	js[0].Options.PartitionOnly = true
+	res, err := Run(context.Background(), in, js, Config{OutDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewManifest("test", in, nil, "", res)
+	if h := m.Hosts[0]; !h.PartitionOnly || h.DiskSignature != "" {
+		t.Errorf("manifest host = %+v; want partition_only and no disk_signature", h)
+	}
+}

@@ -47,6 +47,7 @@ type ManifestHost struct {
 	Bytes           int64    `json:"bytes,omitempty"`
 	SHA256          string   `json:"sha256,omitempty"`
 	PartitionStart  uint32   `json:"partition_start,omitempty"`
+	PartitionOnly   bool     `json:"partition_only,omitempty"` // the image is the FAT partition alone (no MBR, no disk signature)
 	DiskSignature   string   `json:"disk_signature,omitempty"`
 	LdlinuxSectors  []uint32 `json:"ldlinux_sectors,omitempty"`
 	Kickstart       string   `json:"kickstart,omitempty"`
@@ -115,7 +116,11 @@ func NewManifest(version string, in *builder.Inputs, inputs []InputFile, epochSo
 			m.Epoch = r.Plan.ModTime.Format("2006-01-02T15:04:05Z07:00")
 			h.KS = r.Plan.KS
 			h.PartitionStart = r.Plan.Partition.StartLBA
-			h.DiskSignature = fmt.Sprintf("%08X", r.Plan.DiskSignature)
+			if r.Plan.PartitionOnly {
+				h.PartitionOnly = true
+			} else {
+				h.DiskSignature = fmt.Sprintf("%08X", r.Plan.DiskSignature)
+			}
 			h.LdlinuxSectors = r.Plan.Loader.Sectors
 		}
 		if r.Image != nil {
