@@ -153,7 +153,7 @@ func cmdCheck(_ context.Context, args []string, stdout, stderr io.Writer) error 
 		if findings == nil {
 			findings = []check.Finding{}
 		}
-		if err := writeJSON(stdout, map[string]any{"schema_version": 1, "hosts": n, "errors": errs, "warnings": warns, "findings": findings}); err != nil {
+		if err := writeJSON(stdout, map[string]any{"schema_version": schemaVersion, "type": "check", "hosts": n, "errors": errs, "warnings": warns, "findings": findings}); err != nil {
 			return err
 		}
 	} else {
@@ -163,7 +163,7 @@ func cmdCheck(_ context.Context, args []string, stdout, stderr io.Writer) error 
 		fmt.Fprintln(stdout, check.Summary(findings, n))
 	}
 	if errs > 0 {
-		return &exitError{code: 1}
+		return &exitError{code: 1} // the findings and the summary say it
 	}
 	return nil
 }

@@ -32,8 +32,9 @@ commands:
 
 // exitError carries an exit status other than 1.
 type exitError struct {
-	code int
-	err  error
+	code   int
+	err    error
+	inJSON bool // under --json, the document printed already carries the error
 }
 
 func (e *exitError) Unwrap() error { return e.err }
@@ -56,15 +57,7 @@ func main() {
 		return
 	}
 	if err != nil {
-		var ee *exitError
-		code := 1
-		if errors.As(err, &ee) {
-			code = ee.code
-		}
-		if ee == nil || ee.err != nil {
-			fmt.Fprintln(os.Stderr, "esxi-autopart:", err)
-		}
-		os.Exit(code)
+		os.Exit(reportError(os.Args[1:], err, os.Stdout, os.Stderr))
 	}
 }
 

@@ -337,7 +337,7 @@ func TestManifestPartitionOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := NewManifest("test", in, nil, "", res)
-	if h := m.Hosts[0]; !h.PartitionOnly || h.DiskSignature != "" {
+	if h := m.Hosts[0]; !h.PartitionOnly || h.DiskSignature != 0 {
 		t.Errorf("manifest host = %+v; want partition_only and no disk_signature", h)
 	}
 }

@@ -34,7 +34,7 @@ func (in *inspector) checkFiles() {
 	for _, n := range in.tree.all {
 		fr := FileReport{
 			Path: n.path, ShortName: n.raw83, Dir: n.dir, Size: n.size, Attr: attrString(n.attr),
-			FirstCluster: n.first, Clusters: runs(n.clusters), Fragments: countRuns(n.clusters),
+			FirstCluster: n.first, Clusters: runs(n.clusters), ClusterRuns: runList(n.clusters), Fragments: countRuns(n.clusters),
 		}
 		add(n.path, n.clusters)
 		switch {

@@ -112,8 +112,10 @@ type LoaderReport struct {
 	File              string   `json:"file"`                 // "LDLINUX.SYS" when present in the root folder
 	FileSize          int64    `json:"file_size"`            // bytes
 	Attr              string   `json:"attr"`                 // e.g. "RHSA"
-	Clusters          string   `json:"clusters"`             // cluster runs, e.g. "7-13"
-	FileSectors       string   `json:"file_sectors"`         // fs-relative sector runs, e.g. "600-625"
+	Clusters          string   `json:"-"`                    // cluster runs, e.g. "7-13" (text)
+	ClusterRuns       []Run    `json:"clusters"`             // the same runs
+	FileSectors       string   `json:"-"`                    // fs-relative sector runs, e.g. "600-625" (text)
+	SectorRuns        []Run    `json:"file_sectors"`         // the same runs
 	Banner            string   `json:"banner"`               // first line of the loader, e.g. "SYSLINUX 3.70 2008-06-30"
 	Version           string   `json:"version"`              // "3.70"
 	Date              string   `json:"date"`                 // "2008-06-30"
@@ -136,8 +138,10 @@ type ConfigReport struct {
 	SerialLine int           `json:"serial_line"` // its line number; 0 none
 	Default    string        `json:"default"`     // the default command line
 	UI         string        `json:"ui"`          // the ui directive, if any
-	Prompt     string        `json:"prompt"`      // the prompt directive
-	Timeout    string        `json:"timeout"`     // the timeout directive (tenths of a second)
+	Prompt     string        `json:"-"`           // the prompt directive as written
+	PromptN    *int          `json:"prompt"`      // the same as a number; null when absent or not a number
+	Timeout    string        `json:"-"`           // the timeout directive (tenths of a second) as written
+	TimeoutN   *int          `json:"timeout"`     // the same as a number; null when absent or not a number
 	Boots      string        `json:"boots"`       // the label (or command) booted without a key press
 	Labels     []LabelReport `json:"labels"`      // in file order
 	Command    *LabelReport  `json:"command"`     // the default/ui command when it names no label (e.g. menu.c32)
@@ -178,9 +182,17 @@ type FileReport struct {
 	Size         int64  `json:"size"`                 // bytes
 	Attr         string `json:"attr"`                 // "RHSDA" letters
 	FirstCluster uint32 `json:"first_cluster"`        // from the directory entry
-	Clusters     string `json:"clusters"`             // cluster runs, e.g. "7-13,20"
+	Clusters     string `json:"-"`                    // cluster runs, e.g. "7-13,20" (text)
+	ClusterRuns  []Run  `json:"clusters"`             // the same runs
 	Fragments    int    `json:"fragments"`            // number of runs
 	SHA256       string `json:"sha256,omitempty"`     // of the file's bytes, when readable
 	ISOSHA256    string `json:"iso_sha256,omitempty"` // of the ISO file at the same path
 	ISOMatch     *bool  `json:"iso_match,omitempty"`  // nil when the ISO has no such file
+}
+
+// Run is a run of consecutive cluster or sector numbers, inclusive.
+type Run struct {
+	First uint32 `json:"first"`
+	Last  uint32 `json:"last"`
+	Count uint32 `json:"count"`
 }
