@@ -177,13 +177,13 @@ func Run(ctx context.Context, in *builder.Inputs, jobs []Job, cfg Config) ([]Hos
 			failed = append(failed, jobs[i].ID)
 		}
 	}
-	firstFailed := abbreviate(append([]string(nil), failed...))
+	firstFailed := "host " + abbreviate(append([]string(nil), failed...))
+	if len(failed) > 1 {
+		firstFailed = "hosts " + firstFailed[len("host "):]
+	}
 	for i, r := range results {
 		if r.Err == nil && r.Image == nil {
-			results[i].Err = fmt.Errorf("host %s: not built: host %s failed first (--keep-going builds the others)", jobs[i].ID, firstFailed)
-			if len(failed) > 1 {
-				results[i].Err = fmt.Errorf("host %s: not built: hosts %s failed first (--keep-going builds the others)", jobs[i].ID, firstFailed)
-			}
+			results[i].Err = fmt.Errorf("host %s: not built: %s failed first (--keep-going builds the others)", jobs[i].ID, firstFailed)
 			if ctx.Err() != nil {
 				results[i].Err = fmt.Errorf("host %s: not built: %w", jobs[i].ID, ctx.Err())
 			}
