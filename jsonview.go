@@ -49,7 +49,7 @@ type partitionJSON struct {
 }
 
 type fatJSON struct {
-	Type              int    `json:"type"` // 12, 16 or 32
+	Type              int    `json:"type"`      // 12, 16 or 32
 	VolumeID          uint32 `json:"volume_id"` // BPB serial number (shown as XXXX-XXXX by mdir)
 	Label             string `json:"label"`
 	SectorsPerCluster int    `json:"sectors_per_cluster"`
@@ -126,12 +126,12 @@ func newPlanJSON(p *builder.Plan) *planJSON {
 // buildJSON is the document of `build --json`, with or without --hosts,
 // dry run or not: one entry per host.
 type buildJSON struct {
-	SchemaVersion int             `json:"schema_version"`
-	Type          string          `json:"type"` // "build"
-	DryRun        bool            `json:"dry_run"`
-	Hosts         []hostJSON      `json:"hosts"`
-	Summary       *summaryJSON    `json:"summary,omitempty"` // a build's totals (not for a dry run)
-	Errors        []errorJSON     `json:"errors,omitempty"`  // inventory rows that could not be built (--keep-going)
+	SchemaVersion int          `json:"schema_version"`
+	Type          string       `json:"type"` // "build"
+	DryRun        bool         `json:"dry_run"`
+	Hosts         []hostJSON   `json:"hosts"`
+	Summary       *summaryJSON `json:"summary,omitempty"` // a build's totals (not for a dry run)
+	Errors        []errorJSON  `json:"errors,omitempty"`  // inventory rows that could not be built (--keep-going)
 }
 
 // hostJSON is one host: its plan, and after a build its result.
