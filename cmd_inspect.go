@@ -10,6 +10,7 @@ import (
 	"github.com/esxi-autopart/esxi-autopart/builder/inspect"
 	"github.com/esxi-autopart/esxi-autopart/builder/isofs"
 	"github.com/esxi-autopart/esxi-autopart/builder/regular"
+	"github.com/esxi-autopart/esxi-autopart/layouts"
 )
 
 func cmdInspect(_ context.Context, args []string, stdout, stderr io.Writer) error {
@@ -75,6 +76,9 @@ func inspectFile(path, isoPath string) (*inspect.Report, error) {
 		}
 		defer iso.Close()
 		opt.ISO = iso
+		if opt.ISOLayout, err = layouts.Detect(iso); err != nil {
+			return nil, fmt.Errorf("--iso %s: %w", isoPath, err)
+		}
 	}
 	return inspect.Inspect(f, st.Size(), opt)
 }

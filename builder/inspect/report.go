@@ -9,7 +9,11 @@
 // underlying reader fails.
 package inspect
 
-import "io"
+import (
+	"io"
+
+	"github.com/esxi-autopart/esxi-autopart/layouts"
+)
 
 // ISOFiles is an ESXi ISO to compare the image's files against;
 // *isofs.Image satisfies it. Section returns an error wrapping
@@ -23,6 +27,10 @@ type ISOFiles interface {
 // Options tunes Inspect. The zero value is fine.
 type Options struct {
 	ISO ISOFiles // optional: compare every file's SHA-256 with the ISO's
+	// ISOLayout is the ISO's detected layout (layouts.Detect), with ISO:
+	// every file it copies must be on the image, and its syslinux release
+	// must be the image's.
+	ISOLayout *layouts.Detected
 	// SkipHashes leaves out reading and hashing every file's data (the
 	// builder compares the bytes itself); the boot path is checked in full.
 	SkipHashes bool
@@ -32,16 +40,17 @@ type Options struct {
 // (or booting what it should); Warnings are worth knowing but harmless for
 // a BIOS boot through mbr.bin.
 type Report struct {
-	ImageSize int64           `json:"image_size"` // bytes
-	MBR       *MBRReport      `json:"mbr"`        // nil for a bare partition image
-	Partition PartitionReport `json:"partition"`  // the FAT filesystem inspected
-	Loader    LoaderReport    `json:"loader"`     // boot sector + LDLINUX.SYS
-	Config    ConfigReport    `json:"config"`     // syslinux.cfg
-	UEFI      *UEFIReport     `json:"uefi"`       // the UEFI path (EFI/BOOT/BOOTX64.EFI + BOOT.CFG); nil when the image has none (uefi.go)
-	Files     []FileReport    `json:"files"`      // every file and folder, in directory order
-	Faults    []string        `json:"faults"`     // each one stops or breaks the boot
-	Warnings  []string        `json:"warnings"`   // harmless for the boot, worth fixing
-	Bootable  bool            `json:"bootable"`   // no faults and the default entry's files all exist
+	ImageSize int64           `json:"image_size"`    // bytes
+	MBR       *MBRReport      `json:"mbr"`           // nil for a bare partition image
+	Partition PartitionReport `json:"partition"`     // the FAT filesystem inspected
+	Loader    LoaderReport    `json:"loader"`        // boot sector + LDLINUX.SYS
+	Config    ConfigReport    `json:"config"`        // syslinux.cfg
+	UEFI      *UEFIReport     `json:"uefi"`          // the UEFI path (EFI/BOOT/BOOTX64.EFI + BOOT.CFG); nil when the image has none (uefi.go)
+	Files     []FileReport    `json:"files"`         // every file and folder, in directory order
+	Faults    []string        `json:"faults"`        // each one stops or breaks the boot
+	Warnings  []string        `json:"warnings"`      // harmless for the boot, worth fixing
+	Bootable  bool            `json:"bootable"`      // no faults and the default entry's files all exist
+	ISO       *ISOReport      `json:"iso,omitempty"` // with Options.ISO: how the image matches it (isocheck.go)
 }
 
 // MBRReport describes sector 0 of a partitioned image.
@@ -176,18 +185,19 @@ type ModuleReport struct {
 
 // FileReport is one file or folder of the FAT volume.
 type FileReport struct {
-	Path         string `json:"path"`                 // "/EFI/BOOT/BOOTX64.EFI", long names where present
-	ShortName    string `json:"short_name"`           // 8.3 name as stored, e.g. "BOOTX64 EFI"
-	Dir          bool   `json:"dir"`                  // a folder
-	Size         int64  `json:"size"`                 // bytes
-	Attr         string `json:"attr"`                 // "RHSDA" letters
-	FirstCluster uint32 `json:"first_cluster"`        // from the directory entry
-	Clusters     string `json:"-"`                    // cluster runs, e.g. "7-13,20" (text)
-	ClusterRuns  []Run  `json:"clusters"`             // the same runs
-	Fragments    int    `json:"fragments"`            // number of runs
-	SHA256       string `json:"sha256,omitempty"`     // of the file's bytes, when readable
-	ISOSHA256    string `json:"iso_sha256,omitempty"` // of the ISO file at the same path
-	ISOMatch     *bool  `json:"iso_match,omitempty"`  // nil when the ISO has no such file
+	Path         string `json:"path"`                    // "/EFI/BOOT/BOOTX64.EFI", long names where present
+	ShortName    string `json:"short_name"`              // 8.3 name as stored, e.g. "BOOTX64 EFI"
+	Dir          bool   `json:"dir"`                     // a folder
+	Size         int64  `json:"size"`                    // bytes
+	Attr         string `json:"attr"`                    // "RHSDA" letters
+	FirstCluster uint32 `json:"first_cluster"`           // from the directory entry
+	Clusters     string `json:"-"`                       // cluster runs, e.g. "7-13,20" (text)
+	ClusterRuns  []Run  `json:"clusters"`                // the same runs
+	Fragments    int    `json:"fragments"`               // number of runs
+	SHA256       string `json:"sha256,omitempty"`        // of the file's bytes, when readable
+	ISOSHA256    string `json:"iso_sha256,omitempty"`    // of the ISO file at the same path
+	ISOMatch     *bool  `json:"iso_match,omitempty"`     // nil when the ISO has no such file
+	ISOHostEdit  bool   `json:"iso_host_edit,omitempty"` // differs from the ISO's copy only by the builder's per-host edit (BOOT.CFG's kernelopt=)
 }
 
 // Run is a run of consecutive cluster or sector numbers, inclusive.
