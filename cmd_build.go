@@ -203,15 +203,18 @@ func (f *buildFlags) options() (builder.Options, error) {
 	}
 	o := builder.Options{
 		Host: f.host, KS: f.ks, Timeout: f.timeout, PartitionStart: f.start, FATType: f.fatType,
-		Stupid: !f.noStupid, RAID: f.raid, PartitionOnly: f.partOnly, Vars: map[string]string{},
+		NoStupid: f.noStupid, RAID: f.raid, PartitionOnly: f.partOnly, Vars: map[string]string{},
+	}
+	if f.timeout == 0 {
+		o.Timeout = builder.NoTimeout // --timeout 0: wait for a key
 	}
 	if err := config.CheckValue("--host", f.host); err != nil {
 		return o, err
 	}
 	switch f.serial {
 	case "on":
-		o.Serial = true
 	case "off":
+		o.NoSerial = true
 	default:
 		return o, fmt.Errorf("--serial %q: use on or off", f.serial)
 	}

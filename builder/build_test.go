@@ -101,7 +101,7 @@ func mtools(t *testing.T, p *Plan, img string, args ...string) string {
 	return string(out)
 }
 
-var hostOpts = Options{Host: "esx01", KS: "http://deploy/ks/esx01.cfg", Serial: true, Stupid: true,
+var hostOpts = Options{Host: "esx01", KS: "http://deploy/ks/esx01.cfg",
 	Epoch: time.Date(2024, 5, 6, 7, 8, 10, 0, time.UTC)}
 
 func TestBuildOracles(t *testing.T) {

@@ -45,7 +45,7 @@ func jobs(n int, ks string) []Job {
 	for i := 1; i <= n; i++ {
 		id := fmt.Sprintf("esx%02d", i)
 		js = append(js, Job{ID: id, Kickstart: []byte("network --hostname=" + id + "\n"), Options: builder.Options{
-			Host: id, KS: ks, Vars: map[string]string{"id": id}, Serial: true, Stupid: true,
+			Host: id, KS: ks, Vars: map[string]string{"id": id},
 			Epoch: time.Date(2020, 1, 2, 3, 4, 6, 0, time.UTC)}})
 	}
 	return js

@@ -161,7 +161,7 @@ func TestESXi5VersionPolicy(t *testing.T) {
 
 // e5Options are one host's settings for the 5.x+ tests.
 func e5Options() builder.Options {
-	return builder.Options{Host: "esx01", KS: e5KS, Serial: true, Stupid: true, Epoch: time.Date(2025, 5, 6, 7, 8, 10, 0, time.UTC)}
+	return builder.Options{Host: "esx01", KS: e5KS, Epoch: time.Date(2025, 5, 6, 7, 8, 10, 0, time.UTC)}
 }
 
 // e5Fsck checks the partition with dosfstools' fsck.fat, read-only.

@@ -39,7 +39,7 @@ const testKS = "http://deploy.example/ks/esx01.cfg"
 
 // baseOptions are one host's settings; tests change the disk options.
 func baseOptions() builder.Options {
-	return builder.Options{Host: "esx01", KS: testKS, Serial: true, Stupid: true,
+	return builder.Options{Host: "esx01", KS: testKS,
 		Epoch: time.Date(2024, 5, 6, 7, 8, 10, 0, time.UTC)}
 }
 
