@@ -18,6 +18,7 @@ import (
 // otherwise, JSON lines with --json, nothing with --quiet.
 type progress struct {
 	mode   string // "bars", "lines", "json", "quiet"
+	bmap   bool   // --bmap: each image has IMAGE.bmap
 	out    io.Writer
 	p      *mpb.Progress
 	mu     sync.Mutex
@@ -28,7 +29,7 @@ type progress struct {
 }
 
 func newProgress(f *buildFlags, stdout, stderr io.Writer, total int) *progress {
-	pr := &progress{mode: "lines", out: stderr, bars: map[string]*mpb.Bar{}, total: total}
+	pr := &progress{mode: "lines", out: stderr, bars: map[string]*mpb.Bar{}, total: total, bmap: f.bmap}
 	switch {
 	case f.quiet:
 		pr.mode = "quiet"
@@ -123,7 +124,7 @@ func (pr *progress) summary(results []batch.HostResult, rowErrs []error, took ti
 		}
 	}
 	if pr.mode == "json" {
-		jsonLine(pr.out, batchJSON(results, rowErrs, summaryJSON{Hosts: len(results), Built: len(results) - len(failed),
+		jsonLine(pr.out, batchJSON(results, rowErrs, pr.bmap, summaryJSON{Hosts: len(results), Built: len(results) - len(failed),
 			Failed: len(failed), Bytes: bytes, Seconds: took.Seconds()}))
 		return
 	}
@@ -153,7 +154,7 @@ type eventJSON struct {
 }
 
 // batchJSON is the build document of a batch.
-func batchJSON(results []batch.HostResult, rowErrs []error, sum summaryJSON) buildJSON {
+func batchJSON(results []batch.HostResult, rowErrs []error, bmap bool, sum summaryJSON) buildJSON {
 	doc := buildJSON{SchemaVersion: schemaVersion, Type: "build", Hosts: []hostJSON{}, Summary: &sum}
 	for _, r := range results {
 		h := hostJSON{ID: r.Job.ID}
@@ -162,6 +163,9 @@ func batchJSON(results []batch.HostResult, rowErrs []error, sum summaryJSON) bui
 		}
 		if r.Image != nil {
 			h.Result = newResultJSON(r.Image, r.Packed, r.Cloned)
+			if bmap {
+				h.Result.Bmap = filepath.Join(filepath.Dir(r.Image.Path), r.Job.ID+".img.bmap")
+			}
 			if r.KSSum != "" {
 				h.Result.Kickstart = &outputFileJSON{Path: filepath.Join(filepath.Dir(r.Image.Path), r.Job.ID+".cfg"), SHA256: r.KSSum}
 			}
