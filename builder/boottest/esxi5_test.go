@@ -13,6 +13,7 @@ import (
 	"github.com/esxi-autopart/esxi-autopart/builder/mbr"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/tarball"
+	"github.com/esxi-autopart/esxi-autopart/internal/testutil"
 )
 
 // TestESXi5Images builds an image from every 5.x+ ISO shape and checks it
@@ -69,7 +70,7 @@ func TestESXi5Images(t *testing.T) {
 				}
 			}
 			e5Fsck(t, b)
-			r := e5Inspect(t, b.path)
+			r := inspectImage(t, b.path)
 			if !r.Bootable || len(r.Faults) > 0 || len(r.Warnings) > 0 {
 				t.Fatalf("inspect: bootable %v, faults %q, warnings %q\n%s", r.Bootable, r.Faults, r.Warnings, r.Text())
 			}
@@ -167,7 +168,7 @@ func e5Options() builder.Options {
 // e5Fsck checks the partition with dosfstools' fsck.fat, read-only.
 func e5Fsck(t *testing.T, b e5Image) {
 	t.Helper()
-	e5Need(t, "fsck.fat")
+	testutil.Need(t, "fsck.fat")
 	part := filepath.Join(t.TempDir(), "part.img")
 	img, err := os.ReadFile(b.path)
 	if err != nil {
