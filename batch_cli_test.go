@@ -112,3 +112,29 @@ func names(t *testing.T, dir string) []string {
 	}
 	return out
 }
+
+// TestBatchKeepGoingCheckErrors: with --keep-going, a host with check
+// errors (here an ip another host has) is listed and not built; the others
+// are. A single build's kickstart is 0600 too.
+func TestBatchKeepGoingCheckErrors(t *testing.T) {
+	iso, tar := inputs(t, tarball.Spec{})
+	dir := t.TempDir()
+	hosts, ks, out := filepath.Join(dir, "hosts.csv"), filepath.Join(dir, "ks.tmpl"), filepath.Join(dir, "out")
+	os.WriteFile(hosts, []byte("id,ip\nesx01,10.0.0.1\nesx02,10.0.0.1\nesx03,10.0.0.3\n"), 0o644)
+	os.WriteFile(ks, []byte(kickstart.V4+"network --bootproto=static --ip={{.ip}} --netmask=24 --gateway=10.0.0.254\n"), 0o644)
+	args := []string{"build", "--iso", iso, "--syslinux", tar, "--hosts", hosts, "--ks-template", ks, "--ks", "http://d/{{.id}}", "--out-dir", out}
+	_, stderr, err := runCLI(append(args, "--keep-going")...)
+	if exitCode(err) != 1 || !strings.Contains(stderr, hosts+": line 3: host esx02: error esx02 "+hosts+":3: ip: 10.0.0.1 is also host esx01's") {
+		t.Errorf("exit %d (%v), stderr:\n%s", exitCode(err), err, stderr)
+	}
+	if got := names(t, out); !slices.Equal(got, []string{"SHA256SUMS", "esx01.cfg", "esx01.img", "esx03.cfg", "esx03.img", "manifest.json"}) {
+		t.Errorf("out-dir = %v", got)
+	}
+	one := filepath.Join(dir, "one.img")
+	if _, stderr, err := runCLI("build", "--iso", iso, "--syslinux", tar, "--ks-template", ks, "--var", "ip=10.0.0.9", "--ks", "http://d/x", "-o", one); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if st, err := os.Stat(filepath.Join(dir, "one.cfg")); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("one.cfg: %v %v, want mode 0600", err, st)
+	}
+}
