@@ -68,7 +68,9 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 	}
 	defer in.Close()
 	printWarnings(stderr, in.Media.Warnings, f.asJSON)
-	checked, failing, err := f.preCheck(in, base, jobHosts(hosts, jobs), stderr)
+	// Every row is checked (values unique across all shards), but for the
+	// rows that did not render (--keep-going).
+	checked, failing, err := f.preCheck(in, base, withoutFailed(hosts, shard, jobs), stderr)
 	if err != nil {
 		return err
 	}
@@ -159,15 +161,16 @@ func hostJobs(f *buildFlags, base builder.Options, hosts []inventory.Host, ksTmp
 	return jobs, rowErrs, nil
 }
 
-// jobHosts are the inventory rows of the jobs.
-func jobHosts(hosts []inventory.Host, jobs []batch.Job) []inventory.Host {
-	want := map[string]bool{}
+// withoutFailed are the inventory's rows but those of the shard that have
+// no job (they did not render).
+func withoutFailed(hosts []inventory.Host, shard batch.Shard, jobs []batch.Job) []inventory.Host {
+	job := map[string]bool{}
 	for _, j := range jobs {
-		want[j.ID] = true
+		job[j.ID] = true
 	}
 	var out []inventory.Host
 	for _, h := range hosts {
-		if want[h.ID] {
+		if job[h.ID] || !shard.Has(h.ID) {
 			out = append(out, h)
 		}
 	}
