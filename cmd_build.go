@@ -329,6 +329,7 @@ func sha256Hex(b []byte) string {
 func writeJSON(w io.Writer, v any) error {
 	e := json.NewEncoder(w)
 	e.SetIndent("", "  ")
+	e.SetEscapeHTML(false) // "<.hostname>" in a message stays readable
 	return e.Encode(v)
 }
 

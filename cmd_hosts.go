@@ -335,8 +335,9 @@ func dryRunHosts(in *builder.Inputs, jobs []batch.Job, rowErrs []error, f *build
 
 // jsonLine writes one JSON event line.
 func jsonLine(w io.Writer, v any) {
-	b, _ := json.Marshal(v)
-	fmt.Fprintf(w, "%s\n", b)
+	e := json.NewEncoder(w)
+	e.SetEscapeHTML(false)
+	e.Encode(v)
 }
 
 func countBuilt(results []batch.HostResult) int {

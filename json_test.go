@@ -117,6 +117,8 @@ func TestJSONErrors(t *testing.T) {
 	dir := t.TempDir()
 	hosts := filepath.Join(dir, "hosts.csv")
 	os.WriteFile(hosts, []byte("id\nesx01\n../x\n"), 0o644)
+	ks := filepath.Join(dir, "ks.tmpl")
+	os.WriteFile(ks, []byte("vmaccepteula\nnetwork --hostname={{.hostname}}\n"), 0o644)
 	for _, tt := range []struct {
 		name string
 		args []string
@@ -124,6 +126,7 @@ func TestJSONErrors(t *testing.T) {
 	}{
 		{"error_usage", []string{"build", "--json", "--no-such-flag"}, 2},
 		{"error_inventory", []string{"build", "--json", "--iso", iso, "--syslinux", tar, "--hosts", hosts, "--ks", "x", "--out-dir", dir}, 1},
+		{"error_template", []string{"build", "--json", "--iso", iso, "--syslinux", tar, "--ks-template", ks, "--ks", "x", "--dry-run"}, 1},
 		{"error_iso", []string{"build", "--json", "--iso", filepath.Join(dir, "none.iso"), "--syslinux", tar, "--ks", "x", "--dry-run"}, 1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

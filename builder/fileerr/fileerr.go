@@ -15,10 +15,13 @@ type Error struct {
 	Unit string // "line" (text files) or "element" (a JSON array's 1-based element)
 	N    int    // the line or element number; 0 when only the file is known
 	Err  error
+	bare bool // Error is Err's text alone (Mark): the text names the place already
 }
 
 func (e *Error) Error() string {
 	switch {
+	case e.bare:
+		return e.Err.Error()
 	case e.N == 0:
 		return e.File + ": " + e.Err.Error()
 	case e.File == "":
@@ -32,6 +35,12 @@ func (e *Error) Unwrap() error { return e.Err }
 // At returns an error at line (or element) n of an unnamed file.
 func At(unit string, n int, format string, a ...any) error {
 	return &Error{Unit: unit, N: n, Err: fmt.Errorf(format, a...)}
+}
+
+// Mark locates err at line n of file without changing its text (for
+// messages that name the place already, as text/template's do).
+func Mark(file string, n int, err error) error {
+	return &Error{File: file, Unit: "line", N: n, Err: err, bare: true}
 }
 
 // In names the file of err: an *Error without a file gets path; any other
