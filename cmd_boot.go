@@ -132,7 +132,7 @@ func cmdBoot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 				results[i].ErrorJSON = &errorJSON{Message: results[i].Error}
 			}
 		}
-		if err := writeJSON(stdout, map[string]any{"schema_version": schemaVersion, "type": "boot", "image": fs.Arg(0), "boots": results}); err != nil {
+		if err := writeJSON(stdout, bootDoc{SchemaVersion: schemaVersion, Type: "boot", Image: fs.Arg(0), Boots: results}); err != nil {
 			return err
 		}
 	}
@@ -224,4 +224,12 @@ func indentLines(s, prefix string) string {
 		return prefix + "(nothing)"
 	}
 	return prefix + strings.ReplaceAll(s, "\n", "\n"+prefix)
+}
+
+// bootDoc is the document of `boot --json`.
+type bootDoc struct {
+	SchemaVersion int          `json:"schema_version"`
+	Type          string       `json:"type"` // "boot"
+	Image         string       `json:"image"`
+	Boots         []bootResult `json:"boots"`
 }

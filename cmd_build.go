@@ -330,7 +330,7 @@ func writeJSON(w io.Writer, v any) error {
 	e := json.NewEncoder(w)
 	e.SetIndent("", "  ")
 	e.SetEscapeHTML(false) // "<.hostname>" in a message stays readable
-	return e.Encode(v)
+	return e.Encode(nonNil(v))
 }
 
 // preCheck runs `check` on what is about to be built (hosts: the

@@ -337,7 +337,7 @@ func dryRunHosts(in *builder.Inputs, jobs []batch.Job, rowErrs []error, f *build
 func jsonLine(w io.Writer, v any) {
 	e := json.NewEncoder(w)
 	e.SetEscapeHTML(false)
-	e.Encode(v)
+	e.Encode(nonNil(v))
 }
 
 func countBuilt(results []batch.HostResult) int {

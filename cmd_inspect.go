@@ -34,12 +34,6 @@ func cmdInspect(_ context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if *asJSON {
-		if rep.Faults == nil {
-			rep.Faults = []string{}
-		}
-		if rep.Warnings == nil {
-			rep.Warnings = []string{}
-		}
 		if err := writeJSON(stdout, inspectDoc{SchemaVersion: schemaVersion, Type: "inspect", Image: fs.Arg(0), Report: rep}); err != nil {
 			return err
 		}

@@ -25,6 +25,7 @@ func jsonGolden(t *testing.T, name, stdout string, dirs ...string) {
 		if err := dec.Decode(&raw); err != nil {
 			t.Fatalf("%s: not JSON: %v\n%s", name, err, stdout)
 		}
+		checkConventions(t, name, raw)
 		var ind bytes.Buffer
 		json.Indent(&ind, raw, "", "  ")
 		b.Write(ind.Bytes())
@@ -140,4 +141,40 @@ func TestJSONErrors(t *testing.T) {
 			_ = stderr
 		})
 	}
+}
+
+var snakeCase = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+// checkConventions fails unless the document's first key is
+// schema_version and every key is snake_case (the values of "generated",
+// FAT paths, aside) and no list is null.
+func checkConventions(t *testing.T, name string, raw []byte) {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, _ := dec.Token(); tok != json.Delim('{') {
+		t.Errorf("%s: not an object", name)
+		return
+	}
+	if tok, _ := dec.Token(); tok != "schema_version" {
+		t.Errorf("%s: first key %v, want schema_version", name, tok)
+	}
+	var v any
+	json.Unmarshal(raw, &v)
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				if !snakeCase.MatchString(k) && !strings.HasSuffix(path, ".generated") {
+					t.Errorf("%s: key %s.%s is not snake_case", name, path, k)
+				}
+				walk(path+"."+k, e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(path+"[]", e)
+			}
+		}
+	}
+	walk("", v)
 }

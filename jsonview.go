@@ -1,6 +1,7 @@
 package main
 
 import (
+	"reflect"
 	"strings"
 	"time"
 
@@ -179,4 +180,43 @@ func newResultJSON(res *builder.Result, packed *compress.Written, cloned bool) *
 		r.RawBytes, r.RawSHA256 = res.Bytes, res.SHA256
 	}
 	return r
+}
+
+// nonNil returns a copy of v in which every nil slice reachable through
+// exported fields and pointers is empty: lists print as [], never null.
+// Pointed-to values are changed in place.
+func nonNil(v any) any {
+	rv := reflect.ValueOf(v)
+	if !rv.IsValid() {
+		return v
+	}
+	cp := reflect.New(rv.Type()).Elem()
+	cp.Set(rv)
+	fillSlices(cp)
+	return cp.Interface()
+}
+
+func fillSlices(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Pointer:
+		if !v.IsNil() {
+			fillSlices(v.Elem())
+		}
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			if f := v.Field(i); f.CanSet() {
+				fillSlices(f)
+			}
+		}
+	case reflect.Slice:
+		if v.IsNil() {
+			if v.CanSet() {
+				v.Set(reflect.MakeSlice(v.Type(), 0, 0))
+			}
+			return
+		}
+		for i := 0; i < v.Len(); i++ {
+			fillSlices(v.Index(i))
+		}
+	}
 }
