@@ -17,15 +17,16 @@ import (
 
 // bootResult is one firmware's boot, as printed and in --json.
 type bootResult struct {
-	Firmware    string   `json:"firmware"` // bios or uefi
-	OK          bool     `json:"ok"`
-	Accel       string   `json:"accel"`
-	AccelReason string   `json:"accel_reason"`
-	Fallback    string   `json:"kvm_failure,omitempty"` // QEMU's words when KVM failed and TCG reran the boot
-	Seconds     float64  `json:"seconds"`
-	Matched     []string `json:"matched"`
-	Error       string   `json:"error,omitempty"`
-	ConsoleTail string   `json:"console_tail,omitempty"` // on failure
+	Firmware    string     `json:"firmware"` // bios or uefi
+	OK          bool       `json:"ok"`
+	Accel       string     `json:"accel"`
+	AccelReason string     `json:"accel_reason"`
+	Fallback    string     `json:"kvm_failure,omitempty"` // QEMU's words when KVM failed and TCG reran the boot
+	Seconds     float64    `json:"seconds"`
+	Matched     []string   `json:"matched"`
+	Error       string     `json:"-"`
+	ErrorJSON   *errorJSON `json:"error,omitempty"`        // the schema's error object for Error
+	ConsoleTail string     `json:"console_tail,omitempty"` // on failure
 }
 
 func cmdBoot(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -51,7 +52,7 @@ func cmdBoot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if fs.NArg() != 1 {
 		fs.Usage()
-		return &exitError{code: 2}
+		return &exitError{code: 2, err: fmt.Errorf("boot: want one IMAGE argument, got %d", fs.NArg())}
 	}
 	img, done, err := unpacked(fs.Arg(0)) // QEMU boots a raw copy of a .zst/.xz/.gz image
 	if err != nil {
@@ -126,7 +127,12 @@ func cmdBoot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	}
 	if *asJSON {
-		if err := writeJSON(stdout, map[string]any{"schema_version": 1, "image": fs.Arg(0), "boots": results}); err != nil {
+		for i := range results {
+			if results[i].Error != "" {
+				results[i].ErrorJSON = &errorJSON{Message: results[i].Error}
+			}
+		}
+		if err := writeJSON(stdout, bootDoc{SchemaVersion: schemaVersion, Type: "boot", Image: fs.Arg(0), Boots: results}); err != nil {
 			return err
 		}
 	}
@@ -134,7 +140,7 @@ func cmdBoot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return ctx.Err()
 	}
 	if failed > 0 {
-		return &exitError{code: 1, err: fmt.Errorf("%s: %d of %d boots failed", fs.Arg(0), failed, len(results))}
+		return &exitError{code: 1, inJSON: true, err: fmt.Errorf("%s: %d of %d boots failed", fs.Arg(0), failed, len(results))}
 	}
 	return nil
 }
@@ -218,4 +224,12 @@ func indentLines(s, prefix string) string {
 		return prefix + "(nothing)"
 	}
 	return prefix + strings.ReplaceAll(s, "\n", "\n"+prefix)
+}
+
+// bootDoc is the document of `boot --json`.
+type bootDoc struct {
+	SchemaVersion int          `json:"schema_version"`
+	Type          string       `json:"type"` // "boot"
+	Image         string       `json:"image"`
+	Boots         []bootResult `json:"boots"`
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,7 +18,6 @@ import (
 	"github.com/esxi-autopart/esxi-autopart/builder"
 	"github.com/esxi-autopart/esxi-autopart/builder/batch"
 	"github.com/esxi-autopart/esxi-autopart/builder/check"
-	"github.com/esxi-autopart/esxi-autopart/builder/compress"
 	"github.com/esxi-autopart/esxi-autopart/builder/config"
 	"github.com/esxi-autopart/esxi-autopart/builder/inventory"
 )
@@ -128,7 +129,7 @@ func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	checked, err := f.preCheck(in, opts, nil, stderr)
+	checked, _, err := f.preCheck(in, opts, nil, stderr)
 	if err != nil {
 		return err
 	}
@@ -137,7 +138,8 @@ func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if f.dryRun {
 		if f.asJSON {
-			return writeJSON(stdout, plan)
+			return writeJSON(stdout, buildJSON{SchemaVersion: schemaVersion, Type: "build", DryRun: true,
+				Hosts: []hostJSON{{ID: f.host, Plan: newPlanJSON(plan)}}})
 		}
 		fmt.Fprint(stdout, planText(plan))
 		return nil
@@ -148,7 +150,7 @@ func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if kickstart != nil {
-		if err := writeFileAtomic(kickstartPath(&f), kickstart, f.force); err != nil {
+		if _, err := batch.WriteAtomicMode(kickstartPath(&f), kickstart, batch.KickstartMode, f.force); err != nil {
 			os.Remove(res.Path)
 			return err
 		}
@@ -160,11 +162,17 @@ func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	if f.asJSON {
-		return writeJSON(stdout, struct {
-			*builder.Result
-			Compressed *compress.Written `json:"compressed,omitempty"`
-			Plan       *builder.Plan     `json:"plan"`
-		}{res, packed, plan})
+		r := newResultJSON(res, packed, false)
+		if kickstart != nil {
+			r.Kickstart = &outputFileJSON{Path: kickstartPath(&f), SHA256: sha256Hex(kickstart)}
+		}
+		if f.bmap {
+			r.Bmap = bmapName(out, kind)
+		}
+		r.MBRCode = f.mbrOut
+		return writeJSON(stdout, buildJSON{SchemaVersion: schemaVersion, Type: "build",
+			Hosts:   []hostJSON{{ID: f.host, Plan: newPlanJSON(plan), Result: r}},
+			Summary: &summaryJSON{Hosts: 1, Built: 1, Bytes: res.Bytes, Seconds: time.Since(start).Seconds()}})
 	}
 	fmt.Fprint(stdout, summaryText(plan, res, time.Since(start)))
 	if packed != nil {
@@ -195,15 +203,18 @@ func (f *buildFlags) options() (builder.Options, error) {
 	}
 	o := builder.Options{
 		Host: f.host, KS: f.ks, Timeout: f.timeout, PartitionStart: f.start, FATType: f.fatType,
-		Stupid: !f.noStupid, RAID: f.raid, PartitionOnly: f.partOnly, Vars: map[string]string{},
+		NoStupid: f.noStupid, RAID: f.raid, PartitionOnly: f.partOnly, Vars: map[string]string{},
+	}
+	if f.timeout == 0 {
+		o.Timeout = builder.NoTimeout // --timeout 0: wait for a key
 	}
 	if err := config.CheckValue("--host", f.host); err != nil {
 		return o, err
 	}
 	switch f.serial {
 	case "on":
-		o.Serial = true
 	case "off":
+		o.NoSerial = true
 	default:
 		return o, fmt.Errorf("--serial %q: use on or off", f.serial)
 	}
@@ -310,40 +321,57 @@ func writeFileAtomic(path string, b []byte, force bool) error {
 	return err
 }
 
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
 func writeJSON(w io.Writer, v any) error {
 	e := json.NewEncoder(w)
 	e.SetIndent("", "  ")
-	return e.Encode(v)
+	e.SetEscapeHTML(false) // "<.hostname>" in a message stays readable
+	return e.Encode(nonNil(v))
 }
 
 // preCheck runs `check` on what is about to be built (hosts: the
 // inventory's rows, nil for one host): errors stop the build before any
 // output is written; warnings are printed (unless --quiet or --json) and
-// returned for the plan or manifest.
-func (f *buildFlags) preCheck(in *builder.Inputs, o builder.Options, hosts []inventory.Host, stderr io.Writer) ([]check.Finding, error) {
+// returned for the plan or manifest. With --keep-going and an inventory,
+// a host's own errors drop that host instead (failing: its messages).
+func (f *buildFlags) preCheck(in *builder.Inputs, o builder.Options, hosts []inventory.Host, stderr io.Writer) (
+	kept []check.Finding, failing map[string][]string, err error) {
 	if f.noCheck {
-		return nil, nil
+		return nil, nil, nil
 	}
 	text, err := readOptional(f.ksTemplate)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	findings, err := fleetFindings(fleetInput{hostsPath: f.hosts, hosts: hosts, base: o, ksTemplate: f.ksTemplate, ksText: text,
 		version: in.Media.Version, family: in.Media.Family, embed: f.embedKS, external: f.ksExternal})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var errLines []string
 	for _, c := range findings {
-		if c.Severity == check.Error {
+		switch {
+		case c.Severity == check.Error && f.keepGoing && f.hosts != "" && c.Host != "":
+			if failing == nil {
+				failing = map[string][]string{}
+			}
+			failing[c.Host] = append(failing[c.Host], c.String())
+		case c.Severity == check.Error:
 			errLines = append(errLines, "  "+c.String())
-		} else if !f.quiet && !f.asJSON {
-			fmt.Fprintln(stderr, "esxi-autopart:", c)
+		default:
+			if !f.quiet && !f.asJSON {
+				fmt.Fprintln(stderr, "esxi-autopart:", c)
+			}
+			kept = append(kept, c)
 		}
 	}
 	if len(errLines) > 0 {
-		return nil, fmt.Errorf("%s; nothing was built (fix them, or --no-check to build anyway):\n%s",
+		return nil, nil, fmt.Errorf("%s; nothing was built (fix them, or --no-check to build anyway):\n%s",
 			check.Summary(findings, max(len(hosts), 1)), strings.Join(errLines, "\n"))
 	}
-	return findings, nil
+	return kept, failing, nil
 }

@@ -153,7 +153,7 @@ func cmdCheck(_ context.Context, args []string, stdout, stderr io.Writer) error 
 		if findings == nil {
 			findings = []check.Finding{}
 		}
-		if err := writeJSON(stdout, map[string]any{"schema_version": 1, "hosts": n, "errors": errs, "warnings": warns, "findings": findings}); err != nil {
+		if err := writeJSON(stdout, checkDoc{SchemaVersion: schemaVersion, Type: "check", Hosts: n, Errors: errs, Warnings: warns, Findings: findings}); err != nil {
 			return err
 		}
 	} else {
@@ -163,7 +163,7 @@ func cmdCheck(_ context.Context, args []string, stdout, stderr io.Writer) error 
 		fmt.Fprintln(stdout, check.Summary(findings, n))
 	}
 	if errs > 0 {
-		return &exitError{code: 1}
+		return &exitError{code: 1} // the findings and the summary say it
 	}
 	return nil
 }
@@ -195,4 +195,14 @@ func esxiVersion(iso, flag string) (string, int, error) {
 		return "", 0, errors.New(iso + ": not ESXi install media")
 	}
 	return d.Version, d.Family, nil
+}
+
+// checkDoc is the document of `check --json`.
+type checkDoc struct {
+	SchemaVersion int             `json:"schema_version"`
+	Type          string          `json:"type"` // "check"
+	Hosts         int             `json:"hosts"`
+	Errors        int             `json:"errors"`
+	Warnings      int             `json:"warnings"`
+	Findings      []check.Finding `json:"findings"`
 }

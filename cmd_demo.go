@@ -161,7 +161,7 @@ func buildSample(ctx context.Context, isoPath string, is isogen.Spec, tarPath st
 	}
 	defer in.Close()
 	s := &sample{}
-	if s.plan, err = in.Plan(builder.Options{Host: "demo", KS: demoKS, Serial: true, Stupid: true, Epoch: epoch}); err != nil {
+	if s.plan, err = in.Plan(builder.Options{Host: "demo", KS: demoKS, Epoch: epoch}); err != nil {
 		return nil, err
 	}
 	start := time.Now()

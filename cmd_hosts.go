@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/esxi-autopart/esxi-autopart/builder"
@@ -15,11 +16,15 @@ import (
 	"github.com/esxi-autopart/esxi-autopart/builder/check"
 	"github.com/esxi-autopart/esxi-autopart/builder/compress"
 	"github.com/esxi-autopart/esxi-autopart/builder/config"
+	"github.com/esxi-autopart/esxi-autopart/builder/fileerr"
 	"github.com/esxi-autopart/esxi-autopart/builder/inventory"
 	"github.com/esxi-autopart/esxi-autopart/builder/regular"
 )
 
-// buildHosts is `build --hosts`: one image per inventory row.
+// buildHosts is `build --hosts`: one image per inventory row. With
+// --keep-going, rows that cannot be built (a bad row, a template that
+// fails for the host, a check error of the host) are listed and the rest
+// are built; the run then exits non-zero.
 func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout, stderr io.Writer) error {
 	if f.outDir == "" {
 		return &exitError{code: 2, err: errors.New("build: --hosts needs --out-dir")}
@@ -27,7 +32,11 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 	if f.out != "" || f.host != "" || f.mbrOut != "" {
 		return &exitError{code: 2, err: errors.New("build: -o, --host and --mbr-out are for one host; with --hosts, images go to --out-dir/<id>.img")}
 	}
+	var rowErrs []error // rows not built, located in the inventory (--keep-going)
 	hosts, err := inventory.Read(f.hosts)
+	if bad := (*inventory.BadRows)(nil); errors.As(err, &bad) && f.keepGoing && len(hosts) > 0 {
+		rowErrs, err = bad.Each(), nil
+	}
 	if err != nil {
 		return err
 	}
@@ -45,31 +54,11 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 			return &exitError{code: 2, err: err}
 		}
 	}
-	var jobs []batch.Job
-	for _, h := range hosts {
-		if !shard.Has(h.ID) {
-			continue
-		}
-		o := base
-		o.Host = h.ID
-		o.Vars = map[string]string{}
-		for k, v := range base.Vars {
-			o.Vars[k] = v
-		}
-		for k, v := range h.Vars {
-			o.Vars[k] = v
-		}
-		j := batch.Job{ID: h.ID, Options: o}
-		if ksTmpl != "" {
-			if j.Kickstart, err = renderKickstart(f.ksTemplate, ksTmpl, o); err != nil {
-				return fmt.Errorf("%s line %d (host %s): %w", f.hosts, h.Line, h.ID, err)
-			}
-			if f.embedKS {
-				j.Options.Kickstart = j.Kickstart
-			}
-		}
-		jobs = append(jobs, j)
+	jobs, rowFails, err := hostJobs(f, base, hosts, ksTmpl, shard)
+	if err != nil {
+		return err
 	}
+	rowErrs = append(rowErrs, rowFails...)
 	if err := checkAliases(f.hostsPaths(jobs)); err != nil {
 		return err
 	}
@@ -79,14 +68,21 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 	}
 	defer in.Close()
 	printWarnings(stderr, in.Media.Warnings, f.asJSON)
-	checked, err := f.preCheck(in, base, hosts, stderr)
+	// Every row is checked (values unique across all shards), but for the
+	// rows that did not render (--keep-going).
+	checked, failing, err := f.preCheck(in, base, withoutFailed(hosts, shard, jobs), stderr)
 	if err != nil {
 		return err
 	}
+	jobs, rowErrs = dropFailing(f.hosts, jobs, hosts, failing, rowErrs)
 	if f.dryRun {
-		return dryRunHosts(in, jobs, f, stdout)
+		return dryRunHosts(in, jobs, rowErrs, f, stdout)
 	}
 	if err := os.MkdirAll(f.outDir, 0o755); err != nil {
+		return err
+	}
+	stale, err := staleOutputs(f, jobs, kind)
+	if err != nil {
 		return err
 	}
 	hashing := batch.StartHashing(manifestInputs(f)) // beside the host builds
@@ -104,18 +100,127 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 		return runErr // interrupted: no manifest either
 	}
 	if built := countBuilt(results); built == 0 && len(jobs) > 0 {
-		prog.summary(results, time.Since(start))
-		return fmt.Errorf("no host was built; no SHA256SUMS or manifest.json written: %w", runErr)
+		prog.summary(results, rowErrs, time.Since(start))
+		return &exitError{code: 1, inJSON: true, err: fmt.Errorf("no host was built; no SHA256SUMS or manifest.json written: %w", runErr)}
+	}
+	if err := batch.RemoveStale(f.outDir, stale); err != nil {
+		return err
 	}
 	var ids []string
 	for _, h := range hosts {
 		ids = append(ids, h.ID)
 	}
-	if err := writeManifest(f, in, base, hashing, results, checked, shard, ids); err != nil {
+	if err := writeManifest(f, in, base, hashing, results, checked, shard, ids, rowErrs); err != nil {
 		return err
 	}
-	prog.summary(results, time.Since(start))
-	return runErr
+	prog.summary(results, rowErrs, time.Since(start))
+	if runErr == nil && len(rowErrs) > 0 {
+		runErr = fmt.Errorf("%d inventory row(s) not built: %w", len(rowErrs), errors.Join(rowErrs...))
+	}
+	if runErr != nil {
+		return &exitError{code: 1, inJSON: true, err: runErr}
+	}
+	return nil
+}
+
+// hostJobs makes a job of every inventory row in the shard. A row whose
+// ks= or kickstart does not render fails the run, or with --keep-going is
+// returned among rowErrs.
+func hostJobs(f *buildFlags, base builder.Options, hosts []inventory.Host, ksTmpl string, shard batch.Shard) (jobs []batch.Job, rowErrs []error, err error) {
+	for _, h := range hosts {
+		if !shard.Has(h.ID) {
+			continue
+		}
+		o := base
+		o.Host = h.ID
+		o.Vars = map[string]string{}
+		for k, v := range base.Vars {
+			o.Vars[k] = v
+		}
+		for k, v := range h.Vars {
+			o.Vars[k] = v
+		}
+		j := batch.Job{ID: h.ID, Options: o}
+		_, err := builder.RenderKS(o)
+		if err == nil && ksTmpl != "" {
+			j.Kickstart, err = renderKickstart(f.ksTemplate, ksTmpl, o)
+		}
+		if err != nil {
+			err = &fileerr.Error{File: f.hosts, Unit: "line", N: h.Line, Err: fmt.Errorf("host %s: %w", h.ID, err)}
+			if !f.keepGoing {
+				return nil, nil, err
+			}
+			rowErrs = append(rowErrs, err)
+			continue
+		}
+		if f.embedKS {
+			j.Options.Kickstart = j.Kickstart
+		}
+		jobs = append(jobs, j)
+	}
+	return jobs, rowErrs, nil
+}
+
+// withoutFailed are the inventory's rows but those of the shard that have
+// no job (they did not render).
+func withoutFailed(hosts []inventory.Host, shard batch.Shard, jobs []batch.Job) []inventory.Host {
+	job := map[string]bool{}
+	for _, j := range jobs {
+		job[j.ID] = true
+	}
+	var out []inventory.Host
+	for _, h := range hosts {
+		if job[h.ID] || !shard.Has(h.ID) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// dropFailing removes the jobs of hosts with check errors (--keep-going)
+// and adds their errors to rowErrs.
+func dropFailing(path string, jobs []batch.Job, hosts []inventory.Host, failing map[string][]string, rowErrs []error) ([]batch.Job, []error) {
+	if len(failing) == 0 {
+		return jobs, rowErrs
+	}
+	line := map[string]int{}
+	for _, h := range hosts {
+		line[h.ID] = h.Line
+	}
+	kept := jobs[:0:0]
+	for _, j := range jobs {
+		if msgs, bad := failing[j.ID]; bad {
+			rowErrs = append(rowErrs, &fileerr.Error{File: path, Unit: "line", N: line[j.ID],
+				Err: fmt.Errorf("host %s: %s", j.ID, strings.Join(msgs, "; "))})
+			continue
+		}
+		kept = append(kept, j)
+	}
+	return kept, rowErrs
+}
+
+// staleOutputs are the files an earlier run left in --out-dir that this
+// run does not write (batch.StaleFiles): refused without --force, removed
+// with it once the run has built its hosts.
+func staleOutputs(f *buildFlags, jobs []batch.Job, kind compress.Kind) ([]string, error) {
+	keep := map[string]bool{}
+	for _, j := range jobs {
+		keep[j.ID+".img"+kind.Ext()] = true
+		if j.Kickstart != nil {
+			keep[j.ID+".cfg"] = true
+		}
+		if f.bmap {
+			keep[j.ID+".img.bmap"] = true
+		}
+	}
+	stale, err := batch.StaleFiles(f.outDir, keep)
+	if err != nil {
+		return nil, fmt.Errorf("--out-dir %s: reading the earlier run's manifest: %w", f.outDir, err)
+	}
+	if len(stale) > 0 && !f.force {
+		return nil, fmt.Errorf("--out-dir %s holds files of an earlier run that this run does not write (%s); --force removes them", f.outDir, strings.Join(stale, ", "))
+	}
+	return stale, nil
 }
 
 // renderKickstart renders the kickstart template for one host.
@@ -165,7 +270,7 @@ func manifestInputs(f *buildFlags) []batch.InputFile {
 }
 
 func writeManifest(f *buildFlags, in *builder.Inputs, o builder.Options, hashing *batch.Hashing, results []batch.HostResult,
-	checked []check.Finding, shard batch.Shard, inventory []string) error {
+	checked []check.Finding, shard batch.Shard, inventory []string, rowErrs []error) error {
 	inputs, err := hashing.Wait()
 	if err != nil {
 		return err
@@ -177,31 +282,62 @@ func writeManifest(f *buildFlags, in *builder.Inputs, o builder.Options, hashing
 	m := batch.NewManifest(version, in, inputs, src, results)
 	m.Checks, m.Shard, m.Inventory = checked, shard.String(), inventory
 	m.Epoch = in.Epoch(o).Format(time.RFC3339) // also for a shard with no hosts
+	for _, e := range rowErrs {
+		m.RowErrors = append(m.RowErrors, e.Error())
+	}
+	if f.bmap {
+		for i, r := range results {
+			if r.Image != nil {
+				m.Hosts[i].Bmap = r.Job.ID + ".img.bmap"
+			}
+		}
+	}
 	return m.Write(f.outDir)
 }
 
-func dryRunHosts(in *builder.Inputs, jobs []batch.Job, f *buildFlags, stdout io.Writer) error {
+// dryRunHosts prints every host's plan (rowErrs: rows not planned).
+func dryRunHosts(in *builder.Inputs, jobs []batch.Job, rowErrs []error, f *buildFlags, stdout io.Writer) error {
+	doc := buildJSON{SchemaVersion: schemaVersion, Type: "build", DryRun: true, Hosts: []hostJSON{}}
 	var plans []*builder.Plan
 	for _, j := range jobs {
 		p, err := in.Plan(j.Options)
 		if err != nil {
-			return fmt.Errorf("host %s: %w", j.ID, err)
+			err = fmt.Errorf("host %s: %w", j.ID, err)
+			if !f.keepGoing {
+				return err
+			}
+			rowErrs = append(rowErrs, err)
+			continue
 		}
 		plans = append(plans, p)
+		doc.Hosts = append(doc.Hosts, hostJSON{ID: j.ID, Plan: newPlanJSON(p)})
+	}
+	for _, e := range rowErrs {
+		doc.Errors = append(doc.Errors, newErrorJSON(e))
 	}
 	if f.asJSON {
-		return writeJSON(stdout, plans)
+		if err := writeJSON(stdout, doc); err != nil {
+			return err
+		}
+	} else {
+		for i, p := range plans {
+			fmt.Fprintf(stdout, "== %s\n%s", doc.Hosts[i].ID, planText(p))
+		}
+		for _, e := range rowErrs {
+			fmt.Fprintf(stdout, "not planned: %v\n", e)
+		}
 	}
-	for i, p := range plans {
-		fmt.Fprintf(stdout, "== %s\n%s", jobs[i].ID, planText(p))
+	if len(rowErrs) > 0 {
+		return &exitError{code: 1, inJSON: true, err: fmt.Errorf("%d inventory row(s) not planned", len(rowErrs))}
 	}
 	return nil
 }
 
 // jsonLine writes one JSON event line.
 func jsonLine(w io.Writer, v any) {
-	b, _ := json.Marshal(v)
-	fmt.Fprintf(w, "%s\n", b)
+	e := json.NewEncoder(w)
+	e.SetEscapeHTML(false)
+	e.Encode(nonNil(v))
 }
 
 func countBuilt(results []batch.HostResult) int {

@@ -10,6 +10,7 @@ import (
 	"github.com/esxi-autopart/esxi-autopart/builder/inspect"
 	"github.com/esxi-autopart/esxi-autopart/builder/isofs"
 	"github.com/esxi-autopart/esxi-autopart/builder/regular"
+	"github.com/esxi-autopart/esxi-autopart/layouts"
 )
 
 func cmdInspect(_ context.Context, args []string, stdout, stderr io.Writer) error {
@@ -26,21 +27,21 @@ func cmdInspect(_ context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if fs.NArg() != 1 {
 		fs.Usage()
-		return &exitError{code: 2}
+		return &exitError{code: 2, err: fmt.Errorf("inspect: want one IMAGE argument, got %d", fs.NArg())}
 	}
 	rep, err := inspectFile(fs.Arg(0), *isoPath)
 	if err != nil {
 		return err
 	}
 	if *asJSON {
-		if err := writeJSON(stdout, rep); err != nil {
+		if err := writeJSON(stdout, inspectDoc{SchemaVersion: schemaVersion, Type: "inspect", Image: fs.Arg(0), Report: rep}); err != nil {
 			return err
 		}
 	} else {
 		fmt.Fprint(stdout, rep.Text())
 	}
 	if !rep.Bootable {
-		return &exitError{code: 3, err: fmt.Errorf("%s would not boot: %d fault(s)", fs.Arg(0), len(rep.Faults))}
+		return &exitError{code: 3, inJSON: true, err: fmt.Errorf("%s would not boot: %d fault(s)", fs.Arg(0), len(rep.Faults))}
 	}
 	return nil
 }
@@ -69,6 +70,18 @@ func inspectFile(path, isoPath string) (*inspect.Report, error) {
 		}
 		defer iso.Close()
 		opt.ISO = iso
+		if opt.ISOLayout, err = layouts.Detect(iso); err != nil {
+			return nil, fmt.Errorf("--iso %s: %w", isoPath, err)
+		}
 	}
 	return inspect.Inspect(f, st.Size(), opt)
+}
+
+// inspectDoc is the document of `inspect --json`: the report's keys beside
+// the schema's.
+type inspectDoc struct {
+	SchemaVersion int    `json:"schema_version"`
+	Type          string `json:"type"` // "inspect"
+	Image         string `json:"image"`
+	*inspect.Report
 }

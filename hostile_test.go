@@ -113,7 +113,7 @@ var hostileCases = []hostile{
 	{"outputs: --mbr-out /dev/null", func(e *hostileEnv) { e.args = append(e.args, "--mbr-out", "/dev/null", "--force") }, w("/dev/null", "is under /dev")},
 
 	// Names and values a template cannot take.
-	{"values: inventory column named KS", func(e *hostileEnv) { e.hosts("ks.csv", "id,KS\nesx01,x\n") }, w("ks.csv", "line 1, column 2", `"KS" is a built-in template value`)},
+	{"values: inventory column named KS", func(e *hostileEnv) { e.hosts("ks.csv", "id,KS\nesx01,x\n") }, w("ks.csv", "line 1: column 2", `"KS" is a built-in template value`)},
 	{"values: inventory column named Kernel (JSON)", func(e *hostileEnv) { e.hosts("k.json", `[{"id":"esx01","Kernel":"x"}]`) }, w("k.json", "element 1", `"Kernel" is a built-in template value`)},
 	{"values: --var Host", func(e *hostileEnv) { e.args = append(e.args, "--var", "Host=x") }, w("Host", "built-in template value")},
 	{"values: no-break space in --var", func(e *hostileEnv) { e.args = append(e.args, "--var", "ip=10.0.0.1\u00a0x") }, w("variable ip", "U+00A0")},
@@ -143,7 +143,7 @@ var hostileCases = []hostile{
 		e.args = append(e.args, "--force", "--mbr-out", filepath.Join(e.out, "no", "mbr.bin"))
 	}, w("mbr.bin", "its folder", "no such file")},
 
-	{"values: inventory column name with a newline", func(e *hostileEnv) { e.hosts("lf.csv", "id,\"i\np\"\nesx01,1\n") }, w("lf.csv", "line 1, column 2", `"i\np"`, "{{.i?p}}")},
+	{"values: inventory column name with a newline", func(e *hostileEnv) { e.hosts("lf.csv", "id,\"i\np\"\nesx01,1\n") }, w("lf.csv", "line 1: column 2", `"i\np"`, "{{.i?p}}")},
 
 	// Templates whose output explodes stop at config.MaxRendered; those
 	// whose work would not be bounded by their output are refused first.

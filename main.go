@@ -24,6 +24,7 @@ commands:
   build     build an image for one host (esxi-autopart build --help)
   check     check an inventory and its kickstarts before anything is built
   inspect   check an image offline: would it boot, and what would it boot?
+  media     say what an ESXi ISO is: layout, files, loaders, the syslinux it needs
   boot      boot an image in QEMU and wait for console markers
   manifest  merge the manifests of an inventory's shards (manifest merge -o DIR SHARD_DIR...)
   demo      build, inspect and boot a demo image from built-in sample inputs
@@ -32,8 +33,9 @@ commands:
 
 // exitError carries an exit status other than 1.
 type exitError struct {
-	code int
-	err  error
+	code   int
+	err    error
+	inJSON bool // under --json, the document printed already carries the error
 }
 
 func (e *exitError) Unwrap() error { return e.err }
@@ -56,15 +58,7 @@ func main() {
 		return
 	}
 	if err != nil {
-		var ee *exitError
-		code := 1
-		if errors.As(err, &ee) {
-			code = ee.code
-		}
-		if ee == nil || ee.err != nil {
-			fmt.Fprintln(os.Stderr, "esxi-autopart:", err)
-		}
-		os.Exit(code)
+		os.Exit(reportError(os.Args[1:], err, os.Stdout, os.Stderr))
 	}
 }
 
@@ -80,6 +74,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdCheck(ctx, args[1:], stdout, stderr)
 	case "inspect":
 		return cmdInspect(ctx, args[1:], stdout, stderr)
+	case "media":
+		return cmdMedia(ctx, args[1:], stdout, stderr)
 	case "manifest":
 		return cmdManifest(ctx, args[1:], stdout, stderr)
 	case "boot":

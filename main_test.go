@@ -107,14 +107,23 @@ func TestBuildDryRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var plan struct {
-		Layout string `json:"layout"`
-		FAT    struct{ Type int }
-		Loader struct{ Sectors []uint32 } `json:"ldlinux"`
+	var doc struct {
+		Hosts []struct {
+			Plan struct {
+				Layout string `json:"layout"`
+				FAT    struct {
+					Type int `json:"type"`
+				} `json:"fat"`
+				Loader struct {
+					Sectors []uint32 `json:"sectors"`
+				} `json:"ldlinux"`
+			} `json:"plan"`
+		} `json:"hosts"`
 	}
-	if err := json.Unmarshal([]byte(stdout), &plan); err != nil {
+	if err := json.Unmarshal([]byte(stdout), &doc); err != nil || len(doc.Hosts) != 1 {
 		t.Fatalf("--json: %v\n%s", err, stdout)
 	}
+	plan := doc.Hosts[0].Plan
 	if plan.Layout != "esxi-4.1" || plan.FAT.Type != 32 || len(plan.Loader.Sectors) == 0 {
 		t.Errorf("--json plan = %+v", plan)
 	}
@@ -237,7 +246,7 @@ func TestBuildHostsCLI(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
-	if n := strings.Count(stdout, `"phase":"written"`); n != 2 || !strings.Contains(stdout, `"summary":true`) {
+	if n := strings.Count(stdout, `"phase":"written"`); n != 2 || !strings.Contains(stdout, `{"schema_version":1,"type":"build","dry_run":false,"hosts":[{"id":"esx01","plan":{`) {
 		t.Errorf("--json events:\n%s", stdout)
 	}
 	var m struct {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 // otherwise, JSON lines with --json, nothing with --quiet.
 type progress struct {
 	mode   string // "bars", "lines", "json", "quiet"
+	bmap   bool   // --bmap: each image has IMAGE.bmap
 	out    io.Writer
 	p      *mpb.Progress
 	mu     sync.Mutex
@@ -27,7 +29,7 @@ type progress struct {
 }
 
 func newProgress(f *buildFlags, stdout, stderr io.Writer, total int) *progress {
-	pr := &progress{mode: "lines", out: stderr, bars: map[string]*mpb.Bar{}, total: total}
+	pr := &progress{mode: "lines", out: stderr, bars: map[string]*mpb.Bar{}, total: total, bmap: f.bmap}
 	switch {
 	case f.quiet:
 		pr.mode = "quiet"
@@ -60,7 +62,15 @@ func (pr *progress) event(e batch.Event) {
 	}
 	switch pr.mode {
 	case "json":
-		jsonLine(pr.out, e)
+		ev := eventJSON{SchemaVersion: schemaVersion, Type: "event", Host: e.Host, Phase: string(e.Phase), Bytes: e.Bytes,
+			Cloned: e.Cloned}
+		if e.Err != "" {
+			ev.Error = &errorJSON{Message: e.Err}
+		}
+		if e.Result != nil {
+			ev.Image, ev.SHA256 = e.Result.Path, e.Result.SHA256
+		}
+		jsonLine(pr.out, ev)
 	case "lines":
 		switch e.Phase {
 		case batch.Written:
@@ -97,7 +107,9 @@ func (pr *progress) wait() {
 	}
 }
 
-func (pr *progress) summary(results []batch.HostResult, took time.Duration) {
+// summary ends a batch: the totals, every host that failed and every
+// inventory row not built (rowErrs); under --json, the build document.
+func (pr *progress) summary(results []batch.HostResult, rowErrs []error, took time.Duration) {
 	if pr.mode == "quiet" {
 		return
 	}
@@ -112,12 +124,60 @@ func (pr *progress) summary(results []batch.HostResult, took time.Duration) {
 		}
 	}
 	if pr.mode == "json" {
-		jsonLine(pr.out, map[string]any{"summary": true, "hosts": len(results), "built": len(results) - len(failed),
-			"failed": len(failed), "bytes": bytes, "seconds": took.Seconds()})
+		jsonLine(pr.out, batchJSON(results, rowErrs, pr.bmap, summaryJSON{Hosts: len(results), Built: len(results) - len(failed),
+			Failed: len(failed), Bytes: bytes, Seconds: took.Seconds()}))
 		return
 	}
 	fmt.Fprintf(pr.out, "built %d of %d images (%s bytes) in %.2fs\n", len(results)-len(failed), len(results), commas(bytes), took.Seconds())
 	for _, f := range failed {
 		fmt.Fprintf(pr.out, "  %s\n", f)
 	}
+	if len(rowErrs) > 0 {
+		fmt.Fprintf(pr.out, "%d inventory row(s) not built:\n", len(rowErrs))
+		for _, e := range rowErrs {
+			fmt.Fprintf(pr.out, "  %v\n", e)
+		}
+	}
+}
+
+// eventJSON is one line of a batch's progress under --json.
+type eventJSON struct {
+	SchemaVersion int        `json:"schema_version"`
+	Type          string     `json:"type"` // "event"
+	Host          string     `json:"host"`
+	Phase         string     `json:"phase"` // planned, written, failed
+	Bytes         int64      `json:"bytes,omitempty"`
+	Image         string     `json:"image,omitempty"`  // written: the raw image's path
+	SHA256        string     `json:"sha256,omitempty"` // written: the raw image's SHA-256
+	Cloned        bool       `json:"cloned,omitempty"`
+	Error         *errorJSON `json:"error,omitempty"`
+}
+
+// batchJSON is the build document of a batch.
+func batchJSON(results []batch.HostResult, rowErrs []error, bmap bool, sum summaryJSON) buildJSON {
+	doc := buildJSON{SchemaVersion: schemaVersion, Type: "build", Hosts: []hostJSON{}, Summary: &sum}
+	for _, r := range results {
+		h := hostJSON{ID: r.Job.ID}
+		if r.Plan != nil {
+			h.Plan = newPlanJSON(r.Plan)
+		}
+		if r.Image != nil {
+			h.Result = newResultJSON(r.Image, r.Packed, r.Cloned)
+			if bmap {
+				h.Result.Bmap = filepath.Join(filepath.Dir(r.Image.Path), r.Job.ID+".img.bmap")
+			}
+			if r.KSSum != "" {
+				h.Result.Kickstart = &outputFileJSON{Path: filepath.Join(filepath.Dir(r.Image.Path), r.Job.ID+".cfg"), SHA256: r.KSSum}
+			}
+		}
+		if r.Err != nil {
+			e := newErrorJSON(r.Err)
+			h.Error = &e
+		}
+		doc.Hosts = append(doc.Hosts, h)
+	}
+	for _, e := range rowErrs {
+		doc.Errors = append(doc.Errors, newErrorJSON(e))
+	}
+	return doc
 }

@@ -16,20 +16,15 @@ import (
 	"github.com/esxi-autopart/esxi-autopart/builder/fat"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/tarball"
+	"github.com/esxi-autopart/esxi-autopart/internal/testutil"
 	"github.com/esxi-autopart/esxi-autopart/layouts"
 )
 
-// needTool skips when a tool is missing, except under CI where it fails.
+// needTool returns the path of an external oracle (testutil.NeedTool:
+// skipped when missing, failed under CI).
 func needTool(t testing.TB, name string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is required under CI: %v", name, err)
-		}
-		t.Skipf("%s not installed", name)
-	}
-	return p
+	return testutil.NeedTool(t, name)
 }
 
 type fixture struct {
@@ -101,7 +96,7 @@ func mtools(t *testing.T, p *Plan, img string, args ...string) string {
 	return string(out)
 }
 
-var hostOpts = Options{Host: "esx01", KS: "http://deploy/ks/esx01.cfg", Serial: true, Stupid: true,
+var hostOpts = Options{Host: "esx01", KS: "http://deploy/ks/esx01.cfg",
 	Epoch: time.Date(2024, 5, 6, 7, 8, 10, 0, time.UTC)}
 
 func TestBuildOracles(t *testing.T) {

@@ -47,7 +47,7 @@ func TestCloneMatchesFullWrite(t *testing.T) {
 		{"fat32", func(o *Options) { o.FATType = 32 }, nil, false},
 		{"kickstart", ks, nil, true},
 		{"partition only", func(o *Options) { o.PartitionOnly = true; o.PartitionStart = 63 }, nil, false},
-		{"loader options differ", nil, func(o *Options) { o.Stupid = false; o.RAID = true; o.Serial = false }, false},
+		{"loader options differ", nil, func(o *Options) { o.NoStupid = true; o.RAID = true; o.NoSerial = true }, false},
 		{"timestamps differ", nil, func(o *Options) { o.Epoch = o.Epoch.AddDate(1, 0, 0) }, false},
 		{"same host", nil, func(o *Options) { *o = hostOpts }, false},
 	}

@@ -31,20 +31,24 @@ const DefaultPartitionStart = 2048
 // DefaultTimeout is syslinux.cfg's timeout in tenths of a second.
 const DefaultTimeout = 50
 
-// Options are one host's settings.
+// NoTimeout as Options.Timeout writes "timeout 0": the menu waits for a key.
+const NoTimeout = -1
+
+// Options are one host's settings. The zero value of every field is the
+// CLI's default (esxi-autopart build without the flag).
 type Options struct {
 	Host        string            // host name, for messages and {{.Host}}
-	KS          string            // the ks= value
+	KS          string            // the ks= value (required; "": usb:/KS.CFG when Kickstart is set)
 	Vars        map[string]string // extra template variables
-	Serial      bool              // mirror the console to COM1 (serial 0 115200)
-	Timeout     int               // syslinux.cfg timeout, tenths of a second (0: DefaultTimeout)
+	NoSerial    bool              // no "serial 0 115200" line (default: the console mirrored to COM1)
+	Timeout     int               // syslinux.cfg timeout, tenths of a second (0: DefaultTimeout; NoTimeout: wait for a key)
 	CfgTemplate string            // syslinux.cfg template text ("" = the layout's)
 	CfgName     string            // the template's file name, for messages
 
 	PartitionStart uint32    // first sector of the partition (0: DefaultPartitionStart)
 	Size           int64     // partition size in bytes (0: payload + headroom)
 	FATType        int       // 0 auto, 16 or 32
-	Stupid         bool      // syslinux -s: MaxTransfer = 1 sector
+	NoStupid       bool      // leave MaxTransfer at 127 (default: syslinux -s, 1 sector, as VMware's procedure)
 	RAID           bool      // syslinux -r
 	Epoch          time.Time // every file's timestamp (zero: the ISO's creation date)
 	PartitionOnly  bool      // write only the FAT partition, not the MBR
@@ -101,8 +105,19 @@ func (in *Inputs) Plan(o Options) (*Plan, error) {
 	if o.PartitionStart == 0 {
 		o.PartitionStart = DefaultPartitionStart
 	}
-	if o.Timeout == 0 {
+	switch {
+	case o.Timeout == 0:
 		o.Timeout = DefaultTimeout
+	case o.Timeout == NoTimeout:
+		o.Timeout = 0
+	case o.Timeout < 0:
+		return nil, fmt.Errorf("timeout %d: want tenths of a second, 0 for the default (%d) or NoTimeout", o.Timeout, DefaultTimeout)
+	}
+	if o.KS == "" && o.Kickstart != nil {
+		o.KS = "usb:/" + KickstartName
+	}
+	if o.KS == "" {
+		return nil, errors.New("no ks= value (Options.KS, --ks): the image's boot line needs the kickstart's location, e.g. http://deploy/ks/esx01.cfg or usb:/KS.CFG")
 	}
 	layoutFAT := ""
 	if o.FATType == 0 && in.Media.FAT != 0 {
@@ -129,7 +144,9 @@ func (in *Inputs) Plan(o Options) (*Plan, error) {
 		Warnings: in.Media.Warnings, content: map[string]io.ReaderAt{},
 	}
 	id := in.hostIdentity(o, cfg.Text, gen)
-	p.DiskSignature = binary.LittleEndian.Uint32(id[0:4])
+	if !o.PartitionOnly { // no sector 0, no disk signature
+		p.DiskSignature = binary.LittleEndian.Uint32(id[0:4])
+	}
 	p.ModTime = in.Epoch(o)
 
 	files := []fat.File{
@@ -212,7 +229,7 @@ func (p *Plan) placeLoader(in *Inputs, o Options) error {
 		return err
 	}
 	boot, sys, err := syslinux.Install(in.Tarball.Bss, in.Tarball.Sys, p.FAT.BootSector(), sectors,
-		syslinux.Options{Stupid: o.Stupid, RAID: o.RAID})
+		syslinux.Options{Stupid: !o.NoStupid, RAID: o.RAID})
 	if err != nil {
 		return fmt.Errorf("%s: %w", in.TarballPath, err)
 	}
@@ -328,17 +345,19 @@ func (in *Inputs) configData(o Options) (map[string]any, error) {
 		first, rest = mods[0], mods[1:]
 	}
 	return config.Data(map[string]any{
-		"KS": o.KS, "Host": o.Host, "Serial": o.Serial, "Timeout": o.Timeout,
+		"KS": o.KS, "Host": o.Host, "Serial": !o.NoSerial, "Timeout": o.Timeout,
 		"Kernel": m.Kernel, "FirstModule": first, "Modules": rest,
 	}, o.Vars)
 }
 
 // hostIdentity hashes the inputs and everything host-specific, for the disk
-// signature and the volume ID: same inputs, same bytes.
+// signature and the volume ID: same inputs, same bytes. PartitionOnly is
+// left out: a partition-only image is byte for byte the partition of the
+// full image (same volume ID), so the two can be checked against each other.
 func (in *Inputs) hostIdentity(o Options, cfg []byte, gen [][]byte) [32]byte {
 	h := sha256.New()
 	h.Write(in.identity[:])
-	fmt.Fprintf(h, "%d|%d|%d|%v|%v|%v|%d|", o.PartitionStart, o.Size, o.FATType, o.Stupid, o.RAID, o.PartitionOnly, o.Epoch.Unix())
+	fmt.Fprintf(h, "%d|%d|%d|%v|%v|%d|", o.PartitionStart, o.Size, o.FATType, !o.NoStupid, o.RAID, o.Epoch.Unix())
 	h.Write(cfg)
 	h.Write(o.Kickstart)
 	for _, g := range gen {

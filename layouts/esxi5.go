@@ -266,8 +266,8 @@ func generated(f isofs.File, bc *bootcfg.File) (Generated, error) {
 				set = append(set, bootcfg.Opt{Key: k, Value: v})
 			}
 		}
-		out := bc.Clone()
-		if err := out.EditKernelOpt(set, []string{"cdromBoot"}); err != nil {
+		out, err := bootcfg.HostEdit(bc, set)
+		if err != nil {
 			return nil, fmt.Errorf("%s: %w", dst, err)
 		}
 		return out.Bytes(), nil

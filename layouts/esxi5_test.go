@@ -2,7 +2,6 @@ package layouts_test
 
 import (
 	"bytes"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/esxi-autopart/esxi-autopart/builder/isofs"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
+	"github.com/esxi-autopart/esxi-autopart/internal/testutil/testiso"
 	"github.com/esxi-autopart/esxi-autopart/layouts"
 )
 
@@ -38,17 +38,10 @@ func dsts(d *layouts.Detected) []string {
 	return out
 }
 
+// open5 writes and opens the ISO fixture spec (testutil.ISO).
 func open5(t *testing.T, spec isogen.Spec) *isofs.Image {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), "esxi.iso")
-	if err := isogen.Write(p, spec); err != nil {
-		t.Fatal(err)
-	}
-	im, err := isofs.Open(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { im.Close() })
+	im, _ := testiso.Open(t, spec)
 	return im
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/esxi-autopart/esxi-autopart/builder/isofs"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
+	"github.com/esxi-autopart/esxi-autopart/internal/testutil/testiso"
 	"github.com/esxi-autopart/esxi-autopart/layouts"
 )
 
@@ -57,15 +58,7 @@ func TestDetectISO(t *testing.T) {
 			err: "an ESXi 4.x-style module list, but without"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			p := filepath.Join(t.TempDir(), "esxi.iso")
-			if err := isogen.Write(p, tc.spec); err != nil {
-				t.Fatal(err)
-			}
-			im, err := isofs.Open(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer im.Close()
+			im, _ := testiso.Open(t, tc.spec)
 			d, err := layouts.Detect(im)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/esxi-autopart/esxi-autopart/builder"
@@ -174,10 +175,17 @@ func Run(ctx context.Context, in *builder.Inputs, jobs []Job, cfg Config) ([]Hos
 	for i, r := range results {
 		if r.Err != nil {
 			failed = append(failed, jobs[i].ID)
-		} else if r.Image == nil {
-			results[i].Err = errors.New("not built: an earlier host failed")
+		}
+	}
+	firstFailed := "host " + abbreviate(append([]string(nil), failed...))
+	if len(failed) > 1 {
+		firstFailed = "hosts " + firstFailed[len("host "):]
+	}
+	for i, r := range results {
+		if r.Err == nil && r.Image == nil {
+			results[i].Err = fmt.Errorf("host %s: not built: %s failed first (--keep-going builds the others)", jobs[i].ID, firstFailed)
 			if ctx.Err() != nil {
-				results[i].Err = fmt.Errorf("not built: %w", ctx.Err())
+				results[i].Err = fmt.Errorf("host %s: not built: %w", jobs[i].ID, ctx.Err())
 			}
 			failed = append(failed, jobs[i].ID)
 		}
@@ -210,7 +218,7 @@ func buildOne(ctx context.Context, in *builder.Inputs, j Job, cfg Config, mode w
 	r.Plan = p
 	report(Event{Host: j.ID, Phase: Planned, Bytes: p.ImageBytes})
 	if j.Kickstart != nil {
-		sum, err := WriteAtomic(filepath.Join(cfg.OutDir, j.ID+".cfg"), j.Kickstart, cfg.Force)
+		sum, err := WriteAtomicMode(filepath.Join(cfg.OutDir, j.ID+".cfg"), j.Kickstart, KickstartMode, cfg.Force)
 		if err != nil {
 			return fail(err)
 		}
@@ -275,10 +283,11 @@ func checkOutputs(jobs []Job, cfg Config) error {
 // rawName is where a host's raw image waits to be compressed.
 func rawName(dir, id string) string { return filepath.Join(dir, "."+id+".img.raw") }
 
+// abbreviate lists ids, sorted, the first ten of them: "esx01, esx02".
 func abbreviate(ids []string) string {
 	sort.Strings(ids)
 	if len(ids) > 10 {
-		return fmt.Sprintf("%v and %d more", ids[:10], len(ids)-10)
+		return fmt.Sprintf("%s and %d more", strings.Join(ids[:10], ", "), len(ids)-10)
 	}
-	return fmt.Sprint(ids)
+	return strings.Join(ids, ", ")
 }

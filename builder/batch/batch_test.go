@@ -45,7 +45,7 @@ func jobs(n int, ks string) []Job {
 	for i := 1; i <= n; i++ {
 		id := fmt.Sprintf("esx%02d", i)
 		js = append(js, Job{ID: id, Kickstart: []byte("network --hostname=" + id + "\n"), Options: builder.Options{
-			Host: id, KS: ks, Vars: map[string]string{"id": id}, Serial: true, Stupid: true,
+			Host: id, KS: ks, Vars: map[string]string{"id": id},
 			Epoch: time.Date(2020, 1, 2, 3, 4, 6, 0, time.UTC)}})
 	}
 	return js
@@ -323,5 +323,21 @@ func TestRunStoppedOrEmpty(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "SHA256SUMS")); err == nil {
 		t.Error("a run that built nothing wrote SHA256SUMS")
+	}
+}
+
+// TestManifestPartitionOnly: a partition-only host is flagged as such and
+// has no disk signature in the manifest.
+func TestManifestPartitionOnly(t *testing.T) {
+	in := inputs(t, isogen.Spec{RockRidge: true})
+	js := jobs(1, "http://deploy/ks/x.cfg")
+	js[0].Options.PartitionOnly = true
+	res, err := Run(context.Background(), in, js, Config{OutDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewManifest("test", in, nil, "", res)
+	if h := m.Hosts[0]; !h.PartitionOnly || h.DiskSignature != 0 {
+		t.Errorf("manifest host = %+v; want partition_only and no disk_signature", h)
 	}
 }

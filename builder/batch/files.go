@@ -11,9 +11,18 @@ import (
 	"github.com/esxi-autopart/esxi-autopart/builder"
 )
 
-// WriteAtomic writes b to path through a temporary file and a rename, and
-// returns its SHA-256.
+// WriteAtomic writes b to path (mode 0644) through a temporary file and a
+// rename, and returns its SHA-256.
 func WriteAtomic(path string, b []byte, force bool) (string, error) {
+	return WriteAtomicMode(path, b, 0o644, force)
+}
+
+// KickstartMode is the mode of a written kickstart: it carries the root
+// password (rootpw), so only its owner reads it.
+const KickstartMode = 0o600
+
+// WriteAtomicMode is WriteAtomic with the file's mode.
+func WriteAtomicMode(path string, b []byte, mode os.FileMode, force bool) (string, error) {
 	if err := builder.CheckOutput(path, force); err != nil {
 		return "", err
 	}
@@ -27,7 +36,7 @@ func WriteAtomic(path string, b []byte, force bool) (string, error) {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Chmod(tmp, 0o644)
+		err = os.Chmod(tmp, mode)
 	}
 	if err == nil {
 		err = os.Rename(tmp, path)

@@ -17,18 +17,20 @@ import (
 // Manifest records what a run built from what: enough to rebuild it and to
 // check it.
 type Manifest struct {
-	Tool        string          `json:"tool"`
-	Version     string          `json:"version"`
-	Epoch       string          `json:"epoch"`        // every file's timestamp, RFC 3339
-	EpochSource string          `json:"epoch_source"` // "SOURCE_DATE_EPOCH" or "ISO creation date"
-	Inputs      []InputFile     `json:"inputs"`
-	Layout      string          `json:"layout"`
-	Detected    string          `json:"detected"`
-	Syslinux    string          `json:"syslinux"`
-	Shard       string          `json:"shard,omitempty"`           // "2/4" when this run built one shard (--shard)
-	Inventory   []string        `json:"inventory_hosts,omitempty"` // every host id of the inventory, in its order (a shard's merge checks them)
-	Hosts       []ManifestHost  `json:"hosts"`
-	Checks      []check.Finding `json:"check_warnings,omitempty"` // what `check` warned about before the build
+	SchemaVersion int             `json:"schema_version"` // of the CLI's JSON documents (docs/json.md)
+	Tool          string          `json:"tool"`
+	Version       string          `json:"version"`
+	Epoch         string          `json:"epoch"`        // every file's timestamp, RFC 3339
+	EpochSource   string          `json:"epoch_source"` // "SOURCE_DATE_EPOCH" or "ISO creation date"
+	Inputs        []InputFile     `json:"inputs"`
+	Layout        string          `json:"layout"`
+	Detected      string          `json:"detected"`
+	Syslinux      string          `json:"syslinux"`
+	Shard         string          `json:"shard,omitempty"`           // "2/4" when this run built one shard (--shard)
+	Inventory     []string        `json:"inventory_hosts,omitempty"` // every host id of the inventory, in its order (a shard's merge checks them)
+	Hosts         []ManifestHost  `json:"hosts"`
+	Checks        []check.Finding `json:"check_warnings,omitempty"`   // what `check` warned about before the build
+	RowErrors     []string        `json:"inventory_errors,omitempty"` // rows not built (--keep-going), each located
 }
 
 // InputFile is one input and its hash.
@@ -47,15 +49,20 @@ type ManifestHost struct {
 	Bytes           int64    `json:"bytes,omitempty"`
 	SHA256          string   `json:"sha256,omitempty"`
 	PartitionStart  uint32   `json:"partition_start,omitempty"`
-	DiskSignature   string   `json:"disk_signature,omitempty"`
+	PartitionOnly   bool     `json:"partition_only,omitempty"` // the image is the FAT partition alone (no MBR, no disk signature)
+	DiskSignature   uint32   `json:"disk_signature,omitempty"` // MBR 0x1B8 (a number, as in every JSON document)
 	LdlinuxSectors  []uint32 `json:"ldlinux_sectors,omitempty"`
 	Kickstart       string   `json:"kickstart,omitempty"`
 	KickstartSHA256 string   `json:"kickstart_sha256,omitempty"`
+	Bmap            string   `json:"bmap,omitempty"`        // the image's bmap (--bmap)
 	Compression     string   `json:"compression,omitempty"` // image is compressed: zstd, xz or gzip
 	RawBytes        int64    `json:"raw_bytes,omitempty"`   // the raw image's size, when compressed
 	RawSHA256       string   `json:"raw_sha256,omitempty"`  // the raw image's SHA-256, when compressed
 	Error           string   `json:"error,omitempty"`
 }
+
+// SchemaVersion is the version of manifest.json's schema (docs/json.md).
+const SchemaVersion = 1
 
 // HashInput returns an InputFile for path.
 func HashInput(role, path string) (InputFile, error) {
@@ -107,7 +114,7 @@ func (h *Hashing) Wait() ([]InputFile, error) {
 
 // NewManifest describes a run's results.
 func NewManifest(version string, in *builder.Inputs, inputs []InputFile, epochSource string, results []HostResult) *Manifest {
-	m := &Manifest{Tool: "esxi-autopart", Version: version, EpochSource: epochSource, Inputs: inputs,
+	m := &Manifest{SchemaVersion: SchemaVersion, Tool: "esxi-autopart", Version: version, EpochSource: epochSource, Inputs: inputs,
 		Layout: in.Media.Layout, Detected: in.Media.Found, Syslinux: in.Loader.Version}
 	for _, r := range results {
 		h := ManifestHost{ID: r.Job.ID}
@@ -115,7 +122,11 @@ func NewManifest(version string, in *builder.Inputs, inputs []InputFile, epochSo
 			m.Epoch = r.Plan.ModTime.Format("2006-01-02T15:04:05Z07:00")
 			h.KS = r.Plan.KS
 			h.PartitionStart = r.Plan.Partition.StartLBA
-			h.DiskSignature = fmt.Sprintf("%08X", r.Plan.DiskSignature)
+			if r.Plan.PartitionOnly {
+				h.PartitionOnly = true
+			} else {
+				h.DiskSignature = r.Plan.DiskSignature
+			}
 			h.LdlinuxSectors = r.Plan.Loader.Sectors
 		}
 		if r.Image != nil {

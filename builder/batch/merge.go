@@ -49,6 +49,9 @@ func Merge(ms []*Manifest, dirs []string) (*Manifest, error) {
 				return refuse("%s and %s differ in %s: %s vs %s", dirs[0], d, c.what, orNone(c.a), orNone(c.b))
 			}
 		}
+		if len(m.RowErrors) > 0 {
+			return refuse("%s did not build %d inventory row(s): %s", d, len(m.RowErrors), m.RowErrors[0])
+		}
 		if !slices.Equal(first.Inventory, m.Inventory) {
 			return refuse("%s and %s list different inventory hosts", dirs[0], d)
 		}
@@ -76,7 +79,7 @@ func Merge(ms []*Manifest, dirs []string) (*Manifest, error) {
 		}
 	}
 	out := *first
-	out.Shard, out.Hosts, out.Checks = "", nil, nil
+	out.Shard, out.Hosts, out.Checks, out.SchemaVersion = "", nil, nil, SchemaVersion
 	var gone []string
 	for _, id := range first.Inventory {
 		h, ok := built[id]

@@ -10,13 +10,15 @@ import (
 	"testing"
 
 	"github.com/esxi-autopart/esxi-autopart/builder/compress"
+	"github.com/esxi-autopart/esxi-autopart/fixtures/asm"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
+	"github.com/esxi-autopart/esxi-autopart/internal/testutil"
 )
 
 // cliBinary builds the esxi-autopart binary into a temporary folder.
 func cliBinary(t *testing.T) string {
 	t.Helper()
-	need(t, "go")
+	testutil.Need(t, "go")
 	bin := filepath.Join(t.TempDir(), "esxi-autopart")
 	if out, err := exec.Command("go", "build", "-o", bin, "../..").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
@@ -32,7 +34,7 @@ func brokenKVM(t *testing.T) string {
 	t.Helper()
 	real, err := exec.LookPath("qemu-system-x86_64")
 	if err != nil {
-		skipOrFail(t, err)
+		testutil.SkipOrFail(t, err)
 	}
 	dir := t.TempDir()
 	script := `#!/bin/sh
@@ -56,8 +58,8 @@ exec ` + real + ` "$@"
 // explicit --accel kvm fails at once with QEMU's reason.
 func TestBootBrokenKVM(t *testing.T) {
 	t.Parallel()
-	need(t, "qemu-system-x86_64", debianMBR)
-	needToolchain(t)
+	testutil.Need(t, "qemu-system-x86_64", debianMBR)
+	testutil.SkipOrFail(t, asm.Toolchain())
 	bin := cliBinary(t)
 	b := buildImage(t, isogen.Spec{RockRidge: true}, baseOptions())
 	path := brokenKVM(t)
@@ -107,7 +109,7 @@ func TestBootBrokenKVM(t *testing.T) {
 // own line; a marker only one of them prints fails the other.
 func TestBootBothFirmwares(t *testing.T) {
 	t.Parallel()
-	need(t, "qemu-system-x86_64")
+	testutil.Need(t, "qemu-system-x86_64")
 	bin := cliBinary(t)
 	efi, files := e5EFIStandin(t, "7.0")
 	b := e5Build(t, isogen.Spec{Version: "7.0", Files: map[string][]byte{"EFI/BOOT/BOOTX64.EFI": efi}}, e5Options())
@@ -140,8 +142,8 @@ func TestBootBothFirmwares(t *testing.T) {
 // raw copy, removed afterwards).
 func TestBootCompressed(t *testing.T) {
 	t.Parallel()
-	need(t, "qemu-system-x86_64", debianMBR)
-	needToolchain(t)
+	testutil.Need(t, "qemu-system-x86_64", debianMBR)
+	testutil.SkipOrFail(t, asm.Toolchain())
 	bin := cliBinary(t)
 	b := buildImage(t, isogen.Spec{RockRidge: true}, baseOptions())
 	zst := b.path + ".zst"

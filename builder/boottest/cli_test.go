@@ -11,6 +11,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/esxi-autopart/esxi-autopart/fixtures/asm"
+	"github.com/esxi-autopart/esxi-autopart/internal/testutil"
 )
 
 // runCLI runs the binary and returns its stdout, stderr and exit status.
@@ -42,8 +45,8 @@ func runCLIEnv(t *testing.T, env []string, bin string, args ...string) (string, 
 // naming the fault.
 func TestCLI(t *testing.T) {
 	t.Parallel()
-	need(t, "go", "qemu-system-x86_64", debianMBR)
-	needToolchain(t)
+	testutil.Need(t, "go", "qemu-system-x86_64", debianMBR)
+	testutil.SkipOrFail(t, asm.Toolchain())
 	dir := t.TempDir()
 	bin := cliBinary(t)
 

@@ -16,12 +16,12 @@ import (
 	"time"
 
 	"github.com/esxi-autopart/esxi-autopart/builder"
-	"github.com/esxi-autopart/esxi-autopart/builder/inspect"
 	"github.com/esxi-autopart/esxi-autopart/builder/qemu"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/asm"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/efistub"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/tarball"
+	"github.com/esxi-autopart/esxi-autopart/internal/testutil"
 )
 
 const (
@@ -31,30 +31,6 @@ const (
 	e5Date        = "2010-04-01"
 	e5BootTimeout = 3 * time.Minute // bounds a hang; OVMF under TCG boots in well under a minute
 )
-
-// e5Need skips (or under CI fails) unless every tool or file is there.
-func e5Need(t *testing.T, what ...string) {
-	t.Helper()
-	for _, w := range what {
-		var err error
-		if strings.HasPrefix(w, "/") {
-			_, err = os.Stat(w)
-		} else {
-			_, err = exec.LookPath(w)
-		}
-		if err != nil {
-			e5Missing(t, err)
-		}
-	}
-}
-
-func e5Missing(t *testing.T, err error) {
-	t.Helper()
-	if os.Getenv("CI") == "" {
-		t.Skipf("missing: %v", err)
-	}
-	t.Fatalf("missing under CI=%s: %v", os.Getenv("CI"), err)
-}
 
 // e5Image is an image built from a 5.x+ ISO fixture.
 type e5Image struct {
@@ -87,9 +63,9 @@ func (b e5Image) partOffset() int64 { return int64(b.plan.Partition.StartLBA) * 
 func e5Build(t *testing.T, spec isogen.Spec, o builder.Options) e5Image {
 	t.Helper()
 	if err := asm.Toolchain(); err != nil {
-		e5Missing(t, err)
+		testutil.SkipOrFail(t, err)
 	}
-	e5Need(t, e5MBR)
+	testutil.Need(t, e5MBR)
 	dir := t.TempDir()
 	bss, sys, err := asm.BuildStandin(filepath.Join(dir, "asm"), e5Version, e5Date)
 	if err != nil {
@@ -133,30 +109,11 @@ func e5Plan(t *testing.T, iso, tar, out string, o builder.Options) (*builder.Pla
 	return p, res.SHA256
 }
 
-// e5Inspect runs builder/inspect on an image file.
-func e5Inspect(t *testing.T, path string) *inspect.Report {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := inspect.Inspect(f, st.Size(), inspect.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rep
-}
-
 // e5Mtools runs an mtools command on the image's partition and returns its
 // output.
 func e5Mtools(t *testing.T, b e5Image, cmd string, args ...string) []byte {
 	t.Helper()
-	e5Need(t, cmd)
+	testutil.Need(t, cmd)
 	c := exec.Command(cmd, append([]string{"-i", fmt.Sprintf("%s@@%d", b.path, b.partOffset())}, args...)...)
 	c.Env = append(os.Environ(), "MTOOLS_SKIP_CHECK=1")
 	out, err := c.Output()
@@ -180,7 +137,7 @@ func e5Lines(ls ...string) []*regexp.Regexp {
 func e5BootBIOS(t *testing.T, img string, expect []*regexp.Regexp) (qemu.Result, error) {
 	t.Helper()
 	if _, err := qemu.LookPath(); err != nil {
-		e5Missing(t, err)
+		testutil.SkipOrFail(t, err)
 	}
 	o := qemu.NewOptions(img)
 	o.Timeout = e5BootTimeout
@@ -191,11 +148,11 @@ func e5BootBIOS(t *testing.T, img string, expect []*regexp.Regexp) (qemu.Result,
 func e5BootUEFI(t *testing.T, img string, timeout time.Duration, expect []*regexp.Regexp) (qemu.Result, error) {
 	t.Helper()
 	if _, err := qemu.LookPath(); err != nil {
-		e5Missing(t, err)
+		testutil.SkipOrFail(t, err)
 	}
 	fw, err := qemu.FindOVMF("")
 	if err != nil {
-		e5Missing(t, err)
+		testutil.SkipOrFail(t, err)
 	}
 	o := qemu.NewOptions(img)
 	o.Timeout = timeout
@@ -224,7 +181,7 @@ func e5StandinLines(start uint32) []string {
 func e5EFIStandin(t *testing.T, version string) ([]byte, []efistub.File) {
 	t.Helper()
 	if err := efistub.Toolchain(); err != nil {
-		e5Missing(t, err)
+		testutil.SkipOrFail(t, err)
 	}
 	files := []efistub.File{{Path: "EFI/BOOT/BOOT.CFG", Cat: true}}
 	for _, m := range isogen.Modules5(version) {

@@ -13,6 +13,7 @@ import (
 	"github.com/esxi-autopart/esxi-autopart/builder/mbr"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/tarball"
+	"github.com/esxi-autopart/esxi-autopart/internal/testutil"
 )
 
 // TestESXi5Images builds an image from every 5.x+ ISO shape and checks it
@@ -69,7 +70,7 @@ func TestESXi5Images(t *testing.T) {
 				}
 			}
 			e5Fsck(t, b)
-			r := e5Inspect(t, b.path)
+			r := inspectImage(t, b.path)
 			if !r.Bootable || len(r.Faults) > 0 || len(r.Warnings) > 0 {
 				t.Fatalf("inspect: bootable %v, faults %q, warnings %q\n%s", r.Bootable, r.Faults, r.Warnings, r.Text())
 			}
@@ -161,13 +162,13 @@ func TestESXi5VersionPolicy(t *testing.T) {
 
 // e5Options are one host's settings for the 5.x+ tests.
 func e5Options() builder.Options {
-	return builder.Options{Host: "esx01", KS: e5KS, Serial: true, Stupid: true, Epoch: time.Date(2025, 5, 6, 7, 8, 10, 0, time.UTC)}
+	return builder.Options{Host: "esx01", KS: e5KS, Epoch: time.Date(2025, 5, 6, 7, 8, 10, 0, time.UTC)}
 }
 
 // e5Fsck checks the partition with dosfstools' fsck.fat, read-only.
 func e5Fsck(t *testing.T, b e5Image) {
 	t.Helper()
-	e5Need(t, "fsck.fat")
+	testutil.Need(t, "fsck.fat")
 	part := filepath.Join(t.TempDir(), "part.img")
 	img, err := os.ReadFile(b.path)
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -19,6 +18,7 @@ import (
 	"github.com/esxi-autopart/esxi-autopart/fixtures/asm"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/tarball"
+	"github.com/esxi-autopart/esxi-autopart/internal/testutil"
 )
 
 // Oracles from Debian's syslinux packages (syslinux-common, syslinux).
@@ -39,41 +39,8 @@ const testKS = "http://deploy.example/ks/esx01.cfg"
 
 // baseOptions are one host's settings; tests change the disk options.
 func baseOptions() builder.Options {
-	return builder.Options{Host: "esx01", KS: testKS, Serial: true, Stupid: true,
+	return builder.Options{Host: "esx01", KS: testKS,
 		Epoch: time.Date(2024, 5, 6, 7, 8, 10, 0, time.UTC)}
-}
-
-// need skips (or, under CI, fails) when a tool on PATH or an absolute file
-// is missing.
-func need(t *testing.T, what ...string) {
-	t.Helper()
-	for _, w := range what {
-		var err error
-		if strings.HasPrefix(w, "/") {
-			_, err = os.Stat(w)
-		} else {
-			_, err = exec.LookPath(w)
-		}
-		if err != nil {
-			skipOrFail(t, err)
-		}
-	}
-}
-
-// needToolchain is need for fixtures/asm's as/ld/objcopy.
-func needToolchain(t *testing.T) {
-	t.Helper()
-	if err := asm.Toolchain(); err != nil {
-		skipOrFail(t, err)
-	}
-}
-
-func skipOrFail(t *testing.T, err error) {
-	t.Helper()
-	if os.Getenv("CI") == "" {
-		t.Skipf("missing: %v", err)
-	}
-	t.Fatalf("missing under CI=%s: %v", os.Getenv("CI"), err)
 }
 
 // built is an image the builder wrote, with what it was built from.
@@ -105,8 +72,8 @@ func (b built) isoFile(t *testing.T, name string) []byte {
 // mbr.bin, then builds an image from them with the builder API.
 func buildImage(t *testing.T, is isogen.Spec, o builder.Options) built {
 	t.Helper()
-	needToolchain(t)
-	need(t, debianMBR)
+	testutil.SkipOrFail(t, asm.Toolchain())
+	testutil.Need(t, debianMBR)
 	dir := t.TempDir()
 	bss, sys, err := asm.BuildStandin(filepath.Join(dir, "asm"), "3.70", "2008-06-30")
 	if err != nil {
@@ -141,25 +108,6 @@ func buildImage(t *testing.T, is isogen.Spec, o builder.Options) built {
 	return b
 }
 
-// inspectImage runs builder/inspect on an image file.
-func inspectImage(t *testing.T, path string) *inspect.Report {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := inspect.Inspect(f, st.Size(), inspect.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rep
-}
-
 // requireBootable fails unless inspect judges the image bootable with no
 // faults.
 func requireBootable(t *testing.T, path string) {
@@ -184,7 +132,7 @@ func lines(ls ...string) []*regexp.Regexp {
 func boot(t *testing.T, img string, timeout time.Duration, expect []*regexp.Regexp, extra ...string) (qemu.Result, error) {
 	t.Helper()
 	if _, err := qemu.LookPath(); err != nil {
-		skipOrFail(t, err)
+		testutil.SkipOrFail(t, err)
 	}
 	o := qemu.NewOptions(img)
 	o.Timeout = timeout
@@ -211,19 +159,6 @@ func copyFile(t *testing.T, src, dst string) {
 	if err := out.Close(); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// run runs a command (extra environment appended) and fails the test with
-// its output on error.
-func run(t *testing.T, env []string, name string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command(name, args...)
-	cmd.Env = append(os.Environ(), env...)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
-	}
-	return string(out)
 }
 
 // patchImage overwrites len(b) bytes of the image file at off.
@@ -293,4 +228,23 @@ func res(exprs ...string) []*regexp.Regexp {
 		out[i] = regexp.MustCompile(e)
 	}
 	return out
+}
+
+// inspectImage runs builder/inspect on the image file at path.
+func inspectImage(t testing.TB, path string) *inspect.Report {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := inspect.Inspect(f, st.Size(), inspect.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/esxi-autopart/esxi-autopart/builder/qemu"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/asm"
+	"github.com/esxi-autopart/esxi-autopart/internal/testutil"
 )
 
 // damage is one way to break a good image.
@@ -181,7 +182,7 @@ type failedBoot struct {
 func bootToFailure(t *testing.T, img string, tc damage, expect []*regexp.Regexp) failedBoot {
 	t.Helper()
 	if _, err := qemu.LookPath(); err != nil {
-		skipOrFail(t, err)
+		testutil.SkipOrFail(t, err)
 	}
 	dir := t.TempDir()
 	serialLog, biosLog := filepath.Join(dir, "serial.log"), filepath.Join(dir, "seabios.log")

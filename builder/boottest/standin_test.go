@@ -57,7 +57,7 @@ func TestStandinBoots(t *testing.T) {
 		t.Run(fmt.Sprintf("FAT%d start %d %s", tc.fat, tc.start, tc.flags), func(t *testing.T) {
 			t.Parallel()
 			o := baseOptions()
-			o.FATType, o.PartitionStart, o.Stupid, o.RAID = tc.fat, tc.start, tc.stupid, tc.raid
+			o.FATType, o.PartitionStart, o.NoStupid, o.RAID = tc.fat, tc.start, !tc.stupid, tc.raid
 			b := buildImage(t, isogen.Spec{RockRidge: true}, o)
 			if b.plan.FAT.Type != tc.fat || b.plan.Partition.StartLBA != tc.start {
 				t.Fatalf("planned FAT%d at %d, want FAT%d at %d", b.plan.FAT.Type, b.plan.Partition.StartLBA, tc.fat, tc.start)

@@ -10,6 +10,7 @@ import (
 	"github.com/esxi-autopart/esxi-autopart/builder"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/asm"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
+	"github.com/esxi-autopart/esxi-autopart/internal/testutil"
 )
 
 // esxiModules are the modules after vmkboot.gz on the append line of each
@@ -24,7 +25,7 @@ var esxiModules = map[string][]string{
 // replaced where SYSLINUX 6.04 is installed).
 func kernelImage(t *testing.T, version string, o builder.Options) built {
 	t.Helper()
-	needToolchain(t)
+	testutil.SkipOrFail(t, asm.Toolchain())
 	k, err := asm.BuildKernel(filepath.Join(t.TempDir(), "kernel"))
 	if err != nil {
 		t.Fatal(err)
@@ -43,16 +44,16 @@ func kernelImage(t *testing.T, version string, o builder.Options) built {
 func installSyslinux604(t *testing.T, b built, img string) {
 	t.Helper()
 	mods := []string{"ldlinux.c32", "libcom32.c32", "mboot.c32"}
-	need(t, "syslinux", "mcopy")
+	testutil.Need(t, "syslinux", "mcopy")
 	for _, m := range mods {
-		need(t, debianModules+"/"+m)
+		testutil.Need(t, debianModules+"/"+m)
 	}
-	run(t, nil, "syslinux", "--install", "--offset", offsetArg(b), img)
+	testutil.Run(t, nil, "syslinux", "--install", "--offset", offsetArg(b), img)
 	args := []string{"-o", "-i", img + "@@" + offsetArg(b)}
 	for _, m := range mods {
 		args = append(args, debianModules+"/"+m)
 	}
-	run(t, []string{"MTOOLS_SKIP_CHECK=1"}, "mcopy", append(args, "::")...)
+	testutil.Run(t, []string{"MTOOLS_SKIP_CHECK=1"}, "mcopy", append(args, "::")...)
 }
 
 // kernelLines are the lines the test kernel prints when mboot.c32 started

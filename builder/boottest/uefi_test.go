@@ -11,6 +11,7 @@ import (
 
 	"github.com/esxi-autopart/esxi-autopart/fixtures/efistub"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
+	"github.com/esxi-autopart/esxi-autopart/internal/testutil"
 )
 
 // TestESXi5BootsBIOSAndUEFI boots one image per 5.x+ shape twice:
@@ -30,7 +31,7 @@ func TestESXi5BootsBIOSAndUEFI(t *testing.T) {
 			t.Parallel()
 			efi, files := e5EFIStandin(t, v)
 			b := e5Build(t, isogen.Spec{Version: v, Files: map[string][]byte{"EFI/BOOT/BOOTX64.EFI": efi}}, e5Options())
-			if r := e5Inspect(t, b.path); !r.Bootable || len(r.Faults) > 0 || r.UEFI == nil || r.UEFI.PE != "PE32+ x86-64 EFI application" {
+			if r := inspectImage(t, b.path); !r.Bootable || len(r.Faults) > 0 || r.UEFI == nil || r.UEFI.PE != "PE32+ x86-64 EFI application" {
 				t.Fatalf("inspect: bootable %v, faults %q, UEFI %+v", r.Bootable, r.Faults, r.UEFI)
 			}
 			bios, err := e5BootBIOS(t, b.path, e5Lines(e5StandinLines(b.plan.Partition.StartLBA)...))
@@ -92,13 +93,13 @@ func TestESXi5UEFINegative(t *testing.T) {
 	t.Parallel()
 	efi, files := e5EFIStandin(t, "7.0")
 	b := e5Build(t, isogen.Spec{Version: "7.0", Files: map[string][]byte{"EFI/BOOT/BOOTX64.EFI": efi}}, e5Options())
-	e5Need(t, "mdel")
+	testutil.Need(t, "mdel")
 	mdel := exec.Command("mdel", "-i", fmt.Sprintf("%s@@%d", b.path, b.partOffset()), "::S.V00")
 	mdel.Env = append(os.Environ(), "MTOOLS_SKIP_CHECK=1")
 	if out, err := mdel.CombinedOutput(); err != nil {
 		t.Fatalf("mdel: %v\n%s", err, out)
 	}
-	r := e5Inspect(t, b.path)
+	r := inspectImage(t, b.path)
 	joined := strings.Join(r.Faults, "\n")
 	if r.Bootable || !strings.Contains(joined, "/BOOT.CFG line 7: module /s.v00 is not on the disk") ||
 		!strings.Contains(joined, "UEFI: /EFI/BOOT/BOOT.CFG line 7: module /s.v00 is not on the disk") {
@@ -117,7 +118,7 @@ func TestESXi5UEFINegative(t *testing.T) {
 	}
 
 	none := e5Build(t, isogen.Spec{Version: "7.0", Omit: []string{"EFI/BOOT/BOOTX64.EFI"}}, e5Options())
-	if r := e5Inspect(t, none.path); r.UEFI == nil || r.UEFI.Loader != "" ||
+	if r := inspectImage(t, none.path); r.UEFI == nil || r.UEFI.Loader != "" ||
 		!strings.Contains(strings.Join(r.Warnings, "\n"), "/EFI/BOOT/BOOT.CFG exists but /EFI/BOOT/BOOTX64.EFI does not") {
 		t.Errorf("inspect without BOOTX64.EFI: UEFI %+v, warnings %q", r.UEFI, r.Warnings)
 	}

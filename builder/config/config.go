@@ -12,6 +12,8 @@ import (
 	"text/template"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/esxi-autopart/esxi-autopart/builder/fileerr"
 )
 
 // Rendered is a rendered file and what was done to it on the way.
@@ -67,7 +69,7 @@ func Render(name, text string, data map[string]any) (Rendered, error) {
 	text = strings.ReplaceAll(text, "\r", "\n")
 	t, err := template.New(name).Option("missingkey=error").Funcs(newBudget().funcs()).Parse(text)
 	if err != nil {
-		return Rendered{}, fmt.Errorf("template %s: %w", name, err)
+		return Rendered{}, locate(name, fmt.Errorf("template %s: %w", name, err))
 	}
 	if err := checkWork(t); err != nil {
 		return Rendered{}, fmt.Errorf("template %s: %w", name, err)
@@ -77,13 +79,34 @@ func Render(name, text string, data map[string]any) (Rendered, error) {
 		if errors.Is(err, errTooLong) {
 			return Rendered{}, fmt.Errorf("template %s: renders more than %d bytes (a {{range}} inside a {{range}}?): %w", name, MaxRendered, errTooLong)
 		}
-		return Rendered{}, fmt.Errorf("template %s: %w", name, err)
+		return Rendered{}, locate(name, fmt.Errorf("template %s: %w", name, err))
 	}
 	out := b.Bytes()
 	if i := bytes.IndexAny(out, "\r\x00"); i >= 0 {
 		return Rendered{}, fmt.Errorf("template %s: rendered text has byte 0x%02X at offset %d", name, out[i], i)
 	}
 	return Rendered{Text: out, CRLF: crlf}, nil
+}
+
+// locate marks a text/template error ("template: NAME:LINE:…") with the
+// template's name and line (fileerr), its text unchanged.
+func locate(name string, err error) error {
+	i := strings.Index(err.Error(), "template: "+name+":")
+	if i < 0 {
+		return err
+	}
+	rest := err.Error()[i+len("template: "+name+":"):]
+	n := 0
+	for _, c := range rest {
+		if c < '0' || c > '9' {
+			break
+		}
+		n = n*10 + int(c-'0')
+	}
+	if n == 0 {
+		return err
+	}
+	return fileerr.Mark(name, n, err)
 }
 
 // Data merges the built-in values with user variables. A user variable may

@@ -19,23 +19,16 @@ import (
 	"github.com/diskfs/go-diskfs/filesystem/fat12"
 	"github.com/diskfs/go-diskfs/filesystem/fat16"
 	"github.com/diskfs/go-diskfs/filesystem/fat32"
+	"github.com/esxi-autopart/esxi-autopart/internal/testutil"
 )
 
 var testTime = time.Date(2024, 5, 17, 13, 45, 31, 0, time.UTC)
 
-// needTool returns the path of an external oracle, skipping the test when
-// it is missing, unless CI is set (then a missing tool fails the test).
+// needTool returns the path of an external oracle (testutil.NeedTool:
+// skipped when missing, failed under CI).
 func needTool(t testing.TB, name string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%s not installed (CI=%s): %v", name, os.Getenv("CI"), err)
-	}
-	t.Skipf("%s not installed: %v", name, err)
-	return ""
+	return testutil.NeedTool(t, name)
 }
 
 // fileData is deterministic content for a test file.

@@ -38,6 +38,7 @@ func (in *inspector) checkConfig() {
 		in.warn("%s %s (syslinux ignores the line)", cr.Path, u)
 	}
 	cr.Default, cr.UI, cr.Prompt, cr.Timeout = c.def, c.ui, c.prompt, c.timeout
+	cr.PromptN, cr.TimeoutN = number(c.prompt), number(c.timeout)
 	cr.Serial, cr.SerialLine = c.serial, c.serialLine
 	for _, l := range c.labels {
 		cr.Labels = append(cr.Labels, in.entry2report(l.name, l.kernel, in.labelAppend(c, l), l.localboot, cwd))

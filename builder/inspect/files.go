@@ -3,11 +3,7 @@ package inspect
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
-	"io"
-	"io/fs"
 	"slices"
-	"strings"
 )
 
 // span is one run of clusters owned by a file or folder.
@@ -34,7 +30,7 @@ func (in *inspector) checkFiles() {
 	for _, n := range in.tree.all {
 		fr := FileReport{
 			Path: n.path, ShortName: n.raw83, Dir: n.dir, Size: n.size, Attr: attrString(n.attr),
-			FirstCluster: n.first, Clusters: runs(n.clusters), Fragments: countRuns(n.clusters),
+			FirstCluster: n.first, Clusters: runs(n.clusters), ClusterRuns: runList(n.clusters), Fragments: countRuns(n.clusters),
 		}
 		add(n.path, n.clusters)
 		switch {
@@ -64,46 +60,5 @@ func (in *inspector) checkFiles() {
 		if i == 0 || s.last > far.last {
 			far = s
 		}
-	}
-}
-
-// compareISO compares each file's SHA-256 with the ISO file at the same
-// path. Edited configs (*.cfg) may differ; anything else must not.
-func (in *inspector) compareISO() {
-	iso := in.opt.ISO
-	if iso == nil {
-		return
-	}
-	buf := make([]byte, 1<<20)
-	for i := range in.rep.Files {
-		f := &in.rep.Files[i]
-		if f.Dir || f.SHA256 == "" {
-			continue
-		}
-		rel := strings.TrimPrefix(f.Path, "/")
-		sec, err := iso.Section(rel)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			in.fault("%s: the ISO's copy: %v", f.Path, err)
-			continue
-		}
-		h := sha256.New()
-		if _, err := io.CopyBuffer(h, io.NewSectionReader(sec, 0, sec.Size()), buf); err != nil {
-			in.fault("%s: reading the ISO's copy: %v", f.Path, err)
-			continue
-		}
-		f.ISOSHA256 = hex.EncodeToString(h.Sum(nil))
-		match := f.ISOSHA256 == f.SHA256
-		f.ISOMatch = &match
-		if match {
-			continue
-		}
-		say := in.fault
-		if strings.HasSuffix(strings.ToLower(f.Path), ".cfg") {
-			say = in.warn
-		}
-		say("%s (%s bytes) differs from the ISO's copy (%s bytes, SHA-256 %s…)", f.Path, commas(f.Size), commas(sec.Size()), f.ISOSHA256[:12])
 	}
 }

@@ -7,11 +7,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/esxi-autopart/esxi-autopart/internal/testutil"
 )
 
 // Test images are built here with the system's dosfstools and mtools, a
@@ -28,26 +29,6 @@ const (
 )
 
 var le = binary.LittleEndian
-
-// need skips (or, under CI=true, fails) when an external tool is missing.
-func need(t testing.TB, tools ...string) {
-	t.Helper()
-	for _, tool := range tools {
-		var err error
-		if strings.HasPrefix(tool, "/") {
-			_, err = os.Stat(tool)
-		} else {
-			_, err = exec.LookPath(tool)
-		}
-		if err == nil {
-			continue
-		}
-		if os.Getenv("CI") == "" {
-			t.Skipf("%s not available: %v", tool, err)
-		}
-		t.Fatalf("%s not available under CI: %v", tool, err)
-	}
-}
 
 // synthLoader returns a stand-in ldlinux.bss/ldlinux.sys pair with the 3.70
 // layout: banner, magic at 0x20, stamp at 0x24, empty patch area; the bss
@@ -113,22 +94,16 @@ func esxi41Files(cfg string) map[string][]byte {
 	return files
 }
 
+// mtoolsEnv is the environment of the mtools the helpers run.
+var mtoolsEnv = []string{"MTOOLS_SKIP_CHECK=1", "MTOOLS_NO_VFAT=0"}
+
 const esxi41Cfg = "serial 0 115200\ndefault 1\nprompt 1\nmenu title VMware VMvisor Boot Menu\ntimeout 50\nlabel 1\nkernel mboot.c32\n" +
 	"append vmkboot.gz ks=usb --- vmkernel.gz --- sys.vgz --- cim.vgz --- ienviron.vgz --- install.vgz\nlabel 0\nlocalboot 0x80\n"
-
-func run(t testing.TB, name string, args ...string) {
-	t.Helper()
-	cmd := exec.Command(name, args...)
-	cmd.Env = append(os.Environ(), "MTOOLS_SKIP_CHECK=1", "MTOOLS_NO_VFAT=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
-	}
-}
 
 // buildImage makes the image: mkfs.fat, mcopy, our patcher, an MBR.
 func buildImage(t testing.TB, s imgSpec) built {
 	t.Helper()
-	need(t, "mkfs.fat", "mcopy", "mattrib", "mmd")
+	testutil.Need(t, "mkfs.fat", "mcopy", "mattrib", "mmd")
 	dir := t.TempDir()
 	b := built{path: filepath.Join(dir, "disk.img")}
 	if !s.bare {
@@ -146,7 +121,7 @@ func buildImage(t testing.TB, s imgSpec) built {
 	if s.bare {
 		hidden = 0
 	}
-	run(t, "mkfs.fat", "-F", fmt.Sprint(s.fat), "-h", fmt.Sprint(hidden), fmt.Sprintf("--offset=%d", b.fsOff/512),
+	testutil.Run(t, mtoolsEnv, "mkfs.fat", "-F", fmt.Sprint(s.fat), "-h", fmt.Sprint(hidden), fmt.Sprintf("--offset=%d", b.fsOff/512),
 		"-i", "1234ABCD", "-n", "ESXI", "--invariant", b.path, fmt.Sprint(s.sectors/2))
 	at := fmt.Sprintf("%s@@%d", b.path, b.fsOff)
 	bss, sys := synthLoaderSize(cmp.Or(s.sysSize, testSysSize))
@@ -161,9 +136,9 @@ func buildImage(t testing.TB, s imgSpec) built {
 		}
 		return p
 	}
-	run(t, "mcopy", "-i", at, write("LDLINUX.SYS", sys), "::/LDLINUX.SYS")
+	testutil.Run(t, mtoolsEnv, "mcopy", "-i", at, write("LDLINUX.SYS", sys), "::/LDLINUX.SYS")
 	if !s.noAttr {
-		run(t, "mattrib", "-i", at, "+r", "+h", "+s", "::/LDLINUX.SYS")
+		testutil.Run(t, mtoolsEnv, "mattrib", "-i", at, "+r", "+h", "+s", "::/LDLINUX.SYS")
 	}
 	order := s.order
 	if order == nil {
@@ -178,11 +153,11 @@ func buildImage(t testing.TB, s imgSpec) built {
 		for i := 1; i < len(parts); i++ {
 			d := strings.Join(parts[:i], "/")
 			if !made[d] {
-				run(t, "mmd", "-i", at, "::/"+d)
+				testutil.Run(t, mtoolsEnv, "mmd", "-i", at, "::/"+d)
 				made[d] = true
 			}
 		}
-		run(t, "mcopy", "-i", at, write(n, s.files[n]), "::/"+n)
+		testutil.Run(t, mtoolsEnv, "mcopy", "-i", at, write(n, s.files[n]), "::/"+n)
 	}
 	b.sectors = ldlinuxSectors(t, f, b.fsOff, len(sys))
 	install(t, f, b.fsOff, bss, sys, b.sectors, s.raid, s.stupid)
@@ -265,7 +240,7 @@ func install(t testing.TB, f readWriterAt, fsOff int64, bss, sys []byte, secs []
 func writeMBR(t testing.TB, f io.WriterAt, start, sectors uint32, fat int, code []byte) {
 	t.Helper()
 	if code == nil {
-		need(t, mbrBinPath)
+		testutil.Need(t, mbrBinPath)
 		var err error
 		if code, err = os.ReadFile(mbrBinPath); err != nil {
 			t.Fatal(err)

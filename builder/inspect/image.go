@@ -80,6 +80,29 @@ func runs(v []uint32) string {
 	return b.String()
 }
 
+// runList is v as runs of consecutive numbers (never nil).
+func runList(v []uint32) []Run {
+	out := []Run{}
+	for i := 0; i < len(v); {
+		j := i
+		for j+1 < len(v) && v[j+1] == v[j]+1 {
+			j++
+		}
+		out = append(out, Run{First: v[i], Last: v[j], Count: uint32(j - i + 1)})
+		i = j + 1
+	}
+	return out
+}
+
+// number reads a directive's numeric argument (nil: none or not a number).
+func number(s string) *int {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		return nil
+	}
+	return &n
+}
+
 // countRuns is the number of runs runs() would print.
 func countRuns(v []uint32) int {
 	n := 0

@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/esxi-autopart/esxi-autopart/internal/testutil"
 )
 
 func u32(v uint32) []byte { b := make([]byte, 4); le.PutUint32(b, v); return b }
@@ -259,7 +261,7 @@ func TestNoPanicOnTinyInputs(t *testing.T) {
 // TestSyslinux6Refused installs Debian's real syslinux (6.x) and expects
 // the inspector to recognise and refuse its 4.x+ layout.
 func TestSyslinux6Refused(t *testing.T) {
-	need(t, "mkfs.fat", "syslinux", "mcopy")
+	testutil.Need(t, "mkfs.fat", "syslinux", "mcopy")
 	path := t.TempDir() + "/disk.img"
 	f, err := os.Create(path)
 	if err != nil {
@@ -270,13 +272,13 @@ func TestSyslinux6Refused(t *testing.T) {
 	if err := f.Truncate((start + sectors) * 512); err != nil {
 		t.Fatal(err)
 	}
-	run(t, "mkfs.fat", "-F", "16", "-h", "2048", "--offset=2048", path, "32768")
-	run(t, "syslinux", "--offset", "1048576", "--install", path)
+	testutil.Run(t, mtoolsEnv, "mkfs.fat", "-F", "16", "-h", "2048", "--offset=2048", path, "32768")
+	testutil.Run(t, mtoolsEnv, "syslinux", "--offset", "1048576", "--install", path)
 	cfg := t.TempDir() + "/SYSLINUX.CFG"
 	if err := os.WriteFile(cfg, []byte("default x\nlabel x\nkernel x\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	run(t, "mcopy", "-i", path+"@@1048576", cfg, "::/SYSLINUX.CFG")
+	testutil.Run(t, mtoolsEnv, "mcopy", "-i", path+"@@1048576", cfg, "::/SYSLINUX.CFG")
 	writeMBR(t, f, start, sectors, 16, nil)
 	r := inspectFile(t, path)
 	if r.Bootable || r.Loader.Layout != "4.x+" || !has(r.Faults, "SYSLINUX 4.x or later") || !has(r.Faults, "LDLINUX.SYS is SYSLINUX ") {

@@ -165,7 +165,7 @@ func (in *inspector) checkLoaderFile(loaded []byte) {
 		return
 	}
 	lr.File, lr.FileSize, lr.Attr = f.short, f.size, attrString(f.attr)
-	lr.Clusters = runs(f.clusters)
+	lr.Clusters, lr.ClusterRuns = runs(f.clusters), runList(f.clusters)
 	if f.dir {
 		in.fault("LDLINUX.SYS is a folder")
 		return
@@ -193,7 +193,7 @@ func (in *inspector) checkLoaderFile(loaded []byte) {
 		return
 	}
 	secs := in.vol.fileSectors(f.clusters, f.size)
-	lr.FileSectors = runs(secs)
+	lr.FileSectors, lr.SectorRuns = runs(secs), runList(secs)
 	if !lr.Syslinux || lr.MagicOffset < 0 {
 		return
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/esxi-autopart/esxi-autopart/builder/isofs"
+	"github.com/esxi-autopart/esxi-autopart/internal/testutil"
 )
 
 var _ ISOFiles = (*isofs.Image)(nil)
@@ -69,7 +70,7 @@ func TestBootCodeKind(t *testing.T) {
 		{"gptmbr.bin", "syslinux gptmbr.bin"},
 	} {
 		p := "/usr/lib/syslinux/mbr/" + tc.file
-		need(t, p)
+		testutil.Need(t, p)
 		code, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)

@@ -9,7 +9,11 @@
 // underlying reader fails.
 package inspect
 
-import "io"
+import (
+	"io"
+
+	"github.com/esxi-autopart/esxi-autopart/layouts"
+)
 
 // ISOFiles is an ESXi ISO to compare the image's files against;
 // *isofs.Image satisfies it. Section returns an error wrapping
@@ -23,6 +27,10 @@ type ISOFiles interface {
 // Options tunes Inspect. The zero value is fine.
 type Options struct {
 	ISO ISOFiles // optional: compare every file's SHA-256 with the ISO's
+	// ISOLayout is the ISO's detected layout (layouts.Detect), with ISO:
+	// every file it copies must be on the image, and its syslinux release
+	// must be the image's.
+	ISOLayout *layouts.Detected
 	// SkipHashes leaves out reading and hashing every file's data (the
 	// builder compares the bytes itself); the boot path is checked in full.
 	SkipHashes bool
@@ -32,16 +40,17 @@ type Options struct {
 // (or booting what it should); Warnings are worth knowing but harmless for
 // a BIOS boot through mbr.bin.
 type Report struct {
-	ImageSize int64           `json:"image_size"` // bytes
-	MBR       *MBRReport      `json:"mbr"`        // nil for a bare partition image
-	Partition PartitionReport `json:"partition"`  // the FAT filesystem inspected
-	Loader    LoaderReport    `json:"loader"`     // boot sector + LDLINUX.SYS
-	Config    ConfigReport    `json:"config"`     // syslinux.cfg
-	UEFI      *UEFIReport     `json:"uefi"`       // the UEFI path (EFI/BOOT/BOOTX64.EFI + BOOT.CFG); nil when the image has none (uefi.go)
-	Files     []FileReport    `json:"files"`      // every file and folder, in directory order
-	Faults    []string        `json:"faults"`     // each one stops or breaks the boot
-	Warnings  []string        `json:"warnings"`   // harmless for the boot, worth fixing
-	Bootable  bool            `json:"bootable"`   // no faults and the default entry's files all exist
+	ImageSize int64           `json:"image_size"`    // bytes
+	MBR       *MBRReport      `json:"mbr"`           // nil for a bare partition image
+	Partition PartitionReport `json:"partition"`     // the FAT filesystem inspected
+	Loader    LoaderReport    `json:"loader"`        // boot sector + LDLINUX.SYS
+	Config    ConfigReport    `json:"config"`        // syslinux.cfg
+	UEFI      *UEFIReport     `json:"uefi"`          // the UEFI path (EFI/BOOT/BOOTX64.EFI + BOOT.CFG); nil when the image has none (uefi.go)
+	Files     []FileReport    `json:"files"`         // every file and folder, in directory order
+	Faults    []string        `json:"faults"`        // each one stops or breaks the boot
+	Warnings  []string        `json:"warnings"`      // harmless for the boot, worth fixing
+	Bootable  bool            `json:"bootable"`      // no faults and the default entry's files all exist
+	ISO       *ISOReport      `json:"iso,omitempty"` // with Options.ISO: how the image matches it (isocheck.go)
 }
 
 // MBRReport describes sector 0 of a partitioned image.
@@ -112,8 +121,10 @@ type LoaderReport struct {
 	File              string   `json:"file"`                 // "LDLINUX.SYS" when present in the root folder
 	FileSize          int64    `json:"file_size"`            // bytes
 	Attr              string   `json:"attr"`                 // e.g. "RHSA"
-	Clusters          string   `json:"clusters"`             // cluster runs, e.g. "7-13"
-	FileSectors       string   `json:"file_sectors"`         // fs-relative sector runs, e.g. "600-625"
+	Clusters          string   `json:"-"`                    // cluster runs, e.g. "7-13" (text)
+	ClusterRuns       []Run    `json:"clusters"`             // the same runs
+	FileSectors       string   `json:"-"`                    // fs-relative sector runs, e.g. "600-625" (text)
+	SectorRuns        []Run    `json:"file_sectors"`         // the same runs
 	Banner            string   `json:"banner"`               // first line of the loader, e.g. "SYSLINUX 3.70 2008-06-30"
 	Version           string   `json:"version"`              // "3.70"
 	Date              string   `json:"date"`                 // "2008-06-30"
@@ -136,8 +147,10 @@ type ConfigReport struct {
 	SerialLine int           `json:"serial_line"` // its line number; 0 none
 	Default    string        `json:"default"`     // the default command line
 	UI         string        `json:"ui"`          // the ui directive, if any
-	Prompt     string        `json:"prompt"`      // the prompt directive
-	Timeout    string        `json:"timeout"`     // the timeout directive (tenths of a second)
+	Prompt     string        `json:"-"`           // the prompt directive as written
+	PromptN    *int          `json:"prompt"`      // the same as a number; null when absent or not a number
+	Timeout    string        `json:"-"`           // the timeout directive (tenths of a second) as written
+	TimeoutN   *int          `json:"timeout"`     // the same as a number; null when absent or not a number
 	Boots      string        `json:"boots"`       // the label (or command) booted without a key press
 	Labels     []LabelReport `json:"labels"`      // in file order
 	Command    *LabelReport  `json:"command"`     // the default/ui command when it names no label (e.g. menu.c32)
@@ -172,15 +185,24 @@ type ModuleReport struct {
 
 // FileReport is one file or folder of the FAT volume.
 type FileReport struct {
-	Path         string `json:"path"`                 // "/EFI/BOOT/BOOTX64.EFI", long names where present
-	ShortName    string `json:"short_name"`           // 8.3 name as stored, e.g. "BOOTX64 EFI"
-	Dir          bool   `json:"dir"`                  // a folder
-	Size         int64  `json:"size"`                 // bytes
-	Attr         string `json:"attr"`                 // "RHSDA" letters
-	FirstCluster uint32 `json:"first_cluster"`        // from the directory entry
-	Clusters     string `json:"clusters"`             // cluster runs, e.g. "7-13,20"
-	Fragments    int    `json:"fragments"`            // number of runs
-	SHA256       string `json:"sha256,omitempty"`     // of the file's bytes, when readable
-	ISOSHA256    string `json:"iso_sha256,omitempty"` // of the ISO file at the same path
-	ISOMatch     *bool  `json:"iso_match,omitempty"`  // nil when the ISO has no such file
+	Path         string `json:"path"`                    // "/EFI/BOOT/BOOTX64.EFI", long names where present
+	ShortName    string `json:"short_name"`              // 8.3 name as stored, e.g. "BOOTX64 EFI"
+	Dir          bool   `json:"dir"`                     // a folder
+	Size         int64  `json:"size"`                    // bytes
+	Attr         string `json:"attr"`                    // "RHSDA" letters
+	FirstCluster uint32 `json:"first_cluster"`           // from the directory entry
+	Clusters     string `json:"-"`                       // cluster runs, e.g. "7-13,20" (text)
+	ClusterRuns  []Run  `json:"clusters"`                // the same runs
+	Fragments    int    `json:"fragments"`               // number of runs
+	SHA256       string `json:"sha256,omitempty"`        // of the file's bytes, when readable
+	ISOSHA256    string `json:"iso_sha256,omitempty"`    // of the ISO file at the same path
+	ISOMatch     *bool  `json:"iso_match,omitempty"`     // nil when the ISO has no such file
+	ISOHostEdit  bool   `json:"iso_host_edit,omitempty"` // differs from the ISO's copy only by the builder's per-host edit (BOOT.CFG's kernelopt=)
+}
+
+// Run is a run of consecutive cluster or sector numbers, inclusive.
+type Run struct {
+	First uint32 `json:"first"`
+	Last  uint32 `json:"last"`
+	Count uint32 `json:"count"`
 }

@@ -70,6 +70,14 @@ func (r *Report) Text() string {
 		}
 	}
 	w("Files: %d files (%s bytes) in %d folders", files, commas(bytes), dirs)
+	if i := r.ISO; i != nil {
+		verdict := "matches"
+		if !i.Match {
+			verdict = "does NOT match"
+		}
+		w("ISO: %s (%s); %d missing, %d differ, %d host edits of BOOT.CFG, %d not on the ISO", verdict, orDash(i.Layout),
+			len(i.Missing), len(i.Differ), len(i.HostEdits), len(i.NotOnISO))
+	}
 	for _, f := range r.Faults {
 		w("FAULT: %s", f)
 	}

@@ -10,9 +10,11 @@ import (
 	"io"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/esxi-autopart/esxi-autopart/builder/config"
+	"github.com/esxi-autopart/esxi-autopart/builder/fileerr"
 	"github.com/esxi-autopart/esxi-autopart/builder/regular"
 )
 
@@ -48,7 +50,9 @@ func CheckID(id string) error {
 }
 
 // Read reads a CSV inventory, or JSON (an array of objects) when the file
-// name ends in .json.
+// name ends in .json. When only some rows are bad (an unsafe or repeated
+// id, a bad value, a wrong number of fields), it returns the good rows and
+// a *BadRows naming every bad one; a caller that keeps going builds those.
 func Read(path string) ([]Host, error) {
 	f, err := regular.Open(path, false)
 	if err != nil {
@@ -68,8 +72,13 @@ func Read(path string) ([]Host, error) {
 	} else {
 		hosts, err = ParseCSV(b)
 	}
+	var bad *BadRows
+	if errors.As(err, &bad) {
+		bad.File = path
+		return hosts, bad
+	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fileerr.In(path, err)
 	}
 	return hosts, nil
 }
@@ -92,10 +101,10 @@ func ParseCSV(b []byte) ([]Host, error) {
 		h = strings.TrimSpace(h)
 		header[i] = h
 		if err := config.CheckKey(h); err != nil {
-			return nil, fmt.Errorf("line 1, column %d: %w", i+1, err)
+			return nil, fileerr.At("line", 1, "column %d: %w", i+1, err)
 		}
 		if seen[h] {
-			return nil, fmt.Errorf("line 1: column %q twice", h)
+			return nil, fileerr.At("line", 1, "column %q twice", h)
 		}
 		seen[h] = true
 		if h == "id" {
@@ -103,24 +112,30 @@ func ParseCSV(b []byte) ([]Host, error) {
 		}
 	}
 	if idCol < 0 {
-		return nil, fmt.Errorf("line 1: no id column (header: %s)", strings.Join(header, ","))
+		return nil, fileerr.At("line", 1, "no id column (header: %s)", strings.Join(header, ","))
 	}
 	var hosts []Host
+	var bad []*fileerr.Error
 	cells := len(header)
 	for {
 		rec, err := r.Read()
 		if err == io.EOF {
 			break
 		}
+		var pe *csv.ParseError
+		if errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrFieldCount) {
+			bad = append(bad, csvErr(err).(*fileerr.Error))
+			continue // the reader is past the row: the rest can still be read
+		}
 		if err != nil {
 			return nil, csvErr(err)
 		}
 		line, _ := r.FieldPos(0)
 		if len(hosts) >= MaxHosts {
-			return nil, fmt.Errorf("line %d: more than %d hosts", line, MaxHosts)
+			return nil, fileerr.At("line", line, "more than %d hosts", MaxHosts)
 		}
 		if cells += len(rec); cells > MaxCells {
-			return nil, fmt.Errorf("line %d: more than %d cells (hosts x columns)", line, MaxCells)
+			return nil, fileerr.At("line", line, "more than %d cells (hosts x columns)", MaxCells)
 		}
 		h := Host{ID: strings.TrimSpace(rec[idCol]), Line: line, Vars: map[string]string{}}
 		for i, v := range rec {
@@ -128,40 +143,99 @@ func ParseCSV(b []byte) ([]Host, error) {
 		}
 		hosts = append(hosts, h)
 	}
-	return hosts, check(hosts, "line")
+	return check(hosts, "line", bad)
 }
 
 func csvErr(err error) error {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
 		if errors.Is(pe.Err, csv.ErrFieldCount) {
-			return fmt.Errorf("line %d: wrong number of fields (the header has a different count)", pe.StartLine)
+			return fileerr.At("line", pe.StartLine, "wrong number of fields (the header has a different count)")
 		}
-		return fmt.Errorf("line %d, column %d: %w", pe.StartLine, pe.Column, pe.Err)
+		return &fileerr.Error{Unit: "line", N: pe.StartLine, Err: fmt.Errorf("column %d: %w", pe.Column, pe.Err)}
 	}
 	return err
 }
 
-// check refuses empty, unsafe and duplicate ids and bad values.
-func check(hosts []Host, unit string) error {
-	if len(hosts) == 0 {
-		return errors.New("no hosts")
+// check refuses empty, unsafe and duplicate ids and bad values: it returns
+// the good rows and, when some are bad (bad: rows already refused), a
+// *BadRows naming them in row order.
+func check(hosts []Host, unit string, bad []*fileerr.Error) ([]Host, error) {
+	if len(hosts) == 0 && len(bad) == 0 {
+		return nil, errors.New("no hosts")
 	}
 	first := map[string]int{}
+	good := hosts[:0:0]
 	for _, h := range hosts {
-		if err := CheckID(h.ID); err != nil {
-			return fmt.Errorf("%s %d: %w", unit, h.Line, err)
+		if err := checkHost(h, unit, first); err != nil {
+			bad = append(bad, err)
+			continue
 		}
-		key := strings.ToLower(h.ID) // images/<id>.img must not collide on case-insensitive filesystems
-		if l, ok := first[key]; ok {
-			return fmt.Errorf("%s %d: id %q already used on %s %d", unit, h.Line, h.ID, unit, l)
-		}
-		first[key] = h.Line
-		for k, v := range h.Vars {
-			if err := config.CheckValue(k, v); err != nil {
-				return fmt.Errorf("%s %d (id %s): %w", unit, h.Line, h.ID, err)
-			}
+		good = append(good, h)
+	}
+	if len(bad) > 0 {
+		slices.SortStableFunc(bad, func(a, b *fileerr.Error) int { return a.N - b.N })
+		return good, &BadRows{Rows: bad}
+	}
+	return good, nil
+}
+
+// checkHost checks one row; first maps the ids seen so far (lower case)
+// to their rows.
+func checkHost(h Host, unit string, first map[string]int) *fileerr.Error {
+	if err := CheckID(h.ID); err != nil {
+		return &fileerr.Error{Unit: unit, N: h.Line, Err: err}
+	}
+	key := strings.ToLower(h.ID) // images/<id>.img must not collide on case-insensitive filesystems
+	if l, ok := first[key]; ok {
+		return fileerr.At(unit, h.Line, "id %q already used on %s %d", h.ID, unit, l).(*fileerr.Error)
+	}
+	first[key] = h.Line
+	keys := make([]string, 0, len(h.Vars))
+	for k := range h.Vars {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys) // the same row always reports the same value
+	for _, k := range keys {
+		if err := config.CheckValue(k, h.Vars[k]); err != nil {
+			return &fileerr.Error{Unit: unit, N: h.Line, Err: fmt.Errorf("host %s: %w", h.ID, err)}
 		}
 	}
 	return nil
+}
+
+// BadRows are the rows of an inventory that cannot be built, in order.
+type BadRows struct {
+	File string
+	Rows []*fileerr.Error // each without File
+}
+
+func (b *BadRows) Error() string {
+	lines := make([]string, len(b.Rows))
+	for i, r := range b.Rows {
+		lines[i] = b.at(r).Error()
+	}
+	if len(lines) == 1 {
+		return lines[0]
+	}
+	return fmt.Sprintf("%d bad rows:\n  %s", len(lines), strings.Join(lines, "\n  "))
+}
+
+// Unwrap gives the first bad row, located in the file.
+func (b *BadRows) Unwrap() error { return b.at(b.Rows[0]) }
+
+// Each returns every bad row as an error located in the file.
+func (b *BadRows) Each() []error {
+	out := make([]error, len(b.Rows))
+	for i, r := range b.Rows {
+		out[i] = b.at(r)
+	}
+	return out
+}
+
+func (b *BadRows) at(r *fileerr.Error) *fileerr.Error {
+	if b.File == "" {
+		return r
+	}
+	return &fileerr.Error{File: b.File, Unit: r.Unit, N: r.N, Err: r.Err}
 }

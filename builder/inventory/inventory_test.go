@@ -24,9 +24,9 @@ func TestParseCSV(t *testing.T) {
 		{"unsafe id", "id\n../etc/passwd\n", nil, `line 2: id "../etc/passwd" is not a safe file name`},
 		{"dot id", "id\n.hidden\n", nil, "not a safe file name"},
 		{"field count", "id,ip\nesx01,1\nesx02\n", nil, "line 3: wrong number of fields"},
-		{"bad header", "id,my-ip\na,b\n", nil, "line 1, column 2"},
+		{"bad header", "id,my-ip\na,b\n", nil, "line 1: column 2"},
 		{"dup header", "id,ip,ip\na,b,c\n", nil, `column "ip" twice`},
-		{"space in value", "id,ip\nesx01,10.0.0.1 x\n", nil, "line 2 (id esx01): ip \"10.0.0.1 x\": white space"},
+		{"space in value", "id,ip\nesx01,10.0.0.1 x\n", nil, "line 2: host esx01: ip \"10.0.0.1 x\": white space"},
 		{"bad quote", "id\n\"esx01\n", nil, "line 2"},
 	}
 	for _, tt := range tests {

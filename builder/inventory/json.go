@@ -8,6 +8,7 @@ import (
 	"io"
 
 	"github.com/esxi-autopart/esxi-autopart/builder/config"
+	"github.com/esxi-autopart/esxi-autopart/builder/fileerr"
 )
 
 // parseJSON parses an array of flat objects token by token, so that hosts
@@ -25,23 +26,23 @@ func parseJSON(b []byte) ([]Host, error) {
 			return nil, fmt.Errorf("more than %d hosts", MaxHosts)
 		}
 		if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-			return nil, fmt.Errorf("element %d: want an object of strings, numbers and booleans", i)
+			return nil, fileerr.At("element", i, "want an object of strings, numbers and booleans")
 		}
 		h := Host{Line: i, Vars: map[string]string{}}
 		for dec.More() {
 			tok, err := dec.Token()
 			if err != nil {
-				return nil, fmt.Errorf("element %d: %w", i, jsonErr(err))
+				return nil, fileerr.At("element", i, "%w", jsonErr(err))
 			}
 			k, _ := tok.(string) // object keys are always strings
 			if err := checkKeyJSON(k, h.Vars); err != nil {
-				return nil, fmt.Errorf("element %d: %w", i, err)
+				return nil, fileerr.At("element", i, "%w", err)
 			}
 			if cells++; cells > MaxCells {
-				return nil, fmt.Errorf("element %d: more than %d cells (hosts x keys)", i, MaxCells)
+				return nil, fileerr.At("element", i, "more than %d cells (hosts x keys)", MaxCells)
 			}
 			if tok, err = dec.Token(); err != nil {
-				return nil, fmt.Errorf("element %d: %w", i, jsonErr(err))
+				return nil, fileerr.At("element", i, "%w", jsonErr(err))
 			}
 			switch v := tok.(type) {
 			case string:
@@ -49,11 +50,11 @@ func parseJSON(b []byte) ([]Host, error) {
 			case float64, bool:
 				h.Vars[k] = fmt.Sprint(v)
 			default:
-				return nil, fmt.Errorf("element %d: %q must be a string, number or boolean", i, k)
+				return nil, fileerr.At("element", i, "%q must be a string, number or boolean", k)
 			}
 		}
 		if _, err := dec.Token(); err != nil { // the closing '}'
-			return nil, fmt.Errorf("element %d: %w", i, jsonErr(err))
+			return nil, fileerr.At("element", i, "%w", jsonErr(err))
 		}
 		h.ID = h.Vars["id"]
 		hosts = append(hosts, h)
@@ -64,7 +65,7 @@ func parseJSON(b []byte) ([]Host, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, errors.New("want a JSON array of objects: data after the array")
 	}
-	return hosts, check(hosts, "element")
+	return check(hosts, "element", nil)
 }
 
 // checkKeyJSON checks an object key: a template variable name, once.

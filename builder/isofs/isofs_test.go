@@ -10,19 +10,13 @@ import (
 
 	"github.com/esxi-autopart/esxi-autopart/builder/isofs"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
+	"github.com/esxi-autopart/esxi-autopart/internal/testutil/testiso"
 )
 
+// open writes and opens the ISO fixture s (testutil.ISO).
 func open(t *testing.T, s isogen.Spec) *isofs.Image {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), "esxi.iso")
-	if err := isogen.Write(p, s); err != nil {
-		t.Fatal(err)
-	}
-	im, err := isofs.Open(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { im.Close() })
+	im, _ := testiso.Open(t, s)
 	return im
 }
 

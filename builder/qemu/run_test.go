@@ -13,6 +13,7 @@ import (
 
 	"github.com/esxi-autopart/esxi-autopart/builder/qemu"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/asm"
+	"github.com/esxi-autopart/esxi-autopart/internal/testutil"
 )
 
 // kernelOptions builds the multiboot test kernel and returns Options that
@@ -20,10 +21,10 @@ import (
 func kernelOptions(t *testing.T) qemu.Options {
 	t.Helper()
 	if err := asm.Toolchain(); err != nil {
-		skipOrFail(t, err)
+		testutil.SkipOrFail(t, err)
 	}
 	if _, err := qemu.LookPath(); err != nil {
-		skipOrFail(t, err)
+		testutil.SkipOrFail(t, err)
 	}
 	dir := t.TempDir()
 	k, err := asm.BuildKernel(filepath.Join(dir, "build"))
@@ -41,14 +42,6 @@ func kernelOptions(t *testing.T) qemu.Options {
 	o.Extra = []string{"-kernel", filepath.Join(dir, "kernel"), "-append", "hello",
 		"-initrd", filepath.Join(dir, "m1") + " arg," + filepath.Join(dir, "m2")}
 	return o
-}
-
-func skipOrFail(t *testing.T, err error) {
-	t.Helper()
-	if os.Getenv("CI") == "" {
-		t.Skip(err)
-	}
-	t.Fatal(err)
 }
 
 func res(ss ...string) []*regexp.Regexp {
@@ -124,7 +117,7 @@ func TestRunFails(t *testing.T) {
 // timeout and when the caller's context ends.
 func TestRunStops(t *testing.T) {
 	if _, err := qemu.LookPath(); err != nil {
-		skipOrFail(t, err)
+		testutil.SkipOrFail(t, err)
 	}
 	o := qemu.NewOptions("") // no disk: SeaBIOS waits for a boot device
 	o.Accel = "tcg"

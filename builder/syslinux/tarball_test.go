@@ -7,7 +7,6 @@ import (
 	"errors"
 	"hash/crc32"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -15,20 +14,10 @@ import (
 
 	"github.com/esxi-autopart/esxi-autopart/builder/syslinux"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/tarball"
+	"github.com/esxi-autopart/esxi-autopart/internal/testutil"
 )
 
 const top = "syslinux-3.70/"
-
-// needTool skips when a tool is missing, unless CI is set.
-func needTool(t testing.TB, name string) {
-	t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		if os.Getenv("CI") == "" {
-			t.Skipf("%s not installed", name)
-		}
-		t.Fatalf("%s not installed (CI)", name)
-	}
-}
 
 func build(t testing.TB, s tarball.Spec) []byte {
 	t.Helper()
@@ -52,7 +41,7 @@ func TestReadTarball(t *testing.T) {
 	for _, comp := range []string{"gz", "xz", "bz2", "none"} {
 		t.Run(comp, func(t *testing.T) {
 			if comp == "bz2" {
-				needTool(t, "bzip2")
+				testutil.NeedTool(t, "bzip2")
 			}
 			data := build(t, tarball.Spec{Compression: comp, Modules: withModules()})
 			tb, err := syslinux.ReadTarball(bytes.NewReader(data), "s.tar."+comp, "mboot.c32", "MENU.C32", "com32/menu/vesamenu.c32")

@@ -228,3 +228,29 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestIsHostEdit(t *testing.T) {
+	orig := []byte("bootstate=0\ntitle=Loading ESXi installer\nkernel=/b.b00\nkernelopt=cdromBoot runweasel\nmodules=/jumpstrt.gz --- /useropts.gz\n")
+	f, err := bootcfg.Parse(orig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ed, err := bootcfg.HostEdit(f, []bootcfg.Opt{{Key: "ks", Value: "http://d/ks.cfg"}, {Key: "ip", Value: "10.0.0.5"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := ed.Bytes()
+	if !bootcfg.IsHostEdit(orig, edited) {
+		t.Errorf("the builder's own edit is not recognised:\n%s", edited)
+	}
+	for _, other := range [][]byte{
+		bytes.Replace(edited, []byte("runweasel"), []byte("runweasel nofb"), 1), // another option
+		bytes.Replace(edited, []byte("/b.b00"), []byte("/x.b00"), 1),            // another kernel
+		append(append([]byte(nil), edited...), "# note\n"...),                   // a line more
+		orig[:len(orig)-1],
+	} {
+		if bootcfg.IsHostEdit(orig, other) {
+			t.Errorf("a hand edit passes as the builder's:\n%s", other)
+		}
+	}
+}

@@ -1,0 +1,112 @@
+package batch
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// StaleFiles returns the files of an earlier run in dir that a new run
+// writing the names in keep would leave behind, unlisted in its
+// SHA256SUMS. Only files the earlier run's manifest.json records are
+// candidates, and only while they still hold the bytes it recorded (size
+// and SHA-256): a file the tool did not write, or one changed since, is
+// never returned. A bmap counts with its image. No manifest: none.
+func StaleFiles(dir string, keep map[string]bool) ([]string, error) {
+	m, err := readOutputs(dir)
+	if errors.Is(err, fs.ErrNotExist) || m == nil {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var stale []string
+	add := func(name, sum string, size int64) bool {
+		if keep[name] || !plainName(name) || !holds(filepath.Join(dir, name), sum, size) {
+			return false
+		}
+		stale = append(stale, name)
+		return true
+	}
+	for _, h := range m.Hosts {
+		if h.Image != "" && add(h.Image, h.SHA256, h.Bytes) && h.Bmap != "" && !keep[h.Bmap] && plainName(h.Bmap) {
+			if _, err := os.Lstat(filepath.Join(dir, h.Bmap)); err == nil {
+				stale = append(stale, h.Bmap)
+			}
+		}
+		if h.Kickstart != "" {
+			add(h.Kickstart, h.KickstartSHA256, -1)
+		}
+	}
+	return stale, nil
+}
+
+// RemoveStale removes the files StaleFiles returned.
+func RemoveStale(dir string, names []string) error {
+	var errs []error
+	for _, n := range names {
+		if err := os.Remove(filepath.Join(dir, n)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// plainName is a file name of the folder itself: no path, not hidden.
+func plainName(n string) bool {
+	return n != "" && n == filepath.Base(n) && !strings.HasPrefix(n, ".") && n != ".."
+}
+
+// holds reports whether path is a regular file of size bytes (-1: any)
+// whose SHA-256 is sum.
+func holds(path, sum string, size int64) bool {
+	st, err := os.Lstat(path)
+	if err != nil || !st.Mode().IsRegular() || (size >= 0 && st.Size() != size) || sum == "" {
+		return false
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.CopyBuffer(h, f, make([]byte, 1<<20)); err != nil {
+		return false
+	}
+	return hex.EncodeToString(h.Sum(nil)) == sum
+}
+
+// earlier is what StaleFiles reads of an earlier manifest.json: the files
+// it lists. Decoded apart from Manifest, so that manifests of other
+// versions still say which files are the tool's.
+type earlier struct {
+	Tool  string `json:"tool"`
+	Hosts []struct {
+		Image           string `json:"image"`
+		Bytes           int64  `json:"bytes"`
+		SHA256          string `json:"sha256"`
+		Bmap            string `json:"bmap"`
+		Kickstart       string `json:"kickstart"`
+		KickstartSHA256 string `json:"kickstart_sha256"`
+	} `json:"hosts"`
+}
+
+// readOutputs reads dir/manifest.json as earlier; nil when it is not the
+// tool's.
+func readOutputs(dir string) (*earlier, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		return nil, err
+	}
+	var m earlier
+	if json.Unmarshal(b, &m) != nil || m.Tool != "esxi-autopart" {
+		return nil, nil // not a manifest of ours: nothing in dir is known to be ours
+	}
+	return &m, nil
+}

@@ -1,0 +1,59 @@
+// Package testutil holds what the tests of several packages share: skipping
+// a test (or, under CI, failing it) when an external oracle is missing, and
+// running a command that must succeed. Only tests import it.
+package testutil
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// SkipOrFail skips the test with err, or fails it when CI is set (CI must
+// run every test); a nil err does nothing.
+func SkipOrFail(t testing.TB, err error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	if os.Getenv("CI") == "" {
+		t.Skipf("missing: %v", err)
+	}
+	t.Fatalf("missing under CI=%s: %v", os.Getenv("CI"), err)
+}
+
+// Need is SkipOrFail for tools on PATH and (absolute paths) files.
+func Need(t testing.TB, what ...string) {
+	t.Helper()
+	for _, w := range what {
+		var err error
+		if strings.HasPrefix(w, "/") {
+			_, err = os.Stat(w)
+		} else {
+			_, err = exec.LookPath(w)
+		}
+		SkipOrFail(t, err)
+	}
+}
+
+// NeedTool is Need for one tool; it returns the tool's path.
+func NeedTool(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	SkipOrFail(t, err)
+	return p
+}
+
+// Run runs a command with env appended to the environment and fails the
+// test with its output on error; it returns the output.
+func Run(t testing.TB, env []string, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
