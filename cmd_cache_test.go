@@ -2,11 +2,12 @@ package main
 
 import (
 	"os"
+	"path/filepath"
 	"testing"
 )
 
 // TestMain keeps the tests' tarball cache in a temporary folder, never in
-// the user's cache folder.
+// the user's cache folder, and removes the binary that binary() built.
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "esxi-autopart-cache-")
 	if err != nil {
@@ -15,6 +16,9 @@ func TestMain(m *testing.M) {
 	os.Setenv("ESXI_AUTOPART_CACHE", dir)
 	code := m.Run()
 	os.RemoveAll(dir)
+	if built.path != "" {
+		os.RemoveAll(filepath.Dir(built.path))
+	}
 	os.Exit(code)
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/tarball"
+	"github.com/esxi-autopart/esxi-autopart/internal/testutil"
 )
 
 // memoryRows are the catalogue's classes that once ate memory.
@@ -28,15 +29,9 @@ func TestHostileMemoryCapped(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	prlimit, err := exec.LookPath("prlimit") // util-linux, on every Debian
-	if err != nil {
-		t.Fatal(err)
-	}
+	prlimit := testutil.NeedTool(t, "prlimit") // util-linux, on every Debian
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "esxi-autopart")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := binary(t)
 	iso, tar := filepath.Join(dir, "esxi.iso"), filepath.Join(dir, "syslinux-3.70.tar.gz")
 	if err := isogen.Write(iso, isogen.Spec{RockRidge: true}); err != nil {
 		t.Fatal(err)

@@ -28,10 +28,7 @@ func TestInterruptedBuild(t *testing.T) {
 		t.Skip("builds the binary and a 333 MB ISO")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "esxi-autopart")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := binary(t)
 	iso, tar := filepath.Join(dir, "esxi.iso"), filepath.Join(dir, "syslinux.tar.gz")
 	if err := isogen.Write(iso, isogen.Spec{RockRidge: true, RealSizes: true}); err != nil {
 		t.Fatal(err)
