@@ -190,3 +190,23 @@ func (m *memImage) WriteAt(p []byte, off int64) (int, error) {
 	}
 	return copy(m.b[off:], p), nil
 }
+
+// TestImageMode: an image that carries a kickstart (rootpw) is 0600.
+func TestImageMode(t *testing.T) {
+	fx := newFixture(t, isogen.Spec{RockRidge: true}, tarball.Spec{})
+	for _, c := range []struct {
+		kickstart []byte
+		want      os.FileMode
+	}{{nil, 0o644}, {[]byte("rootpw secret\n"), 0o600}} {
+		o := hostOpts
+		o.Kickstart = c.kickstart
+		p := plan(t, fx, o)
+		res, err := p.WriteFile(context.Background(), filepath.Join(t.TempDir(), "a.img"), WriteOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st, err := os.Stat(res.Path); err != nil || st.Mode().Perm() != c.want {
+			t.Errorf("kickstart %q: mode %v, want %v (%v)", c.kickstart, st.Mode().Perm(), c.want, err)
+		}
+	}
+}

@@ -92,7 +92,6 @@ run() {
 }
 
 mtools_image() { # mtools_image IMG: the classic procedure
-	rm -f "$1"
 	truncate -s "$IMAGE_BYTES" "$1"
 	mkfs.fat -F "$FAT" -n ESXI -h "$START_LBA" --offset "$START_LBA" "$1" $((FAT_SECTORS / 2)) >/dev/null
 	# shellcheck disable=SC2086
@@ -106,12 +105,10 @@ classic() { # classic IMG: the procedure plus the checks build does
 	for f in $FILES; do mtype -i "$1@@$offset" "::$f" | cmp -s - "$in/payload/$f"; done
 }
 floor() { # floor DIR: copy the payload, inflate the tarball
-	rm -rf "$1"
 	cp -r "$in/payload" "$1"
 	gzip -dc "$tarball" >/dev/null
 }
 cp20() { # cp20 IMG DIR: 20 plain copies of one image
-	rm -rf "$2"
 	mkdir -p "$2"
 	for i in $(seq -w 1 20); do cp --reflink=never "$1" "$2/esx$i.img"; done
 }
@@ -147,11 +144,17 @@ echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)${busy:+ (plus one core kept 
 for round in $(seq 1 "$rounds"); do
 	echo "round $round/$rounds ..." >&2
 	: >"$work/r.$round"
+	# Every case starts from a folder without its outputs: removing an old
+	# 100 MB file is not part of anybody's work.
 	rm -f "$work/one.img"
 	run build "${build[@]}" --host esx01 --ks http://deploy/ks/esx01.cfg -o "$work/one.img"
-	ESXI_AUTOPART_CACHE=off run build-cold "${build[@]}" --host esx01 --ks http://deploy/ks/esx01.cfg -o "$work/one.img"
+	rm -f "$work/cold.img"
+	ESXI_AUTOPART_CACHE=off run build-cold "${build[@]}" --host esx01 --ks http://deploy/ks/esx01.cfg -o "$work/cold.img"
+	rm -rf "$work/floor" "$work/cold.img"
 	run floor floor "$work/floor"
+	rm -f "$work/mtools.img"
 	run mtools mtools_image "$work/mtools.img"
+	rm -f "$work/mtools.img"
 	run classic classic "$work/mtools.img"
 	rm -rf "$work/floor" "$work/mtools.img"
 	for size in 4G 32G; do
@@ -160,8 +163,9 @@ for round in $(seq 1 "$rounds"); do
 	done
 	for fd in "${fsdirs[@]}"; do
 		fs=${fd%%:*} dir=${fd#*:}
-		rm -rf "$dir/hosts"
+		rm -rf "$dir/hosts" "$dir/copies"
 		run "batch20@$fs" "${build[@]}" --hosts "$work/hosts.csv" --ks 'http://deploy/ks/{{.id}}.cfg' --out-dir "$dir/hosts"
+		rm -rf "$dir/hosts"
 		run "cp20@$fs" cp20 "$work/one.img" "$dir/copies"
 		rm -rf "$dir/hosts" "$dir/copies"
 	done
