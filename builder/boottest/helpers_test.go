@@ -31,7 +31,7 @@ const (
 // hang.
 const (
 	bootTimeout  = 2 * time.Minute
-	shortTimeout = 20 * time.Second
+	shortTimeout = 45 * time.Second // a loaded 2-core runner took over 20 s to reach the first marker
 )
 
 // testKS is the ks= value every image gets.
