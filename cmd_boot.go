@@ -29,53 +29,80 @@ type bootResult struct {
 	ConsoleTail string     `json:"console_tail,omitempty"` // on failure
 }
 
-func cmdBoot(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := pflag.NewFlagSet("boot", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: esxi-autopart boot IMAGE --expect REGEX [--expect REGEX...] [flags]")
-		fs.PrintDefaults()
+// bootFlags are boot's flags.
+type bootFlags struct {
+	expects, expBIOS, expUEFI        []string
+	firmware, ovmf, serialLog, accel string
+	timeout, silence                 time.Duration
+	asJSON, printCmd                 bool
+}
+
+var bootCommand = &command{
+	name:    "boot",
+	summary: "boot an image in QEMU and wait for console markers",
+	usage:   []string{"boot IMAGE --expect REGEX [--expect REGEX...] [flags]"},
+	about: "Boots the image read-only (snapshot=on) in qemu-system-x86_64, by BIOS under SeaBIOS and, for an image " +
+		"with an EFI/BOOT loader, by UEFI under OVMF, and succeeds as soon as every --expect pattern has appeared " +
+		"on the serial console in order. QEMU exiting, the guest stopping, or a console silent for --silence after " +
+		"a marker ends a boot early with the console's tail. --accel auto uses KVM when /dev/kvm works and TCG " +
+		"otherwise, and says which and why.",
+	examples: []string{
+		"esxi-autopart boot esx01.img --expect 'SYSLINUX 3\\.70' --firmware bios",
+		"esxi-autopart boot esx07.img.zst --expect-bios 'SYSLINUX 3\\.86' --expect-uefi 'ks=' --timeout 2m --json",
+		"esxi-autopart boot esx01.img --expect x --print-command",
+	},
+	exits: []string{
+		"0    every firmware's boot showed every pattern",
+		"1    a boot failed (its console tail is printed), or QEMU or OVMF is missing",
+		"2    usage: no image, no --expect, or a bad flag",
+		"130  interrupted",
+	},
+	new: func() runner { return &bootFlags{} },
+}
+
+func (f *bootFlags) define(fs *pflag.FlagSet) {
+	fs.StringArrayVar(&f.expects, "expect", nil, "`REGEX` the serial console must show, for every firmware (repeatable, in order)")
+	fs.StringArrayVar(&f.expBIOS, "expect-bios", nil, "`REGEX` like --expect, for the BIOS boot only (after the --expect ones)")
+	fs.StringArrayVar(&f.expUEFI, "expect-uefi", nil, "`REGEX` like --expect, for the UEFI boot only (after the --expect ones)")
+	fs.StringVar(&f.firmware, "firmware", "", "`FIRMWARE`: bios, uefi or both (default: both when the image has an EFI/BOOT loader, else bios)")
+	fs.StringVar(&f.ovmf, "ovmf", "", "UEFI firmware `FILE`: OVMF.fd, or OVMF_CODE*.fd with its OVMF_VARS*.fd beside it (default: Debian's ovmf package)")
+	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "give up on a boot after this long")
+	fs.DurationVar(&f.silence, "silence", 30*time.Second, "give up when the console stays silent this long after a marker (0: never)")
+	fs.StringVar(&f.serialLog, "serial-log", "", "copy the serial console to this `FILE` (FILE.bios and FILE.uefi for both)")
+	fs.StringVar(&f.accel, "accel", qemu.AccelAuto, "`ACCEL`: auto (KVM when it works, else TCG; "+qemu.AccelEnv+" overrides), kvm or tcg")
+	fs.BoolVar(&f.asJSON, "json", false, "print the results as JSON")
+	fs.BoolVar(&f.printCmd, "print-command", false, "print the QEMU command lines and exit")
+	pathFlag(fs, "ovmf", "serial-log")
+	valuesFlag(fs, "firmware", "bios", "uefi", "both")
+	valuesFlag(fs, "accel", "auto", "kvm", "tcg")
+}
+
+func (f *bootFlags) run(ctx context.Context, args []string, stdout, _ io.Writer) error {
+	if len(args) != 1 {
+		return usageError(bootCommand, fmt.Errorf("want one IMAGE, got %d arguments", len(args)))
 	}
-	expects := fs.StringArray("expect", nil, "regular expression the serial console must show, for every firmware (repeatable, in order)")
-	expBIOS := fs.StringArray("expect-bios", nil, "like --expect, for the BIOS boot only (after the --expect ones)")
-	expUEFI := fs.StringArray("expect-uefi", nil, "like --expect, for the UEFI boot only (after the --expect ones)")
-	firmware := fs.String("firmware", "", "bios, uefi or both (default: both when the image has an EFI/BOOT loader, else bios)")
-	ovmf := fs.String("ovmf", "", "UEFI firmware: OVMF.fd, or OVMF_CODE*.fd with its OVMF_VARS*.fd beside it (default: Debian's ovmf package)")
-	timeout := fs.Duration("timeout", 60*time.Second, "give up on a boot after this long")
-	silence := fs.Duration("silence", 30*time.Second, "give up when the console stays silent this long after a marker (0: never)")
-	serialLog := fs.String("serial-log", "", "copy the serial console to this file (FILE.bios and FILE.uefi for both)")
-	accel := fs.String("accel", qemu.AccelAuto, "auto (KVM when it works, else TCG; "+qemu.AccelEnv+" overrides), kvm or tcg")
-	asJSON := fs.Bool("json", false, "print the results as JSON")
-	printCmd := fs.Bool("print-command", false, "print the QEMU command lines and exit")
-	if err := fs.Parse(args); err != nil {
-		return &exitError{code: 2, err: err}
-	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return &exitError{code: 2, err: fmt.Errorf("boot: want one IMAGE argument, got %d", fs.NArg())}
-	}
-	img, done, err := unpacked(fs.Arg(0)) // QEMU boots a raw copy of a .zst/.xz/.gz image
+	img, done, err := unpacked(args[0]) // QEMU boots a raw copy of a .zst/.xz/.gz image
 	if err != nil {
 		return err
 	}
 	defer done()
-	fws, why, err := bootFirmwares(img, *firmware)
+	fws, why, err := bootFirmwares(img, f.firmware)
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
 	var fw qemu.OVMF
 	if slices.Contains(fws, "uefi") {
-		if fw, err = qemu.FindOVMF(*ovmf); err != nil {
+		if fw, err = qemu.FindOVMF(f.ovmf); err != nil {
 			return err
 		}
 	}
-	if _, _, err := qemu.ResolveAccel(*accel); err != nil {
+	if _, _, err := qemu.ResolveAccel(f.accel); err != nil {
 		return &exitError{code: 2, err: fmt.Errorf("--accel: %w", err)}
 	}
 	opts := func(name string) qemu.Options {
 		o := qemu.NewOptions(img)
-		o.Timeout, o.Silence, o.Accel = *timeout, *silence, *accel
-		o.SerialLog = *serialLog
+		o.Timeout, o.Silence, o.Accel = f.timeout, f.silence, f.accel
+		o.SerialLog = f.serialLog
 		if o.SerialLog != "" && len(fws) > 1 {
 			o.SerialLog += "." + name
 		}
@@ -84,7 +111,7 @@ func cmdBoot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		return o
 	}
-	if *printCmd {
+	if f.printCmd {
 		for _, name := range fws {
 			o := opts(name)
 			if o.Accel, _, err = qemu.ResolveAccel(o.Accel); err != nil {
@@ -97,11 +124,11 @@ func cmdBoot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	patterns := map[string][]*regexp.Regexp{}
 	for _, name := range fws {
-		extra := *expBIOS
+		extra := f.expBIOS
 		if name == "uefi" {
-			extra = *expUEFI
+			extra = f.expUEFI
 		}
-		for _, e := range append(append([]string(nil), *expects...), extra...) {
+		for _, e := range append(append([]string(nil), f.expects...), extra...) {
 			re, err := regexp.Compile(e)
 			if err != nil {
 				return &exitError{code: 2, err: fmt.Errorf("--expect %q: %w", e, err)}
@@ -112,11 +139,11 @@ func cmdBoot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return &exitError{code: 2, err: fmt.Errorf("boot: the %s boot needs an --expect (exit status alone proves nothing)", name)}
 		}
 	}
-	if !*asJSON {
-		fmt.Fprintf(stdout, "booting %s by %s (%s)\n", fs.Arg(0), strings.Join(fws, " and "), why)
+	if !f.asJSON {
+		fmt.Fprintf(stdout, "booting %s by %s (%s)\n", args[0], strings.Join(fws, " and "), why)
 	}
 	var progress io.Writer = stdout
-	if *asJSON {
+	if f.asJSON {
 		progress = nil
 	}
 	results := bootAll(ctx, fws, patterns, opts, progress)
@@ -126,13 +153,13 @@ func cmdBoot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			failed++
 		}
 	}
-	if *asJSON {
+	if f.asJSON {
 		for i := range results {
 			if results[i].Error != "" {
 				results[i].ErrorJSON = &errorJSON{Message: results[i].Error}
 			}
 		}
-		if err := writeJSON(stdout, bootDoc{SchemaVersion: schemaVersion, Type: "boot", Image: fs.Arg(0), Boots: results}); err != nil {
+		if err := writeJSON(stdout, bootDoc{SchemaVersion: schemaVersion, Type: "boot", Image: args[0], Boots: results}); err != nil {
 			return err
 		}
 	}
@@ -140,7 +167,7 @@ func cmdBoot(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return ctx.Err()
 	}
 	if failed > 0 {
-		return &exitError{code: 1, inJSON: true, err: fmt.Errorf("%s: %d of %d boots failed", fs.Arg(0), failed, len(results))}
+		return &exitError{code: 1, inJSON: true, err: fmt.Errorf("%s: %d of %d boots failed", args[0], failed, len(results))}
 	}
 	return nil
 }

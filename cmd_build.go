@@ -13,8 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/spf13/pflag"
-
 	"github.com/esxi-autopart/esxi-autopart/builder"
 	"github.com/esxi-autopart/esxi-autopart/builder/batch"
 	"github.com/esxi-autopart/esxi-autopart/builder/check"
@@ -22,67 +20,16 @@ import (
 	"github.com/esxi-autopart/esxi-autopart/builder/inventory"
 )
 
-type buildFlags struct {
-	iso, tarball, out, host, ks, cfgTemplate, serial, mbrOut string
-	vars                                                     []string
-	size                                                     string
-	start                                                    uint32
-	fatType, timeout                                         int
-	noStupid, raid, partOnly, dryRun, asJSON, force          bool
-	sync                                                     bool
-	hosts, outDir, ksTemplate, shard, compress               string
-	embedKS, keepGoing, quiet, noCheck, ksExternal, bmap     bool
-	jobs                                                     int
-}
-
-func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var f buildFlags
-	fs := pflag.NewFlagSet("build", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&f.iso, "iso", "", "ESXi install ISO (required)")
-	fs.StringVar(&f.tarball, "syslinux", "", "syslinux release tarball, .tar.gz/.tar.bz2/.tar.xz (required)")
-	fs.StringVarP(&f.out, "output", "o", "", "image file to write (required unless --dry-run)")
-	fs.StringVar(&f.host, "host", "", "host name ({{.Host}} in templates)")
-	fs.StringVar(&f.ks, "ks", "", "kickstart location for ks= (e.g. http://deploy/ks/esx01.cfg)")
-	fs.StringArrayVar(&f.vars, "var", nil, "template variable KEY=VALUE (repeatable)")
-	fs.StringVar(&f.cfgTemplate, "cfg-template", "", "syslinux.cfg template file (Go text/template) instead of the layout's")
-	fs.StringVar(&f.serial, "serial", "on", "mirror the boot console to COM1 at 115200 (on|off)")
-	fs.IntVar(&f.timeout, "timeout", builder.DefaultTimeout, "syslinux.cfg timeout in tenths of a second")
-	fs.Uint32Var(&f.start, "partition-start", builder.DefaultPartitionStart, "first sector (LBA) of the partition")
-	fs.StringVar(&f.size, "size", "", "partition size (e.g. 512M, 1G; default: payload + headroom)")
-	fs.IntVar(&f.fatType, "fat", 0, "FAT type 16 or 32 (default: 16 up to 1 GiB, else 32)")
-	fs.BoolVar(&f.noStupid, "no-stupid", false, "leave MaxTransfer alone (the procedure's syslinux -s sets 1 sector)")
-	fs.BoolVar(&f.raid, "raid", false, "syslinux -r: on boot failure try the next BIOS device")
-	fs.BoolVar(&f.partOnly, "partition-only", false, "write only the FAT partition (for dd onto an existing automation partition)")
-	fs.StringVar(&f.mbrOut, "mbr-out", "", "also write the 440 bytes of MBR boot code to this file")
-	fs.BoolVar(&f.dryRun, "dry-run", false, "print the plan; write nothing")
-	fs.BoolVar(&f.asJSON, "json", false, "print JSON instead of text")
-	fs.BoolVar(&f.force, "force", false, "replace an existing output file")
-	fs.BoolVar(&f.sync, "fsync", false, "fsync the image before renaming it into place")
-	fs.StringVar(&f.hosts, "hosts", "", "inventory (CSV with a header row and an id column, or .json): one image per host")
-	fs.StringVar(&f.outDir, "out-dir", "", "with --hosts: folder for <id>.img, <id>.cfg, SHA256SUMS and manifest.json")
-	fs.StringVar(&f.ksTemplate, "ks-template", "", "kickstart template (Go text/template) rendered per host into <id>.cfg")
-	fs.BoolVar(&f.embedKS, "embed-ks", false, "also put the rendered kickstart into the image as KS.CFG (ks=usb:/KS.CFG unless --ks says otherwise)")
-	fs.StringVar(&f.shard, "shard", "", "with --hosts: build only shard K/N (1-based, stable by host id), or auto (Kubernetes Indexed Job)")
-	fs.BoolVar(&f.keepGoing, "keep-going", false, "with --hosts: build every host it can despite failures")
-	fs.IntVar(&f.jobs, "jobs", 0, "with --hosts: hosts built in parallel (default: the number of CPUs)")
-	fs.BoolVar(&f.quiet, "quiet", false, "print only errors")
-	fs.StringVar(&f.compress, "compress", "", "zstd, xz or gzip: write the verified image compressed (also chosen by -o NAME.zst/.xz/.gz)")
-	fs.BoolVar(&f.bmap, "bmap", false, "also write IMAGE.bmap (bmaptool's format: the mapped blocks and their SHA-256) beside each image")
-	fs.BoolVar(&f.noCheck, "no-check", false, "skip the inventory and kickstart checks (esxi-autopart check) before building")
-	fs.BoolVar(&f.ksExternal, "ks-external", false, "a ks=usb: or ks=cdrom: kickstart is on another medium, not in the image")
-	if err := fs.Parse(args); err != nil {
-		return &exitError{code: 2, err: err}
-	}
-	if fs.NArg() > 0 {
-		return &exitError{code: 2, err: fmt.Errorf("build: unexpected argument %q", fs.Arg(0))}
+func (f *buildFlags) run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		return &exitError{code: 2, err: fmt.Errorf("build: unexpected argument %q", args[0])}
 	}
 	opts, err := f.options()
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
 	if f.hosts != "" {
-		return buildHosts(ctx, &f, opts, stdout, stderr)
+		return buildHosts(ctx, f, opts, stdout, stderr)
 	}
 	if f.out == "" && !f.dryRun {
 		return &exitError{code: 2, err: fmt.Errorf("build: -o/--output is required (or --dry-run)")}
@@ -97,7 +44,7 @@ func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		// Every output is checked before anything is written: a late
 		// refusal would have to remove an image that --force had replaced.
-		for _, p := range []string{out, f.mbrOut, kickstartPath(&f)} {
+		for _, p := range []string{out, f.mbrOut, kickstartPath(f)} {
 			if p == "" {
 				continue
 			}
@@ -150,7 +97,7 @@ func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	if kickstart != nil {
-		if _, err := batch.WriteAtomicMode(kickstartPath(&f), kickstart, batch.KickstartMode, f.force); err != nil {
+		if _, err := batch.WriteAtomicMode(kickstartPath(f), kickstart, batch.KickstartMode, f.force); err != nil {
 			os.Remove(res.Path)
 			return err
 		}
@@ -164,7 +111,7 @@ func cmdBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if f.asJSON {
 		r := newResultJSON(res, packed, false)
 		if kickstart != nil {
-			r.Kickstart = &outputFileJSON{Path: kickstartPath(&f), SHA256: sha256Hex(kickstart)}
+			r.Kickstart = &outputFileJSON{Path: kickstartPath(f), SHA256: sha256Hex(kickstart)}
 		}
 		if f.bmap {
 			r.Bmap = bmapName(out, kind)

@@ -81,45 +81,67 @@ func fleetFindings(fi fleetInput) ([]check.Finding, error) {
 	return fl.Check(), nil
 }
 
-func cmdCheck(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := pflag.NewFlagSet("check", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: esxi-autopart check [--hosts hosts.csv] [--ks-template ks.tmpl] [--ks KS] [--var K=V...] [--iso ISO | --esxi VERSION] [flags]")
-		fs.PrintDefaults()
-	}
-	var fi fleetInput
-	var vars []string
-	var unique, esxi, iso string
-	var strict, asJSON bool
-	fs.StringVar(&fi.hostsPath, "hosts", "", "inventory (CSV with a header row and an id column, or .json)")
-	fs.StringVar(&fi.ksTemplate, "ks-template", "", "kickstart template rendered per host")
+// checkFlags are check's flags.
+type checkFlags struct {
+	fi                fleetInput
+	vars              []string
+	unique, esxi, iso string
+	strict, asJSON    bool
+}
+
+var checkCommand = &command{
+	name:    "check",
+	summary: "check an inventory and its kickstarts before anything is built",
+	usage:   []string{"check [--hosts CSV] [--ks-template FILE] [--ks KS] [--var KEY=VALUE...] [--iso ISO | --esxi VERSION] [flags]"},
+	about: "Renders every host's kickstart and boot options as build would and reports what the installer would " +
+		"refuse or misread, one line per finding with its file and line, then a summary: duplicate or malformed " +
+		"addresses and names in the inventory, kickstart commands and options the ESXi version on the ISO does not know, " +
+		"missing required commands, boot options that disagree with the kickstart's network line, and a ks=usb: or " +
+		"ks=cdrom: kickstart that is not put into the image. Every build runs the same checks first.",
+	examples: []string{
+		"esxi-autopart check --hosts hosts.csv --ks-template ks.tmpl --ks 'http://deploy/ks/{{.id}}.cfg' --iso ESXi-7.0.iso",
+		"esxi-autopart check --hosts hosts.csv --ks-template ks.tmpl --esxi 8.0 --strict --json",
+	},
+	exits: []string{
+		"0  no errors (with --strict: no warnings either)",
+		"1  errors were found (with --strict: or warnings), or an input could not be read",
+		"2  usage: a bad flag or argument",
+	},
+	new: func() runner { return &checkFlags{} },
+}
+
+func (c *checkFlags) define(fs *pflag.FlagSet) {
+	fi := &c.fi
+	fs.StringVar(&fi.hostsPath, "hosts", "", "inventory `FILE` (CSV with a header row and an id column, or .json)")
+	fs.StringVar(&fi.ksTemplate, "ks-template", "", "kickstart template `FILE` rendered per host")
 	fs.StringVar(&fi.base.KS, "ks", "", "ks= value (a template with {{.id}} in a batch)")
-	fs.StringVar(&fi.base.Host, "host", "", "host name, without --hosts")
-	fs.StringArrayVar(&vars, "var", nil, "template variable KEY=VALUE (repeatable)")
-	fs.StringVar(&iso, "iso", "", "ESXi ISO: check kickstarts for the version it holds")
-	fs.StringVar(&esxi, "esxi", "", "ESXi version to check kickstarts for, without --iso (default: 5.0-8.0's common commands)")
-	fs.StringVar(&unique, "unique", strings.Join(check.DefaultUnique, ","), "inventory columns whose values must differ between hosts")
+	fs.StringVar(&fi.base.Host, "host", "", "host `NAME`, without --hosts")
+	fs.StringArrayVar(&c.vars, "var", nil, "template variable `KEY=VALUE` (repeatable)")
+	fs.StringVar(&c.iso, "iso", "", "ESXi `ISO`: check kickstarts for the version it holds")
+	fs.StringVar(&c.esxi, "esxi", "", "ESXi `VERSION` to check kickstarts for, without --iso (default: 5.0-8.0's common commands)")
+	fs.StringVar(&c.unique, "unique", strings.Join(check.DefaultUnique, ","), "inventory `COLUMNS` whose values must differ between hosts")
 	fs.BoolVar(&fi.embed, "embed-ks", false, "the kickstart goes into each image (as build --embed-ks)")
 	fs.BoolVar(&fi.external, "ks-external", false, "a ks=usb: or ks=cdrom: kickstart is on another medium")
-	fs.BoolVar(&strict, "strict", false, "warnings are errors")
-	fs.BoolVar(&asJSON, "json", false, "print the findings as JSON")
-	if err := fs.Parse(args); err != nil {
-		return &exitError{code: 2, err: err}
+	fs.BoolVar(&c.strict, "strict", false, "warnings are errors")
+	fs.BoolVar(&c.asJSON, "json", false, "print the findings as JSON")
+	pathFlag(fs, "hosts", "ks-template", "iso")
+}
+
+func (c *checkFlags) run(_ context.Context, args []string, stdout, _ io.Writer) error {
+	if len(args) > 0 {
+		return &exitError{code: 2, err: fmt.Errorf("check: unexpected argument %q", args[0])}
 	}
-	if fs.NArg() > 0 {
-		return &exitError{code: 2, err: fmt.Errorf("check: unexpected argument %q", fs.Arg(0))}
-	}
+	fi := &c.fi
 	fi.base.Vars = map[string]string{}
-	for _, kv := range vars {
+	for _, kv := range c.vars {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {
 			return &exitError{code: 2, err: fmt.Errorf("--var %q: use KEY=VALUE", kv)}
 		}
 		fi.base.Vars[k] = v
 	}
-	if unique != "" {
-		fi.unique = strings.Split(unique, ",")
+	if c.unique != "" {
+		fi.unique = strings.Split(c.unique, ",")
 	} else {
 		fi.unique = []string{}
 	}
@@ -130,7 +152,7 @@ func cmdCheck(_ context.Context, args []string, stdout, stderr io.Writer) error 
 	if fi.ksText, err = readOptional(fi.ksTemplate); err != nil {
 		return err
 	}
-	if fi.version, fi.family, err = esxiVersion(iso, esxi); err != nil {
+	if fi.version, fi.family, err = esxiVersion(c.iso, c.esxi); err != nil {
 		return err
 	}
 	if fi.hostsPath != "" {
@@ -138,18 +160,18 @@ func cmdCheck(_ context.Context, args []string, stdout, stderr io.Writer) error 
 			return err
 		}
 	}
-	findings, err := fleetFindings(fi)
+	findings, err := fleetFindings(*fi)
 	if err != nil {
 		return err
 	}
 	n := max(len(fi.hosts), 1)
-	if strict {
+	if c.strict {
 		for i := range findings {
 			findings[i].Severity = check.Error
 		}
 	}
 	errs, warns := check.Count(findings)
-	if asJSON {
+	if c.asJSON {
 		if findings == nil {
 			findings = []check.Finding{}
 		}

@@ -29,15 +29,40 @@ const debianMBR = "/usr/lib/syslinux/mbr/mbr.bin"
 var standinMarkers = []string{`SYSLINUX 3\.70`, `STANDIN: sectors=\d+ ok`, `STANDIN: checksum ok`,
 	`STANDIN: order ok`, `STANDIN: tail ok`, `STANDIN: done`}
 
-func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := pflag.NewFlagSet("demo", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dir := fs.String("dir", "demo", "folder for the sample inputs and the image")
-	noBoot := fs.Bool("no-boot", false, "skip the QEMU boot")
-	if err := fs.Parse(args); err != nil {
-		return &exitError{code: 2, err: err}
+// demoFlags are demo's flags.
+type demoFlags struct {
+	dir    string
+	noBoot bool
+}
+
+var demoCommand = &command{
+	name:    "demo",
+	summary: "build, inspect and boot demo images from built-in sample inputs",
+	usage:   []string{"demo [--dir DIR] [--no-boot]"},
+	about: "Writes a synthetic ESXi 4.1 ISO and a syslinux-3.70-shaped tarball (its loader our own bootable stand-in, " +
+		"built with binutils; the MBR code Debian's mbr.bin), builds an image from them, inspects it and boots it in " +
+		"QEMU by BIOS; then does the same for a 7.0-shaped sample by BIOS and UEFI. Without binutils, " +
+		"syslinux-common or QEMU, the boots are skipped and it says why.",
+	examples: []string{"esxi-autopart demo", "esxi-autopart demo --dir /tmp/demo --no-boot"},
+	exits: []string{
+		"0  built, inspected and booted (or the boots were skipped, saying why)",
+		"1  a sample image did not build, inspect or boot",
+		"2  usage: a bad flag",
+	},
+	new: func() runner { return &demoFlags{} },
+}
+
+func (f *demoFlags) define(fs *pflag.FlagSet) {
+	fs.StringVar(&f.dir, "dir", "demo", "`DIR` for the sample inputs and the images")
+	fs.BoolVar(&f.noBoot, "no-boot", false, "skip the QEMU boots")
+	pathFlag(fs, "dir")
+}
+
+func (f *demoFlags) run(ctx context.Context, args []string, stdout, _ io.Writer) error {
+	if len(args) > 0 {
+		return usageError(demoCommand, fmt.Errorf("unexpected argument %q", args[0]))
 	}
-	if err := os.MkdirAll(*dir, 0o755); err != nil {
+	if err := os.MkdirAll(f.dir, 0o755); err != nil {
 		return err
 	}
 	say := func(format string, a ...any) { fmt.Fprintf(stdout, "demo: "+format+"\n", a...) }
@@ -68,9 +93,9 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		say("no %s (apt-get install syslinux-common), so the sample MBR code cannot boot", debianMBR)
 		bootable = false
 	}
-	isoPath := filepath.Join(*dir, "sample-esxi-4.1.iso")
-	tarPath := filepath.Join(*dir, "sample-syslinux-3.70.tar.gz")
-	imgPath := filepath.Join(*dir, "demo.img")
+	isoPath := filepath.Join(f.dir, "sample-esxi-4.1.iso")
+	tarPath := filepath.Join(f.dir, "sample-syslinux-3.70.tar.gz")
+	imgPath := filepath.Join(f.dir, "demo.img")
 	say("sample inputs: %s, %s", isoPath, tarPath)
 	smp, err := buildSample(ctx, isoPath, isogen.Spec{RockRidge: true}, tarPath, ts, imgPath, time.Date(2010, 7, 13, 0, 0, 0, 0, time.UTC))
 	if err != nil {
@@ -83,7 +108,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	say("inspect: bootable")
 
-	if *noBoot || !bootable {
+	if f.noBoot || !bootable {
 		say("QEMU boot skipped")
 		return nil
 	}
@@ -95,7 +120,7 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return errors.New("demo: QEMU boot failed")
 	}
 	say("(the sample loader is our stand-in for ldlinux.sys: it checks the boot path, it does not start ESXi)")
-	return demo5(ctx, *dir, stdout)
+	return demo5(ctx, f.dir, stdout)
 }
 
 // demoBoot boots img with each firmware in markers, printing each result

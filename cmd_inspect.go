@@ -13,35 +13,57 @@ import (
 	"github.com/esxi-autopart/esxi-autopart/layouts"
 )
 
-func cmdInspect(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := pflag.NewFlagSet("inspect", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: esxi-autopart inspect IMAGE [--iso ISO] [--json]")
-		fs.PrintDefaults()
+// inspectFlags are inspect's flags.
+type inspectFlags struct {
+	iso    string
+	asJSON bool
+}
+
+var inspectCommand = &command{
+	name:    "inspect",
+	summary: "check an image offline: would it boot, and what would it boot?",
+	usage:   []string{"inspect IMAGE [--iso ISO] [--json]"},
+	about: "Reads a raw image (ours, one made by hand with the old procedure, a bare FAT partition, a disk, " +
+		"or a .zst/.xz/.gz image) and walks the boot path as the BIOS, mbr.bin, the boot sector and ldlinux.sys " +
+		"would: the MBR's active entry, the BPB, the syslinux boot code and LDLINUX.SYS's sector list, syslinux.cfg, " +
+		"every module the default label (or BOOT.CFG) names, the ks= value, and for 5.x+ the UEFI path. " +
+		"With --iso, every copied file is compared with the ISO's. Every fault is listed.",
+	examples: []string{
+		"esxi-autopart inspect esx01.img",
+		"esxi-autopart inspect esx01.img --iso ESXi-4.1.iso --json",
+	},
+	exits: []string{
+		"0  the image would boot its default entry",
+		"1  the image or the ISO could not be read",
+		"2  usage: no image, or a bad flag",
+		"3  the image would not boot: every fault is listed",
+	},
+	new: func() runner { return &inspectFlags{} },
+}
+
+func (f *inspectFlags) define(fs *pflag.FlagSet) {
+	fs.StringVar(&f.iso, "iso", "", "compare every copied file's SHA-256 with this `ISO`")
+	fs.BoolVar(&f.asJSON, "json", false, "print the report as JSON")
+	pathFlag(fs, "iso")
+}
+
+func (f *inspectFlags) run(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) != 1 {
+		return usageError(inspectCommand, fmt.Errorf("want one IMAGE, got %d arguments", len(args)))
 	}
-	isoPath := fs.String("iso", "", "compare every copied file's SHA-256 with this ISO")
-	asJSON := fs.Bool("json", false, "print the report as JSON")
-	if err := fs.Parse(args); err != nil {
-		return &exitError{code: 2, err: err}
-	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return &exitError{code: 2, err: fmt.Errorf("inspect: want one IMAGE argument, got %d", fs.NArg())}
-	}
-	rep, err := inspectFile(fs.Arg(0), *isoPath)
+	rep, err := inspectFile(args[0], f.iso)
 	if err != nil {
 		return err
 	}
-	if *asJSON {
-		if err := writeJSON(stdout, inspectDoc{SchemaVersion: schemaVersion, Type: "inspect", Image: fs.Arg(0), Report: rep}); err != nil {
+	if f.asJSON {
+		if err := writeJSON(stdout, inspectDoc{SchemaVersion: schemaVersion, Type: "inspect", Image: args[0], Report: rep}); err != nil {
 			return err
 		}
 	} else {
 		fmt.Fprint(stdout, rep.Text())
 	}
 	if !rep.Bootable {
-		return &exitError{code: 3, inJSON: true, err: fmt.Errorf("%s would not boot: %d fault(s)", fs.Arg(0), len(rep.Faults))}
+		return &exitError{code: 3, inJSON: true, err: fmt.Errorf("%s would not boot: %d fault(s)", args[0], len(rep.Faults))}
 	}
 	return nil
 }

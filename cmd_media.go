@@ -40,26 +40,41 @@ type mediaFileJSON struct {
 	Bytes int64  `json:"bytes"`
 }
 
-func cmdMedia(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := pflag.NewFlagSet("media", pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: esxi-autopart media ISO [--json]\n\nSays what an ESXi ISO is: its layout, the files build copies and their sizes,\nthe loaders' versions, and which syslinux release tarball it needs.")
-		fs.PrintDefaults()
+// mediaFlags are media's flags.
+type mediaFlags struct{ asJSON bool }
+
+var mediaCommand = &command{
+	name:    "media",
+	summary: "say what an ESXi ISO is: layout, files, loaders, the syslinux it needs",
+	usage:   []string{"media ISO [--json]"},
+	about: "Says what an ESXi ISO is, without a syslinux tarball or host settings: the layout build detects, " +
+		"the syslinux release tarball it needs, the FAT type build picks, the version banners of its loaders, " +
+		"every file build copies with its FAT name and size, and the BOOT.CFGs it rewrites per host.",
+	examples: []string{
+		"esxi-autopart media VMware-VMvisor-Installer-7.0U3c.x86_64.iso",
+		"esxi-autopart media ESXi-4.1.iso --json | jq -r .syslinux_tarball",
+	},
+	exits: []string{
+		"0  the ISO holds ESXi media of a known layout",
+		"1  it could not be read, or holds no known layout (what it holds is said)",
+		"2  usage: no ISO, or a bad flag",
+	},
+	new: func() runner { return &mediaFlags{} },
+}
+
+func (f *mediaFlags) define(fs *pflag.FlagSet) {
+	fs.BoolVar(&f.asJSON, "json", false, "print JSON (docs/json.md)")
+}
+
+func (f *mediaFlags) run(_ context.Context, args []string, stdout, _ io.Writer) error {
+	if len(args) != 1 {
+		return usageError(mediaCommand, fmt.Errorf("want one ISO, got %d arguments", len(args)))
 	}
-	asJSON := fs.Bool("json", false, "print JSON (docs/json.md)")
-	if err := fs.Parse(args); err != nil {
-		return &exitError{code: 2, err: err}
-	}
-	if fs.NArg() != 1 {
-		fs.Usage()
-		return &exitError{code: 2, err: fmt.Errorf("media: want one ISO argument, got %d", fs.NArg())}
-	}
-	doc, err := describeMedia(fs.Arg(0))
+	doc, err := describeMedia(args[0])
 	if err != nil {
 		return err
 	}
-	if *asJSON {
+	if f.asJSON {
 		return writeJSON(stdout, doc)
 	}
 	fmt.Fprint(stdout, mediaText(doc))
