@@ -41,7 +41,7 @@ var manifestCommand = &command{
 
 func (f *manifestFlags) define(fs *pflag.FlagSet) {
 	fs.StringVarP(&f.out, "output", "o", "", "`DIR` for the merged manifest.json and SHA256SUMS")
-	fs.BoolVar(&f.force, "force", false, "replace a manifest.json already in OUTDIR")
+	fs.BoolVarP(&f.force, "force", "f", false, "replace a manifest.json already in OUTDIR")
 	requiredFlag(fs, "output")
 	pathFlag(fs, "output")
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/spf13/pflag"
 )
 
 // TestHelp: every command's help goes to stdout with exit 0, the same for
@@ -63,5 +65,24 @@ func TestUsageErrors(t *testing.T) {
 	_, _, err := runCLI("build", "--bogus")
 	if err == nil || !strings.Contains(err.Error(), "unknown flag: --bogus (esxi-autopart build --help lists the flags)") {
 		t.Errorf("build --bogus: %v", err)
+	}
+}
+
+// TestShortFlags: -o, -f, -q, -j and -h mean one long flag each in every
+// command that has them.
+func TestShortFlags(t *testing.T) {
+	want := map[string]string{"o": "output", "f": "force", "q": "quiet", "j": "jobs", "h": "help"}
+	for _, c := range commands {
+		fs, _ := c.flagSet(c.new())
+		fs.VisitAll(func(f *pflag.Flag) {
+			if f.Shorthand != "" && want[f.Shorthand] != f.Name {
+				t.Errorf("%s: -%s is --%s; want -%s only for --%s", c.name, f.Shorthand, f.Name, f.Shorthand, want[f.Shorthand])
+			}
+			for short, long := range want {
+				if f.Name == long && f.Shorthand != short {
+					t.Errorf("%s: --%s has no -%s", c.name, long, short)
+				}
+			}
+		})
 	}
 }
