@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,6 +29,7 @@ func (f *buildFlags) run(ctx context.Context, args []string, stdout, stderr io.W
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
+	f.warn(stderr, f.notes)
 	if f.hosts != "" {
 		return buildHosts(ctx, f, opts, stdout, stderr)
 	}
@@ -71,7 +73,7 @@ func (f *buildFlags) run(ctx context.Context, args []string, stdout, stderr io.W
 		return err
 	}
 	defer in.Close()
-	printWarnings(stderr, in.Media.Warnings, f.asJSON)
+	f.warn(stderr, in.Media.Warnings)
 	plan, err := in.Plan(opts)
 	if err != nil {
 		return err
@@ -86,7 +88,7 @@ func (f *buildFlags) run(ctx context.Context, args []string, stdout, stderr io.W
 	if f.dryRun {
 		if f.asJSON {
 			return writeJSON(stdout, buildJSON{SchemaVersion: schemaVersion, Type: "build", DryRun: true,
-				Hosts: []hostJSON{{ID: f.host, Plan: newPlanJSON(plan)}}})
+				Hosts: []hostJSON{{ID: opts.Vars["id"], Plan: newPlanJSON(plan)}}})
 		}
 		fmt.Fprint(stdout, planText(plan))
 		return nil
@@ -118,7 +120,7 @@ func (f *buildFlags) run(ctx context.Context, args []string, stdout, stderr io.W
 		}
 		r.MBRCode = f.mbrOut
 		return writeJSON(stdout, buildJSON{SchemaVersion: schemaVersion, Type: "build",
-			Hosts:   []hostJSON{{ID: f.host, Plan: newPlanJSON(plan), Result: r}},
+			Hosts:   []hostJSON{{ID: opts.Vars["id"], Plan: newPlanJSON(plan), Result: r}},
 			Summary: &summaryJSON{Hosts: 1, Built: 1, Bytes: res.Bytes, Seconds: time.Since(start).Seconds()}})
 	}
 	fmt.Fprint(stdout, summaryText(plan, res, time.Since(start)))
@@ -135,6 +137,16 @@ const (
 	maxTimeout    = 35996   // syslinux's TIMEOUT limit, in tenths of a second (about an hour)
 )
 
+// warn prints warnings on stderr, unless --quiet or --json (which has
+// them in the plan).
+func (f *buildFlags) warn(stderr io.Writer, warnings []string) {
+	if f.quiet {
+		return
+	}
+	warnings = slices.DeleteFunc(slices.Clone(warnings), func(s string) bool { return s == "" })
+	printWarnings(stderr, warnings, f.asJSON)
+}
+
 // kickstartPath is where the rendered kickstart goes: beside the image,
 // <image name>.cfg ("" without --ks-template).
 func kickstartPath(f *buildFlags) string {
@@ -148,22 +160,20 @@ func (f *buildFlags) options() (builder.Options, error) {
 	if f.iso == "" || f.tarball == "" {
 		return builder.Options{}, fmt.Errorf("build: --iso and --syslinux are required")
 	}
+	timeout, note, err := f.timeout.tenths()
+	if err != nil {
+		return builder.Options{}, err
+	}
+	f.notes = append(f.notes, note, f.serial.deprecated())
 	o := builder.Options{
-		Host: f.host, KS: f.ks, Timeout: f.timeout, PartitionStart: f.start, FATType: f.fatType,
+		Host: f.host, KS: f.ks, Timeout: timeout, NoSerial: !f.serial.on, PartitionStart: f.start, FATType: f.fatType,
 		NoStupid: f.noStupid, RAID: f.raid, PartitionOnly: f.partOnly, Vars: map[string]string{},
 	}
-	if f.timeout == 0 {
+	if timeout == 0 {
 		o.Timeout = builder.NoTimeout // --timeout 0: wait for a key
 	}
 	if err := config.CheckValue("--host", f.host); err != nil {
 		return o, err
-	}
-	switch f.serial {
-	case "on":
-	case "off":
-		o.NoSerial = true
-	default:
-		return o, fmt.Errorf("--serial %q: use on or off", f.serial)
 	}
 	if f.embedKS && f.ksTemplate == "" {
 		return o, fmt.Errorf("build: --embed-ks needs --ks-template")
@@ -173,7 +183,7 @@ func (f *buildFlags) options() (builder.Options, error) {
 		o.KS = f.ks
 	}
 	if f.ks == "" {
-		return o, fmt.Errorf("build: --ks is required (the kickstart location, e.g. http://deploy/ks/esx01.cfg or usb:/KS.CFG)")
+		return o, missingKS(f.iso)
 	}
 	if f.start == 0 {
 		return o, fmt.Errorf("--partition-start 0: sector 0 holds the MBR; the partition starts at 1 or later (default %d)", builder.DefaultPartitionStart)
@@ -181,9 +191,6 @@ func (f *buildFlags) options() (builder.Options, error) {
 	if f.start > maxWholeStart && !f.partOnly {
 		return o, fmt.Errorf("--partition-start %d: the image would hold %s bytes of zeros before the partition; at most %d sectors (32 GiB), or --partition-only for a partition that lies further in",
 			f.start, commas(int64(f.start)*512), maxWholeStart)
-	}
-	if f.timeout < 0 || f.timeout > maxTimeout {
-		return o, fmt.Errorf("--timeout %d: want 0 (wait for a key) to %d tenths of a second", f.timeout, maxTimeout)
 	}
 	if f.fatType != 0 && f.fatType != 16 && f.fatType != 32 {
 		return o, fmt.Errorf("--fat %d: use 16 or 32", f.fatType)
@@ -208,6 +215,15 @@ func (f *buildFlags) options() (builder.Options, error) {
 			return o, fmt.Errorf("--cfg-template: %w", err)
 		}
 		o.CfgTemplate, o.CfgName = text, f.cfgTemplate
+	}
+	if f.hosts == "" {
+		ksText, err := readOptional(f.ksTemplate)
+		if err != nil {
+			return o, err
+		}
+		if o.Host, err = singleID(f.host, f.id, o.Vars, map[string]string{"--ks": f.ks, "--ks-template": ksText, "--cfg-template": o.CfgTemplate}); err != nil {
+			return o, err
+		}
 	}
 	epoch, err := sourceDateEpoch()
 	if err != nil {

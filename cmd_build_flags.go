@@ -7,16 +7,19 @@ import (
 )
 
 type buildFlags struct {
-	iso, tarball, out, host, ks, cfgTemplate, serial, mbrOut string
-	vars                                                     []string
-	size                                                     string
-	start                                                    uint32
-	fatType, timeout                                         int
-	noStupid, raid, partOnly, dryRun, asJSON, force          bool
-	sync                                                     bool
-	hosts, outDir, ksTemplate, shard, compress               string
-	embedKS, keepGoing, quiet, noCheck, ksExternal, bmap     bool
-	jobs                                                     int
+	iso, tarball, out, host, id, ks, cfgTemplate, mbrOut string
+	vars                                                 []string
+	size                                                 string
+	start                                                uint32
+	fatType                                              int
+	timeout                                              menuTimeout
+	serial                                               serialFlag
+	notes                                                []string // deprecated spellings, for warnings
+	noStupid, raid, partOnly, dryRun, asJSON, force      bool
+	sync                                                 bool
+	hosts, outDir, ksTemplate, shard, compress           string
+	embedKS, keepGoing, quiet, noCheck, ksExternal, bmap bool
+	jobs                                                 int
 }
 
 var buildCommand = &command{
@@ -40,7 +43,8 @@ var buildCommand = &command{
 		"2    usage: a bad, missing or conflicting flag, or an output that is one of the inputs; nothing was written",
 		"130  interrupted: no image, SHA256SUMS or manifest.json was left",
 	},
-	new: func() runner { return &buildFlags{} },
+	rewrite: joinSerial,
+	new:     func() runner { return &buildFlags{} },
 }
 
 func (f *buildFlags) define(fs *pflag.FlagSet) {
@@ -48,11 +52,14 @@ func (f *buildFlags) define(fs *pflag.FlagSet) {
 	fs.StringVar(&f.tarball, "syslinux", "", "syslinux release `TARBALL`, .tar.gz/.tar.bz2/.tar.xz")
 	fs.StringVar(&f.ks, "ks", "", "kickstart location `KS` for ks= (http://deploy/ks/esx01.cfg, usb:/KS.CFG; a template with {{.id}})")
 	fs.StringVarP(&f.out, "output", "o", "", "`IMAGE` file to write (required unless --dry-run or --hosts)")
-	fs.StringVar(&f.host, "host", "", "host `NAME` ({{.Host}} in templates)")
+	fs.StringVar(&f.host, "host", "", "host `NAME` ({{.Host}} in templates; also {{.id}} unless --id)")
+	fs.StringVar(&f.id, "id", "", "host `ID` for {{.id}} in templates, as an inventory's id column gives it (default: --host)")
 	fs.StringArrayVar(&f.vars, "var", nil, "template variable `KEY=VALUE` (repeatable)")
 	fs.StringVar(&f.cfgTemplate, "cfg-template", "", "syslinux.cfg template `FILE` (Go text/template) instead of the layout's")
-	fs.StringVar(&f.serial, "serial", "on", "mirror the boot console to COM1 at 115200 (on|off)")
-	fs.IntVar(&f.timeout, "timeout", builder.DefaultTimeout, "syslinux.cfg timeout in tenths of a second")
+	f.serial.on = true
+	fs.Var(&f.serial, "serial", "mirror the boot console to COM1 at 115200 (--serial=false: no serial line)")
+	f.timeout.text = (builder.DefaultTimeout * tenth).String()
+	fs.Var(&f.timeout, "timeout", "syslinux menu timeout, e.g. 5s or 1m (0: wait for a key)")
 	fs.Uint32Var(&f.start, "partition-start", builder.DefaultPartitionStart, "first sector (`LBA`) of the partition")
 	fs.StringVar(&f.size, "size", "", "partition `SIZE` (e.g. 512M, 1G; default: payload + headroom)")
 	fs.IntVar(&f.fatType, "fat", 0, "FAT `TYPE`: 16 or 32 (default: 16 up to 1 GiB, else 32)")
@@ -78,7 +85,6 @@ func (f *buildFlags) define(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.ksExternal, "ks-external", false, "a ks=usb: or ks=cdrom: kickstart is on another medium, not in the image")
 	requiredFlag(fs, "iso", "syslinux", "ks")
 	pathFlag(fs, "iso", "syslinux", "output", "cfg-template", "mbr-out", "hosts", "out-dir", "ks-template")
-	valuesFlag(fs, "serial", "on", "off")
 	valuesFlag(fs, "fat", "16", "32")
 	valuesFlag(fs, "compress", "zstd", "xz", "gzip")
 }

@@ -86,6 +86,7 @@ type checkFlags struct {
 	fi                fleetInput
 	vars              []string
 	unique, esxi, iso string
+	id                string
 	strict, asJSON    bool
 }
 
@@ -115,7 +116,8 @@ func (c *checkFlags) define(fs *pflag.FlagSet) {
 	fs.StringVar(&fi.hostsPath, "hosts", "", "inventory `FILE` (CSV with a header row and an id column, or .json)")
 	fs.StringVar(&fi.ksTemplate, "ks-template", "", "kickstart template `FILE` rendered per host")
 	fs.StringVar(&fi.base.KS, "ks", "", "ks= value (a template with {{.id}} in a batch)")
-	fs.StringVar(&fi.base.Host, "host", "", "host `NAME`, without --hosts")
+	fs.StringVar(&fi.base.Host, "host", "", "host `NAME`, without --hosts (also {{.id}} unless --id)")
+	fs.StringVar(&c.id, "id", "", "host `ID` for {{.id}}, without --hosts (default: --host)")
 	fs.StringArrayVar(&c.vars, "var", nil, "template variable `KEY=VALUE` (repeatable)")
 	fs.StringVar(&c.iso, "iso", "", "ESXi `ISO`: check kickstarts for the version it holds")
 	fs.StringVar(&c.esxi, "esxi", "", "ESXi `VERSION` to check kickstarts for, without --iso (default: 5.0-8.0's common commands)")
@@ -151,6 +153,13 @@ func (c *checkFlags) run(_ context.Context, args []string, stdout, _ io.Writer) 
 	var err error
 	if fi.ksText, err = readOptional(fi.ksTemplate); err != nil {
 		return err
+	}
+	if fi.hostsPath == "" {
+		if fi.base.Host, err = singleID(fi.base.Host, c.id, fi.base.Vars, map[string]string{"--ks": fi.base.KS, "--ks-template": fi.ksText}); err != nil {
+			return &exitError{code: 2, err: err}
+		}
+	} else if fi.base.Host != "" || c.id != "" {
+		return &exitError{code: 2, err: errors.New("check: --host and --id are for one host; with --hosts, each row's id is its own")}
 	}
 	if fi.version, fi.family, err = esxiVersion(c.iso, c.esxi); err != nil {
 		return err
@@ -204,19 +213,44 @@ func esxiVersion(iso, flag string) (string, int, error) {
 	if iso == "" {
 		return "", 0, nil
 	}
-	im, err := isofs.Open(iso)
+	d, err := detectMedia(iso)
 	if err != nil {
 		return "", 0, err
+	}
+	return d.Version, d.Family, nil
+}
+
+// detectMedia reads which ESXi media the ISO holds.
+func detectMedia(iso string) (*layouts.Detected, error) {
+	im, err := isofs.Open(iso)
+	if err != nil {
+		return nil, err
 	}
 	defer im.Close()
 	d, err := layouts.Detect(im)
 	if err != nil {
-		return "", 0, fmt.Errorf("%s: %w", iso, err)
+		return nil, fmt.Errorf("%s: %w", iso, err)
 	}
 	if d == nil {
-		return "", 0, errors.New(iso + ": not ESXi install media")
+		return nil, errors.New(iso + ": not ESXi install media")
 	}
-	return d.Version, d.Family, nil
+	return d, nil
+}
+
+// missingKS is build's refusal without --ks, naming the ISO's layout when
+// it can be read.
+func missingKS(iso string) error {
+	const how = "give --ks URL (e.g. http://deploy/ks/esx01.cfg), or --ks-template FILE --embed-ks for ks=usb:/KS.CFG"
+	d, err := detectMedia(iso)
+	if err != nil {
+		return fmt.Errorf("build: --ks is required: the ESXi installer installs unattended only with a ks= kickstart location; %s", how)
+	}
+	where := "on syslinux.cfg's append line"
+	if d.Family != 4 {
+		where = "in BOOT.CFG's kernelopt="
+	}
+	return fmt.Errorf("build: --ks is required: %s holds %s media, whose installer installs unattended only with ks= %s; %s",
+		iso, d.Layout, where, how)
 }
 
 // checkDoc is the document of `check --json`.

@@ -29,8 +29,8 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 	if f.outDir == "" {
 		return &exitError{code: 2, err: errors.New("build: --hosts needs --out-dir")}
 	}
-	if f.out != "" || f.host != "" || f.mbrOut != "" {
-		return &exitError{code: 2, err: errors.New("build: -o, --host and --mbr-out are for one host; with --hosts, images go to --out-dir/<id>.img")}
+	if f.out != "" || f.host != "" || f.id != "" || f.mbrOut != "" {
+		return &exitError{code: 2, err: errors.New("build: -o, --host, --id and --mbr-out are for one host; with --hosts, images go to --out-dir/<id>.img")}
 	}
 	var rowErrs []error // rows not built, located in the inventory (--keep-going)
 	hosts, err := inventory.Read(f.hosts)
@@ -67,7 +67,7 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 		return err
 	}
 	defer in.Close()
-	printWarnings(stderr, in.Media.Warnings, f.asJSON)
+	f.warn(stderr, in.Media.Warnings)
 	// Every row is checked (values unique across all shards), but for the
 	// rows that did not render (--keep-going).
 	checked, failing, err := f.preCheck(in, base, withoutFailed(hosts, shard, jobs), stderr)

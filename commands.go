@@ -17,7 +17,8 @@ type command struct {
 	usage    []string // synopsis lines, after "esxi-autopart "
 	about    string   // one paragraph
 	examples []string
-	exits    []string // "N  meaning"
+	exits    []string                // "N  meaning"
+	rewrite  func([]string) []string // old spellings made current before parsing (nil: none)
 	new      func() runner
 }
 
@@ -68,6 +69,9 @@ type flagExtras struct {
 func (c *command) execute(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	r := c.new()
 	fs, x := c.flagSet(r)
+	if c.rewrite != nil {
+		args = c.rewrite(args)
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) { // -help, as Go's flag package spells it
 			x.help = true

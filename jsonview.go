@@ -137,7 +137,7 @@ type buildJSON struct {
 
 // hostJSON is one host: its plan, and after a build its result.
 type hostJSON struct {
-	ID     string      `json:"id"` // the inventory id; --host for one host ("" without it)
+	ID     string      `json:"id"` // the inventory id; --id (default --host) for one host ("" without either)
 	Plan   *planJSON   `json:"plan,omitempty"`
 	Result *resultJSON `json:"result,omitempty"`
 	Error  *errorJSON  `json:"error,omitempty"`
