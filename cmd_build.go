@@ -110,6 +110,9 @@ func (f *buildFlags) run(ctx context.Context, args []string, stdout, stderr io.W
 			return err
 		}
 	}
+	if f.quiet {
+		return nil // errors only, and there were none
+	}
 	if f.asJSON {
 		r := newResultJSON(res, packed, false)
 		if kickstart != nil {

@@ -15,7 +15,7 @@ import (
 )
 
 // progress prints a batch's events: bars on a terminal, plain lines
-// otherwise, JSON lines with --json, nothing with --quiet.
+// otherwise, JSON lines with --json, only what was not built with --quiet.
 type progress struct {
 	mode   string // "bars", "lines", "json", "quiet"
 	bmap   bool   // --bmap: each image has IMAGE.bmap
@@ -110,7 +110,15 @@ func (pr *progress) wait() {
 // summary ends a batch: the totals, every host that failed and every
 // inventory row not built (rowErrs); under --json, the build document.
 func (pr *progress) summary(results []batch.HostResult, rowErrs []error, took time.Duration) {
-	if pr.mode == "quiet" {
+	if pr.mode == "quiet" { // errors are never quiet: every host and row not built, and why
+		for _, r := range results {
+			if r.Err != nil {
+				fmt.Fprintf(pr.out, "esxi-autopart: %v\n", r.Err)
+			}
+		}
+		for _, e := range rowErrs {
+			fmt.Fprintf(pr.out, "esxi-autopart: %v\n", e)
+		}
 		return
 	}
 	var bytes int64

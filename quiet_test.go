@@ -1,0 +1,48 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/esxi-autopart/esxi-autopart/fixtures/tarball"
+)
+
+// TestBuildQuiet: -q prints nothing when one host builds; in a batch it
+// still names every failed host and why.
+func TestBuildQuiet(t *testing.T) {
+	iso, tar := inputs(t, tarball.Spec{})
+	dir := t.TempDir()
+	stdout, stderr, err := runCLI("build", "--iso", iso, "--syslinux", tar, "--host", "esx01", "--ks", "http://d/ks.cfg",
+		"--timeout", "50", "-o", filepath.Join(dir, "q.img"), "--quiet")
+	if err != nil || stdout != "" || stderr != "" {
+		t.Errorf("--quiet: %v, stdout %q, stderr %q", err, stdout, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "q.img")); err != nil {
+		t.Error(err)
+	}
+
+	// Host b lacks the column x that the syslinux.cfg template uses: it
+	// fails while the image is planned, after the checks passed.
+	hosts, tmpl := filepath.Join(dir, "hosts.json"), filepath.Join(dir, "cfg.tmpl")
+	os.WriteFile(hosts, []byte(`[{"id":"a","x":"1"},{"id":"b"},{"id":"c","x":"3"}]`), 0o644)
+	os.WriteFile(tmpl, []byte("default 1\nlabel 1\nkernel {{.Kernel}}\nappend {{.FirstModule}} ks={{.KS}} x={{.x}}{{range .Modules}} --- {{.}}{{end}}\n"), 0o644)
+	stdout, stderr, err = runCLI("build", "--iso", iso, "--syslinux", tar, "--hosts", hosts, "--ks", "http://d/{{.id}}",
+		"--cfg-template", tmpl, "--out-dir", filepath.Join(dir, "images"), "--keep-going", "-q", "-j", "1")
+	if exitCode(err) != 1 || stdout != "" {
+		t.Errorf("batch: exit %d (%v), stdout %q", exitCode(err), err, stdout)
+	}
+	if want := "esxi-autopart: host b: "; !strings.HasPrefix(stderr, want) || !strings.Contains(stderr, `no entry for key "x"`) ||
+		strings.Count(stderr, "\n") != 1 {
+		t.Errorf("batch stderr = %q, want one line with %q", stderr, want)
+	}
+	// A bad inventory row skipped by --keep-going is named too.
+	csv := filepath.Join(dir, "hosts.csv")
+	os.WriteFile(csv, []byte("id\nesx01\nesx01\n"), 0o644)
+	stdout, stderr, err = runCLI("build", "--iso", iso, "--syslinux", tar, "--hosts", csv, "--ks", "http://d/{{.id}}",
+		"--out-dir", filepath.Join(dir, "images2"), "--keep-going", "-q")
+	if exitCode(err) != 1 || stdout != "" || !strings.Contains(stderr, "line 3") || strings.Count(stderr, "\n") != 1 {
+		t.Errorf("bad row: exit %d (%v), stdout %q, stderr %q", exitCode(err), err, stdout, stderr)
+	}
+}
