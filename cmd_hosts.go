@@ -279,7 +279,7 @@ func writeManifest(f *buildFlags, in *builder.Inputs, o builder.Options, hashing
 	if !o.Epoch.IsZero() {
 		src = "SOURCE_DATE_EPOCH"
 	}
-	m := batch.NewManifest(version, in, inputs, src, results)
+	m := batch.NewManifest(versionString(), in, inputs, src, results)
 	m.Checks, m.Shard, m.Inventory = checked, shard.String(), inventory
 	m.Epoch = in.Epoch(o).Format(time.RFC3339) // also for a shard with no hosts
 	for _, e := range rowErrs {
