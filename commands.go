@@ -35,7 +35,7 @@ var commands []*command
 
 func init() {
 	commands = []*command{buildCommand, checkCommand, inspectCommand, mediaCommand, bootCommand, manifestCommand,
-		demoCommand, versionCommand, helpCommand}
+		demoCommand, completionCommand, versionCommand, helpCommand}
 }
 
 func lookupCommand(name string) *command {
