@@ -47,7 +47,8 @@ func lookupCommand(name string) *command {
 	return nil
 }
 
-// flagSet is c's flags as r defines them, plus --help.
+// flagSet is c's flags as r defines them, plus --config (for a command
+// with flags) and --help.
 func (c *command) flagSet(r runner) (*pflag.FlagSet, *flagExtras) {
 	fs := pflag.NewFlagSet(c.name, pflag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are returned; help goes to stdout
@@ -55,13 +56,18 @@ func (c *command) flagSet(r runner) (*pflag.FlagSet, *flagExtras) {
 	fs.SortFlags = false
 	r.define(fs)
 	x := &flagExtras{}
+	if fs.HasFlags() { // a command with settings can take them from a file
+		fs.StringVar(&x.config, "config", "", "read flags from this YAML `FILE` (keys: the long flag names; the command line wins)")
+		pathFlag(fs, "config")
+	}
 	fs.BoolVarP(&x.help, "help", "h", false, "print this help and exit")
 	return fs, x
 }
 
 // flagExtras are the flags every command has.
 type flagExtras struct {
-	help bool
+	config string
+	help   bool
 }
 
 // execute parses args for c and runs it: --help prints c's help to
@@ -82,6 +88,11 @@ func (c *command) execute(ctx context.Context, args []string, stdout, stderr io.
 	if x.help {
 		fmt.Fprint(stdout, c.help(fs))
 		return nil
+	}
+	if x.config != "" {
+		if err := applyConfig(fs, x.config); err != nil {
+			return &exitError{code: 2, err: err}
+		}
 	}
 	return r.run(ctx, fs.Args(), stdout, stderr)
 }
