@@ -103,7 +103,7 @@ func TestBuildDryRun(t *testing.T) {
 			t.Errorf("dry run lacks %q:\n%s", want, stdout)
 		}
 	}
-	stdout, _, err = runCLI("build", "--iso", iso, "--syslinux", tar, "--ks", "usb", "--dry-run", "--json", "--fat", "32")
+	stdout, _, err = runCLI("build", "--iso", iso, "--syslinux", tar, "--ks", "usb", "--ks-external", "--dry-run", "--json", "--fat", "32")
 	if err != nil {
 		t.Fatal(err)
 	}

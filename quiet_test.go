@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/esxi-autopart/esxi-autopart/fixtures/kickstart"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/tarball"
 )
 
@@ -44,5 +45,32 @@ func TestBuildQuiet(t *testing.T) {
 		"--out-dir", filepath.Join(dir, "images2"), "--keep-going", "-q")
 	if exitCode(err) != 1 || stdout != "" || !strings.Contains(stderr, "line 3") || strings.Count(stderr, "\n") != 1 {
 		t.Errorf("bad row: exit %d (%v), stdout %q, stderr %q", exitCode(err), err, stdout, stderr)
+	}
+}
+
+// TestBuildLocalKS: a ks= on the boot medium (usb, usb:/PATH, cdrom:/PATH)
+// without --embed-ks is refused before anything is written, by the checks
+// every build runs; --ks-external or --embed-ks builds it.
+func TestBuildLocalKS(t *testing.T) {
+	iso, tar := inputs(t, tarball.Spec{})
+	dir := t.TempDir()
+	ks := filepath.Join(dir, "ks.tmpl")
+	os.WriteFile(ks, []byte(kickstart.V4), 0o644)
+	out := filepath.Join(dir, "esx01.img")
+	base := []string{"build", "--iso", iso, "--syslinux", tar, "--host", "esx01", "-o", out, "-f", "-q"}
+	for _, v := range []string{"usb:/KS.CFG", "usb", "cdrom:/KS.CFG"} {
+		_, _, err := runCLI(append(base, "--ks", v)...)
+		want := "error esx01 --ks: ks: ks=" + v + " reads the kickstart from a local medium, but it is not put into the image"
+		if exitCode(err) != 1 || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "nothing was built") {
+			t.Errorf("--ks %s: %v, want exit 1 and %q", v, err, want)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Fatalf("--ks %s: the image was written", v)
+		}
+	}
+	for _, extra := range [][]string{{"--ks", "usb:/KS.CFG", "--ks-external"}, {"--ks-template", ks, "--embed-ks"}} {
+		if _, stderr, err := runCLI(append(base, extra...)...); err != nil {
+			t.Errorf("%q: %v\n%s", extra, err, stderr)
+		}
 	}
 }

@@ -81,6 +81,8 @@ func TestCatalogue(t *testing.T) {
 		{"bad mac", inv(row(2, "a", "mac=00:50:56:aa:bb")), []string{"error a hosts.csv:2: mac: 00:50:56:aa:bb: not a MAC address (six hex pairs, aa:bb:cc:dd:ee:ff)"}},
 		{"ks=usb without the kickstart in the image", func() Fleet { f := inv(row(2, "a")); f.Hosts[0].KS = "usb:/KS.CFG"; return f }(),
 			[]string{"error a hosts.csv:2: ks: ks=usb:/KS.CFG reads the kickstart from a local medium, but it is not put into the image (--embed-ks with --ks-template does; --ks-external says it is on another medium)"}},
+		{"bare ks=usb without the kickstart in the image", func() Fleet { f := inv(row(2, "a")); f.Hosts[0].KS = "usb"; return f }(),
+			[]string{"error a hosts.csv:2: ks: ks=usb reads the kickstart from a local medium, but it is not put into the image (--embed-ks with --ks-template does; --ks-external says it is on another medium)"}},
 		{"ks=cdrom on another medium", func() Fleet {
 			f := inv(row(2, "a"))
 			f.Hosts[0].KS, f.KSExternal = "cdrom:/KS.CFG", true

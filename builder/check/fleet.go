@@ -64,7 +64,7 @@ func (f Fleet) ksFindings(h Host) []Finding {
 	switch {
 	case h.KS == "":
 		return []Finding{where(Warning, "no ks=: the installer would wait for answers at the console")}
-	case (strings.HasPrefix(ks, "usb:") || strings.HasPrefix(ks, "cdrom:")) && !f.Embedded && !f.KSExternal:
+	case (ks == "usb" || strings.HasPrefix(ks, "usb:") || strings.HasPrefix(ks, "cdrom:")) && !f.Embedded && !f.KSExternal: // ks=usb: /ks.cfg on a USB disk
 		return []Finding{where(Error, fmt.Sprintf("ks=%s reads the kickstart from a local medium, but it is not put into the image "+
 			"(--embed-ks with --ks-template does; --ks-external says it is on another medium)", h.KS))}
 	}
