@@ -13,6 +13,11 @@ func bashCompletion() string {
 _esxi_autopart() {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=
 	((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD-1]}
+	if [[ $cur == = ]]; then # --fat=<TAB>: bash splits the word at =
+		prev=${COMP_WORDS[COMP_CWORD-1]} cur=
+	elif [[ $prev == = ]] && ((COMP_CWORD > 1)); then # --fat=1<TAB>
+		prev=${COMP_WORDS[COMP_CWORD-2]}
+	fi
 	COMPREPLY=()
 	if ((COMP_CWORD <= 1)); then
 		COMPREPLY=($(compgen -W "` + strings.Join(commandNames(), " ") + ` --help --version" -- "$cur"))

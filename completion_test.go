@@ -42,6 +42,8 @@ func TestCompletionBash(t *testing.T) {
 		{"esxi-autopart build --iso esxi", "esxi-7.0.iso"},
 		{"esxi-autopart build --ks ", ""}, // a value: nothing to offer
 		{"esxi-autopart boot x.img --firmware u", "uefi"},
+		{"esxi-autopart boot x.img --firmware = u", "uefi"}, // --firmware=u, as bash splits it
+		{"esxi-autopart build --fat =", "16 32"},
 		{"esxi-autopart boot esxi", "esxi-7.0.iso"},
 		{"esxi-autopart media esxi", "esxi-7.0.iso"},
 		{"esxi-autopart help ins", "inspect"},
