@@ -37,6 +37,12 @@ dry-run: true
 	if strings.Contains(stdout, "ip=10.0.0.1") {
 		t.Errorf("the config's ip won over --var's:\n%s", stdout)
 	}
+	// A repeatable flag takes a list too.
+	os.WriteFile(cfg, []byte("iso: "+iso+"\nsyslinux: "+tar+"\nks: http://d/ks.cfg\nvar: [ip=10.0.0.5, netmask=255.255.0.0]\ndry-run: true\n"), 0o644)
+	stdout, stderr, err = runCLI("build", "--config", cfg)
+	if err != nil || !strings.Contains(stdout, "ip=10.0.0.5") || !strings.Contains(stdout, "netmask=255.255.0.0") {
+		t.Errorf("var as a list: %v\n%s%s", err, stderr, stdout)
+	}
 }
 
 // TestConfigErrors: every mistake in a config file names the file and
