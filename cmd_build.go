@@ -94,21 +94,28 @@ func (f *buildFlags) run(ctx context.Context, args []string, stdout, stderr io.W
 		return nil
 	}
 	start := time.Now()
-	res, packed, err := deliver(ctx, plan, out, kind, f.bmap, builder.WriteOptions{Force: f.force, Sync: f.sync})
+	// Every output waits in a temporary file until all are complete: a
+	// late failure leaves the old ones as they were.
+	var set outputSet
+	defer set.discard()
+	res, packed, err := deliver(ctx, plan, out, kind, f.bmap, builder.WriteOptions{Force: f.force, Sync: f.sync}, &set)
 	if err != nil {
 		return err
 	}
 	if kickstart != nil {
-		if _, err := batch.WriteAtomicMode(kickstartPath(f), kickstart, batch.KickstartMode, f.force); err != nil {
-			os.Remove(res.Path)
+		if err := set.stage(kickstartPath(f), kickstart, batch.KickstartMode, f.force); err != nil {
 			return err
 		}
 	}
 	if f.mbrOut != "" {
-		if err := writeMBRCode(f.mbrOut, in.Tarball.MBR, f.force); err != nil {
-			os.Remove(res.Path)
+		b := make([]byte, 440)
+		copy(b, in.Tarball.MBR)
+		if err := set.stage(f.mbrOut, b, 0o644, f.force); err != nil {
 			return err
 		}
+	}
+	if err := set.publish(); err != nil {
+		return err
 	}
 	if f.quiet {
 		return nil // errors only, and there were none
@@ -270,15 +277,6 @@ func parseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("not a size (use e.g. 512M or 1G)")
 	}
 	return n * mult, nil
-}
-
-func writeMBRCode(path string, code []byte, force bool) error {
-	if err := builder.CheckOutput(path, force); err != nil {
-		return err
-	}
-	b := make([]byte, 440)
-	copy(b, code)
-	return writeFileAtomic(path, b, force)
 }
 
 // writeFileAtomic writes b through a temporary file renamed into place.

@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/esxi-autopart/esxi-autopart/builder"
@@ -54,41 +54,57 @@ func compression(out, flag string) (compress.Kind, string, error) {
 	return k, out, nil
 }
 
-// deliver writes the verified image to out: raw, or compressed from a
-// verified raw copy beside it (removed afterwards); IMAGE.bmap too when
-// withBmap. packed is nil for a raw image.
-func deliver(ctx context.Context, p *builder.Plan, out string, k compress.Kind, withBmap bool, o builder.WriteOptions) (
+// deliver stages the verified image for out in set: raw, or compressed
+// from the verified raw image (which is then dropped); IMAGE.bmap too when
+// withBmap. packed is nil for a raw image. Nothing is in place until
+// set.publish.
+func deliver(ctx context.Context, p *builder.Plan, out string, k compress.Kind, withBmap bool, o builder.WriteOptions, set *outputSet) (
 	res *builder.Result, packed *compress.Written, err error) {
-	if k == compress.None {
-		if res, err = p.WriteFile(ctx, out, o); err != nil {
-			return nil, nil, err
-		}
-		if withBmap {
-			if err := writeBmap(res.Path, bmapName(out, k), p, o.Force); err != nil {
-				os.Remove(res.Path)
-				return nil, nil, err
-			}
-		}
-		return res, nil, nil
-	}
 	if err := builder.CheckOutput(out, o.Force); err != nil {
 		return nil, nil, err
 	}
-	raw := filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+".raw-"+strconv.Itoa(os.Getpid()))
-	defer os.Remove(raw)
-	if res, err = p.WriteFile(ctx, raw, builder.WriteOptions{Sync: o.Sync}); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", out, err)
+	raw := out
+	if k != compress.None {
+		raw = filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+".raw")
+	}
+	pd, err := p.WriteTemp(ctx, raw, builder.WriteOptions{Force: o.Force, Sync: o.Sync})
+	if err != nil {
+		if k != compress.None {
+			return nil, nil, fmt.Errorf("%s: %w", out, err)
+		}
+		return nil, nil, err
 	}
 	if withBmap {
-		if err := writeBmap(raw, bmapName(out, k), p, o.Force); err != nil {
+		var b bytes.Buffer
+		if err := bmap.Write(&b, pd.File(), p.ImageBytes, p.Mapped()); err != nil {
+			pd.Discard()
+			return nil, nil, fmt.Errorf("%s: %w", bmapName(out, k), err)
+		}
+		if err := set.stage(bmapName(out, k), b.Bytes(), 0o644, o.Force); err != nil {
+			pd.Discard()
 			return nil, nil, err
 		}
 	}
-	if packed, err = compress.CompressFile(k, raw, out); err != nil {
+	res = &pd.Result
+	if k == compress.None {
+		set.addImage(pd)
+		return res, nil, nil
+	}
+	defer pd.Discard() // the raw image is never published
+	t, err := set.temp(out, o.Force)
+	if err != nil {
+		return nil, nil, err
+	}
+	n, sum, err := compress.CompressTo(k, io.NewSectionReader(pd.File(), 0, p.ImageBytes), t)
+	if err != nil {
+		t.Discard()
+		return nil, nil, fmt.Errorf("compressing %s: %w", out, err)
+	}
+	if err := set.add(t, out, 0o644, o.Force); err != nil {
 		return nil, nil, err
 	}
 	res.Path = out
-	return res, packed, nil
+	return res, &compress.Written{Path: out, Kind: k, Bytes: n, SHA256: sum}, nil
 }
 
 // unpacked returns a raw image for path: path itself, or a temporary

@@ -314,6 +314,14 @@ var hostileCases = []hostile{
 		e.args = append(e.args, "--ks-template", e.write("ok.tmpl", []byte("network --hostname={{.Host}}\n")))
 	}, w("esx01.cfg", "exists; use --force")},
 	{"output on a full filesystem", func(e *hostileEnv) { e.img = filepath.Join(e.tinyFS(), "esx01.img") }, w("esx01.img", "no space left on device")},
+	// A late failure, after every pre-check passed: the old image stays.
+	{"late failure: --mbr-out on a full filesystem, --force over an old image", func(e *hostileEnv) {
+		tiny := e.tinyFS()
+		e.watch = "" // the old image's folder must not change
+		os.WriteFile(filepath.Join(tiny, "filler"), make([]byte, 64<<10), 0o644) // fills it, then fails
+		e.img = e.existing("esx01.img")
+		e.args = append(e.args, "--force", "--mbr-out", filepath.Join(tiny, "mbr.bin"))
+	}, w("mbr.bin", "no space left on device")},
 }
 
 // w is want: the file or flag at fault, then the fault.

@@ -34,14 +34,7 @@ func CompressFile(k Kind, src, dst string) (*Written, error) {
 		return nil, fmt.Errorf("output %s: %w", dst, err)
 	}
 	tmp := f.Name()
-	h := sha256.New()
-	cw := &countWriter{w: io.MultiWriter(f, h)}
-	bw := bufio.NewWriterSize(cw, 1<<20)
-	zw, err := NewWriter(k, bw)
-	if err == nil {
-		_, err = io.CopyBuffer(zw, in, make([]byte, 1<<20))
-		err = errors.Join(err, zw.Close(), bw.Flush())
-	}
+	n, sum, err := CompressTo(k, in, f)
 	err = errors.Join(err, f.Close())
 	if err == nil {
 		err = os.Chmod(tmp, 0o644)
@@ -53,7 +46,21 @@ func CompressFile(k Kind, src, dst string) (*Written, error) {
 		os.Remove(tmp)
 		return nil, fmt.Errorf("compressing %s: %w", dst, err)
 	}
-	return &Written{Path: dst, Kind: k, Bytes: cw.n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+	return &Written{Path: dst, Kind: k, Bytes: n, SHA256: sum}, nil
+}
+
+// CompressTo streams src through k into dst and returns the compressed
+// bytes written and their SHA-256.
+func CompressTo(k Kind, src io.Reader, dst io.Writer) (int64, string, error) {
+	h := sha256.New()
+	cw := &countWriter{w: io.MultiWriter(dst, h)}
+	bw := bufio.NewWriterSize(cw, 1<<20)
+	zw, err := NewWriter(k, bw)
+	if err == nil {
+		_, err = io.CopyBuffer(zw, src, make([]byte, 1<<20))
+		err = errors.Join(err, zw.Close(), bw.Flush())
+	}
+	return cw.n, hex.EncodeToString(h.Sum(nil)), err
 }
 
 type countWriter struct {
