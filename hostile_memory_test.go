@@ -16,7 +16,7 @@ import (
 )
 
 // memoryRows are the catalogue's classes that once ate memory.
-var memoryRows = []string{"templates explode"}
+var memoryRows = []string{"templates explode", "rock ridge chains"}
 
 // TestHostileMemoryCapped runs the real binary on each memory row of the
 // catalogue under a 3 GiB address-space cap (prlimit --as): each must end
@@ -40,7 +40,7 @@ func TestHostileMemoryCapped(t *testing.T) {
 		t.Fatal(err)
 	}
 	rows := 0
-	for _, tc := range hostileCases {
+	for _, tc := range append(hostileCases, rrChainCases()...) {
 		if !hasPrefix(tc.name, memoryRows) {
 			continue
 		}
@@ -72,8 +72,8 @@ func TestHostileMemoryCapped(t *testing.T) {
 			}
 		})
 	}
-	if rows < 3 {
-		t.Fatalf("%d memory rows in the catalogue, want at least 3", rows)
+	if rows < 6 {
+		t.Fatalf("%d memory rows in the catalogue, want at least 6", rows)
 	}
 }
 

@@ -340,7 +340,7 @@ func TestHostileInputs(t *testing.T) {
 	if _, _, err := runCLI("build", "--iso", goodISO, "--syslinux", goodTar, "--ks", "http://deploy/ks/esx01.cfg", "-o", filepath.Join(good, "ok.img")); err != nil {
 		t.Fatalf("good inputs: %v", err)
 	}
-	for _, tc := range hostileCases {
+	for _, tc := range append(hostileCases, rrChainCases()...) {
 		t.Run(tc.name, func(t *testing.T) {
 			if len(tc.want) < 2 || slices.Contains(tc.want, "") {
 				t.Fatalf("want %q: name the file and the fault", tc.want)
