@@ -100,7 +100,7 @@ func deliver(ctx context.Context, p *builder.Plan, out string, k compress.Kind, 
 		t.Discard()
 		return nil, nil, fmt.Errorf("compressing %s: %w", out, err)
 	}
-	if err := set.add(t, out, 0o644, o.Force); err != nil {
+	if err := set.add(t, out, p.Mode(), o.Force); err != nil {
 		return nil, nil, err
 	}
 	res.Path = out

@@ -179,7 +179,7 @@ func (p *Plan) writeTemp(ctx context.Context, path string, o WriteOptions, fill 
 			return nil, fmt.Errorf("writing %s: %w", path, err)
 		}
 	}
-	if err = t.Chmod(p.mode()); err != nil {
+	if err = t.Chmod(p.Mode()); err != nil {
 		return nil, fmt.Errorf("output %s: %w", path, err)
 	}
 	return &Pending{Result: Result{Path: path, Bytes: p.ImageBytes, SHA256: sum}, t: t, force: o.Force}, nil
@@ -291,9 +291,9 @@ func orUnknown(s string) string {
 	return s
 }
 
-// mode is the image file's mode: 0600 when it carries a kickstart (which
-// may hold rootpw), else 0644.
-func (p *Plan) mode() os.FileMode {
+// Mode is the image file's mode: 0600 when it carries a kickstart (which
+// may hold rootpw), else 0644. Copies of the image (compressed) get it too.
+func (p *Plan) Mode() os.FileMode {
 	if _, ok := p.content[KickstartName]; ok {
 		return 0o600
 	}
