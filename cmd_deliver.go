@@ -14,19 +14,28 @@ import (
 	"github.com/esxi-autopart/esxi-autopart/builder/compress"
 )
 
-// writeBmap writes to bmapPath the bmap of the verified raw image img,
-// mapping what the plan wrote, each range's SHA-256 read back from img.
+// writeBmap writes to bmapPath the bmap of the verified raw image img.
 func writeBmap(img, bmapPath string, p *builder.Plan, force bool) error {
 	f, err := os.Open(img)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	var b bytes.Buffer
-	if err := bmap.Write(&b, f, p.ImageBytes, p.Mapped()); err != nil {
-		return fmt.Errorf("%s: %w", bmapPath, err)
+	b, err := bmapBytes(f, bmapPath, p)
+	if err != nil {
+		return err
 	}
-	return writeFileAtomic(bmapPath, b.Bytes(), force)
+	return writeFileAtomic(bmapPath, b, force)
+}
+
+// bmapBytes is the bmap (for bmapPath) of the image r, mapping what the
+// plan wrote, each range's SHA-256 read back from r.
+func bmapBytes(r *os.File, bmapPath string, p *builder.Plan) ([]byte, error) {
+	var b bytes.Buffer
+	if err := bmap.Write(&b, r, p.ImageBytes, p.Mapped()); err != nil {
+		return nil, fmt.Errorf("%s: %w", bmapPath, err)
+	}
+	return b.Bytes(), nil
 }
 
 // bmapName is where an image's bmap goes: IMAGE.bmap, with the
@@ -75,12 +84,12 @@ func deliver(ctx context.Context, p *builder.Plan, out string, k compress.Kind, 
 		return nil, nil, err
 	}
 	if withBmap {
-		var b bytes.Buffer
-		if err := bmap.Write(&b, pd.File(), p.ImageBytes, p.Mapped()); err != nil {
+		b, err := bmapBytes(pd.File(), bmapName(out, k), p)
+		if err != nil {
 			pd.Discard()
-			return nil, nil, fmt.Errorf("%s: %w", bmapName(out, k), err)
+			return nil, nil, err
 		}
-		if err := set.stage(bmapName(out, k), b.Bytes(), 0o644, o.Force); err != nil {
+		if err := set.stage(bmapName(out, k), b, 0o644, o.Force); err != nil {
 			pd.Discard()
 			return nil, nil, err
 		}

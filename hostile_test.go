@@ -317,8 +317,10 @@ var hostileCases = []hostile{
 	// A late failure, after every pre-check passed: the old image stays.
 	{"late failure: --mbr-out on a full filesystem, --force over an old image", func(e *hostileEnv) {
 		tiny := e.tinyFS()
-		e.watch = "" // the old image's folder must not change
-		os.WriteFile(filepath.Join(tiny, "filler"), make([]byte, 64<<10), 0o644) // fills it, then fails
+		// The old image's folder must not change; the filler fills the
+		// tiny file system (its write fails part way, as meant).
+		e.watch = ""
+		os.WriteFile(filepath.Join(tiny, "filler"), make([]byte, 64<<10), 0o644)
 		e.img = e.existing("esx01.img")
 		e.args = append(e.args, "--force", "--mbr-out", filepath.Join(tiny, "mbr.bin"))
 	}, w("mbr.bin", "no space left on device")},

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -110,7 +109,5 @@ func writeEntry(dir, name string, t *Tarball) {
 	if _, err := tmp.Write(encodeEntry(t)); err != nil {
 		return
 	}
-	if err := tmp.Publish(filepath.Join(dir, name), true); err != nil && !errors.Is(err, os.ErrExist) {
-		return
-	}
+	tmp.Publish(filepath.Join(dir, name), true) // on error the old entry, if any, stays
 }
