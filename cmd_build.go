@@ -279,12 +279,6 @@ func parseSize(s string) (int64, error) {
 	return n * mult, nil
 }
 
-// writeFileAtomic writes b through a temporary file renamed into place.
-func writeFileAtomic(path string, b []byte, force bool) error {
-	_, err := batch.WriteAtomic(path, b, force)
-	return err
-}
-
 func sha256Hex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])

@@ -14,18 +14,15 @@ import (
 	"github.com/esxi-autopart/esxi-autopart/builder/compress"
 )
 
-// writeBmap writes to bmapPath the bmap of the verified raw image img.
-func writeBmap(img, bmapPath string, p *builder.Plan, force bool) error {
+// readBmap is the bmap (named bmapName in messages) of the verified raw
+// image img.
+func readBmap(img, bmapName string, p *builder.Plan) ([]byte, error) {
 	f, err := os.Open(img)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer f.Close()
-	b, err := bmapBytes(f, bmapPath, p)
-	if err != nil {
-		return err
-	}
-	return writeFileAtomic(bmapPath, b, force)
+	return bmapBytes(f, bmapName, p)
 }
 
 // bmapBytes is the bmap (for bmapPath) of the image r, mapping what the

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -90,8 +89,10 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 	start := time.Now()
 	cfg := batch.Config{OutDir: f.outDir, Force: f.force, Jobs: f.jobs, KeepGoing: f.keepGoing, Progress: prog.event, Compress: kind}
 	if f.bmap {
-		cfg.AfterImage = func(raw string, p *builder.Plan, id string) error {
-			return writeBmap(raw, filepath.Join(f.outDir, id+".img.bmap"), p, f.force)
+		cfg.Extra = func(raw string, p *builder.Plan, id string) (string, []byte, error) {
+			name := id + ".img.bmap"
+			b, err := readBmap(raw, name, p)
+			return name, b, err
 		}
 	}
 	results, runErr := batch.Run(ctx, in, jobs, cfg)

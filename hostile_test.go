@@ -11,6 +11,7 @@ import (
 	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/kickstart"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/tarball"
+	"github.com/esxi-autopart/esxi-autopart/layouts"
 )
 
 // hostile is one bad input: setup spoils the default inputs or arguments of
@@ -324,6 +325,12 @@ var hostileCases = []hostile{
 		e.img = e.existing("esx01.img")
 		e.args = append(e.args, "--force", "--mbr-out", filepath.Join(tiny, "mbr.bin"))
 	}, w("mbr.bin", "no space left on device")},
+	{"late failure: a batch with --force, its last host's syslinux.cfg over what is read", func(e *hostileEnv) {
+		e.existing("esx01.img")
+		e.existing("esx02.img")
+		e.hosts("late.csv", "id,pad\nesx01,x\nesx02,"+strings.Repeat("p", 70000)+"\n")
+		e.args = append(e.args, "--force", "--jobs", "1", "--cfg-template", e.write("pad.cfg", []byte(layouts.Template4+"# {{.pad}}\n")))
+	}, w("pad.cfg", "the first: host esx02", "renders a 70,")},
 }
 
 // w is want: the file or flag at fault, then the fault.

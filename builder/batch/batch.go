@@ -1,6 +1,8 @@
 // Package batch builds one image per host of an inventory: the inputs are
-// read and checked once, hosts are planned and written in parallel, and the
-// run ends with SHA256SUMS and manifest.json beside the images.
+// read and checked once, hosts are planned and written in parallel into a
+// stage (a hidden folder in the output folder), and once every host is
+// done the outputs are put in place together; the run ends with
+// SHA256SUMS and manifest.json beside the images.
 package batch
 
 import (
@@ -32,7 +34,7 @@ type Phase string
 // Phases reported through Config.Progress.
 const (
 	Planned Phase = "planned"
-	Written Phase = "written" // written, verified and renamed into place
+	Written Phase = "written" // written and verified (put in place when the run ends)
 	Failed  Phase = "failed"
 )
 
@@ -55,9 +57,11 @@ type Config struct {
 	Progress  func(Event)   // called from many goroutines, one call at a time
 	Clone     CloneMode     // how images after the first are made
 	Compress  compress.Kind // deliver <id>.img.zst (.xz, .gz): the verified raw image stays hidden, then goes
-	// AfterImage runs on each verified raw image (raw: its path) before it
-	// is compressed (a bmap is made here); an error fails the host.
-	AfterImage func(raw string, p *builder.Plan, id string) error
+	// Extra, when set, makes one more output of each verified raw image
+	// (raw: its path) before it is compressed: its file name in OutDir and
+	// its bytes (a bmap). It is staged and put in place with the image. An
+	// error fails the host.
+	Extra func(raw string, p *builder.Plan, id string) (name string, b []byte, err error)
 }
 
 // CloneMode says when later hosts clone the first host's image
@@ -90,6 +94,7 @@ type HostResult struct {
 	KSSum  string            // SHA-256 of <id>.cfg, when written
 	Cloned bool              // the image was cloned from the first one, then verified
 	Err    error
+	staged []string // names in the stage, in the order they are put in place (image last)
 }
 
 // ErrFailed is returned (wrapped) when some hosts failed.
@@ -97,10 +102,21 @@ var ErrFailed = errors.New("some hosts failed")
 
 // Run builds every job. Without KeepGoing, no new host starts after the
 // first failure; hosts already running finish. Every failure names its host.
+//
+// Nothing in OutDir changes until every host is done: the outputs wait,
+// complete and verified, in a stage, and are then put in place together:
+// all of them, or with KeepGoing those of the hosts that were built. After
+// a failure without KeepGoing, or when ctx is done, none is, and every old
+// output is as it was.
 func Run(ctx context.Context, in *builder.Inputs, jobs []Job, cfg Config) ([]HostResult, error) {
 	if err := checkOutputs(jobs, cfg); err != nil {
 		return nil, err
 	}
+	st, err := fileio.CreateStage(cfg.OutDir)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Remove()
 	n := cfg.Jobs
 	if n <= 0 {
 		n = runtime.NumCPU()
@@ -154,7 +170,7 @@ func Run(ctx context.Context, in *builder.Inputs, jobs []Job, cfg Config) ([]Hos
 				if stopped() {
 					continue // the feeder may have handed this out as the stop came
 				}
-				r := buildOne(ctx, in, jobs[i], cfg, writeMode{mode, serial}, first, report)
+				r := buildOne(ctx, in, jobs[i], cfg, st.Dir(), writeMode{mode, serial}, first, report)
 				results[i] = r
 				if r.Err != nil {
 					report(Event{Host: jobs[i].ID, Phase: Failed, Err: r.Err.Error()})
@@ -166,11 +182,14 @@ func Run(ctx context.Context, in *builder.Inputs, jobs []Job, cfg Config) ([]Hos
 		}()
 	}
 	wg.Wait()
-	if cfg.Compress != compress.None {
-		for _, j := range jobs {
-			os.Remove(rawName(cfg.OutDir, j.ID))
+	var firstErr error // of the first host, in job order, that failed on its own
+	for _, r := range results {
+		if r.Err != nil {
+			firstErr = r.Err
+			break
 		}
 	}
+	publish(ctx, st, results, cfg)
 	var failed []string
 	for i, r := range results {
 		if r.Err != nil {
@@ -192,7 +211,7 @@ func Run(ctx context.Context, in *builder.Inputs, jobs []Job, cfg Config) ([]Hos
 	}
 	built := len(jobs) - len(failed)
 	if ctx.Err() != nil {
-		return results, fmt.Errorf("%d of %d hosts built before the run was stopped; no SHA256SUMS written: %w", built, len(jobs), ctx.Err())
+		return results, fmt.Errorf("%d of %d hosts built before the run was stopped, none put in place; no SHA256SUMS written: %w", built, len(jobs), ctx.Err())
 	}
 	if built > 0 || len(jobs) == 0 { // a checksum file that lists nothing would say nothing
 		if err := writeSums(cfg.OutDir, results); err != nil {
@@ -200,14 +219,21 @@ func Run(ctx context.Context, in *builder.Inputs, jobs []Job, cfg Config) ([]Hos
 		}
 	}
 	if len(failed) > 0 {
-		return results, fmt.Errorf("%w: %d of %d (%v)", ErrFailed, len(failed), len(jobs), abbreviate(failed))
+		err := fmt.Errorf("%w: %d of %d (%v)", ErrFailed, len(failed), len(jobs), abbreviate(failed))
+		if firstErr != nil {
+			err = fmt.Errorf("%w; the first: %v", err, firstErr)
+		}
+		return results, err
 	}
 	return results, nil
 }
 
-func buildOne(ctx context.Context, in *builder.Inputs, j Job, cfg Config, mode writeMode, first *firstImage, report func(Event)) HostResult {
+func buildOne(ctx context.Context, in *builder.Inputs, j Job, cfg Config, stage string, mode writeMode, first *firstImage, report func(Event)) HostResult {
 	r := HostResult{Job: j}
-	fail := func(err error) HostResult { r.Err = fmt.Errorf("host %s: %w", j.ID, err); return r }
+	fail := func(err error) HostResult {
+		r.Err = fmt.Errorf("host %s: %w", j.ID, relocate(err, stage, cfg.OutDir))
+		return r
+	}
 	if err := ctx.Err(); err != nil {
 		return fail(err)
 	}
@@ -218,37 +244,102 @@ func buildOne(ctx context.Context, in *builder.Inputs, j Job, cfg Config, mode w
 	r.Plan = p
 	report(Event{Host: j.ID, Phase: Planned, Bytes: p.ImageBytes})
 	if j.Kickstart != nil {
-		sum, err := WriteAtomicMode(filepath.Join(cfg.OutDir, j.ID+".cfg"), j.Kickstart, KickstartMode, cfg.Force)
+		name := j.ID + ".cfg"
+		sum, err := WriteAtomicMode(filepath.Join(stage, name), j.Kickstart, KickstartMode, false)
 		if err != nil {
 			return fail(err)
 		}
-		r.KSSum = sum
+		r.KSSum, r.staged = sum, append(r.staged, name)
 	}
-	final := filepath.Join(cfg.OutDir, j.ID+".img"+cfg.Compress.Ext())
-	path := final
+	name := j.ID + ".img" + cfg.Compress.Ext()
+	path := filepath.Join(stage, name)
 	if cfg.Compress != compress.None {
-		path = rawName(cfg.OutDir, j.ID) // hidden until compressed; removed at the end of Run
+		path = rawName(stage, j.ID) // hidden, never put in place
 	}
-	res, cloned, err := writeImage(ctx, p, path, cfg.Force || path != final, mode, first)
+	res, cloned, err := writeImage(ctx, p, path, false, mode, first)
 	if err != nil {
 		return fail(err)
 	}
 	r.Image, r.Cloned = res, cloned
-	if cfg.AfterImage != nil {
-		if err := cfg.AfterImage(path, p, j.ID); err != nil {
+	if cfg.Extra != nil {
+		extra, b, err := cfg.Extra(path, p, j.ID)
+		if err == nil {
+			_, err = WriteAtomic(filepath.Join(stage, extra), b, false)
+		}
+		if err != nil {
 			return fail(err)
 		}
+		r.staged = append(r.staged, extra)
 	}
 	if cfg.Compress != compress.None {
-		if err := builder.CheckOutput(final, cfg.Force); err != nil {
-			return fail(err)
-		}
-		if r.Packed, err = compress.CompressFile(cfg.Compress, path, final); err != nil {
+		if r.Packed, err = compress.CompressFile(cfg.Compress, path, filepath.Join(stage, name)); err != nil {
 			return fail(err)
 		}
 	}
-	report(Event{Host: j.ID, Phase: Written, Bytes: res.Bytes, Result: res, Cloned: cloned})
+	r.staged = append(r.staged, name)
+	shown := *res
+	shown.Path = filepath.Join(cfg.OutDir, j.ID+".img")
+	report(Event{Host: j.ID, Phase: Written, Bytes: res.Bytes, Result: &shown, Cloned: cloned})
 	return r
+}
+
+// relocated is an error whose message names the output folder where the
+// stage's path was: users know the files by their final names.
+type relocated struct {
+	msg string
+	err error
+}
+
+func (e *relocated) Error() string { return e.msg }
+func (e *relocated) Unwrap() error { return e.err }
+
+func relocate(err error, stage, out string) error {
+	if msg := err.Error(); strings.Contains(msg, stage) {
+		return &relocated{strings.ReplaceAll(msg, stage, out), err}
+	}
+	return err
+}
+
+// publish puts the staged outputs in place once every host is done: all,
+// or with KeepGoing those of the hosts built; none after a failure without
+// KeepGoing or when ctx is done (those hosts then say why). A host whose
+// output cannot be put in place fails.
+func publish(ctx context.Context, st *fileio.Stage, results []HostResult, cfg Config) {
+	why := ""
+	for _, r := range results {
+		if r.Err != nil && !cfg.KeepGoing {
+			why = "host " + r.Job.ID + " failed (--keep-going puts the others in place)"
+			break
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		why = err.Error()
+	}
+	for i := range results {
+		r := &results[i]
+		if r.Err != nil || r.Image == nil {
+			continue
+		}
+		if why != "" {
+			r.Err = fmt.Errorf("host %s: built and verified, but not put in place: %s", r.Job.ID, why)
+			r.Image, r.Packed = nil, nil
+			continue
+		}
+		for _, name := range r.staged {
+			if err := st.Publish(name, cfg.Force); err != nil {
+				r.Err = fmt.Errorf("host %s: %w", r.Job.ID, err)
+				break
+			}
+		}
+		if r.Err != nil {
+			r.Image, r.Packed = nil, nil
+			continue
+		}
+		r.Image.Path = filepath.Join(cfg.OutDir, r.Job.ID+".img")
+		if r.Packed != nil {
+			r.Packed.Path = filepath.Join(cfg.OutDir, filepath.Base(r.Packed.Path))
+		}
+	}
 }
 
 // checkOutputs refuses, before anything is written, outputs that exist

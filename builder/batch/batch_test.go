@@ -131,17 +131,95 @@ func TestRunFailures(t *testing.T) {
 					}
 				}
 			}
-			if want := map[bool]int{true: 4, false: 2}[keep]; built != want {
+			// Without --keep-going esx01 and esx02 were built and verified,
+			// but a failed run puts nothing in place.
+			if want := map[bool]int{true: 4, false: 0}[keep]; built != want {
 				t.Errorf("built %d, want %d", built, want)
 			}
-			left, _ := filepath.Glob(filepath.Join(dir, ".*partial*"))
+			if !keep && (res[0].Err == nil || !strings.Contains(res[0].Err.Error(), "host esx01: built and verified, but not put in place: host esx03 failed")) {
+				t.Errorf("esx01: %v", res[0].Err)
+			}
+			left, _ := filepath.Glob(filepath.Join(dir, ".*"))
 			if len(left) > 0 {
-				t.Errorf("partial files left: %v", left)
+				t.Errorf("partial files or stages left: %v", left)
 			}
 			if _, err := os.Stat(filepath.Join(dir, "esx03.img")); err == nil {
 				t.Error("the failed host has an image")
 			}
 		})
+	}
+}
+
+// TestRunReplacesAllOrNothing: with Force over an earlier run's outputs, a
+// run that fails late (the last host) leaves every old output as it was;
+// with KeepGoing the hosts built replace theirs and the failed one's stays.
+func TestRunReplacesAllOrNothing(t *testing.T) {
+	in := inputs(t, isogen.Spec{RockRidge: true})
+	js := jobs(3, "http://deploy/ks/{{.id}}.cfg")
+	for i := range js {
+		js[i].Kickstart = []byte("# kickstart of " + js[i].ID + "\n")
+	}
+	js[2].Options.Size = 1 << 20 // fails when planned, after esx01 and esx02 are written
+	for _, keep := range []bool{false, true} {
+		t.Run(fmt.Sprint("keep-going=", keep), func(t *testing.T) {
+			dir := t.TempDir()
+			old := map[string]string{}
+			for _, j := range js {
+				for _, name := range []string{j.ID + ".img", j.ID + ".cfg"} {
+					old[name] = "old " + name
+					writeFile(t, filepath.Join(dir, name), old[name])
+				}
+			}
+			res, err := Run(context.Background(), in, js, Config{OutDir: dir, Jobs: 1, Force: true, KeepGoing: keep})
+			if !errors.Is(err, ErrFailed) || res[2].Err == nil || !strings.Contains(res[2].Err.Error(), "host esx03: partition size 1048576 bytes") {
+				t.Fatalf("err = %v; esx03: %v", err, res[2].Err)
+			}
+			for name, was := range old {
+				b, _ := os.ReadFile(filepath.Join(dir, name))
+				replaced := keep && !strings.HasPrefix(name, "esx03")
+				if got := string(b) != was; got != replaced {
+					t.Errorf("%s replaced = %v, want %v", name, got, replaced)
+				}
+			}
+			if keep {
+				if b, _ := os.ReadFile(filepath.Join(dir, "esx02.cfg")); string(b) != "# kickstart of esx02\n" {
+					t.Errorf("esx02.cfg = %q", b)
+				}
+			}
+			if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) > 0 {
+				t.Errorf("left behind: %v", left)
+			}
+		})
+	}
+}
+
+// TestStaleStageRemoved: a stage a killed run left (not locked) is removed
+// by the next run; nothing else in the folder is touched.
+func TestStaleStageRemoved(t *testing.T) {
+	in := inputs(t, isogen.Spec{RockRidge: true})
+	dir := t.TempDir()
+	dead := filepath.Join(dir, ".esxi-autopart.stage-123")
+	writeFile(t, filepath.Join(dead, "esx01.img"), "half")
+	writeFile(t, filepath.Join(dir, "notes.txt"), "mine")
+	if _, err := Run(context.Background(), in, jobs(1, "usb"), Config{OutDir: dir}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dead); err == nil {
+		t.Error("the dead run's stage is still there")
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "notes.txt")); string(b) != "mine" {
+		t.Errorf("notes.txt = %q", b)
+	}
+}
+
+// writeFile writes s to path, making its folder.
+func writeFile(t *testing.T, path, s string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 
