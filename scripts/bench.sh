@@ -7,9 +7,12 @@
 # sizes (333 MB, 98 MB of boot payload), a synthetic syslinux 3.70 tarball
 # in the release's shape (1,724 members, 15.9 MB inflated) and the payload
 # extracted from them, as a user doing it by hand would have it. Each round
-# runs every case once, back to back, with the page cache warm and `sync`
-# between cases; ratios are taken within a round and the script prints
-# their median [min .. max] over the rounds.
+# runs every case once, back to back, each from the same kernel state: no
+# dirty pages (sync; as root also drop_caches) and the inputs it reads in
+# the page cache. Without that, 2 GB of dirty pages left by one batch
+# throttle the next case's writes, and batch/cp ratios swing 0.4 .. 3.6.
+# Ratios are taken within a round and the script prints their median
+# [min .. max] over the rounds.
 #
 #   build        esxi-autopart build, default size (read-back, SHA-256, inspect),
 #                the tarball cache warm (as on every build after the first)
@@ -79,7 +82,7 @@ fi
 run() {
 	local name=$1
 	shift
-	sync
+	settle
 	local t0=$EPOCHREALTIME rss=0
 	if [ "$1" = "$ea" ]; then
 		/usr/bin/time -f %M -o "$work/rss" "$@" >/dev/null
@@ -89,6 +92,17 @@ run() {
 	fi
 	local t1=$EPOCHREALTIME
 	echo "$name $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }') $rss" >>"$work/r.$round"
+}
+
+# settle: write back every dirty page, drop the clean ones (root only) and
+# read back what the cases read, so that each starts warm and clean.
+settle() {
+	sync
+	if [ -w /proc/sys/vm/drop_caches ]; then
+		echo 3 >/proc/sys/vm/drop_caches
+	fi
+	cat "$iso" "$tarball" "$in"/payload/* "$ea" "$work"/cache/* >/dev/null 2>&1 || true
+	[ ! -f "$work/one.img" ] || cat "$work/one.img" >/dev/null
 }
 
 mtools_image() { # mtools_image IMG: the classic procedure
