@@ -98,7 +98,7 @@ func (f *buildFlags) run(ctx context.Context, args []string, stdout, stderr io.W
 	// late failure leaves the old ones as they were.
 	var set outputSet
 	defer set.discard()
-	res, packed, err := deliver(ctx, plan, out, kind, f.bmap, builder.WriteOptions{Force: f.force, Sync: f.sync}, &set)
+	res, packed, err := deliver(ctx, plan, out, kind, f.bmap, builder.WriteOptions{Force: f.force, Sync: f.sync, ZeroRuns: zeroRuns()}, &set)
 	if err != nil {
 		return err
 	}

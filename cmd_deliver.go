@@ -73,7 +73,7 @@ func deliver(ctx context.Context, p *builder.Plan, out string, k compress.Kind, 
 	if k != compress.None {
 		raw = filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+".raw")
 	}
-	pd, err := p.WriteTemp(ctx, raw, builder.WriteOptions{Force: o.Force, Sync: o.Sync})
+	pd, err := p.WriteTemp(ctx, raw, builder.WriteOptions{Force: o.Force, Sync: o.Sync, ZeroRuns: o.ZeroRuns})
 	if err != nil {
 		if k != compress.None {
 			return nil, nil, fmt.Errorf("%s: %w", out, err)

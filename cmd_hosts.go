@@ -87,7 +87,7 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 	hashing := batch.StartHashing(manifestInputs(f)) // beside the host builds
 	prog := newProgress(f, stdout, stderr, len(jobs))
 	start := time.Now()
-	cfg := batch.Config{OutDir: f.outDir, Force: f.force, Jobs: f.jobs, KeepGoing: f.keepGoing, Progress: prog.event, Compress: kind}
+	cfg := batch.Config{OutDir: f.outDir, Force: f.force, Jobs: f.jobs, KeepGoing: f.keepGoing, Progress: prog.event, Compress: kind, ZeroRuns: zeroRuns()}
 	if f.bmap {
 		cfg.Extra = func(raw string, p *builder.Plan, id string) (string, []byte, error) {
 			name := id + ".img.bmap"

@@ -92,7 +92,7 @@ func (p *Plan) CloneFile(ctx context.Context, base *Plan, basePath, path string,
 		if reflink, err = p.cloneFrom(ctx, f, base, basePath); err != nil {
 			return "", &stepError{"writing", err}
 		}
-		sum, err := p.verify(ctx, f, o.Serial)
+		sum, err := p.verify(ctx, f, o)
 		if err != nil {
 			return "", &stepError{"verifying", err}
 		}

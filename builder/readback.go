@@ -15,6 +15,7 @@ import (
 
 	"github.com/esxi-autopart/esxi-autopart/builder/fat"
 	"github.com/esxi-autopart/esxi-autopart/builder/fileio"
+	"github.com/esxi-autopart/esxi-autopart/builder/zerorun"
 )
 
 // The read-back pass reads the image in ascending order, compares every
@@ -69,8 +70,9 @@ type readBack struct {
 	full   chan chunk
 	hashed chan struct{} // closed when the hasher has stopped
 	h      hash.Hash
-	serial bool        // hash on the caller's goroutine
-	stop   atomic.Bool // the hasher may skip what is queued: the pass failed
+	serial bool          // hash on the caller's goroutine
+	memo   *zerorun.Memo // long runs of zeros hashed before (nil: none)
+	stop   atomic.Bool   // the hasher may skip what is queued: the pass failed
 	done   bool
 }
 
@@ -78,8 +80,8 @@ type readBack struct {
 // on one CPU, the caller's goroutine also hashes (no hasher goroutine):
 // handing chunks to another core costs ~15% more CPU time, which only pays
 // when that core would otherwise be idle.
-func (p *Plan) newReadBack(r io.ReaderAt, serial bool) *readBack {
-	rb := &readBack{p: p, r: r, h: sha256.New(), arena: fileio.GetArena(),
+func (p *Plan) newReadBack(r io.ReaderAt, serial bool, memo *zerorun.Memo) *readBack {
+	rb := &readBack{p: p, r: r, h: sha256.New(), arena: fileio.GetArena(), memo: memo,
 		free: make(chan []byte, hashQueue), full: make(chan chunk, hashQueue), hashed: make(chan struct{}),
 		serial: serial || runtime.GOMAXPROCS(0) < 2}
 	for i := range hashQueue {
@@ -112,7 +114,7 @@ func (rb *readBack) hash() {
 	defer close(rb.hashed)
 	for c := range rb.full {
 		if c.buf == nil {
-			hashZeros(rb.h, c.zeros, &rb.stop)
+			rb.memo.Write(rb.h, c.zeros, &rb.stop)
 			continue
 		}
 		rb.h.Write(c.buf[:c.n])
@@ -226,7 +228,7 @@ func (rb *readBack) zeros(ctx context.Context, n int64) error {
 		return err
 	}
 	if rb.serial {
-		hashZeros(rb.h, n, &rb.stop)
+		rb.memo.Write(rb.h, n, &rb.stop)
 	} else {
 		rb.full <- chunk{zeros: n}
 	}
@@ -236,15 +238,6 @@ func (rb *readBack) zeros(ctx context.Context, n int64) error {
 
 // zeroBuf is read, never written: its pages stay the kernel's zero page.
 var zeroBuf [readBackChunk]byte
-
-// hashZeros hashes n zero bytes unless stop is set.
-func hashZeros(h hash.Hash, n int64, stop *atomic.Bool) {
-	for n > 0 && !stop.Load() {
-		k := min(n, int64(len(zeroBuf)))
-		h.Write(zeroBuf[:k])
-		n -= k
-	}
-}
 
 // check reads len(b) bytes of the image at rb.off into b and compares the
 // files' bytes in them with their sources; with zero, b must be all zero.

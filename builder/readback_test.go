@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/esxi-autopart/esxi-autopart/builder/fat"
+	"github.com/esxi-autopart/esxi-autopart/builder/zerorun"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/tarball"
 )
@@ -57,7 +58,7 @@ func TestReadBackModes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if sum, err := p.verify(context.Background(), f, serial); err != nil || sum != res.SHA256 {
+		if sum, err := p.verify(context.Background(), f, WriteOptions{Serial: serial}); err != nil || sum != res.SHA256 {
 			t.Errorf("serial=%v: verify = %s, %v; WriteFile said %s", serial, sum, err, res.SHA256)
 		}
 		g := p.FAT.Geometry
@@ -67,7 +68,7 @@ func TestReadBackModes(t *testing.T) {
 				b := []byte{0}
 				f.ReadAt(b, off)
 				f.WriteAt([]byte{b[0] ^ 1}, off)
-				_, err := p.verify(context.Background(), f, serial)
+				_, err := p.verify(context.Background(), f, WriteOptions{Serial: serial})
 				f.WriteAt(b, off)
 				if err == nil || !strings.Contains(err.Error(), "VMKERNEL.GZ: byte 7 read back") {
 					t.Errorf("serial=%v: damaged VMKERNEL.GZ: %v", serial, err)
@@ -158,12 +159,12 @@ func TestReadBackHoles(t *testing.T) {
 				r    io.ReaderAt
 			}{{"file", f}, {"memory", bytes.NewReader(damaged)}} {
 				want := fmt.Sprintf("image byte %d is 0x5A; the plan leaves it zero", c.off)
-				if _, err := p.verify(context.Background(), r.r, serial); err == nil || !strings.Contains(err.Error(), want) {
+				if _, err := p.verify(context.Background(), r.r, WriteOptions{Serial: serial}); err == nil || !strings.Contains(err.Error(), want) {
 					t.Errorf("%s, serial=%v, %s: %v; want %q", c.name, serial, r.kind, err, want)
 				}
 			}
 			f.WriteAt([]byte{0}, c.off)
-			if sum, err := p.verify(context.Background(), f, serial); err != nil || sum != res.SHA256 {
+			if sum, err := p.verify(context.Background(), f, WriteOptions{Serial: serial}); err != nil || sum != res.SHA256 {
 				t.Errorf("%s, serial=%v, repaired: %s, %v", c.name, serial, sum, err)
 			}
 			f.Close()
@@ -174,4 +175,46 @@ func TestReadBackHoles(t *testing.T) {
 func sha256Hex(b []byte) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
+}
+
+// TestZeroRunsRemembered: with a memo, a rebuild of the same image
+// restores the hash over its long zero runs instead of hashing them, and
+// its SHA-256 is still that of every byte; another host's image (another
+// state before the run) is hashed in full, and right too.
+func TestZeroRunsRemembered(t *testing.T) {
+	old := zerorun.MinRun
+	zerorun.MinRun = 1 << 20
+	defer func() { zerorun.MinRun = old }()
+	fx := newFixture(t, isogen.Spec{RockRidge: true}, tarball.Spec{})
+	dir, memoDir := t.TempDir(), t.TempDir()
+	build := func(host string, memo *zerorun.Memo) string {
+		o := hostOpts
+		o.Host, o.KS, o.Size = host, "http://deploy/ks/"+host+".cfg", 96<<20
+		p := plan(t, fx, o)
+		res, err := p.WriteFile(context.Background(), filepath.Join(dir, host+".img"), WriteOptions{Force: true, ZeroRuns: memo})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(res.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum := sha256Hex(b); sum != res.SHA256 {
+			t.Fatalf("%s: build says %s, the file hashes to %s", host, res.SHA256, sum)
+		}
+		return res.SHA256
+	}
+	for _, c := range []struct {
+		host string
+		hits bool
+	}{{"esx01", false}, {"esx01", true}, {"esx02", false}, {"esx02", true}} {
+		m := zerorun.New(memoDir)
+		build(c.host, m)
+		if got := m.Hits() > 0; got != c.hits {
+			t.Errorf("%s: %d runs restored, want some: %v", c.host, m.Hits(), c.hits)
+		}
+	}
+	if a, b := build("esx01", zerorun.New(memoDir)), build("esx01", nil); a != b {
+		t.Errorf("with the memo %s, without %s", a, b)
+	}
 }

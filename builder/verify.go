@@ -17,15 +17,15 @@ import (
 // one sequential pass, must equal its source. It returns the image's SHA-256
 // (hashed on a second goroutine, behind the reads).
 func (p *Plan) Verify(ctx context.Context, r io.ReaderAt) (string, error) {
-	return p.verify(ctx, r, false)
+	return p.verify(ctx, r, WriteOptions{})
 }
 
-// verify is Verify; serial hashes on the calling goroutine.
-func (p *Plan) verify(ctx context.Context, r io.ReaderAt, serial bool) (string, error) {
+// verify is Verify with o's Serial and ZeroRuns.
+func (p *Plan) verify(ctx context.Context, r io.ReaderAt, o WriteOptions) (string, error) {
 	if err := p.checkStructure(r); err != nil {
 		return "", err
 	}
-	rb := p.newReadBack(r, serial)
+	rb := p.newReadBack(r, o.Serial, o.ZeroRuns)
 	defer rb.finish()
 	if err := rb.upTo(ctx, p.ImageBytes); err != nil {
 		return "", err

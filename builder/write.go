@@ -11,6 +11,7 @@ import (
 
 	"github.com/esxi-autopart/esxi-autopart/builder/fat"
 	"github.com/esxi-autopart/esxi-autopart/builder/fileio"
+	"github.com/esxi-autopart/esxi-autopart/builder/zerorun"
 )
 
 // WriteOptions say how the output file is put in place.
@@ -22,6 +23,10 @@ type WriteOptions struct {
 	// already run one build per CPU (batches), where the handoffs between
 	// cores would only cost CPU time.
 	Serial bool
+	// ZeroRuns remembers the SHA-256 over long runs of zeros (a big
+	// partition's free space) across builds: an image rebuilt from the
+	// same inputs and settings hashes them once (nil: every build does).
+	ZeroRuns *zerorun.Memo
 }
 
 // Result is a written and verified image.
@@ -134,7 +139,7 @@ func (p *Plan) WriteTemp(ctx context.Context, path string, o WriteOptions) (*Pen
 
 // fillVerified writes and verifies the image into an empty file.
 func (p *Plan) fillVerified(o WriteOptions) func(context.Context, *os.File) (string, error) {
-	return func(ctx context.Context, f *os.File) (string, error) { return p.writeVerified(ctx, f, o.Serial) }
+	return func(ctx context.Context, f *os.File) (string, error) { return p.writeVerified(ctx, f, o) }
 }
 
 // writeOutput makes a temporary file beside path, lets fill write and verify
@@ -211,10 +216,10 @@ func annotate(err error, path string) error {
 // goroutine in a long system call (copy_file_range, pread) keeps its P, and
 // a third would wait for one. The structure check (inspect) runs once the
 // image is complete.
-func (p *Plan) writeVerified(ctx context.Context, f *os.File, serial bool) (string, error) {
+func (p *Plan) writeVerified(ctx context.Context, f *os.File, o WriteOptions) (string, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	rb := p.newReadBack(f, serial)
+	rb := p.newReadBack(f, o.Serial, o.ZeroRuns)
 	defer rb.finish()
 	base := p.fsBase()
 	var rbErr error

@@ -20,7 +20,10 @@
 #   floor        cp -r of the payload files + gzip -dc of the tarball
 #   mtools       truncate + mkfs.fat + mcopy + the syslinux installer + dd of mbr.bin
 #   classic      mtools + sha256sum of the image + mtype of every file, cmp'd with the payload
-#   build-4G, build-32G   build --fat 32 --size 4G / 32G
+#   build-4G-first, build-32G-first   build --fat 32 --size 4G / 32G, the
+#                zero-run memo empty: every zero of the image hashed
+#   build-4G, build-32G   the same image rebuilt: the memo restores the hash
+#                over the zero runs (as for an unchanged host rebuilt)
 #   batch20      build --hosts (20 hosts) --out-dir; cp20: 20 x cp --reflink=never of one image
 #   the same two on XFS (reflink=1) and Btrfs loop mounts made here (root, mkfs.xfs/mkfs.btrfs)
 #
@@ -101,7 +104,8 @@ settle() {
 	if [ -w /proc/sys/vm/drop_caches ]; then
 		echo 3 >/proc/sys/vm/drop_caches
 	fi
-	cat "$iso" "$tarball" "$in"/payload/* "$ea" "$work"/cache/* >/dev/null 2>&1 || true
+	cat "$iso" "$tarball" "$in"/payload/* "$ea" >/dev/null
+	find "$work/cache" -type f -exec cat {} + >/dev/null 2>&1 || true
 	[ ! -f "$work/one.img" ] || cat "$work/one.img" >/dev/null
 }
 
@@ -172,6 +176,9 @@ for round in $(seq 1 "$rounds"); do
 	run classic classic "$work/mtools.img"
 	rm -rf "$work/floor" "$work/mtools.img"
 	for size in 4G 32G; do
+		rm -rf "$work/cache/zeros"
+		run "build-$size-first" "${build[@]}" --host esx01 --ks http://deploy/ks/esx01.cfg --fat 32 --size "$size" -o "$work/big.img"
+		rm -f "$work/big.img"
 		run "build-$size" "${build[@]}" --host esx01 --ks http://deploy/ks/esx01.cfg --fat 32 --size "$size" -o "$work/big.img"
 		rm -f "$work/big.img"
 	done
@@ -217,6 +224,8 @@ ratio("classic/build (>= 3)", "classic", "build")
 ratio("classic/build-cold (>= 3)", "classic", "build-cold")
 ratio("build-4G/build (<= 1.2)", "build-4G", "build")
 ratio("build-32G/build (<= 1.2)", "build-32G", "build")
+ratio("build-4G-first/build", "build-4G-first", "build")
+ratio("build-32G-first/build", "build-32G-first", "build")
 for n in names:
     if n.startswith("batch20@"):
         fs = n.split("@", 1)[1]

@@ -19,6 +19,7 @@ import (
 	"github.com/esxi-autopart/esxi-autopart/builder"
 	"github.com/esxi-autopart/esxi-autopart/builder/compress"
 	"github.com/esxi-autopart/esxi-autopart/builder/fileio"
+	"github.com/esxi-autopart/esxi-autopart/builder/zerorun"
 )
 
 // Job is one host to build.
@@ -57,6 +58,7 @@ type Config struct {
 	Progress  func(Event)   // called from many goroutines, one call at a time
 	Clone     CloneMode     // how images after the first are made
 	Compress  compress.Kind // deliver <id>.img.zst (.xz, .gz): the verified raw image stays hidden, then goes
+	ZeroRuns  *zerorun.Memo // remembers the hash over long runs of zeros (builder.WriteOptions.ZeroRuns)
 	// Extra, when set, makes one more output of each verified raw image
 	// (raw: its path) before it is compressed: its file name in OutDir and
 	// its bytes (a bmap). It is staged and put in place with the image. An
@@ -170,7 +172,7 @@ func Run(ctx context.Context, in *builder.Inputs, jobs []Job, cfg Config) ([]Hos
 				if stopped() {
 					continue // the feeder may have handed this out as the stop came
 				}
-				r := buildOne(ctx, in, jobs[i], cfg, st.Dir(), writeMode{mode, serial}, first, report)
+				r := buildOne(ctx, in, jobs[i], cfg, st.Dir(), writeMode{mode, serial, cfg.ZeroRuns}, first, report)
 				results[i] = r
 				if r.Err != nil {
 					report(Event{Host: jobs[i].ID, Phase: Failed, Err: r.Err.Error()})

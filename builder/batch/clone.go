@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/esxi-autopart/esxi-autopart/builder"
+	"github.com/esxi-autopart/esxi-autopart/builder/zerorun"
 )
 
 // firstImage is the first image written in full and verified: the one
@@ -61,12 +62,13 @@ func (fi *firstImage) set(p *builder.Plan, path string) {
 // cancellation is retried as a full write (which is verified in turn).
 // writeMode is how a run writes its images.
 type writeMode struct {
-	clone  CloneMode // CloneAuto resolved already
-	serial bool      // builder.WriteOptions.Serial
+	clone    CloneMode     // CloneAuto resolved already
+	serial   bool          // builder.WriteOptions.Serial
+	zeroRuns *zerorun.Memo // builder.WriteOptions.ZeroRuns
 }
 
 func writeImage(ctx context.Context, p *builder.Plan, path string, force bool, mode writeMode, first *firstImage) (*builder.Result, bool, error) {
-	o := builder.WriteOptions{Force: force, Serial: mode.serial}
+	o := builder.WriteOptions{Force: force, Serial: mode.serial, ZeroRuns: mode.zeroRuns}
 	if mode.clone == CloneNever {
 		res, err := p.WriteFile(ctx, path, o)
 		return res, false, err
@@ -77,7 +79,7 @@ func writeImage(ctx context.Context, p *builder.Plan, path string, force bool, m
 	}
 	if mine {
 		// The other hosts wait for this one: give it the other cores.
-		res, err := p.WriteFile(ctx, path, builder.WriteOptions{Force: force})
+		res, err := p.WriteFile(ctx, path, builder.WriteOptions{Force: force, ZeroRuns: mode.zeroRuns})
 		if err != nil {
 			first.set(nil, "")
 			return nil, false, err
