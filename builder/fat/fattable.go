@@ -22,6 +22,20 @@ func (p *Plan) chains() []extent {
 	return out
 }
 
+// fatUsed is how many bytes at the start of each FAT copy hold entries
+// other than zero (FAT[0], FAT[1] and the allocated clusters, which are
+// 2 .. 1+UsedClusters), in whole sectors; the rest is free clusters,
+// zeros the writer leaves as they are (a big volume's FATs are mostly
+// that: 16 MiB of each copy at 32 GiB). A FAT12 FAT counts whole.
+func (p *Plan) fatUsed() int64 {
+	size := int64(p.FATSectors) * SectorSize
+	if p.Type == 12 {
+		return size
+	}
+	n := (2 + int64(p.UsedClusters)) * int64(p.Type/8)
+	return min(size, (n+SectorSize-1)/SectorSize*SectorSize)
+}
+
 // eoc is the end-of-chain mark, also FAT[1] with the clean-shutdown and
 // no-error bits set.
 func eoc(typ int) uint32 {

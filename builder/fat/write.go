@@ -157,10 +157,11 @@ func (w *writer) reserved(p *Plan, boot [SectorSize]byte) error {
 	return w.writeAt(b, 0, "reserved sectors")
 }
 
-// fats writes every FAT copy whole, in chunks of at most BufferSize.
+// fats writes the used part of every FAT copy (fatUsed), in chunks of at
+// most BufferSize; the rest of each copy stays zero (free clusters).
 func (w *writer) fats(p *Plan) error {
 	ext := p.chains()
-	size := int64(p.FATSectors) * SectorSize
+	size := p.fatUsed()
 	for copyN := int64(0); copyN < int64(p.NumFATs); copyN++ {
 		start := (int64(p.ReservedSectors) + copyN*int64(p.FATSectors)) * SectorSize
 		for off := int64(0); off < size; off += BufferSize {
@@ -310,7 +311,11 @@ func (p *Plan) Extents() []Extent {
 		}
 		out = append(out, Extent{off, n})
 	}
-	add(0, (int64(p.ReservedSectors)+int64(p.NumFATs)*int64(p.FATSectors)+int64(p.RootDirSectors))*SectorSize)
+	add(0, int64(p.ReservedSectors)*SectorSize)
+	for copyN := int64(0); copyN < int64(p.NumFATs); copyN++ {
+		add((int64(p.ReservedSectors)+copyN*int64(p.FATSectors))*SectorSize, p.fatUsed())
+	}
+	add((int64(p.ReservedSectors)+int64(p.NumFATs)*int64(p.FATSectors))*SectorSize, int64(p.RootDirSectors)*SectorSize)
 	cb := p.ClusterBytes()
 	n := int64(p.RootClusters)
 	for _, d := range p.Folders {
