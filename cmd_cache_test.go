@@ -7,18 +7,16 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/esxi-autopart/esxi-autopart/internal/testutil"
 )
 
 // TestMain keeps the tests' tarball cache in a temporary folder, never in
 // the user's cache folder, and removes the binary that binary() built.
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "esxi-autopart-cache-")
-	if err != nil {
-		panic(err)
-	}
-	os.Setenv("ESXI_AUTOPART_CACHE", dir)
+	done := testutil.TempCache()
 	code := m.Run()
-	os.RemoveAll(dir)
+	done()
 	if built.path != "" {
 		os.RemoveAll(filepath.Dir(built.path))
 	}

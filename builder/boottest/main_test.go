@@ -3,17 +3,15 @@ package boottest
 import (
 	"os"
 	"testing"
+
+	"github.com/esxi-autopart/esxi-autopart/internal/testutil"
 )
 
 // TestMain keeps the caches of the esxi-autopart binaries these tests run
-// (tarballs, zero runs) in a temporary folder, never in the user's.
+// in a temporary folder, never in the user's.
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "esxi-autopart-cache-")
-	if err != nil {
-		panic(err)
-	}
-	os.Setenv("ESXI_AUTOPART_CACHE", dir)
+	done := testutil.TempCache()
 	code := m.Run()
-	os.RemoveAll(dir)
+	done()
 	os.Exit(code)
 }

@@ -57,3 +57,15 @@ func Run(t testing.TB, env []string, name string, args ...string) string {
 	}
 	return string(out)
 }
+
+// TempCache points ESXI_AUTOPART_CACHE (tarballs, zero runs) at a new
+// temporary folder for a whole test binary (call it in TestMain), so that
+// no test writes the user's cache; the returned func removes the folder.
+func TempCache() func() {
+	dir, err := os.MkdirTemp("", "esxi-autopart-cache-")
+	if err != nil {
+		panic(err)
+	}
+	os.Setenv("ESXI_AUTOPART_CACHE", dir)
+	return func() { os.RemoveAll(dir) }
+}
