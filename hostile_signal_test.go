@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -134,4 +135,92 @@ func hasTemp(t *testing.T, pid int, dir string) bool {
 		}
 	}
 	return false
+}
+
+// TestInterruptedBatch signals a --force batch over an earlier run's
+// images once its first host is staged: after SIGINT or SIGTERM it exits
+// 130 and the old images are as they were, with no stage left; after
+// SIGKILL the old images are as they were too, and the next run removes
+// the dead run's stage.
+func TestInterruptedBatch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and a 333 MB ISO")
+	}
+	dir := t.TempDir()
+	bin := binary(t)
+	iso, tar := filepath.Join(dir, "esxi.iso"), filepath.Join(dir, "syslinux.tar.gz")
+	if err := isogen.Write(iso, isogen.Spec{RockRidge: true, RealSizes: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tarball.WriteFile(tar, tarball.Spec{}); err != nil {
+		t.Fatal(err)
+	}
+	hosts := filepath.Join(dir, "hosts.csv")
+	if err := os.WriteFile(hosts, []byte("id\nesx01\nesx02\nesx03\nesx04\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGKILL} {
+		t.Run(sig.String(), func(t *testing.T) {
+			out := t.TempDir()
+			for _, id := range []string{"esx01", "esx02", "esx03", "esx04"} {
+				if err := os.WriteFile(filepath.Join(out, id+".img"), []byte("old "+id), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			before := listDir(t, out)
+			args := []string{"build", "--iso", iso, "--syslinux", tar, "--hosts", hosts, "--ks", "http://deploy/ks/{{.id}}.cfg",
+				"--out-dir", out, "--force", "--jobs", "1", "--quiet"}
+			cmd := exec.Command(bin, args...)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			var err error
+			signalled := false
+		wait:
+			for {
+				select {
+				case err = <-done:
+					break wait
+				default:
+				}
+				if staged, _ := filepath.Glob(filepath.Join(out, ".esxi-autopart.stage-*", "esx01.img")); !signalled && len(staged) > 0 {
+					if serr := cmd.Process.Signal(sig); serr != nil {
+						t.Fatalf("signal: %v", serr)
+					}
+					signalled = true
+				}
+				time.Sleep(time.Millisecond) // polling, not timing
+			}
+			if !signalled {
+				t.Skipf("the batch finished before its first host was staged (err %v)", err)
+			}
+			if err == nil {
+				t.Fatalf("exit 0 after %v; want a failure\n%s", sig, stderr.String())
+			}
+			stages, _ := filepath.Glob(filepath.Join(out, ".esxi-autopart.stage-*"))
+			if sig != syscall.SIGKILL {
+				if code := cmd.ProcessState.ExitCode(); code != 130 {
+					t.Errorf("exit status %d after %v, want 130\n%s", code, sig, stderr.String())
+				}
+				if len(stages) > 0 {
+					t.Errorf("stage left: %v", stages)
+				}
+			}
+			if after := listDir(t, out); !slices.Equal(before, slices.DeleteFunc(after, func(s string) bool { return strings.HasPrefix(s, ".esxi-autopart.stage-") })) {
+				t.Errorf("out-dir changed:\nbefore %q\nafter  %q", before, after)
+			}
+			if sig == syscall.SIGKILL {
+				if b, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+					t.Fatalf("next run: %v\n%s", err, b)
+				}
+				if stages, _ := filepath.Glob(filepath.Join(out, ".esxi-autopart.stage-*")); len(stages) > 0 {
+					t.Errorf("the dead run's stage is still there: %v", stages)
+				}
+			}
+		})
+	}
 }
