@@ -18,6 +18,7 @@ import (
 	"github.com/esxi-autopart/esxi-autopart/builder/batch"
 	"github.com/esxi-autopart/esxi-autopart/builder/check"
 	"github.com/esxi-autopart/esxi-autopart/builder/config"
+	"github.com/esxi-autopart/esxi-autopart/builder/human"
 	"github.com/esxi-autopart/esxi-autopart/builder/inventory"
 )
 
@@ -135,7 +136,7 @@ func (f *buildFlags) run(ctx context.Context, args []string, stdout, stderr io.W
 	}
 	fmt.Fprint(stdout, summaryText(plan, res, time.Since(start)))
 	if packed != nil {
-		fmt.Fprintf(stdout, "compressed %s: %s bytes (%.1f%% of the image), sha256 %s\n", packed.Kind, commas(packed.Bytes),
+		fmt.Fprintf(stdout, "compressed %s: %s bytes (%.1f%% of the image), sha256 %s\n", packed.Kind, human.Commas(packed.Bytes),
 			100*float64(packed.Bytes)/float64(res.Bytes), packed.SHA256)
 	}
 	return nil
@@ -200,7 +201,7 @@ func (f *buildFlags) options() (builder.Options, error) {
 	}
 	if f.start > maxWholeStart && !f.partOnly {
 		return o, fmt.Errorf("--partition-start %d: the image would hold %s bytes of zeros before the partition; at most %d sectors (32 GiB), or --partition-only for a partition that lies further in",
-			f.start, commas(int64(f.start)*512), maxWholeStart)
+			f.start, human.Commas(int64(f.start)*512), maxWholeStart)
 	}
 	if f.fatType != 0 && f.fatType != 16 && f.fatType != 32 {
 		return o, fmt.Errorf("--fat %d: use 16 or 32", f.fatType)

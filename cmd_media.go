@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/esxi-autopart/esxi-autopart/builder/human"
 	"github.com/esxi-autopart/esxi-autopart/builder/isofs"
 	"github.com/esxi-autopart/esxi-autopart/layouts"
 )
@@ -123,14 +124,14 @@ func mediaText(d *mediaJSON) string {
 	}
 	w("fat        %s\n", fat)
 	for _, l := range d.Loaders {
-		w("loader     %-22s %10s bytes  %s\n", l.File, commas(l.Bytes), orNone(l.Banner))
+		w("loader     %-22s %10s bytes  %s\n", l.File, human.Commas(l.Bytes), orNone(l.Banner))
 	}
-	w("files      %d to copy, %s bytes\n", len(d.Files), commas(d.Bytes))
+	w("files      %d to copy, %s bytes\n", len(d.Files), human.Commas(d.Bytes))
 	for _, f := range d.Files {
-		w("           %-22s -> %-22s %12s\n", f.Src, f.Dst, commas(f.Bytes))
+		w("           %-22s -> %-22s %12s\n", f.Src, f.Dst, human.Commas(f.Bytes))
 	}
 	for _, g := range d.Generated {
-		w("per host   %-22s -> %-22s %12s (ks= and network options written into kernelopt=)\n", g.Src, g.Dst, commas(g.Bytes))
+		w("per host   %-22s -> %-22s %12s (ks= and network options written into kernelopt=)\n", g.Src, g.Dst, human.Commas(g.Bytes))
 	}
 	for _, m := range d.Warnings {
 		w("warning    %s\n", m)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/esxi-autopart/esxi-autopart/builder"
+	"github.com/esxi-autopart/esxi-autopart/builder/human"
 )
 
 // planText renders a plan for --dry-run: every byte range decided.
@@ -19,24 +20,24 @@ func planText(p *builder.Plan) string {
 	w("host       %s  ks=%s\n", p.Host, p.KS)
 	w("mtime      %s\n", p.ModTime.Format(time.RFC3339))
 	if p.PartitionOnly {
-		w("image      %s bytes: the partition only (hidden sectors %d)\n", commas(p.ImageBytes), p.Partition.StartLBA)
+		w("image      %s bytes: the partition only (hidden sectors %d)\n", human.Commas(p.ImageBytes), p.Partition.StartLBA)
 	} else {
-		w("image      %s bytes; disk signature %08X\n", commas(p.ImageBytes), p.DiskSignature)
+		w("image      %s bytes; disk signature %08X\n", human.Commas(p.ImageBytes), p.DiskSignature)
 		w("sector 0   mbr.bin + partition table\n")
 	}
 	e := p.Partition
 	w("partition  1: status 0x%02X type 0x%02X LBA %d..%d (%s sectors, %s bytes)\n",
-		e.Status, e.Type, e.StartLBA, e.StartLBA+e.Sectors-1, commas(int64(e.Sectors)), commas(int64(e.Sectors)*512))
+		e.Status, e.Type, e.StartLBA, e.StartLBA+e.Sectors-1, human.Commas(int64(e.Sectors)), human.Commas(int64(e.Sectors)*512))
 	f := p.FAT
 	w("fat        FAT%d, %d B clusters, %s clusters, %d reserved, 2 FATs of %d sectors, data at sector %d\n",
-		f.Type, int(f.SectorsPerCluster)*512, commas(int64(f.Clusters)), f.ReservedSectors, f.FATSectors, f.FirstDataSector)
+		f.Type, int(f.SectorsPerCluster)*512, human.Commas(int64(f.Clusters)), f.ReservedSectors, f.FATSectors, f.FirstDataSector)
 	w("files      %-14s %-14s %12s %8s %8s\n", "name", "from", "bytes", "cluster", "count")
 	for _, fl := range p.Files {
 		src := fl.Src
 		if src == "" {
 			src = "(built)"
 		}
-		w("           %-14s %-14s %12s %8d %8d\n", fl.Dst, src, commas(fl.Size), fl.FirstCluster, fl.Clusters)
+		w("           %-14s %-14s %12s %8d %8d\n", fl.Dst, src, human.Commas(fl.Size), fl.FirstCluster, fl.Clusters)
 	}
 	w("ldlinux    sectors %s\n", sectorRanges(p.Loader.Sectors))
 	if p.ConfigCRLF > 0 {
@@ -67,7 +68,7 @@ func planText(p *builder.Plan) string {
 func summaryText(p *builder.Plan, r *builder.Result, took time.Duration) string {
 	var b strings.Builder
 	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
-	w("built      %s (%s bytes) in %.2fs\n", r.Path, commas(r.Bytes), took.Seconds())
+	w("built      %s (%s bytes) in %.2fs\n", r.Path, human.Commas(r.Bytes), took.Seconds())
 	w("sha256     %s\n", r.SHA256)
 	w("media      %s\n", p.LayoutFound)
 	w("syslinux   %s (MaxTransfer %d, RAID %v)\n", p.Syslinux, p.Loader.MaxTransfer, p.Loader.RAID)
@@ -76,7 +77,7 @@ func summaryText(p *builder.Plan, r *builder.Result, took time.Duration) string 
 		payload += f.Size
 	}
 	w("partition  FAT%d at LBA %d, %s bytes, %d files (%s bytes)\n", p.FAT.Type, p.Partition.StartLBA,
-		commas(int64(p.Partition.Sectors)*512), len(p.Files), commas(payload))
+		human.Commas(int64(p.Partition.Sectors)*512), len(p.Files), human.Commas(payload))
 	w("ks         %s\n", p.KS)
 	if p.ConfigCRLF > 0 {
 		w("note       the syslinux.cfg template had %d CR bytes; written with LF line endings only\n", p.ConfigCRLF)
@@ -100,18 +101,6 @@ func sectorRanges(s []uint32) string {
 		i = j + 1
 	}
 	return fmt.Sprintf("%s (%d sectors)", strings.Join(parts, ","), len(s))
-}
-
-// commas writes 72206398 as 72,206,398.
-func commas(n int64) string {
-	s := fmt.Sprint(n)
-	if n < 0 {
-		return "-" + commas(-n)
-	}
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
 }
 
 // printWarnings prints what the inputs have that a loader reads other than

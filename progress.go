@@ -12,6 +12,7 @@ import (
 	"github.com/vbauerster/mpb/v8/decor"
 
 	"github.com/esxi-autopart/esxi-autopart/builder/batch"
+	"github.com/esxi-autopart/esxi-autopart/builder/human"
 )
 
 // progress prints a batch's events: bars on a terminal, plain lines
@@ -74,7 +75,7 @@ func (pr *progress) event(e batch.Event) {
 	case "lines":
 		switch e.Phase {
 		case batch.Written:
-			fmt.Fprintf(pr.out, "[%d/%d] %s: %s (%s bytes) sha256 %s\n", pr.done+pr.failed, pr.total, e.Host, e.Result.Path, commas(e.Bytes), e.Result.SHA256)
+			fmt.Fprintf(pr.out, "[%d/%d] %s: %s (%s bytes) sha256 %s\n", pr.done+pr.failed, pr.total, e.Host, e.Result.Path, human.Commas(e.Bytes), e.Result.SHA256)
 		case batch.Failed:
 			fmt.Fprintf(pr.out, "[%d/%d] %s: FAILED: %s\n", pr.done+pr.failed, pr.total, e.Host, e.Err)
 		}
@@ -136,7 +137,7 @@ func (pr *progress) summary(results []batch.HostResult, rowErrs []error, took ti
 			Failed: len(failed), Bytes: bytes, Seconds: took.Seconds()}))
 		return
 	}
-	fmt.Fprintf(pr.out, "built %d of %d images (%s bytes) in %.2fs\n", len(results)-len(failed), len(results), commas(bytes), took.Seconds())
+	fmt.Fprintf(pr.out, "built %d of %d images (%s bytes) in %.2fs\n", len(results)-len(failed), len(results), human.Commas(bytes), took.Seconds())
 	for _, f := range failed {
 		fmt.Fprintf(pr.out, "  %s\n", f)
 	}

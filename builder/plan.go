@@ -12,6 +12,7 @@ import (
 
 	"github.com/esxi-autopart/esxi-autopart/builder/config"
 	"github.com/esxi-autopart/esxi-autopart/builder/fat"
+	"github.com/esxi-autopart/esxi-autopart/builder/human"
 	"github.com/esxi-autopart/esxi-autopart/builder/inspect"
 	"github.com/esxi-autopart/esxi-autopart/builder/mbr"
 	"github.com/esxi-autopart/esxi-autopart/builder/syslinux"
@@ -300,7 +301,7 @@ func (in *Inputs) renderConfig(o Options) (config.Rendered, error) {
 	}
 	r, err := config.Render(name, text, data)
 	if err == nil && len(r.Text) > inspect.MaxConfigBytes {
-		err = fmt.Errorf("template %s: renders a %s-byte %s; at most %s bytes are read", name, inspect.Commas(len(r.Text)), ConfigName, inspect.Commas(inspect.MaxConfigBytes))
+		err = fmt.Errorf("template %s: renders a %s-byte %s; at most %s bytes are read", name, human.Commas(len(r.Text)), ConfigName, human.Commas(inspect.MaxConfigBytes))
 	}
 	return r, err
 }
@@ -321,7 +322,7 @@ func (in *Inputs) renderGenerated(o Options) ([][]byte, error) {
 			return nil, err
 		}
 		if len(out[i]) > inspect.MaxConfigBytes {
-			return nil, fmt.Errorf("%s: the host's %s would be %s bytes; at most %s are read", in.ISOPath, g.Dst, inspect.Commas(len(out[i])), inspect.Commas(inspect.MaxConfigBytes))
+			return nil, fmt.Errorf("%s: the host's %s would be %s bytes; at most %s are read", in.ISOPath, g.Dst, human.Commas(len(out[i])), human.Commas(inspect.MaxConfigBytes))
 		}
 	}
 	return out, nil

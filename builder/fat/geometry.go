@@ -3,6 +3,8 @@ package fat
 import (
 	"errors"
 	"fmt"
+
+	"github.com/esxi-autopart/esxi-autopart/builder/human"
 )
 
 // SectorSize is the only sector size this package writes.
@@ -146,10 +148,10 @@ func chooseGeometry(total uint32, typ int) (Geometry, error) {
 			continue
 		case g.Clusters < min:
 			return g, fmt.Errorf("FAT%d needs at least %s clusters but a %s volume has %s of %s: %w",
-				typ, commas(int64(min)), humanSize(total), commas(int64(g.Clusters)), humanBytes(g.ClusterBytes()), errTooFewClusters)
+				typ, human.Commas(int64(min)), humanSize(total), human.Commas(int64(g.Clusters)), humanBytes(g.ClusterBytes()), errTooFewClusters)
 		case g.Clusters > max:
 			return g, fmt.Errorf("FAT%d allows at most %s clusters but a %s volume has %s of %s: %w",
-				typ, commas(int64(max)), humanSize(total), commas(int64(g.Clusters)), humanBytes(g.ClusterBytes()), errTooManyClusters)
+				typ, human.Commas(int64(max)), humanSize(total), human.Commas(int64(g.Clusters)), humanBytes(g.ClusterBytes()), errTooManyClusters)
 		}
 		return g, nil
 	}

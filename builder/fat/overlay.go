@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+
+	"github.com/esxi-autopart/esxi-autopart/builder/human"
 )
 
 // A volume written from one Plan becomes another Plan's volume when both
@@ -23,8 +25,8 @@ func (p *Plan) SameLayout(q *Plan, rewrite func(path string) bool) error {
 	a.VolumeID, a.Label, a.HiddenSectors = b.VolumeID, b.Label, b.HiddenSectors
 	if a != b {
 		return fmt.Errorf("fat: geometry differs: %s FAT%d of %s sectors (%d per cluster, FAT %s sectors) vs %s FAT%d of %s sectors (%d per cluster, FAT %s sectors)",
-			humanSize(p.TotalSectors), p.Type, commas(int64(p.TotalSectors)), p.SectorsPerCluster, commas(int64(p.FATSectors)),
-			humanSize(q.TotalSectors), q.Type, commas(int64(q.TotalSectors)), q.SectorsPerCluster, commas(int64(q.FATSectors)))
+			humanSize(p.TotalSectors), p.Type, human.Commas(int64(p.TotalSectors)), p.SectorsPerCluster, human.Commas(int64(p.FATSectors)),
+			humanSize(q.TotalSectors), q.Type, human.Commas(int64(q.TotalSectors)), q.SectorsPerCluster, human.Commas(int64(q.FATSectors)))
 	}
 	if len(p.Folders) != len(q.Folders) || len(p.Files) != len(q.Files) {
 		return fmt.Errorf("fat: %d folders and %d files vs %d and %d", len(p.Folders), len(p.Files), len(q.Folders), len(q.Files))
@@ -42,7 +44,7 @@ func (p *Plan) SameLayout(q *Plan, rewrite func(path string) bool) error {
 		case f.FirstCluster != g.FirstCluster || f.Clusters != g.Clusters:
 			return fmt.Errorf("fat: %s: clusters %d+%d vs %d+%d", f.Path, f.FirstCluster, f.Clusters, g.FirstCluster, g.Clusters)
 		case f.Size != g.Size && !rewrite(f.Path):
-			return fmt.Errorf("fat: %s: %s bytes vs %s", f.Path, commas(f.Size), commas(g.Size))
+			return fmt.Errorf("fat: %s: %s bytes vs %s", f.Path, human.Commas(f.Size), human.Commas(g.Size))
 		}
 	}
 	if p.RootClusters != q.RootClusters || p.UsedClusters != q.UsedClusters {

@@ -14,6 +14,8 @@ import (
 	"io/fs"
 	"strings"
 	"time"
+
+	"github.com/esxi-autopart/esxi-autopart/builder/human"
 )
 
 // File is one file to place on the volume.
@@ -156,7 +158,7 @@ func (p *Plan) addFiles(files []File) error {
 // addFile adds one file and the folders of its path to the tree.
 func (p *Plan) addFile(f File, seen map[string]int) error {
 	if f.Size < 0 || f.Size > 0xFFFFFFFF {
-		return fmt.Errorf("fat: %s: size %s is outside 0 .. 4,294,967,295 bytes", f.Path, commas(f.Size))
+		return fmt.Errorf("fat: %s: size %s is outside 0 .. 4,294,967,295 bytes", f.Path, human.Commas(f.Size))
 	}
 	if f.Attr&^(ReadOnly|Hidden|System|Archive) != 0 {
 		return fmt.Errorf("fat: %s: attributes %#02x: only read-only, hidden, system and archive may be set", f.Path, uint8(f.Attr))
@@ -253,7 +255,7 @@ func (p *Plan) assignNames() error {
 			n += 1 + lfnSlots(e.LongName)
 		}
 		if n > maxDirEntries {
-			return fmt.Errorf("fat: folder %q needs %s entries, FAT allows %s", p.dirPath(dir), commas(int64(n)), commas(maxDirEntries))
+			return fmt.Errorf("fat: folder %q needs %s entries, FAT allows %s", p.dirPath(dir), human.Commas(int64(n)), human.Commas(maxDirEntries))
 		}
 		if dir >= 0 {
 			p.Folders[dir].Entries = n

@@ -3,6 +3,8 @@ package fat
 import (
 	"errors"
 	"fmt"
+
+	"github.com/esxi-autopart/esxi-autopart/builder/human"
 )
 
 // Headroom added by automatic sizing: 10% of the payload, at least 8 MiB.
@@ -70,7 +72,7 @@ func (p *Plan) checkFit(total uint32, typ int) (Geometry, error) {
 	if big >= 0 {
 		f := p.Files[big]
 		if uint64(clustersFor(f.Size, g.ClusterBytes(), 0)) > uint64(g.Clusters) {
-			return g, fmt.Errorf("fat: %s: %s bytes do not fit in a %s volume", f.Path, commas(f.Size), humanSize(total))
+			return g, fmt.Errorf("fat: %s: %s bytes do not fit in a %s volume", f.Path, human.Commas(f.Size), humanSize(total))
 		}
 	}
 	if need > uint64(g.Clusters) {
@@ -85,7 +87,7 @@ func (p *Plan) checkFit(total uint32, typ int) (Geometry, error) {
 func (p *Plan) checkRoot(g *Geometry) error {
 	if g.Type != 32 && p.RootEntriesUsed > int(g.RootEntries) {
 		return fmt.Errorf("fat: the root folder needs %s entries but FAT%d holds %s (a long name takes one more per 13 characters); FAT32's root folder has no such limit (--fat 32)",
-			commas(int64(p.RootEntriesUsed)), g.Type, commas(int64(g.RootEntries)))
+			human.Commas(int64(p.RootEntriesUsed)), g.Type, human.Commas(int64(g.RootEntries)))
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/esxi-autopart/esxi-autopart/builder/fileio"
+	"github.com/esxi-autopart/esxi-autopart/builder/human"
 )
 
 // BufferSize is the size of every buffered write (and read) of file data.
@@ -50,7 +51,7 @@ func (p *Plan) Write(ctx context.Context, dst io.WriterAt, base int64, boot [Sec
 			return fmt.Errorf("fat: %s: no content given", f.Path)
 		}
 		if sr, ok := src.(*io.SectionReader); ok && sr.Size() != f.Size {
-			return fmt.Errorf("fat: %s: content has %s bytes, the plan %s", f.Path, commas(sr.Size()), commas(f.Size))
+			return fmt.Errorf("fat: %s: content has %s bytes, the plan %s", f.Path, human.Commas(sr.Size()), human.Commas(f.Size))
 		}
 	}
 	w := newWriter(ctx, dst, base)
@@ -251,7 +252,7 @@ func (w *writer) copyFile(f PlannedFile, src io.ReaderAt, off int64) error {
 		case err == nil && n == f.Size:
 			return nil
 		case errors.Is(err, io.ErrUnexpectedEOF):
-			return fmt.Errorf("fat: %s: content ends after %s of %s bytes", f.Path, commas(n), commas(f.Size))
+			return fmt.Errorf("fat: %s: content ends after %s of %s bytes", f.Path, human.Commas(n), human.Commas(f.Size))
 		case err != nil && !errors.Is(err, fileio.ErrFallback):
 			return fmt.Errorf("fat: write %s: %w", f.Path, err)
 		}
@@ -264,7 +265,7 @@ func (w *writer) copyFile(f PlannedFile, src io.ReaderAt, off int64) error {
 		n, err := src.ReadAt(chunk, done)
 		if n < len(chunk) {
 			if err == nil || errors.Is(err, io.EOF) {
-				return fmt.Errorf("fat: %s: content ends after %s of %s bytes", f.Path, commas(done+int64(n)), commas(f.Size))
+				return fmt.Errorf("fat: %s: content ends after %s of %s bytes", f.Path, human.Commas(done+int64(n)), human.Commas(f.Size))
 			}
 			return fmt.Errorf("fat: read %s: %w", f.Path, err)
 		}

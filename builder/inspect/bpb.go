@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/bits"
+
+	"github.com/esxi-autopart/esxi-autopart/builder/human"
 )
 
 // bootSector is a FAT boot sector's BIOS parameter block, read at the
@@ -102,7 +104,7 @@ type geometry struct {
 func computeGeometry(s bootSector) (g *geometry, faults, warns []string) {
 	bad := func(f string, a ...any) { faults = append(faults, fmt.Sprintf(f, a...)) }
 	if s.BytesPerSector != 512 {
-		bad("BPB: %s bytes per sector; syslinux 3.70 needs 512", commas(s.BytesPerSector))
+		bad("BPB: %s bytes per sector; syslinux 3.70 needs 512", human.Commas(s.BytesPerSector))
 	}
 	if s.SectorsPerCluster == 0 || bits.OnesCount8(s.SectorsPerCluster) != 1 {
 		bad("BPB: %d sectors per cluster is not a power of two", s.SectorsPerCluster)
@@ -136,7 +138,7 @@ func computeGeometry(s bootSector) (g *geometry, faults, warns []string) {
 	g.rootSectors = (uint32(s.RootEntries) + 15) / 16
 	data := uint64(g.fatStart) + fats + uint64(g.rootSectors)
 	if data >= uint64(total) {
-		bad("BPB: the data area would start at sector %s, past the filesystem's %s sectors", commas(int64(data)), commas(total))
+		bad("BPB: the data area would start at sector %s, past the filesystem's %s sectors", human.Commas(int64(data)), human.Commas(total))
 		return nil, faults, warns
 	}
 	g.dataStart = uint32(data)
@@ -154,11 +156,11 @@ func computeGeometry(s bootSector) (g *geometry, faults, warns []string) {
 		return nil, faults, warns
 	}
 	if g.fatType == 32 && g.clusters >= 0x0FFFFFF5 {
-		bad("BPB: %s clusters is more than FAT32 can address", commas(g.clusters))
+		bad("BPB: %s clusters is more than FAT32 can address", human.Commas(g.clusters))
 		return nil, faults, warns
 	}
 	if need := ((uint64(g.clusters)+2)*uint64(g.fatType) + 7) / 8; uint64(fatSize)*512 < need {
-		bad("BPB: a FAT of %s sectors cannot hold %s FAT%d entries", commas(fatSize), commas(g.clusters+2), g.fatType)
+		bad("BPB: a FAT of %s sectors cannot hold %s FAT%d entries", human.Commas(fatSize), human.Commas(g.clusters+2), g.fatType)
 		return nil, faults, warns
 	}
 	// Installer checks (syslxmod.c): the label must agree with the count.
@@ -166,7 +168,7 @@ func computeGeometry(s bootSector) (g *geometry, faults, warns []string) {
 	switch g.fatType {
 	case 12, 16:
 		if s.FATSize16 == 0 {
-			bad("BPB: FAT%d by cluster count (%s clusters) but FATSz16 is 0", g.fatType, commas(g.clusters))
+			bad("BPB: FAT%d by cluster count (%s clusters) but FATSz16 is 0", g.fatType, human.Commas(g.clusters))
 			return nil, faults, warns
 		}
 		if g.rootSectors == 0 {
@@ -175,15 +177,15 @@ func computeGeometry(s bootSector) (g *geometry, faults, warns []string) {
 		}
 		want := fmt.Sprintf("FAT%d   ", g.fatType)
 		if s.BootSig16 == 0x29 && fs16 != want && fs16 != "FAT     " {
-			warns = append(warns, fmt.Sprintf("BPB: type string %q but %s clusters make it FAT%d; syslinux boots by the count, its installer would refuse", fs16, commas(g.clusters), g.fatType))
+			warns = append(warns, fmt.Sprintf("BPB: type string %q but %s clusters make it FAT%d; syslinux boots by the count, its installer would refuse", fs16, human.Commas(g.clusters), g.fatType))
 		}
 	case 32:
 		g.rootCluster = s.RootCluster
 		if s.BootSig32 != 0x29 || fs32 != "FAT32   " {
-			warns = append(warns, fmt.Sprintf("BPB: FAT32 by cluster count (%s clusters) but no FAT32 signature (0x29 at 0x42, \"FAT32   \" at 0x52); the 3.70 installer would refuse", commas(g.clusters)))
+			warns = append(warns, fmt.Sprintf("BPB: FAT32 by cluster count (%s clusters) but no FAT32 signature (0x29 at 0x42, \"FAT32   \" at 0x52); the 3.70 installer would refuse", human.Commas(g.clusters)))
 		}
 		if g.rootCluster < 2 || g.rootCluster > g.clusters+1 {
-			bad("BPB: FAT32 root cluster %s is outside 2..%s", commas(g.rootCluster), commas(g.clusters+1))
+			bad("BPB: FAT32 root cluster %s is outside 2..%s", human.Commas(g.rootCluster), human.Commas(g.clusters+1))
 			return nil, faults, warns
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf16"
+
+	"github.com/esxi-autopart/esxi-autopart/builder/human"
 )
 
 // Directory entry layout (32 bytes, FAT specification).
@@ -93,7 +95,7 @@ func (v *volume) dirData(n *node) ([]byte, error) {
 func (v *volume) walkDir(t *tree, dir *node, data []byte, depth int, visited map[uint32]bool) {
 	for _, n := range parseDir(data, v.g.fatType) {
 		if len(t.all) >= maxEntries {
-			t.faults = append(t.faults, fmt.Sprintf("more than %s entries; the rest were not read", commas(maxEntries)))
+			t.faults = append(t.faults, fmt.Sprintf("more than %s entries; the rest were not read", human.Commas(maxEntries)))
 			return
 		}
 		n.parentDir = dir
@@ -105,7 +107,7 @@ func (v *volume) walkDir(t *tree, dir *node, data []byte, depth int, visited map
 				need := v.clustersFor(n.size)
 				n.clusters, n.chainErr = v.chain(n.first, int(min(need, 1<<31)))
 				if n.chainErr == nil && int64(len(n.clusters)) < need {
-					n.chainErr = fmt.Errorf("%w: %s clusters for %s bytes, which need %s", errChain, commas(len(n.clusters)), commas(n.size), commas(need))
+					n.chainErr = fmt.Errorf("%w: %s clusters for %s bytes, which need %s", errChain, human.Commas(len(n.clusters)), human.Commas(n.size), human.Commas(need))
 				}
 			}
 			continue
@@ -115,7 +117,7 @@ func (v *volume) walkDir(t *tree, dir *node, data []byte, depth int, visited map
 			continue
 		}
 		if visited[n.first] {
-			t.faults = append(t.faults, fmt.Sprintf("%s: folder cluster %s is already used by another folder (a loop)", n.path, commas(n.first)))
+			t.faults = append(t.faults, fmt.Sprintf("%s: folder cluster %s is already used by another folder (a loop)", n.path, human.Commas(n.first)))
 			continue
 		}
 		visited[n.first] = true

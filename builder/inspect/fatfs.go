@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/esxi-autopart/esxi-autopart/builder/human"
 )
 
 // volume is a bounded, read-only FAT12/16/32 reader over the image.
@@ -30,7 +32,7 @@ func newVolume(im *image, base int64, g *geometry) *volume {
 func (v *volume) readSectors(s uint32, n int) ([]byte, error) {
 	b := make([]byte, n*512)
 	if err := v.im.readAt(b, v.base+int64(s)*512); err != nil {
-		return nil, fmt.Errorf("sector %s: %w", commas(s), err)
+		return nil, fmt.Errorf("sector %s: %w", human.Commas(s), err)
 	}
 	return b, nil
 }
@@ -39,7 +41,7 @@ func (v *volume) readSectors(s uint32, n int) ([]byte, error) {
 func (v *volume) fatByte(off uint64) (byte, error) {
 	sec := off / 512
 	if sec >= uint64(v.g.fatSectors) {
-		return 0, fmt.Errorf("FAT byte %s is past the FAT's %s sectors", commas(int64(off)), commas(v.g.fatSectors))
+		return 0, fmt.Errorf("FAT byte %s is past the FAT's %s sectors", human.Commas(int64(off)), human.Commas(v.g.fatSectors))
 	}
 	s := uint32(sec)
 	b, ok := v.fatCache[s]
@@ -113,17 +115,17 @@ var errChain = errors.New("broken cluster chain")
 func (v *volume) chain(first uint32, max int) ([]uint32, error) {
 	last := v.g.clusters + 1
 	if first < 2 || first > last {
-		return nil, fmt.Errorf("%w: first cluster %s is outside 2..%s", errChain, commas(first), commas(last))
+		return nil, fmt.Errorf("%w: first cluster %s is outside 2..%s", errChain, human.Commas(first), human.Commas(last))
 	}
 	max = min(max, int(v.g.clusters))
 	out := []uint32{}
 	tortoise, power, lam := first, 1, 0
 	for c := first; ; {
 		if len(out) >= max {
-			return out, fmt.Errorf("%w: longer than %s clusters", errChain, commas(max))
+			return out, fmt.Errorf("%w: longer than %s clusters", errChain, human.Commas(max))
 		}
 		if v.steps++; v.steps > v.budget() {
-			return out, fmt.Errorf("%w: stopped after %s chain steps over the whole volume (cross-linked chains?)", errChain, commas(v.steps))
+			return out, fmt.Errorf("%w: stopped after %s chain steps over the whole volume (cross-linked chains?)", errChain, human.Commas(v.steps))
 		}
 		out = append(out, c)
 		next, err := v.entry(c)
@@ -134,13 +136,13 @@ func (v *volume) chain(first uint32, max int) ([]uint32, error) {
 		case next >= fatEOC:
 			return out, nil
 		case next == fatBad:
-			return out, fmt.Errorf("%w: cluster %s is marked bad", errChain, commas(c))
+			return out, fmt.Errorf("%w: cluster %s is marked bad", errChain, human.Commas(c))
 		case next == 0:
-			return out, fmt.Errorf("%w: cluster %s is marked free", errChain, commas(c))
+			return out, fmt.Errorf("%w: cluster %s is marked free", errChain, human.Commas(c))
 		case next < 2 || next > last:
-			return out, fmt.Errorf("%w: cluster %s links to %s, outside 2..%s", errChain, commas(c), commas(next), commas(last))
+			return out, fmt.Errorf("%w: cluster %s links to %s, outside 2..%s", errChain, human.Commas(c), human.Commas(next), human.Commas(last))
 		case next == tortoise:
-			return out, fmt.Errorf("%w: cluster %s links back to %s (a loop)", errChain, commas(c), commas(next))
+			return out, fmt.Errorf("%w: cluster %s links back to %s (a loop)", errChain, human.Commas(c), human.Commas(next))
 		}
 		if lam++; lam == power {
 			tortoise, power, lam = next, power*2, 0
@@ -198,7 +200,7 @@ func (v *volume) readChain(clusters []uint32, size int64, fn func([]byte) error)
 		b := buf[:n]
 		off := v.base + int64(v.clusterSector(clusters[i]))*512
 		if err := v.im.readAt(b, off); err != nil {
-			return fmt.Errorf("cluster %s: %w", commas(clusters[i]), err)
+			return fmt.Errorf("cluster %s: %w", human.Commas(clusters[i]), err)
 		}
 		if err := fn(b); err != nil {
 			return err
@@ -212,7 +214,7 @@ func (v *volume) readChain(clusters []uint32, size int64, fn func([]byte) error)
 // readFile returns the whole content of a small file (at most limit bytes).
 func (v *volume) readFile(n *node, limit int64) ([]byte, error) {
 	if n.size > limit {
-		return nil, fmt.Errorf("%s: %s bytes is over the %s-byte limit", n.path, commas(n.size), commas(limit))
+		return nil, fmt.Errorf("%s: %s bytes is over the %s-byte limit", n.path, human.Commas(n.size), human.Commas(limit))
 	}
 	if n.chainErr != nil {
 		return nil, fmt.Errorf("%s: %w", n.path, n.chainErr)

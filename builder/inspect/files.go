@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"slices"
+
+	"github.com/esxi-autopart/esxi-autopart/builder/human"
 )
 
 // span is one run of clusters owned by a file or folder.
@@ -54,7 +56,7 @@ func (in *inspector) checkFiles() {
 	var far span // the span reaching furthest so far
 	for i, s := range spans {
 		if i > 0 && s.first <= far.last && far.owner != s.owner && reported < 8 {
-			in.fault("%s and %s share cluster %s (cross-linked)", far.owner, s.owner, commas(s.first))
+			in.fault("%s and %s share cluster %s (cross-linked)", far.owner, s.owner, human.Commas(s.first))
 			reported++
 		}
 		if i == 0 || s.last > far.last {

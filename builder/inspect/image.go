@@ -6,6 +6,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/esxi-autopart/esxi-autopart/builder/human"
 )
 
 // image is the inspected byte range: reads past its end are faults (a
@@ -23,7 +25,7 @@ var errPastEnd = errors.New("past the end of the image")
 // the range is not inside the image and records real I/O errors.
 func (im *image) readAt(p []byte, off int64) error {
 	if off < 0 || int64(len(p)) > im.size || off > im.size-int64(len(p)) {
-		return fmt.Errorf("bytes %s..%s: %w (%s bytes)", commas(off), commas(off+int64(len(p))), errPastEnd, commas(im.size))
+		return fmt.Errorf("bytes %s..%s: %w (%s bytes)", human.Commas(off), human.Commas(off+int64(len(p))), errPastEnd, human.Commas(im.size))
 	}
 	n, err := im.r.ReadAt(p, off)
 	if n == len(p) {
@@ -32,31 +34,11 @@ func (im *image) readAt(p []byte, off int64) error {
 	if err == nil || errors.Is(err, io.EOF) {
 		err = io.ErrUnexpectedEOF
 	}
-	err = fmt.Errorf("read %s bytes at offset %s: %w", commas(int64(len(p))), commas(off), err)
+	err = fmt.Errorf("read %s bytes at offset %s: %w", human.Commas(int64(len(p))), human.Commas(off), err)
 	if im.ioErr == nil {
 		im.ioErr = err
 	}
 	return err
-}
-
-// Commas formats v with thousands separators: 33280 -> "33,280".
-func Commas[T ~int | ~int64 | ~uint32 | ~uint16 | ~uint8](v T) string { return commas(v) }
-
-func commas[T ~int | ~int64 | ~uint32 | ~uint16 | ~uint8](v T) string {
-	s := strconv.FormatInt(int64(v), 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	if neg {
-		b.WriteByte('-')
-	}
-	for i := range len(s) {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 // runs formats ascending-or-not numbers as "a-b,c" runs of consecutive values.

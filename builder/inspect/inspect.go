@@ -3,6 +3,8 @@ package inspect
 import (
 	"fmt"
 	"io"
+
+	"github.com/esxi-autopart/esxi-autopart/builder/human"
 )
 
 // inspector carries one Inspect call's state.
@@ -51,7 +53,7 @@ func Inspect(r io.ReaderAt, size int64, opt Options) (*Report, error) {
 
 func (in *inspector) run() {
 	if in.im.size < 512 {
-		in.fault("the image is %s bytes, less than one sector", commas(in.im.size))
+		in.fault("the image is %s bytes, less than one sector", human.Commas(in.im.size))
 		return
 	}
 	sec0 := make([]byte, 512)
@@ -140,10 +142,10 @@ func (in *inspector) checkFilesystem(s bootSector) *geometry {
 		label, id, typ := s.volumeLabel(g.fatType)
 		p.Label, p.VolumeID, p.TypeString = printable([]byte(label)), id, printable([]byte(typ))
 		if int64(g.total) > in.psec {
-			in.fault("the filesystem's %s sectors do not fit in %s (%s sectors)", commas(g.total), in.where(), commas(in.psec))
+			in.fault("the filesystem's %s sectors do not fit in %s (%s sectors)", human.Commas(g.total), in.where(), human.Commas(in.psec))
 		}
 		if s.SectorsPerTrack != 0 && g.total%uint32(s.SectorsPerTrack) != 0 {
-			in.warn("BPB: %s total sectors is not a multiple of %d sectors per track; ESXi 4.1 GA's installer rejects such a boot medium (fixed in 4.1 U1)", commas(g.total), s.SectorsPerTrack)
+			in.warn("BPB: %s total sectors is not a multiple of %d sectors per track; ESXi 4.1 GA's installer rejects such a boot medium (fixed in 4.1 U1)", human.Commas(g.total), s.SectorsPerTrack)
 		}
 	}
 	if e := in.entry; e != nil {
@@ -155,10 +157,10 @@ func (in *inspector) checkFilesystem(s bootSector) *geometry {
 		if s.HiddenSectors != e.StartLBA {
 			if e.Status == activeStatus {
 				in.warn("BPB hidden sectors %s differ from partition %d's start %s: mbr.bin passes the entry (status 0x80) so syslinux uses %s; a BIOS booting the disk as a floppy would not",
-					commas(s.HiddenSectors), e.Index, commas(e.StartLBA), commas(e.StartLBA))
+					human.Commas(s.HiddenSectors), e.Index, human.Commas(e.StartLBA), human.Commas(e.StartLBA))
 			} else {
 				in.fault("BPB hidden sectors %s differ from partition %d's start %s and its status is 0x%02X, not 0x80: the boot sector would read LDLINUX.SYS from the wrong place",
-					commas(s.HiddenSectors), e.Index, commas(e.StartLBA), e.Status)
+					human.Commas(s.HiddenSectors), e.Index, human.Commas(e.StartLBA), e.Status)
 			}
 		}
 	}

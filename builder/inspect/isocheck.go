@@ -9,6 +9,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/esxi-autopart/esxi-autopart/builder/human"
 	"github.com/esxi-autopart/esxi-autopart/layouts/bootcfg"
 )
 
@@ -80,7 +81,7 @@ func (in *inspector) compareISO() {
 		if strings.HasSuffix(strings.ToLower(f.Path), ".cfg") {
 			say = in.warn
 		}
-		say("%s (%s bytes) differs from the ISO's copy (%s bytes, SHA-256 %s…)", f.Path, commas(f.Size), commas(sec.Size()), f.ISOSHA256[:12])
+		say("%s (%s bytes) differs from the ISO's copy (%s bytes, SHA-256 %s…)", f.Path, human.Commas(f.Size), human.Commas(sec.Size()), f.ISOSHA256[:12])
 	}
 	if len(r.NotOnISO) > 0 && len(r.Missing) > 0 {
 		in.warn("%d file(s) of the image are not on the ISO (%s): the image was made from other media", len(r.NotOnISO), strings.Join(first(r.NotOnISO, 6), ", "))

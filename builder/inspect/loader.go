@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/esxi-autopart/esxi-autopart/builder/human"
 )
 
 // Boot sector fields written by the 3.x installer.
@@ -71,12 +73,12 @@ func (in *inspector) simulateBoot(bs []byte) []byte {
 	}
 	read := func(what string, s uint32) []byte {
 		if int64(s) >= in.psec || s == 0 {
-			in.fault("%s=%s is outside %s's sectors 1..%s", what, commas(s), in.where(), commas(in.psec-1))
+			in.fault("%s=%s is outside %s's sectors 1..%s", what, human.Commas(s), in.where(), human.Commas(in.psec-1))
 			return nil
 		}
 		b := make([]byte, 512)
 		if err := in.im.readAt(b, in.base+int64(s)*512); err != nil {
-			in.fault("%s=%s: %v", what, commas(s), err)
+			in.fault("%s=%s: %v", what, human.Commas(s), err)
 			return nil
 		}
 		return b
@@ -93,7 +95,7 @@ func (in *inspector) simulateBoot(bs []byte) []byte {
 	lr.MagicOffset = m
 	if m < 0 {
 		in.fault("FirstSector=%s holds no SYSLINUX 3.x loader (no magic 0x%08X in its first %d bytes): the boot sector would print \"Boot error\"",
-			commas(lr.FirstSector), ldlMagic, maxMagicOff+4)
+			human.Commas(lr.FirstSector), ldlMagic, maxMagicOff+4)
 		return nil
 	}
 	lr.Stamp, lr.LDLDwords, lr.LDLSectors, lr.CheckSum = pa.Stamp, pa.LDLDwords, pa.LDLSectors, pa.CheckSum
@@ -129,7 +131,7 @@ func (in *inspector) simulateBoot(bs []byte) []byte {
 	sum := dwordSum(loaded, int(pa.LDLDwords))
 	lr.ChecksumOK = sum == ldlMagic
 	if !lr.ChecksumOK {
-		in.fault("checksum: the %s dwords loaded sum to 0x%08X, not 0x%08X: the loader would print \"Load error\"", commas(pa.LDLDwords), sum, ldlMagic)
+		in.fault("checksum: the %s dwords loaded sum to 0x%08X, not 0x%08X: the loader would print \"Load error\"", human.Commas(pa.LDLDwords), sum, ldlMagic)
 	}
 	return loaded
 }
@@ -185,7 +187,7 @@ func (in *inspector) checkLoaderFile(loaded []byte) {
 		return
 	}
 	if f.size > maxLoaderSecs*512 {
-		in.fault("LDLINUX.SYS is %s bytes; a 3.x sector list covers at most %s", commas(f.size), commas(maxLoaderSecs*512))
+		in.fault("LDLINUX.SYS is %s bytes; a 3.x sector list covers at most %s", human.Commas(f.size), human.Commas(maxLoaderSecs*512))
 		return
 	}
 	if f.chainErr != nil {
@@ -199,7 +201,7 @@ func (in *inspector) checkLoaderFile(loaded []byte) {
 	}
 	n := len(secs)
 	if want := uint16(f.size >> 2); lr.LDLDwords != want {
-		in.fault("LDLDwords=%s (M+8) but LDLINUX.SYS is %s bytes (%s dwords)", commas(lr.LDLDwords), commas(f.size), commas(want))
+		in.fault("LDLDwords=%s (M+8) but LDLINUX.SYS is %s bytes (%s dwords)", human.Commas(lr.LDLDwords), human.Commas(f.size), human.Commas(want))
 	}
 	if n > 0 && int(lr.LDLSectors) != n-1 {
 		in.fault("LDLSectors=%d (M+10) but LDLINUX.SYS spans %d sectors (want %d)", lr.LDLSectors, n, n-1)
@@ -215,11 +217,11 @@ func (in *inspector) checkLoaderFile(loaded []byte) {
 			return
 		}
 		if idx >= n {
-			in.fault("%s=%s: LDLINUX.SYS has no sector %d", what, commas(got), idx)
+			in.fault("%s=%s: LDLINUX.SYS has no sector %d", what, human.Commas(got), idx)
 		} else if k := slices.Index(secs, got); k >= 0 {
-			in.fault("%s=%s is LDLINUX.SYS's sector %d, not sector %d (%s): out of order", what, commas(got), k, idx, commas(secs[idx]))
+			in.fault("%s=%s is LDLINUX.SYS's sector %d, not sector %d (%s): out of order", what, human.Commas(got), k, idx, human.Commas(secs[idx]))
 		} else {
-			in.fault("%s=%s is outside LDLINUX.SYS %s", what, commas(got), where)
+			in.fault("%s=%s is outside LDLINUX.SYS %s", what, human.Commas(got), where)
 		}
 	}
 	check("FirstSector", lr.FirstSector, 0)

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strings"
+
+	"github.com/esxi-autopart/esxi-autopart/builder/human"
 )
 
 // MBR layout (sector 0 of a partitioned disk).
@@ -124,7 +126,7 @@ func (in *inspector) parseMBR(sec []byte) *PartitionEntry {
 		case p.StartLBA == 0:
 			in.fault("partition %d starts at sector 0, on top of the MBR", p.Index)
 		case end > imageSectors:
-			in.fault("partition %d ends at sector %s, past the image's %s sectors", p.Index, commas(end), commas(imageSectors))
+			in.fault("partition %d ends at sector %s, past the image's %s sectors", p.Index, human.Commas(end), human.Commas(imageSectors))
 		}
 		for _, q := range m.Entries[:i] {
 			if q.Sectors != 0 && q.StartLBA != 0 && int64(q.StartLBA) < end && int64(p.StartLBA) < int64(q.StartLBA)+int64(q.Sectors) {

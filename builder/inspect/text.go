@@ -3,6 +3,8 @@ package inspect
 import (
 	"fmt"
 	"strings"
+
+	"github.com/esxi-autopart/esxi-autopart/builder/human"
 )
 
 // Text is a one-screen human summary; faults and warnings come last.
@@ -13,7 +15,7 @@ func (r *Report) Text() string {
 	if r.Bootable {
 		verdict = "bootable"
 	}
-	w("Image: %s bytes (%s sectors): %s", commas(r.ImageSize), commas(r.ImageSize/512), verdict)
+	w("Image: %s bytes (%s sectors): %s", human.Commas(r.ImageSize), human.Commas(r.ImageSize/512), verdict)
 	if m := r.MBR; m != nil {
 		w("MBR: %s, disk signature %08X, 55AA %s", m.BootCode, m.DiskSignature, yesNo(m.Signature))
 		for _, e := range m.Entries {
@@ -21,7 +23,7 @@ func (r *Report) Text() string {
 				continue
 			}
 			w("  %d: status %02X type %02X (%s) start %s, %s sectors, CHS %d/%d/%d-%d/%d/%d", e.Index, e.Status, e.Type, e.TypeName,
-				commas(e.StartLBA), commas(e.Sectors), e.FirstCHS.Cylinder, e.FirstCHS.Head, e.FirstCHS.Sector,
+				human.Commas(e.StartLBA), human.Commas(e.Sectors), e.FirstCHS.Cylinder, e.FirstCHS.Head, e.FirstCHS.Sector,
 				e.LastCHS.Cylinder, e.LastCHS.Head, e.LastCHS.Sector)
 		}
 	} else {
@@ -30,25 +32,25 @@ func (r *Report) Text() string {
 	p := r.Partition
 	if p.FATType != 0 {
 		w("Filesystem: FAT%d at byte %s, %s sectors, %d sectors/cluster, %s clusters, hidden sectors %s, label %q, id %08X",
-			p.FATType, commas(p.Offset), commas(p.TotalSectors), p.SectorsPerCluster, commas(p.Clusters), commas(p.HiddenSectors), p.Label, p.VolumeID)
+			p.FATType, human.Commas(p.Offset), human.Commas(p.TotalSectors), p.SectorsPerCluster, human.Commas(p.Clusters), human.Commas(p.HiddenSectors), p.Label, p.VolumeID)
 	} else {
-		w("Filesystem: unreadable BPB at byte %s", commas(p.Offset))
+		w("Filesystem: unreadable BPB at byte %s", human.Commas(p.Offset))
 	}
 	l := r.Loader
 	if l.Layout == "4.x+" {
 		w("Boot sector: syslinux 4.x or later (not supported by ESXi's mboot.c32)")
 	} else if l.Syslinux {
-		w("Boot sector: syslinux, FirstSector %s, MaxTransfer %d, stamp in code %s%s", commas(l.FirstSector), l.MaxTransfer, yesNo(l.StampInBootSector), raidText(l.RAID))
+		w("Boot sector: syslinux, FirstSector %s, MaxTransfer %d, stamp in code %s%s", human.Commas(l.FirstSector), l.MaxTransfer, yesNo(l.StampInBootSector), raidText(l.RAID))
 	} else {
 		w("Boot sector: not syslinux (jump %s)", l.Jump)
 	}
 	if l.File != "" || l.Banner != "" {
 		w("Loader: %s, %s, %s bytes, attributes %s, clusters %s, sectors %s, checksum %s",
-			orDash(l.Banner), orDash(l.File), commas(l.FileSize), orDash(l.Attr), orDash(l.Clusters), orDash(l.FileSectors), okBad(l.ChecksumOK))
+			orDash(l.Banner), orDash(l.File), human.Commas(l.FileSize), orDash(l.Attr), orDash(l.Clusters), orDash(l.FileSectors), okBad(l.ChecksumOK))
 	}
 	c := r.Config
 	if c.Path != "" {
-		w("Config: %s (%s bytes, %d CR), default %q, boots %s", c.Path, commas(c.Size), c.CRBytes, c.Default, orDash(c.Boots))
+		w("Config: %s (%s bytes, %d CR), default %q, boots %s", c.Path, human.Commas(c.Size), c.CRBytes, c.Default, orDash(c.Boots))
 		if c.Serial != "" {
 			w("  serial %s (line %d)", c.Serial, c.SerialLine)
 		}
@@ -69,7 +71,7 @@ func (r *Report) Text() string {
 			bytes += f.Size
 		}
 	}
-	w("Files: %d files (%s bytes) in %d folders", files, commas(bytes), dirs)
+	w("Files: %d files (%s bytes) in %d folders", files, human.Commas(bytes), dirs)
 	if i := r.ISO; i != nil {
 		verdict := "matches"
 		if !i.Match {

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strings"
+
+	"github.com/esxi-autopart/esxi-autopart/builder/human"
 )
 
 // UEFIReport is the UEFI boot path of an ESXi 5.x+ image: the firmware
@@ -204,7 +206,7 @@ func is83(name string) bool {
 func (u *UEFIReport) text() string {
 	var b strings.Builder
 	if u.Loader != "" {
-		fmt.Fprintf(&b, "UEFI: %s (%s bytes, %s)", u.Loader, commas(u.LoaderSize), u.PE)
+		fmt.Fprintf(&b, "UEFI: %s (%s bytes, %s)", u.Loader, human.Commas(u.LoaderSize), u.PE)
 	} else {
 		b.WriteString("UEFI: no " + uefiLoader)
 	}

@@ -25,6 +25,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/esxi-autopart/esxi-autopart/builder/human"
 	"github.com/esxi-autopart/esxi-autopart/builder/regular"
 )
 
@@ -176,7 +177,7 @@ func (im *Image) ReadFile(p string, max int64) ([]byte, error) {
 	}
 	f := im.files[im.index[key(p)]]
 	if f.Size > max {
-		return nil, fmt.Errorf("%s: %s: %s bytes, more than the %s allowed", im.name, f.Path, commas(f.Size), commas(max))
+		return nil, fmt.Errorf("%s: %s: %s bytes, more than the %s allowed", im.name, f.Path, human.Commas(f.Size), human.Commas(max))
 	}
 	b := make([]byte, f.Size)
 	if _, err := io.ReadFull(sr, b); err != nil {
@@ -211,24 +212,6 @@ func lowerASCII(s string) string {
 		}
 	}
 	return string(b)
-}
-
-// commas formats n as 72,206,398.
-func commas(n int64) string {
-	s := fmt.Sprint(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }
 
 // ErrCorrupt is wrapped by errors about malformed on-disk structures.

@@ -5,6 +5,8 @@ import (
 	"io/fs"
 
 	"github.com/kdomanski/iso9660"
+
+	"github.com/esxi-autopart/esxi-autopart/builder/human"
 )
 
 const (
@@ -86,16 +88,16 @@ func (w *walker) continuation(e iso9660.SystemUseEntry) ([]byte, error) {
 	}
 	at := int64(block)*sectorSize + int64(offset)
 	if length > maxCEArea || at+int64(length) > w.size {
-		return nil, fmt.Errorf("%w: CE area of %d bytes at byte %s is out of bounds", ErrCorrupt, length, commas(at))
+		return nil, fmt.Errorf("%w: CE area of %d bytes at byte %s is out of bounds", ErrCorrupt, length, human.Commas(at))
 	}
 	// Many records may share one chain of areas: what is read is bounded
 	// for the whole image, so the work stays linear in its size.
 	if w.ceRead += int64(length); w.ceRead > maxCETotal {
-		return nil, fmt.Errorf("%w: SUSP continuation areas total more than %s bytes", ErrCorrupt, commas(maxCETotal))
+		return nil, fmt.Errorf("%w: SUSP continuation areas total more than %s bytes", ErrCorrupt, human.Commas(maxCETotal))
 	}
 	buf := make([]byte, length)
 	if _, err := w.ra.ReadAt(buf, at); err != nil {
-		return nil, fmt.Errorf("reading CE area at byte %s: %w", commas(at), err)
+		return nil, fmt.Errorf("reading CE area at byte %s: %w", human.Commas(at), err)
 	}
 	return buf, nil
 }

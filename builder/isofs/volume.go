@@ -5,6 +5,8 @@ import (
 	"io"
 
 	"github.com/kdomanski/iso9660"
+
+	"github.com/esxi-autopart/esxi-autopart/builder/human"
 )
 
 const (
@@ -48,7 +50,7 @@ func readVolumes(ra io.ReaderAt, size int64) (*volumes, error) {
 		sector := int64(firstVD + i)
 		if (sector+1)*sectorSize > size {
 			if i == 0 {
-				return nil, fmt.Errorf("not an ISO9660 image: %s bytes, too short for a volume descriptor", commas(size))
+				return nil, fmt.Errorf("not an ISO9660 image: %s bytes, too short for a volume descriptor", human.Commas(size))
 			}
 			return nil, fmt.Errorf("%w: volume descriptors run past the end of the image (truncated?)", ErrCorrupt)
 		}

@@ -7,6 +7,8 @@ import (
 	"unicode/utf16"
 
 	"github.com/kdomanski/iso9660"
+
+	"github.com/esxi-autopart/esxi-autopart/builder/human"
 )
 
 // Directory record file flags (ECMA-119 9.1.6).
@@ -54,7 +56,7 @@ func (w *walker) extent(de *iso9660.DirectoryEntry) (int64, int64, error) {
 	n := int64(de.ExtentLength)
 	if n > 0 && off+n > w.size {
 		return 0, 0, fmt.Errorf("%w: data at bytes %s..%s lies beyond the end of the image (%s bytes; truncated?)",
-			ErrCorrupt, commas(off), commas(off+n), commas(w.size))
+			ErrCorrupt, human.Commas(off), human.Commas(off+n), human.Commas(w.size))
 	}
 	return off, n, nil
 }
@@ -66,17 +68,17 @@ func (w *walker) readFolder(de *iso9660.DirectoryEntry) ([]byte, int64, error) {
 		return nil, 0, err
 	}
 	if n > maxDirBytes {
-		return nil, 0, fmt.Errorf("%w: folder extent of %s bytes (limit %s)", ErrCorrupt, commas(n), commas(maxDirBytes))
+		return nil, 0, fmt.Errorf("%w: folder extent of %s bytes (limit %s)", ErrCorrupt, human.Commas(n), human.Commas(maxDirBytes))
 	}
 	if n == 0 {
 		return nil, 0, fmt.Errorf("%w: folder extent is empty (unreadable folder)", ErrCorrupt)
 	}
 	if w.dirRead += n; w.dirRead > maxDirTotal {
-		return nil, 0, fmt.Errorf("%w: folders total more than %s bytes", ErrCorrupt, commas(maxDirTotal))
+		return nil, 0, fmt.Errorf("%w: folders total more than %s bytes", ErrCorrupt, human.Commas(maxDirTotal))
 	}
 	buf := make([]byte, n)
 	if _, err := w.ra.ReadAt(buf, off); err != nil {
-		return nil, 0, fmt.Errorf("reading folder at byte %s: %w", commas(off), err)
+		return nil, 0, fmt.Errorf("reading folder at byte %s: %w", human.Commas(off), err)
 	}
 	return buf, off, nil
 }

@@ -2,7 +2,6 @@ package syslinux
 
 import (
 	"errors"
-	"strconv"
 )
 
 // Error classes, usable with errors.Is. Every returned error wraps one of
@@ -22,23 +21,3 @@ var (
 	ErrBadSectors  = errors.New("bad sector list")
 	ErrBadBootSect = errors.New("bad filesystem boot sector")
 )
-
-// commas formats n with thousands separators: 33280 -> "33,280".
-func commas(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := false
-	if n < 0 {
-		neg, s = true, s[1:]
-	}
-	out := make([]byte, 0, len(s)+len(s)/3+1)
-	for i := range len(s) {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			out = append(out, ',')
-		}
-		out = append(out, s[i])
-	}
-	if neg {
-		return "-" + string(out)
-	}
-	return string(out)
-}

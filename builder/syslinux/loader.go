@@ -12,6 +12,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+
+	"github.com/esxi-autopart/esxi-autopart/builder/human"
 )
 
 // Magic is LDLINUX_MAGIC, the first dword of the ldlinux.sys patch area and
@@ -67,7 +69,7 @@ func ParseLoader(bss, sys []byte) (*Loader, error) {
 	}
 	if len(sys) > MaxSysSize {
 		return nil, fmt.Errorf("ldlinux.sys: %s bytes, more than the %d sectors (%s bytes) syslinux 3.x can load: %w",
-			commas(int64(len(sys))), MaxSectors, commas(MaxSysSize), ErrTooLarge)
+			human.Commas(int64(len(sys))), MaxSectors, human.Commas(MaxSysSize), ErrTooLarge)
 	}
 	ver, date, ok := banner(sys)
 	if !ok {
@@ -96,7 +98,7 @@ func ParseLoader(bss, sys []byte) (*Loader, error) {
 // and a signature word that still points at a CD 16 inside the code.
 func checkBss(bss []byte) error {
 	if len(bss) != bssSize {
-		return fmt.Errorf("ldlinux.bss: %s bytes, want exactly 512: %w", commas(int64(len(bss))), ErrBadLoader)
+		return fmt.Errorf("ldlinux.bss: %s bytes, want exactly 512: %w", human.Commas(int64(len(bss))), ErrBadLoader)
 	}
 	if bss[0] != 0xEB || bss[1] != 0x58 || bss[2] != 0x90 {
 		return fmt.Errorf("ldlinux.bss: starts % X, want EB 58 90 (jmp to 0x5A): %w", bss[:3], ErrBadLoader)
@@ -130,7 +132,7 @@ func findMagic(sys []byte) (int, error) {
 		}
 		if m+paSize > len(sys) || m+paSize > SectorSize {
 			return 0, fmt.Errorf("ldlinux.sys: patch area at %#x (%d bytes) does not fit in the first sector of a %s-byte file: %w",
-				m, paSize, commas(int64(len(sys))), ErrBadLoader)
+				m, paSize, human.Commas(int64(len(sys))), ErrBadLoader)
 		}
 		return m, nil
 	}

@@ -3,6 +3,8 @@ package syslinux
 import (
 	"encoding/binary"
 	"fmt"
+
+	"github.com/esxi-autopart/esxi-autopart/builder/human"
 )
 
 // Options are the syslinux installer switches that change the boot sector.
@@ -58,7 +60,7 @@ func Install(bss, sys []byte, fsBoot [512]byte, sectors []uint32, opt Options) (
 	}
 	if len(sectors) != ld.Sectors {
 		return boot, nil, fmt.Errorf("ldlinux.sys: %s bytes take %d sectors, but the sector list has %d: %w",
-			commas(int64(len(sys))), ld.Sectors, len(sectors), ErrBadSectors)
+			human.Commas(int64(len(sys))), ld.Sectors, len(sectors), ErrBadSectors)
 	}
 	for i, s := range sectors {
 		if s == 0 {

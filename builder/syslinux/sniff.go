@@ -11,6 +11,8 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/ulikunitz/xz"
+
+	"github.com/esxi-autopart/esxi-autopart/builder/human"
 )
 
 // Decompression limits.
@@ -54,7 +56,7 @@ func decompress(r io.Reader, name string) (io.Reader, error) {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		if len(data) > maxXZInput {
-			return nil, fmt.Errorf("%s: xz: more than %s compressed bytes: %w", name, commas(maxXZInput), ErrTooLarge)
+			return nil, fmt.Errorf("%s: xz: more than %s compressed bytes: %w", name, human.Commas(maxXZInput), ErrTooLarge)
 		}
 		if err := scanXZ(data); err != nil {
 			return nil, fmt.Errorf("%s: xz: %w", name, err)
@@ -119,7 +121,7 @@ func checkBlockHeader(bh []byte) error {
 				dict = uint64(2|code&1) << (code/2 + 11)
 			}
 			if dict > maxXZDict {
-				return fmt.Errorf("LZMA2 dictionary of %s bytes, more than %s: %w", commas(int64(dict)), commas(maxXZDict), ErrTooLarge)
+				return fmt.Errorf("LZMA2 dictionary of %s bytes, more than %s: %w", human.Commas(int64(dict)), human.Commas(maxXZDict), ErrTooLarge)
 			}
 		}
 		p += int(n)
@@ -136,7 +138,7 @@ type limitReader struct {
 
 func (l *limitReader) Read(p []byte) (int, error) {
 	if l.left <= 0 {
-		return 0, fmt.Errorf("%s: more than %s bytes once decompressed: %w", l.name, commas(maxTotal), ErrTooLarge)
+		return 0, fmt.Errorf("%s: more than %s bytes once decompressed: %w", l.name, human.Commas(maxTotal), ErrTooLarge)
 	}
 	if int64(len(p)) > l.left {
 		p = p[:l.left]

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/esxi-autopart/esxi-autopart/builder/human"
 	"github.com/esxi-autopart/esxi-autopart/builder/regular"
 )
 
@@ -232,12 +233,12 @@ func readMember(rd *tar.Reader, hdr *tar.Header, name string, m *member) ([]byte
 	case hdr.Size < 0:
 		return nil, fmt.Errorf("%s: %s: negative size: %w", name, m.rel, ErrNotTarball)
 	case m.exact != 0 && hdr.Size != m.exact:
-		return nil, fmt.Errorf("%s: %s: %s bytes, want exactly %s: %w", name, m.rel, commas(hdr.Size), commas(m.exact), ErrTooLarge)
+		return nil, fmt.Errorf("%s: %s: %s bytes, want exactly %s: %w", name, m.rel, human.Commas(hdr.Size), human.Commas(m.exact), ErrTooLarge)
 	case m.rel == "core/ldlinux.sys" && hdr.Size > m.max:
 		return nil, fmt.Errorf("%s: %s: %s bytes, more than the %d sectors (%s bytes) syslinux 3.x can load: %w",
-			name, m.rel, commas(hdr.Size), MaxSectors, commas(MaxSysSize), ErrTooLarge)
+			name, m.rel, human.Commas(hdr.Size), MaxSectors, human.Commas(MaxSysSize), ErrTooLarge)
 	case hdr.Size > m.max:
-		return nil, fmt.Errorf("%s: %s: %s bytes, more than the %s allowed: %w", name, m.rel, commas(hdr.Size), commas(m.max), ErrTooLarge)
+		return nil, fmt.Errorf("%s: %s: %s bytes, more than the %s allowed: %w", name, m.rel, human.Commas(hdr.Size), human.Commas(m.max), ErrTooLarge)
 	case hdr.Size == 0:
 		return nil, fmt.Errorf("%s: %s: empty: %w", name, m.rel, ErrMissing)
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+
+	"github.com/esxi-autopart/esxi-autopart/builder/human"
 )
 
 // maxXZInput bounds an xz-compressed tarball, which is read whole so that
@@ -36,7 +38,7 @@ func scanXZ(data []byte) error {
 		}
 		rest := data[p:]
 		if !bytes.HasPrefix(rest, magicXZ) && !bytes.HasPrefix(magicXZ, rest) {
-			return fmt.Errorf("%w: no xz stream header at byte %s", ErrCorrupt, commas(int64(p)))
+			return fmt.Errorf("%w: no xz stream header at byte %s", ErrCorrupt, human.Commas(int64(p)))
 		}
 		if len(rest) < 12 {
 			return fmt.Errorf("stream %d: %w: header cut short", stream+1, ErrTruncated)
@@ -50,7 +52,7 @@ func scanXZ(data []byte) error {
 			if data[p] == 0 { // index indicator: the blocks are done
 				n, err := xzIndexLen(data[p:])
 				if err != nil {
-					return fmt.Errorf("stream %d index at byte %s: %w", stream+1, commas(int64(p)), err)
+					return fmt.Errorf("stream %d index at byte %s: %w", stream+1, human.Commas(int64(p)), err)
 				}
 				p += n
 				break
@@ -76,7 +78,7 @@ func scanXZ(data []byte) error {
 			return fmt.Errorf("stream %d: %w: footer cut short", stream+1, ErrTruncated)
 		}
 		if data[p+10] != 'Y' || data[p+11] != 'Z' {
-			return fmt.Errorf("stream %d: %w: no footer magic at byte %s", stream+1, ErrCorrupt, commas(int64(p+10)))
+			return fmt.Errorf("stream %d: %w: no footer magic at byte %s", stream+1, ErrCorrupt, human.Commas(int64(p+10)))
 		}
 		p += 12
 	}
@@ -112,7 +114,7 @@ func skipLZMA2(data []byte, p int) (int, error) {
 			}
 			n = h + int(binary.BigEndian.Uint16(data[p+3:])) + 1
 		default:
-			return 0, fmt.Errorf("%w: LZMA2 control byte 0x%02X at byte %s", ErrCorrupt, c, commas(int64(p)))
+			return 0, fmt.Errorf("%w: LZMA2 control byte 0x%02X at byte %s", ErrCorrupt, c, human.Commas(int64(p)))
 		}
 		p += n
 	}
