@@ -28,15 +28,8 @@ func TestInterruptedBuild(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and a 333 MB ISO")
 	}
-	dir := t.TempDir()
-	bin := binary(t)
-	iso, tar := filepath.Join(dir, "esxi.iso"), filepath.Join(dir, "syslinux.tar.gz")
-	if err := isogen.Write(iso, isogen.Spec{RockRidge: true, RealSizes: true}); err != nil {
-		t.Fatal(err)
-	}
-	if err := tarball.WriteFile(tar, tarball.Spec{}); err != nil {
-		t.Fatal(err)
-	}
+	dir, bin := t.TempDir(), binary(t)
+	iso, tar := realSizeInputs(t, dir)
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGKILL} {
 		t.Run(sig.String(), func(t *testing.T) {
 			out := t.TempDir()
@@ -44,28 +37,7 @@ func TestInterruptedBuild(t *testing.T) {
 			var stderr bytes.Buffer
 			cmd := exec.Command(bin, "build", "--iso", iso, "--syslinux", tar, "--ks", "http://deploy/ks/esx01.cfg", "-o", img)
 			cmd.Stderr = &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			done := make(chan error, 1)
-			go func() { done <- cmd.Wait() }()
-			var err error
-			signalled := false
-		wait:
-			for {
-				select {
-				case err = <-done:
-					break wait
-				default:
-				}
-				if !signalled && hasTemp(t, cmd.Process.Pid, out) {
-					if serr := cmd.Process.Signal(sig); serr != nil {
-						t.Fatalf("signal: %v", serr)
-					}
-					signalled = true
-				}
-				time.Sleep(time.Millisecond) // polling, not timing: nothing is asserted about durations
-			}
+			signalled, err := signalWhen(t, cmd, sig, func() bool { return hasTemp(t, cmd.Process.Pid, out) })
 			if !signalled {
 				t.Skipf("the build finished before its temporary file was seen (err %v)", err)
 			}
@@ -103,6 +75,42 @@ func TestInterruptedBuild(t *testing.T) {
 				t.Errorf("left behind: %q", names)
 			}
 		})
+	}
+}
+
+// realSizeInputs writes a real-size ISO (~333 MB) and a tarball into dir.
+func realSizeInputs(t *testing.T, dir string) (iso, tar string) {
+	iso, tar = filepath.Join(dir, "esxi.iso"), filepath.Join(dir, "syslinux.tar.gz")
+	if err := isogen.Write(iso, isogen.Spec{RockRidge: true, RealSizes: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tarball.WriteFile(tar, tarball.Spec{}); err != nil {
+		t.Fatal(err)
+	}
+	return iso, tar
+}
+
+// signalWhen starts cmd, sends it sig the first time ready reports true,
+// and returns once it has exited: whether it was signalled, and its error.
+func signalWhen(t *testing.T, cmd *exec.Cmd, sig syscall.Signal, ready func() bool) (signalled bool, err error) {
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	for {
+		select {
+		case err = <-done:
+			return signalled, err
+		default:
+		}
+		if !signalled && ready() {
+			if serr := cmd.Process.Signal(sig); serr != nil {
+				t.Fatalf("signal: %v", serr)
+			}
+			signalled = true
+		}
+		time.Sleep(time.Millisecond) // polling, not timing: nothing is asserted about durations
 	}
 }
 
@@ -146,15 +154,8 @@ func TestInterruptedBatch(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and a 333 MB ISO")
 	}
-	dir := t.TempDir()
-	bin := binary(t)
-	iso, tar := filepath.Join(dir, "esxi.iso"), filepath.Join(dir, "syslinux.tar.gz")
-	if err := isogen.Write(iso, isogen.Spec{RockRidge: true, RealSizes: true}); err != nil {
-		t.Fatal(err)
-	}
-	if err := tarball.WriteFile(tar, tarball.Spec{}); err != nil {
-		t.Fatal(err)
-	}
+	dir, bin := t.TempDir(), binary(t)
+	iso, tar := realSizeInputs(t, dir)
 	hosts := filepath.Join(dir, "hosts.csv")
 	if err := os.WriteFile(hosts, []byte("id\nesx01\nesx02\nesx03\nesx04\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -173,28 +174,10 @@ func TestInterruptedBatch(t *testing.T) {
 			cmd := exec.Command(bin, args...)
 			var stderr bytes.Buffer
 			cmd.Stderr = &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			done := make(chan error, 1)
-			go func() { done <- cmd.Wait() }()
-			var err error
-			signalled := false
-		wait:
-			for {
-				select {
-				case err = <-done:
-					break wait
-				default:
-				}
-				if staged, _ := filepath.Glob(filepath.Join(out, ".esxi-autopart.stage-*", "esx01.img")); !signalled && len(staged) > 0 {
-					if serr := cmd.Process.Signal(sig); serr != nil {
-						t.Fatalf("signal: %v", serr)
-					}
-					signalled = true
-				}
-				time.Sleep(time.Millisecond) // polling, not timing
-			}
+			signalled, err := signalWhen(t, cmd, sig, func() bool {
+				staged, _ := filepath.Glob(filepath.Join(out, ".esxi-autopart.stage-*", "esx01.img"))
+				return len(staged) > 0
+			})
 			if !signalled {
 				t.Skipf("the batch finished before its first host was staged (err %v)", err)
 			}

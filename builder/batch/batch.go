@@ -184,14 +184,18 @@ func Run(ctx context.Context, in *builder.Inputs, jobs []Job, cfg Config) ([]Hos
 		}()
 	}
 	wg.Wait()
-	var firstErr error // of the first host, in job order, that failed on its own
-	for _, r := range results {
+	failedFirst := -1 // the first host, in job order, that failed on its own
+	for i, r := range results {
 		if r.Err != nil {
-			firstErr = r.Err
+			failedFirst = i
 			break
 		}
 	}
-	publish(ctx, st, results, cfg)
+	var firstErr error
+	if failedFirst >= 0 {
+		firstErr = results[failedFirst].Err
+	}
+	publish(ctx, st, results, failedFirst, cfg)
 	var failed []string
 	for i, r := range results {
 		if r.Err != nil {
@@ -303,16 +307,14 @@ func relocate(err error, stage, out string) error {
 }
 
 // publish puts the staged outputs in place once every host is done: all,
-// or with KeepGoing those of the hosts built; none after a failure without
-// KeepGoing or when ctx is done (those hosts then say why). A host whose
-// output cannot be put in place fails.
-func publish(ctx context.Context, st *fileio.Stage, results []HostResult, cfg Config) {
+// or with KeepGoing those of the hosts built; none after a failure (first:
+// the first failed host's index, -1 for none) without KeepGoing or when
+// ctx is done (those hosts then say why). A host whose output cannot be
+// put in place fails.
+func publish(ctx context.Context, st *fileio.Stage, results []HostResult, first int, cfg Config) {
 	why := ""
-	for _, r := range results {
-		if r.Err != nil && !cfg.KeepGoing {
-			why = "host " + r.Job.ID + " failed (--keep-going puts the others in place)"
-			break
-		}
+	if first >= 0 && !cfg.KeepGoing {
+		why = "host " + results[first].Job.ID + " failed (--keep-going puts the others in place)"
 	}
 	if err := ctx.Err(); err != nil {
 		why = err.Error()
