@@ -108,19 +108,22 @@ func (f *demoFlags) run(ctx context.Context, args []string, stdout, _ io.Writer)
 	}
 	say("inspect: bootable")
 
-	if f.noBoot || !bootable {
+	boot := !f.noBoot && bootable
+	if boot {
+		if _, err := qemu.LookPath(); err != nil {
+			say("QEMU boot skipped: %v", err)
+			boot = false
+		}
+	} else {
 		say("QEMU boot skipped")
-		return nil
 	}
-	if _, err := qemu.LookPath(); err != nil {
-		say("QEMU boot skipped: %v", err)
-		return nil
+	if boot {
+		if !demoBoot(ctx, stdout, imgPath, map[string][]string{"bios": standinMarkers}) {
+			return errors.New("demo: QEMU boot failed")
+		}
+		say("(the sample loader is our stand-in for ldlinux.sys: it checks the boot path, it does not start ESXi)")
 	}
-	if !demoBoot(ctx, stdout, imgPath, map[string][]string{"bios": standinMarkers}) {
-		return errors.New("demo: QEMU boot failed")
-	}
-	say("(the sample loader is our stand-in for ldlinux.sys: it checks the boot path, it does not start ESXi)")
-	return demo5(ctx, f.dir, stdout)
+	return demo5(ctx, f.dir, stdout, boot)
 }
 
 // demoBoot boots img with each firmware in markers, printing each result

@@ -1,0 +1,105 @@
+package quickstart
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/esxi-autopart/esxi-autopart/internal/testutil"
+)
+
+// readmeCommands returns the lines of README.md's first ```sh block.
+func readmeCommands(t *testing.T, root string) []string {
+	t.Helper()
+	f, err := os.Open(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var lines []string
+	in := false
+	for sc := bufio.NewScanner(f); sc.Scan(); {
+		switch line := sc.Text(); {
+		case !in && line == "```sh":
+			in = true
+		case in && line == "```":
+			return lines
+		case in:
+			lines = append(lines, line)
+		}
+	}
+	t.Fatal("README.md: no ```sh block")
+	return nil
+}
+
+// freshCopy copies the files git tracks (as a clone would hold them) into
+// a new folder and returns it.
+func freshCopy(t *testing.T, root string) string {
+	t.Helper()
+	testutil.Need(t, "git")
+	out, err := exec.Command("git", "-C", root, "ls-files", "-z").Output()
+	if err != nil {
+		t.Skipf("not a git checkout: %v", err) // a source tarball: nothing to clone
+	}
+	dst := t.TempDir()
+	for _, name := range strings.Split(strings.TrimRight(string(out), "\x00"), "\x00") {
+		b, err := os.ReadFile(filepath.Join(root, name))
+		if os.IsNotExist(err) {
+			continue // deleted in the work tree, not yet committed
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, _ := os.Stat(filepath.Join(root, name))
+		if err := os.MkdirAll(filepath.Join(dst, filepath.Dir(name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dst, name), b, st.Mode().Perm()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dst
+}
+
+// TestReadmeFirstCommand runs README.md's first command, exactly as written,
+// in a fresh copy of the repository: relative paths and all.
+func TestReadmeFirstCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("boots QEMU")
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmds := readmeCommands(t, root)
+	if len(cmds) != 2 {
+		t.Fatalf("README.md's first sh block has %d lines, want 2 (the demo, the tests): %q", len(cmds), cmds)
+	}
+	if !strings.HasPrefix(cmds[0], "go run . demo") {
+		t.Fatalf("README.md's first command is %q, want the demo", cmds[0])
+	}
+	testutil.Need(t, "go", "as", "qemu-system-x86_64", "/usr/lib/syslinux/mbr/mbr.bin")
+	dir := freshCopy(t, root)
+	cmd := exec.Command("bash", "-c", cmds[0])
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "ESXI_AUTOPART_CACHE="+t.TempDir())
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s in a fresh copy: %v\n%s", cmds[0], err, out)
+	}
+	// Both samples built and booted: every firmware line passed.
+	for _, want := range []string{`(?m)^demo: built demo/demo-7\.0\.img`, `(?m)^bios: booted `, `(?m)^uefi: booted `} {
+		if !regexp.MustCompile(want).Match(out) {
+			t.Errorf("output lacks %s:\n%s", want, out)
+		}
+	}
+	for _, img := range []string{"demo/demo.img", "demo/demo-7.0.img"} {
+		if _, err := os.Stat(filepath.Join(dir, img)); err != nil {
+			t.Errorf("the demo left no %s: %v", img, err)
+		}
+	}
+}
