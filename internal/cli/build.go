@@ -1,0 +1,336 @@
+package cli
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/esxi-autopart/esxi-autopart/builder"
+	"github.com/esxi-autopart/esxi-autopart/builder/batch"
+	"github.com/esxi-autopart/esxi-autopart/builder/check"
+	"github.com/esxi-autopart/esxi-autopart/builder/config"
+	"github.com/esxi-autopart/esxi-autopart/builder/human"
+	"github.com/esxi-autopart/esxi-autopart/builder/inventory"
+)
+
+func (f *buildFlags) run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		return &exitError{code: 2, err: fmt.Errorf("build: unexpected argument %q", args[0])}
+	}
+	opts, err := f.options()
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	f.warn(stderr, f.notes)
+	if f.hosts != "" {
+		return buildHosts(ctx, f, opts, stdout, stderr)
+	}
+	if f.out == "" && !f.dryRun {
+		return &exitError{code: 2, err: fmt.Errorf("build: -o/--output is required (or --dry-run)")}
+	}
+	kind, out, err := compression(f.out, f.compress)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	if f.out != "" && !f.dryRun {
+		if err := checkAliases(f.buildPaths(out, bmapName(out, kind))); err != nil {
+			return err
+		}
+		// Every output is checked before anything is written: a late
+		// refusal would have to remove an image that --force had replaced.
+		for _, p := range []string{out, f.mbrOut, kickstartPath(f)} {
+			if p == "" {
+				continue
+			}
+			if err := builder.CheckOutput(p, f.force); err != nil {
+				return err
+			}
+		}
+	}
+	var kickstart []byte
+	if f.ksTemplate != "" {
+		text, err := readOptional(f.ksTemplate)
+		if err != nil {
+			return err
+		}
+		if kickstart, err = renderKickstart(f.ksTemplate, text, opts); err != nil {
+			return err
+		}
+		if f.embedKS {
+			opts.Kickstart = kickstart
+		}
+	}
+	in, err := openInputs(f.iso, f.tarball)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	f.warn(stderr, in.Media.Warnings)
+	plan, err := in.Plan(opts)
+	if err != nil {
+		return err
+	}
+	checked, _, err := f.preCheck(in, opts, nil, stderr)
+	if err != nil {
+		return err
+	}
+	for _, c := range checked {
+		plan.Warnings = append(plan.Warnings, c.String())
+	}
+	if f.dryRun {
+		if f.asJSON {
+			return writeJSON(stdout, buildJSON{SchemaVersion: schemaVersion, Type: "build", DryRun: true,
+				Hosts: []hostJSON{{ID: opts.Vars["id"], Plan: newPlanJSON(plan)}}})
+		}
+		fmt.Fprint(stdout, planText(plan))
+		return nil
+	}
+	start := time.Now()
+	// Every output waits in a temporary file until all are complete: a
+	// late failure leaves the old ones as they were.
+	var set outputSet
+	defer set.discard()
+	res, packed, err := deliver(ctx, plan, out, kind, f.bmap, builder.WriteOptions{Force: f.force, Sync: f.sync, ZeroRuns: zeroRuns()}, &set)
+	if err != nil {
+		return err
+	}
+	if kickstart != nil {
+		if err := set.stage(kickstartPath(f), kickstart, batch.KickstartMode, f.force); err != nil {
+			return err
+		}
+	}
+	if f.mbrOut != "" {
+		b := make([]byte, 440)
+		copy(b, in.Tarball.MBR)
+		if err := set.stage(f.mbrOut, b, 0o644, f.force); err != nil {
+			return err
+		}
+	}
+	if err := set.publish(); err != nil {
+		return err
+	}
+	if f.quiet {
+		return nil // errors only, and there were none
+	}
+	if f.asJSON {
+		r := newResultJSON(res, packed, false)
+		if kickstart != nil {
+			r.Kickstart = &outputFileJSON{Path: kickstartPath(f), SHA256: sha256Hex(kickstart)}
+		}
+		if f.bmap {
+			r.Bmap = bmapName(out, kind)
+		}
+		r.MBRCode = f.mbrOut
+		return writeJSON(stdout, buildJSON{SchemaVersion: schemaVersion, Type: "build",
+			Hosts:   []hostJSON{{ID: opts.Vars["id"], Plan: newPlanJSON(plan), Result: r}},
+			Summary: &summaryJSON{Hosts: 1, Built: 1, Bytes: res.Bytes, Seconds: time.Since(start).Seconds()}})
+	}
+	fmt.Fprint(stdout, summaryText(plan, res, time.Since(start)))
+	if packed != nil {
+		fmt.Fprintf(stdout, "compressed %s: %s bytes (%.1f%% of the image), sha256 %s\n", packed.Kind, human.Commas(packed.Bytes),
+			100*float64(packed.Bytes)/float64(res.Bytes), packed.SHA256)
+	}
+	return nil
+}
+
+// Bounds of the disk and menu flags.
+const (
+	maxWholeStart = 1 << 26 // sectors before the partition in a whole image: 32 GiB
+	maxTimeout    = 35996   // syslinux's TIMEOUT limit, in tenths of a second (about an hour)
+)
+
+// warn prints warnings on stderr, unless --quiet or --json (which has
+// them in the plan).
+func (f *buildFlags) warn(stderr io.Writer, warnings []string) {
+	if f.quiet {
+		return
+	}
+	warnings = slices.DeleteFunc(slices.Clone(warnings), func(s string) bool { return s == "" })
+	printWarnings(stderr, warnings, f.asJSON)
+}
+
+// kickstartPath is where the rendered kickstart goes: beside the image,
+// <image name>.cfg ("" without --ks-template).
+func kickstartPath(f *buildFlags) string {
+	if f.ksTemplate == "" || f.out == "" {
+		return ""
+	}
+	return strings.TrimSuffix(f.out, filepath.Ext(f.out)) + ".cfg"
+}
+
+func (f *buildFlags) options() (builder.Options, error) {
+	if f.iso == "" || f.tarball == "" {
+		return builder.Options{}, fmt.Errorf("build: --iso and --syslinux are required")
+	}
+	timeout, note, err := f.timeout.tenths()
+	if err != nil {
+		return builder.Options{}, err
+	}
+	f.notes = append(f.notes, note, f.serial.deprecated())
+	o := builder.Options{
+		Host: f.host, KS: f.ks, Timeout: timeout, NoSerial: !f.serial.on, PartitionStart: f.start, FATType: f.fatType,
+		NoStupid: f.noStupid, RAID: f.raid, PartitionOnly: f.partOnly, Vars: map[string]string{},
+	}
+	if timeout == 0 {
+		o.Timeout = builder.NoTimeout // --timeout 0: wait for a key
+	}
+	if err := config.CheckValue("--host", f.host); err != nil {
+		return o, err
+	}
+	if f.embedKS && f.ksTemplate == "" {
+		return o, fmt.Errorf("build: --embed-ks needs --ks-template")
+	}
+	if f.ks == "" && f.embedKS {
+		f.ks = "usb:/" + builder.KickstartName
+		o.KS = f.ks
+	}
+	if f.ks == "" {
+		return o, missingKS(f.iso)
+	}
+	if f.start == 0 {
+		return o, fmt.Errorf("--partition-start 0: sector 0 holds the MBR; the partition starts at 1 or later (default %d)", builder.DefaultPartitionStart)
+	}
+	if f.start > maxWholeStart && !f.partOnly {
+		return o, fmt.Errorf("--partition-start %d: the image would hold %s bytes of zeros before the partition; at most %d sectors (32 GiB), or --partition-only for a partition that lies further in",
+			f.start, human.Commas(int64(f.start)*512), maxWholeStart)
+	}
+	if f.fatType != 0 && f.fatType != 16 && f.fatType != 32 {
+		return o, fmt.Errorf("--fat %d: use 16 or 32", f.fatType)
+	}
+	for _, kv := range f.vars {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return o, fmt.Errorf("--var %q: use KEY=VALUE", kv)
+		}
+		o.Vars[k] = v
+	}
+	if f.size != "" {
+		n, err := parseSize(f.size)
+		if err != nil {
+			return o, fmt.Errorf("--size %q: %w", f.size, err)
+		}
+		o.Size = n
+	}
+	if f.cfgTemplate != "" {
+		text, err := readOptional(f.cfgTemplate)
+		if err != nil {
+			return o, fmt.Errorf("--cfg-template: %w", err)
+		}
+		o.CfgTemplate, o.CfgName = text, f.cfgTemplate
+	}
+	if f.hosts == "" {
+		ksText, err := readOptional(f.ksTemplate)
+		if err != nil {
+			return o, err
+		}
+		if o.Host, err = singleID(f.host, f.id, o.Vars, map[string]string{"--ks": f.ks, "--ks-template": ksText, "--cfg-template": o.CfgTemplate}); err != nil {
+			return o, err
+		}
+	}
+	epoch, err := sourceDateEpoch()
+	if err != nil {
+		return o, err
+	}
+	o.Epoch = epoch
+	return o, nil
+}
+
+// sourceDateEpoch reads SOURCE_DATE_EPOCH (reproducible-builds.org).
+func sourceDateEpoch() (time.Time, error) {
+	s := os.Getenv("SOURCE_DATE_EPOCH")
+	if s == "" {
+		return time.Time{}, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 315532800 || n > 4354819199 { // FAT dates: 1980..2107
+		return time.Time{}, fmt.Errorf("SOURCE_DATE_EPOCH=%q: need seconds since 1970 between 1980 and 2107", s)
+	}
+	return time.Unix(n, 0).UTC(), nil
+}
+
+// parseSize reads 512M, 1G, 1048576 (bytes), 600MiB.
+func parseSize(s string) (int64, error) {
+	u := strings.ToUpper(strings.TrimSuffix(strings.TrimSuffix(s, "iB"), "B"))
+	mult := int64(1)
+	if n := len(u); n > 0 {
+		switch u[n-1] {
+		case 'K':
+			mult, u = 1<<10, u[:n-1]
+		case 'M':
+			mult, u = 1<<20, u[:n-1]
+		case 'G':
+			mult, u = 1<<30, u[:n-1]
+		case 'T':
+			mult, u = 1<<40, u[:n-1]
+		}
+	}
+	n, err := strconv.ParseInt(u, 10, 64)
+	if err != nil || n <= 0 || n > (4<<40)/mult {
+		return 0, fmt.Errorf("not a size (use e.g. 512M or 1G)")
+	}
+	return n * mult, nil
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+func writeJSON(w io.Writer, v any) error {
+	e := json.NewEncoder(w)
+	e.SetIndent("", "  ")
+	e.SetEscapeHTML(false) // "<.hostname>" in a message stays readable
+	return e.Encode(nonNil(v))
+}
+
+// preCheck runs `check` on what is about to be built (hosts: the
+// inventory's rows, nil for one host): errors stop the build before any
+// output is written; warnings are printed (unless --quiet or --json) and
+// returned for the plan or manifest. With --keep-going and an inventory,
+// a host's own errors drop that host instead (failing: its messages).
+func (f *buildFlags) preCheck(in *builder.Inputs, o builder.Options, hosts []inventory.Host, stderr io.Writer) (
+	kept []check.Finding, failing map[string][]string, err error) {
+	if f.noCheck {
+		return nil, nil, nil
+	}
+	text, err := readOptional(f.ksTemplate)
+	if err != nil {
+		return nil, nil, err
+	}
+	findings, err := fleetFindings(fleetInput{hostsPath: f.hosts, hosts: hosts, base: o, ksTemplate: f.ksTemplate, ksText: text,
+		version: in.Media.Version, family: in.Media.Family, embed: f.embedKS, external: f.ksExternal})
+	if err != nil {
+		return nil, nil, err
+	}
+	var errLines []string
+	for _, c := range findings {
+		switch {
+		case c.Severity == check.Error && f.keepGoing && f.hosts != "" && c.Host != "":
+			if failing == nil {
+				failing = map[string][]string{}
+			}
+			failing[c.Host] = append(failing[c.Host], c.String())
+		case c.Severity == check.Error:
+			errLines = append(errLines, "  "+c.String())
+		default:
+			if !f.quiet && !f.asJSON {
+				fmt.Fprintln(stderr, "esxi-autopart:", c)
+			}
+			kept = append(kept, c)
+		}
+	}
+	if len(errLines) > 0 {
+		return nil, nil, fmt.Errorf("%s; nothing was built (fix them, or --no-check to build anyway):\n%s",
+			check.Summary(findings, max(len(hosts), 1)), strings.Join(errLines, "\n"))
+	}
+	return kept, failing, nil
+}

@@ -1,0 +1,90 @@
+package cli
+
+import (
+	"github.com/spf13/pflag"
+
+	"github.com/esxi-autopart/esxi-autopart/builder"
+)
+
+type buildFlags struct {
+	iso, tarball, out, host, id, ks, cfgTemplate, mbrOut string
+	vars                                                 []string
+	size                                                 string
+	start                                                uint32
+	fatType                                              int
+	timeout                                              menuTimeout
+	serial                                               serialFlag
+	notes                                                []string // deprecated spellings, for warnings
+	noStupid, raid, partOnly, dryRun, asJSON, force      bool
+	sync                                                 bool
+	hosts, outDir, ksTemplate, shard, compress           string
+	embedKS, keepGoing, quiet, noCheck, ksExternal, bmap bool
+	jobs                                                 int
+}
+
+var buildCommand = &command{
+	name:    "build",
+	summary: "build and verify an image for one host, or one per inventory row (--hosts)",
+	usage: []string{"build --iso ISO --syslinux TARBALL --ks KS -o IMAGE [flags]",
+		"build --iso ISO --syslinux TARBALL --hosts CSV --ks KS --out-dir DIR [flags]"},
+	about: "Builds a raw disk image (MBR, one FAT partition, syslinux patched as syslinux -s would, " +
+		"the ESXi boot files of the ISO and a syslinux.cfg or BOOT.CFG with the host's ks=) from an ESXi install ISO " +
+		"and the syslinux release tarball the media need (3.70 for 4.x, 3.86 for 5.x+). The image is written to a " +
+		"temporary file, read back and verified, and only then renamed into place. The same inputs give the same bytes. " +
+		"With --hosts, one image per inventory row goes to --out-dir with SHA256SUMS and manifest.json.",
+	examples: []string{
+		"esxi-autopart build --iso ESXi-4.1.iso --syslinux syslinux-3.70.tar.gz --host esx01 --ks http://deploy/ks/esx01.cfg -o esx01.img",
+		"esxi-autopart build --iso ESXi-7.0.iso --syslinux syslinux-3.86.tar.gz --ks-template ks.tmpl --embed-ks --dry-run",
+		"esxi-autopart build --iso ESXi-7.0.iso --syslinux syslinux-3.86.tar.gz --hosts hosts.csv --ks 'http://deploy/ks/{{.id}}.cfg' --out-dir images/",
+	},
+	exits: []string{
+		"0    built and verified (with --dry-run: the plan was printed)",
+		"1    the build failed: unreadable or unsuitable inputs, a check error, a failed write or read-back, or a host of --hosts",
+		"2    usage: a bad, missing or conflicting flag, or an output that is one of the inputs; nothing was written",
+		"130  interrupted: no image, SHA256SUMS or manifest.json was left",
+	},
+	rewrite: joinSerial,
+	new:     func() runner { return &buildFlags{} },
+}
+
+func (f *buildFlags) define(fs *pflag.FlagSet) {
+	fs.StringVar(&f.iso, "iso", "", "ESXi install `ISO`")
+	fs.StringVar(&f.tarball, "syslinux", "", "syslinux release `TARBALL`, .tar.gz/.tar.bz2/.tar.xz")
+	fs.StringVar(&f.ks, "ks", "", "kickstart location `KS` for ks= (http://deploy/ks/esx01.cfg, usb:/KS.CFG; a template with {{.id}})")
+	fs.StringVarP(&f.out, "output", "o", "", "`IMAGE` file to write (required unless --dry-run or --hosts)")
+	fs.StringVar(&f.host, "host", "", "host `NAME` ({{.Host}} in templates; also {{.id}} unless --id)")
+	fs.StringVar(&f.id, "id", "", "host `ID` for {{.id}} in templates, as an inventory's id column gives it (default: --host)")
+	fs.StringArrayVar(&f.vars, "var", nil, "template variable `KEY=VALUE` (repeatable)")
+	fs.StringVar(&f.cfgTemplate, "cfg-template", "", "syslinux.cfg template `FILE` (Go text/template) instead of the layout's")
+	f.serial.on = true
+	fs.Var(&f.serial, "serial", "mirror the boot console to COM1 at 115200 (--serial=false: no serial line)")
+	f.timeout.text = (builder.DefaultTimeout * tenth).String()
+	fs.Var(&f.timeout, "timeout", "syslinux menu timeout, e.g. 5s or 1m (0: wait for a key)")
+	fs.Uint32Var(&f.start, "partition-start", builder.DefaultPartitionStart, "first sector (`LBA`) of the partition")
+	fs.StringVar(&f.size, "size", "", "partition `SIZE` (e.g. 512M, 1G; default: payload + headroom)")
+	fs.IntVar(&f.fatType, "fat", 0, "FAT `TYPE`: 16 or 32 (default: 16 up to 1 GiB, else 32)")
+	fs.BoolVar(&f.noStupid, "no-stupid", false, "leave MaxTransfer alone (the procedure's syslinux -s sets 1 sector)")
+	fs.BoolVar(&f.raid, "raid", false, "syslinux -r: on boot failure try the next BIOS device")
+	fs.BoolVar(&f.partOnly, "partition-only", false, "write only the FAT partition (for dd onto an existing automation partition)")
+	fs.StringVar(&f.mbrOut, "mbr-out", "", "also write the 440 bytes of MBR boot code to this `FILE`")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "print the plan; write nothing")
+	fs.BoolVar(&f.asJSON, "json", false, "print JSON instead of text")
+	fs.BoolVarP(&f.force, "force", "f", false, "replace an existing output file")
+	fs.BoolVar(&f.sync, "fsync", false, "fsync the image before renaming it into place")
+	fs.StringVar(&f.hosts, "hosts", "", "inventory `FILE` (CSV with a header row and an id column, or .json): one image per host")
+	fs.StringVar(&f.outDir, "out-dir", "", "with --hosts: `DIR` for <id>.img, <id>.cfg, SHA256SUMS and manifest.json")
+	fs.StringVar(&f.ksTemplate, "ks-template", "", "kickstart template `FILE` (Go text/template) rendered per host into <id>.cfg")
+	fs.BoolVar(&f.embedKS, "embed-ks", false, "also put the rendered kickstart into the image as KS.CFG (ks=usb:/KS.CFG unless --ks says otherwise)")
+	fs.StringVar(&f.shard, "shard", "", "with --hosts: build only shard `K/N` (1-based, stable by host id), or auto (Kubernetes Indexed Job)")
+	fs.BoolVar(&f.keepGoing, "keep-going", false, "with --hosts: build every host it can despite failures")
+	fs.IntVarP(&f.jobs, "jobs", "j", 0, "with --hosts: `N` hosts built in parallel (default: the number of CPUs)")
+	fs.BoolVarP(&f.quiet, "quiet", "q", false, "print nothing but errors, each failed host among them (--dry-run still prints the plan)")
+	fs.StringVar(&f.compress, "compress", "", "`KIND` zstd, xz or gzip: write the verified image compressed (also chosen by -o NAME.zst/.xz/.gz)")
+	fs.BoolVar(&f.bmap, "bmap", false, "also write IMAGE.bmap (bmaptool's format: the mapped blocks and their SHA-256) beside each image")
+	fs.BoolVar(&f.noCheck, "no-check", false, "skip the inventory and kickstart checks (esxi-autopart check) before building")
+	fs.BoolVar(&f.ksExternal, "ks-external", false, "a ks=usb: or ks=cdrom: kickstart is on another medium, not in the image")
+	requiredFlag(fs, "iso", "syslinux", "ks")
+	pathFlag(fs, "iso", "syslinux", "output", "cfg-template", "mbr-out", "hosts", "out-dir", "ks-template")
+	valuesFlag(fs, "fat", "16", "32")
+	valuesFlag(fs, "compress", "zstd", "xz", "gzip")
+}

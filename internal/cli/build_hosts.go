@@ -1,0 +1,352 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/esxi-autopart/esxi-autopart/builder"
+	"github.com/esxi-autopart/esxi-autopart/builder/batch"
+	"github.com/esxi-autopart/esxi-autopart/builder/check"
+	"github.com/esxi-autopart/esxi-autopart/builder/compress"
+	"github.com/esxi-autopart/esxi-autopart/builder/config"
+	"github.com/esxi-autopart/esxi-autopart/builder/fileerr"
+	"github.com/esxi-autopart/esxi-autopart/builder/inventory"
+	"github.com/esxi-autopart/esxi-autopart/builder/regular"
+)
+
+// buildHosts is `build --hosts`: one image per inventory row. With
+// --keep-going, rows that cannot be built (a bad row, a template that
+// fails for the host, a check error of the host) are listed and the rest
+// are built; the run then exits non-zero.
+func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout, stderr io.Writer) error {
+	if f.outDir == "" {
+		return &exitError{code: 2, err: errors.New("build: --hosts needs --out-dir")}
+	}
+	if f.out != "" || f.host != "" || f.id != "" || f.mbrOut != "" {
+		return &exitError{code: 2, err: errors.New("build: -o, --host, --id and --mbr-out are for one host; with --hosts, images go to --out-dir/<id>.img")}
+	}
+	var rowErrs []error // rows not built, located in the inventory (--keep-going)
+	hosts, err := inventory.Read(f.hosts)
+	if bad := (*inventory.BadRows)(nil); errors.As(err, &bad) && f.keepGoing && len(hosts) > 0 {
+		rowErrs, err = bad.Each(), nil
+	}
+	if err != nil {
+		return err
+	}
+	ksTmpl, err := readOptional(f.ksTemplate)
+	if err != nil {
+		return err
+	}
+	kind, err := compress.Parse(f.compress)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	shard := batch.Shard{}
+	if f.shard != "" {
+		if shard, err = batch.ParseShard(f.shard, os.Getenv); err != nil {
+			return &exitError{code: 2, err: err}
+		}
+	}
+	jobs, rowFails, err := hostJobs(f, base, hosts, ksTmpl, shard)
+	if err != nil {
+		return err
+	}
+	rowErrs = append(rowErrs, rowFails...)
+	if err := checkAliases(f.hostsPaths(jobs)); err != nil {
+		return err
+	}
+	in, err := openInputs(f.iso, f.tarball)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	f.warn(stderr, in.Media.Warnings)
+	// Every row is checked (values unique across all shards), but for the
+	// rows that did not render (--keep-going).
+	checked, failing, err := f.preCheck(in, base, withoutFailed(hosts, shard, jobs), stderr)
+	if err != nil {
+		return err
+	}
+	jobs, rowErrs = dropFailing(f.hosts, jobs, hosts, failing, rowErrs)
+	if f.dryRun {
+		return dryRunHosts(in, jobs, rowErrs, f, stdout)
+	}
+	if err := os.MkdirAll(f.outDir, 0o755); err != nil {
+		return err
+	}
+	stale, err := staleOutputs(f, jobs, kind)
+	if err != nil {
+		return err
+	}
+	hashing := batch.StartHashing(manifestInputs(f)) // beside the host builds
+	prog := newProgress(f, stdout, stderr, len(jobs))
+	start := time.Now()
+	cfg := batch.Config{OutDir: f.outDir, Force: f.force, Jobs: f.jobs, KeepGoing: f.keepGoing, Progress: prog.event, Compress: kind, ZeroRuns: zeroRuns()}
+	if f.bmap {
+		cfg.Extra = func(raw string, p *builder.Plan, id string) (string, []byte, error) {
+			name := id + ".img.bmap"
+			b, err := readBmap(raw, name, p)
+			return name, b, err
+		}
+	}
+	results, runErr := batch.Run(ctx, in, jobs, cfg)
+	prog.wait()
+	if runErr != nil && !errors.Is(runErr, batch.ErrFailed) {
+		return runErr // interrupted: no manifest either
+	}
+	if built := countBuilt(results); built == 0 && len(jobs) > 0 {
+		prog.summary(results, rowErrs, time.Since(start))
+		return &exitError{code: 1, inJSON: true, err: fmt.Errorf("no host was built; no SHA256SUMS or manifest.json written: %w", runErr)}
+	}
+	if err := batch.RemoveStale(f.outDir, stale); err != nil {
+		return err
+	}
+	var ids []string
+	for _, h := range hosts {
+		ids = append(ids, h.ID)
+	}
+	if err := writeManifest(f, in, base, hashing, results, checked, shard, ids, rowErrs); err != nil {
+		return err
+	}
+	prog.summary(results, rowErrs, time.Since(start))
+	if runErr == nil && len(rowErrs) > 0 {
+		runErr = fmt.Errorf("%d inventory row(s) not built: %w", len(rowErrs), errors.Join(rowErrs...))
+	}
+	if runErr != nil {
+		return &exitError{code: 1, inJSON: true, err: runErr}
+	}
+	return nil
+}
+
+// hostJobs makes a job of every inventory row in the shard. A row whose
+// ks= or kickstart does not render fails the run, or with --keep-going is
+// returned among rowErrs.
+func hostJobs(f *buildFlags, base builder.Options, hosts []inventory.Host, ksTmpl string, shard batch.Shard) (jobs []batch.Job, rowErrs []error, err error) {
+	for _, h := range hosts {
+		if !shard.Has(h.ID) {
+			continue
+		}
+		o := base
+		o.Host = h.ID
+		o.Vars = map[string]string{}
+		for k, v := range base.Vars {
+			o.Vars[k] = v
+		}
+		for k, v := range h.Vars {
+			o.Vars[k] = v
+		}
+		j := batch.Job{ID: h.ID, Options: o}
+		_, err := builder.RenderKS(o)
+		if err == nil && ksTmpl != "" {
+			j.Kickstart, err = renderKickstart(f.ksTemplate, ksTmpl, o)
+		}
+		if err != nil {
+			err = &fileerr.Error{File: f.hosts, Unit: "line", N: h.Line, Err: fmt.Errorf("host %s: %w", h.ID, err)}
+			if !f.keepGoing {
+				return nil, nil, err
+			}
+			rowErrs = append(rowErrs, err)
+			continue
+		}
+		if f.embedKS {
+			j.Options.Kickstart = j.Kickstart
+		}
+		jobs = append(jobs, j)
+	}
+	return jobs, rowErrs, nil
+}
+
+// withoutFailed are the inventory's rows but those of the shard that have
+// no job (they did not render).
+func withoutFailed(hosts []inventory.Host, shard batch.Shard, jobs []batch.Job) []inventory.Host {
+	job := map[string]bool{}
+	for _, j := range jobs {
+		job[j.ID] = true
+	}
+	var out []inventory.Host
+	for _, h := range hosts {
+		if job[h.ID] || !shard.Has(h.ID) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// dropFailing removes the jobs of hosts with check errors (--keep-going)
+// and adds their errors to rowErrs.
+func dropFailing(path string, jobs []batch.Job, hosts []inventory.Host, failing map[string][]string, rowErrs []error) ([]batch.Job, []error) {
+	if len(failing) == 0 {
+		return jobs, rowErrs
+	}
+	line := map[string]int{}
+	for _, h := range hosts {
+		line[h.ID] = h.Line
+	}
+	kept := jobs[:0:0]
+	for _, j := range jobs {
+		if msgs, bad := failing[j.ID]; bad {
+			rowErrs = append(rowErrs, &fileerr.Error{File: path, Unit: "line", N: line[j.ID],
+				Err: fmt.Errorf("host %s: %s", j.ID, strings.Join(msgs, "; "))})
+			continue
+		}
+		kept = append(kept, j)
+	}
+	return kept, rowErrs
+}
+
+// staleOutputs are the files an earlier run left in --out-dir that this
+// run does not write (batch.StaleFiles): refused without --force, removed
+// with it once the run has built its hosts.
+func staleOutputs(f *buildFlags, jobs []batch.Job, kind compress.Kind) ([]string, error) {
+	keep := map[string]bool{}
+	for _, j := range jobs {
+		keep[j.ID+".img"+kind.Ext()] = true
+		if j.Kickstart != nil {
+			keep[j.ID+".cfg"] = true
+		}
+		if f.bmap {
+			keep[j.ID+".img.bmap"] = true
+		}
+	}
+	stale, err := batch.StaleFiles(f.outDir, keep)
+	if err != nil {
+		return nil, fmt.Errorf("--out-dir %s: reading the earlier run's manifest: %w", f.outDir, err)
+	}
+	if len(stale) > 0 && !f.force {
+		return nil, fmt.Errorf("--out-dir %s holds files of an earlier run that this run does not write (%s); --force removes them", f.outDir, strings.Join(stale, ", "))
+	}
+	return stale, nil
+}
+
+// renderKickstart renders the kickstart template for one host.
+func renderKickstart(name, text string, o builder.Options) ([]byte, error) {
+	data, err := config.Data(map[string]any{"Host": o.Host}, o.Vars)
+	if err != nil {
+		return nil, err
+	}
+	r, err := config.Render(name, text, data)
+	return r.Text, err
+}
+
+// maxTemplate bounds a template file (a typo such as /dev/zero must not
+// read forever).
+const maxTemplate = 1 << 20
+
+// readOptional reads a template file ("" reads as "").
+func readOptional(path string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	f, err := regular.Open(path, false)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxTemplate+1))
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	if len(b) > maxTemplate {
+		return "", fmt.Errorf("%s: larger than %d KiB: not a template", path, maxTemplate>>10)
+	}
+	return string(b), nil
+}
+
+// manifestInputs lists the input files the manifest records.
+func manifestInputs(f *buildFlags) []batch.InputFile {
+	var inputs []batch.InputFile
+	for _, x := range [][2]string{{"iso", f.iso}, {"syslinux", f.tarball}, {"inventory", f.hosts},
+		{"ks-template", f.ksTemplate}, {"cfg-template", f.cfgTemplate}} {
+		if x[1] != "" {
+			inputs = append(inputs, batch.InputFile{Role: x[0], Path: x[1]})
+		}
+	}
+	return inputs
+}
+
+func writeManifest(f *buildFlags, in *builder.Inputs, o builder.Options, hashing *batch.Hashing, results []batch.HostResult,
+	checked []check.Finding, shard batch.Shard, inventory []string, rowErrs []error) error {
+	inputs, err := hashing.Wait()
+	if err != nil {
+		return err
+	}
+	src := "ISO creation date"
+	if !o.Epoch.IsZero() {
+		src = "SOURCE_DATE_EPOCH"
+	}
+	m := batch.NewManifest(versionString(), in, inputs, src, results)
+	m.Checks, m.Shard, m.Inventory = checked, shard.String(), inventory
+	m.Epoch = in.Epoch(o).Format(time.RFC3339) // also for a shard with no hosts
+	for _, e := range rowErrs {
+		m.RowErrors = append(m.RowErrors, e.Error())
+	}
+	if f.bmap {
+		for i, r := range results {
+			if r.Image != nil {
+				m.Hosts[i].Bmap = r.Job.ID + ".img.bmap"
+			}
+		}
+	}
+	return m.Write(f.outDir)
+}
+
+// dryRunHosts prints every host's plan (rowErrs: rows not planned).
+func dryRunHosts(in *builder.Inputs, jobs []batch.Job, rowErrs []error, f *buildFlags, stdout io.Writer) error {
+	doc := buildJSON{SchemaVersion: schemaVersion, Type: "build", DryRun: true, Hosts: []hostJSON{}}
+	var plans []*builder.Plan
+	for _, j := range jobs {
+		p, err := in.Plan(j.Options)
+		if err != nil {
+			err = fmt.Errorf("host %s: %w", j.ID, err)
+			if !f.keepGoing {
+				return err
+			}
+			rowErrs = append(rowErrs, err)
+			continue
+		}
+		plans = append(plans, p)
+		doc.Hosts = append(doc.Hosts, hostJSON{ID: j.ID, Plan: newPlanJSON(p)})
+	}
+	for _, e := range rowErrs {
+		doc.Errors = append(doc.Errors, newErrorJSON(e))
+	}
+	if f.asJSON {
+		if err := writeJSON(stdout, doc); err != nil {
+			return err
+		}
+	} else {
+		for i, p := range plans {
+			fmt.Fprintf(stdout, "== %s\n%s", doc.Hosts[i].ID, planText(p))
+		}
+		for _, e := range rowErrs {
+			fmt.Fprintf(stdout, "not planned: %v\n", e)
+		}
+	}
+	if len(rowErrs) > 0 {
+		return &exitError{code: 1, inJSON: true, err: fmt.Errorf("%d inventory row(s) not planned", len(rowErrs))}
+	}
+	return nil
+}
+
+// jsonLine writes one JSON event line.
+func jsonLine(w io.Writer, v any) {
+	e := json.NewEncoder(w)
+	e.SetEscapeHTML(false)
+	e.Encode(nonNil(v))
+}
+
+func countBuilt(results []batch.HostResult) int {
+	n := 0
+	for _, r := range results {
+		if r.Image != nil {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,46 @@
+// Package cli is esxi-autopart's command line: one file per command, its
+// flags (pflag), what it prints (text, progress, --json) and exit codes.
+// It knows no on-disk format: it calls builder and its packages for that.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// exitError carries an exit status other than 1.
+type exitError struct {
+	code   int
+	err    error
+	inJSON bool // under --json, the document printed already carries the error
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+
+// Main runs the command line with args (os.Args[1:]) on the process's
+// standard streams, stopping on SIGINT or SIGTERM, and returns the exit
+// status.
+func Main(args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, args, os.Stdout, os.Stderr)
+	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		err = &exitError{code: 130, err: fmt.Errorf("interrupted (%v): %w", context.Cause(ctx), err)} // 128 + SIGINT, as shells report it
+	}
+	stop()
+	if err != nil {
+		return reportError(args, err, os.Stdout, os.Stderr)
+	}
+	return 0
+}

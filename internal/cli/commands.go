@@ -1,0 +1,123 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/pflag"
+)
+
+// command is one verb: its help and its flags, apart from running it, so
+// that help, completion and --config see the flag set the run parses.
+type command struct {
+	name     string
+	summary  string   // one line in the top-level list
+	usage    []string // synopsis lines, after "esxi-autopart "
+	about    string   // one paragraph
+	examples []string
+	exits    []string                // "N  meaning"
+	rewrite  func([]string) []string // old spellings made current before parsing (nil: none)
+	new      func() runner
+}
+
+// runner holds one command's flag values and runs it with the positional
+// arguments left after parsing.
+type runner interface {
+	define(fs *pflag.FlagSet)
+	run(ctx context.Context, args []string, stdout, stderr io.Writer) error
+}
+
+// commands lists every verb in the order the top-level help shows them.
+// It is filled in init (the help command reads it).
+var commands []*command
+
+func init() {
+	commands = []*command{buildCommand, checkCommand, inspectCommand, mediaCommand, bootCommand, manifestCommand,
+		demoCommand, completionCommand, versionCommand, helpCommand}
+}
+
+func lookupCommand(name string) *command {
+	for _, c := range commands {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// flagSet is c's flags as r defines them, plus --config (for a command
+// with flags) and --help.
+func (c *command) flagSet(r runner) (*pflag.FlagSet, *flagExtras) {
+	fs := pflag.NewFlagSet(c.name, pflag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are returned; help goes to stdout
+	fs.Usage = func() {}
+	fs.SortFlags = false
+	r.define(fs)
+	x := &flagExtras{}
+	if fs.HasFlags() { // a command with settings can take them from a file
+		fs.StringVar(&x.config, "config", "", "read flags from this YAML `FILE` (keys: the long flag names; the command line wins)")
+		pathFlag(fs, "config")
+	}
+	fs.BoolVarP(&x.help, "help", "h", false, "print this help and exit")
+	return fs, x
+}
+
+// flagExtras are the flags every command has.
+type flagExtras struct {
+	config string
+	help   bool
+}
+
+// execute parses args for c and runs it: --help prints c's help to
+// stdout, a usage error exits 2.
+func (c *command) execute(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	r := c.new()
+	fs, x := c.flagSet(r)
+	if c.rewrite != nil {
+		args = c.rewrite(args)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) { // -help, as Go's flag package spells it
+			x.help = true
+		} else {
+			return usageError(c, err)
+		}
+	}
+	if x.help {
+		fmt.Fprint(stdout, c.help(fs))
+		return nil
+	}
+	if x.config != "" {
+		if err := applyConfig(fs, x.config); err != nil {
+			return &exitError{code: 2, err: err}
+		}
+	}
+	return r.run(ctx, fs.Args(), stdout, stderr)
+}
+
+// usageError is a command-line mistake: exit 2, with where to look.
+func usageError(c *command, err error) error {
+	return &exitError{code: 2, err: fmt.Errorf("%s: %w (esxi-autopart %s --help lists the flags)", c.name, err, c.name)}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, topHelp())
+		return &exitError{code: 2}
+	}
+	name := args[0]
+	switch name {
+	case "--version":
+		name = "version"
+	case "-h", "--help":
+		name = "help"
+	}
+	c := lookupCommand(name)
+	if c == nil {
+		fmt.Fprint(stderr, topHelp())
+		return &exitError{code: 2, err: fmt.Errorf("unknown command %q", name)}
+	}
+	return c.execute(ctx, args[1:], stdout, stderr)
+}
