@@ -3,6 +3,8 @@
 // inputs are read and checked (Open), a Plan decides every byte range of the
 // image (Inputs.Plan), one streaming pass writes it and a read-back verifies
 // it (Plan.WriteFile). The package prints nothing.
+//
+// It must not know flags, terminals or what is printed: internal/cli decides that.
 package builder
 
 import (

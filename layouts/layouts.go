@@ -2,6 +2,8 @@
 // which of its files go onto the automation partition under which FAT
 // names, which syslinux release boots them, and the default syslinux.cfg
 // template. Adding a layout is adding a Layout value to All.
+//
+// It must not know how bytes are written: builder plans and writes.
 package layouts
 
 import (

@@ -3,6 +3,8 @@
 // stage (a hidden folder in the output folder), and once every host is
 // done the outputs are put in place together; the run ends with
 // SHA256SUMS and manifest.json beside the images.
+//
+// It must not know flags or terminals: it reports events and results, internal/cli prints them.
 package batch
 
 import (

@@ -1,6 +1,8 @@
 // Package bmap writes block maps in bmaptool's format (version 2.0): the
 // image's size, its mapped block ranges and the SHA-256 of each, so that
 // `bmaptool copy image.img /dev/sdX` writes only the data and verifies it.
+//
+// It must not know FAT or ESXi: it maps the byte ranges it is given.
 package bmap
 
 import (

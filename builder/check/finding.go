@@ -2,6 +2,8 @@
 // clash across an inventory's hosts, malformed addresses, and kickstarts
 // the ESXi installer would stop on or that disagree with the host's boot
 // options. It reads; it never writes.
+//
+// It must not know how images are laid out or written.
 package check
 
 import (

@@ -1,6 +1,8 @@
 // Package compress streams images through zstd, xz or gzip, and recognises
 // compressed images by their magic bytes, so that a pipeline can move
 // esx01.img.zst and inspect or boot it as it is.
+//
+// It must not know what the image holds.
 package compress
 
 import (

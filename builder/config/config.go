@@ -1,5 +1,7 @@
 // Package config renders per-host text files (syslinux.cfg, kickstarts) from
 // Go text/templates and checks the values that go into them.
+//
+// It must not know FAT, ISOs or where the rendered files go.
 package config
 
 import (

@@ -6,6 +6,8 @@
 // BootSector gives the volume's boot sector, which a caller may overlay
 // with boot code; Write then lays down the boot sector, FATs, folders and
 // file data in ascending offset order.
+//
+// It must not know ESXi or syslinux: callers hand it paths, sizes and bytes.
 package fat
 
 import (

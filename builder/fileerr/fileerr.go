@@ -1,6 +1,8 @@
 // Package fileerr locates an error in a user's file (an inventory, a
 // template), so that a caller can report the file and line apart from the
 // message (the CLI's --json errors do).
+//
+// It must not know any file format: callers say which line is wrong.
 package fileerr
 
 import (

@@ -1,4 +1,6 @@
 // Package human formats numbers the way messages show them to people.
+//
+// It must not know what the numbers measure.
 package human
 
 import "strconv"

@@ -1,5 +1,7 @@
 // Package inventory reads host inventories: one host a row, an id column
 // that names the outputs, every column a template variable.
+//
+// It must not know templates, images or what a column means to ESXi.
 package inventory
 
 import (

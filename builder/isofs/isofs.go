@@ -14,6 +14,8 @@
 // were checked here first: the library's own tree walker (File.GetChildren)
 // panics or loops forever on some corrupt images and reports unreadable
 // folders as empty, so it is not used.
+//
+// It must not know FAT, syslinux or which ESXi files matter.
 package isofs
 
 import (

@@ -1,5 +1,7 @@
 // Package mbr builds and parses the disk's sector 0: boot code, disk
 // signature and the four primary partition entries.
+//
+// It must not know FAT internals or what the boot code does.
 package mbr
 
 import (

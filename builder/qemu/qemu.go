@@ -2,6 +2,8 @@
 // function, table-tested) and runs QEMU while watching its serial console
 // for expected markers, its stderr for KVM failures and its run state over
 // QMP; a KVM that cannot run the guest falls back to TCG (accel.go).
+//
+// It must not know images' insides: markers are the caller's.
 package qemu
 
 import (

@@ -2,6 +2,8 @@
 // writer, a terminal or a socket named as an input would hang open(2) or
 // read(2) and deafen the process to signals. They are refused, with their
 // type, before anything is read.
+//
+// It must not know what the files hold.
 package regular
 
 import (

@@ -6,6 +6,8 @@
 // mutating their inputs. Layout facts come from the 3.70 sources
 // (core/ldlinux.asm, libinstaller/syslxmod.c); offsets inside ldlinux.sys are
 // found by scanning, never hard-coded.
+//
+// It must not know files on disk or FAT layout beyond the sector numbers it is given.
 package syslinux
 
 import (

@@ -10,6 +10,8 @@
 // fails its checksum or does not end where the run does is ignored and
 // written again. Nothing but the state is stored: it is a hash of what
 // came before, like the image's own SHA-256.
+//
+// It must not know images: it sees a hash state and a run length.
 package zerorun
 
 import (

@@ -1,6 +1,8 @@
 // Package testutil holds what the tests of several packages share: skipping
 // a test (or, under CI, failing it) when an external oracle is missing, and
 // running a command that must succeed. Only tests import it.
+//
+// It must not know any on-disk format.
 package testutil
 
 import (

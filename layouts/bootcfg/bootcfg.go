@@ -13,6 +13,8 @@
 // line's bytes (line end included), so a File written back unchanged is
 // the input byte for byte, and an edit changes only the lines it touches,
 // writing each as "key=value" with the key in full.
+//
+// It must not know FAT, disks or CDs.
 package bootcfg
 
 import (
