@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/esxi-autopart/esxi-autopart/fixtures/tarball"
+	"github.com/esxi-autopart/esxi-autopart/internal/testutil"
 )
 
 func TestFormatVersion(t *testing.T) {
@@ -48,27 +49,7 @@ func TestVersionBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("no git")
-	}
-	files, err := exec.Command("git", "-C", repoRoot, "ls-files", "-z", "--cached", "--others", "--exclude-standard").Output()
-	if err != nil {
-		t.Skipf("not in a git checkout: %v", err)
-	}
-	clone := t.TempDir()
-	for _, name := range strings.Split(strings.TrimRight(string(files), "\x00"), "\x00") {
-		b, err := os.ReadFile(filepath.Join(repoRoot, name))
-		if os.IsNotExist(err) {
-			continue // deleted in this tree
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		os.MkdirAll(filepath.Join(clone, filepath.Dir(name)), 0o755)
-		if err := os.WriteFile(filepath.Join(clone, name), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	clone := testutil.CopyTree(t, repoRoot)
 	git := func(args ...string) string {
 		cmd := exec.Command("git", append([]string{"-C", clone, "-c", "user.name=test", "-c", "user.email=test@example.com"}, args...)...)
 		cmd.Env = withoutGit(clone)

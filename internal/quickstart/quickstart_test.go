@@ -36,35 +36,6 @@ func readmeCommands(t *testing.T, root string) []string {
 	return nil
 }
 
-// freshCopy copies the files git tracks (as a clone would hold them) into
-// a new folder and returns it.
-func freshCopy(t *testing.T, root string) string {
-	t.Helper()
-	testutil.Need(t, "git")
-	out, err := exec.Command("git", "-C", root, "ls-files", "-z").Output()
-	if err != nil {
-		t.Skipf("not a git checkout: %v", err) // a source tarball: nothing to clone
-	}
-	dst := t.TempDir()
-	for _, name := range strings.Split(strings.TrimRight(string(out), "\x00"), "\x00") {
-		b, err := os.ReadFile(filepath.Join(root, name))
-		if os.IsNotExist(err) {
-			continue // deleted in the work tree, not yet committed
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, _ := os.Stat(filepath.Join(root, name))
-		if err := os.MkdirAll(filepath.Join(dst, filepath.Dir(name)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dst, name), b, st.Mode().Perm()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dst
-}
-
 // TestReadmeFirstCommand runs README.md's first command, exactly as written,
 // in a fresh copy of the repository: relative paths and all.
 func TestReadmeFirstCommand(t *testing.T) {
@@ -83,7 +54,7 @@ func TestReadmeFirstCommand(t *testing.T) {
 		t.Fatalf("README.md's first command is %q, want the demo", cmds[0])
 	}
 	testutil.Need(t, "go", "as", "qemu-system-x86_64", "/usr/lib/syslinux/mbr/mbr.bin")
-	dir := freshCopy(t, root)
+	dir := testutil.CopyTree(t, root)
 	cmd := exec.Command("bash", "-c", cmds[0])
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "ESXI_AUTOPART_CACHE="+t.TempDir())

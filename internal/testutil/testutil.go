@@ -8,6 +8,7 @@ package testutil
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -70,4 +71,41 @@ func TempCache() func() {
 	}
 	os.Setenv("ESXI_AUTOPART_CACHE", dir)
 	return func() { os.RemoveAll(dir) }
+}
+
+// CopyTree copies the files of the git checkout at root that a commit of
+// the work tree would hold (tracked and untracked but not ignored, as they
+// are now) into a new temporary folder, the way a fresh clone would lay
+// them out, and returns that folder. It skips the test outside a checkout.
+func CopyTree(t testing.TB, root string) string {
+	t.Helper()
+	if _, err := exec.LookPath("git"); err != nil {
+		SkipOrFail(t, err)
+	}
+	out, err := exec.Command("git", "-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard").Output()
+	if err != nil {
+		t.Skipf("%s is not a git checkout: %v", root, err) // a source tarball: nothing to clone
+	}
+	dst := t.TempDir()
+	for _, name := range strings.Split(strings.TrimRight(string(out), "\x00"), "\x00") {
+		src := filepath.Join(root, name)
+		st, err := os.Stat(src)
+		if os.IsNotExist(err) {
+			continue // deleted in the work tree
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Join(dst, filepath.Dir(name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dst, name), b, st.Mode().Perm()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dst
 }
