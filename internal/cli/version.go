@@ -10,8 +10,10 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// version can be set at build time with -ldflags "-X main.version=...";
-// otherwise versionString reads it from the build info.
+// version can be set at build time with -ldflags
+// "-X github.com/esxi-autopart/esxi-autopart/internal/cli.version=v1.2.3"
+// (scripts/release does); otherwise versionString reads it from the build
+// info.
 var version = "dev"
 
 // versionString is this binary's version, as --version prints it and
