@@ -28,6 +28,11 @@ func LoopDevice(t testing.TB, file string, partscan bool) string {
 		SkipOrFail(t, fmt.Errorf("losetup %s %s: %v: %s", strings.Join(args, " "), file, err, out))
 	}
 	dev := strings.TrimSpace(string(out))
+	if partscan {
+		// The kernel's scan is not always there at once (or at all in some
+		// containers): partx adds the partitions it finds (BLKPG).
+		exec.Command("partx", "-a", dev).Run()
+	}
 	t.Cleanup(func() {
 		// udev or a partition scan may hold the device for a moment.
 		for i := 0; ; i++ {
