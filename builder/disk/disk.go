@@ -155,3 +155,24 @@ func joinAnd(s []string) string {
 	}
 	return out + " and " + s[len(s)-1]
 }
+
+// OpenTarget opens name to write, exclusively when the kernel allows it.
+// A device the kernel refuses to open exclusively (a partition of it is
+// mounted or claimed) is opened without O_EXCL: Exclusive is then false,
+// and the caller must find out from Uses what holds it and claim the
+// partition it writes with ClaimPartition.
+func OpenTarget(name string) (*Target, error) {
+	t, err := OpenWrite(name, true)
+	if errors.Is(err, ErrBusy) {
+		return OpenWrite(name, false)
+	}
+	return t, err
+}
+
+// ClaimPartition opens the kernel's partition node /dev/NODE exclusively
+// and keeps it open until the returned closer is closed: meanwhile nothing
+// can mount or claim it. It fails (wrapping ErrBusy) when something
+// already holds it.
+func ClaimPartition(node string) (io.Closer, error) {
+	return openFile("/dev/"+node, false, true)
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/esxi-autopart/esxi-autopart/builder/disk"
@@ -57,6 +58,13 @@ func Write(ctx context.Context, p *Plan, d *disk.Target, progress Progress) (*Re
 	}
 	if now != p.Target.Sector0 {
 		return nil, fmt.Errorf("%s: sector 0 changed since it was planned; nothing was written", d.Name)
+	}
+	if d.Device && !d.Exclusive {
+		c, err := p.claim()
+		if err != nil {
+			return nil, err
+		}
+		defer c.Close()
 	}
 	res := &Result{}
 	total := p.WriteBytes
@@ -120,4 +128,22 @@ func (p *Plan) stateAfter(n int64) string {
 		return fmt.Sprintf("%s: partition %d holds part of the new FAT volume (its old contents are gone) and will neither mount nor boot; sector 0 (boot code, table, active flag) and every other partition are as they were; write again to finish", done, p.Partition)
 	}
 	return fmt.Sprintf("%s: the partition area holds part of the image; sector 0 and the old partition table are as they were; write again to finish", done)
+}
+
+// claim holds the partition written exclusively when the disk could not
+// be opened so (another partition of it is mounted or claimed).
+func (p *Plan) claim() (io.Closer, error) {
+	t := p.Target
+	if p.Mode == WholeDisk {
+		return nil, fmt.Errorf("%s: the kernel refuses to open it exclusively: a partition of it is mounted or claimed, and --whole-disk overwrites its table; nothing was written", t.Name)
+	}
+	u, ok := t.kernelPartition(Partition{Start: p.Start})
+	if !ok {
+		return nil, fmt.Errorf("%s: the kernel refuses to open it exclusively (a partition of it is in use) and knows no partition at LBA %d to claim instead; nothing was written", t.Name, p.Start)
+	}
+	c, err := disk.ClaimPartition(u.Node)
+	if err != nil {
+		return nil, fmt.Errorf("%s partition %d: %w; nothing was written", t.Name, p.Partition, err)
+	}
+	return c, nil
 }

@@ -3,6 +3,7 @@ package diskwrite_test
 import (
 	"context"
 	"crypto/sha256"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -115,7 +116,7 @@ func writeImage(t *testing.T, img, target string, o diskwrite.Options) (*diskwri
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := disk.OpenWrite(target, true)
+	d, err := disk.OpenTarget(target)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,5 +210,42 @@ func TestWriteIntoPartition(t *testing.T) {
 				fsck(t, path, int64(p.Partition.StartLBA)*512, int64(p.Partition.Sectors)*512)
 			})
 		}
+	}
+}
+
+// TestBesideMounted: on a loop device whose partition 3 is mounted, a
+// write into partition 2 goes on (the kernel refuses O_EXCL on the disk,
+// so partition 2 is claimed instead) and says partition 3 was left alone;
+// a whole-disk write is refused. With partition 2 itself mounted, the
+// write into it is refused with the mount point.
+func TestBesideMounted(t *testing.T) {
+	testutil.Need(t, "mkfs.ext4", "mount", "umount")
+	img, p := image(t, builder.Options{Size: 64 << 20})
+	path, _ := usedDisk(t, p)
+	dev := testutil.LoopDevice(t, path, true)
+	mount := func(part string) func() {
+		t.Helper()
+		testutil.Run(t, nil, "mkfs.ext4", "-q", "-F", dev+part)
+		dir := t.TempDir()
+		if out, err := exec.Command("mount", dev+part, dir).CombinedOutput(); err != nil {
+			testutil.SkipOrFail(t, fmt.Errorf("mount %s%s: %v: %s", dev, part, err, out))
+		}
+		return func() { testutil.Run(t, nil, "umount", dir) }
+	}
+	umount := mount("p3")
+	wp, res, err := writeImage(t, img, dev, diskwrite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Bootable || !strings.Contains(strings.Join(wp.Keeps, "\n"), "(partition 3): mounted at /") {
+		t.Errorf("bootable %v; keeps:\n%s", res.Bootable, strings.Join(wp.Keeps, "\n"))
+	}
+	if _, _, err := writeImage(t, img, dev, diskwrite.Options{WholeDisk: true, Wipe: true}); err == nil || !strings.Contains(err.Error(), "is in use, and --whole-disk overwrites its table") {
+		t.Errorf("whole disk beside a mount: %v", err)
+	}
+	umount()
+	defer mount("p2")()
+	if _, _, err := writeImage(t, img, dev, diskwrite.Options{}); err == nil || !strings.Contains(err.Error(), "partition 2 is in use") || !strings.Contains(err.Error(), "mounted at /") {
+		t.Errorf("into a mounted partition: %v", err)
 	}
 }
