@@ -59,6 +59,9 @@ func CheckOutput(path string, force bool) error {
 		}
 		for _, sys := range []string{"/dev", "/proc", "/sys"} {
 			if abs == sys || strings.HasPrefix(abs, sys+"/") {
+				if sys == "/dev" {
+					return fmt.Errorf("output %s is under /dev: build writes image files; to put an image on a disk, build it to a file (-o esx01.img), then `esxi-autopart write esx01.img %s`", path, path)
+				}
 				return fmt.Errorf("output %s is under %s: esxi-autopart writes image files, not system files", path, sys)
 			}
 		}
@@ -81,7 +84,7 @@ func CheckOutput(path string, force bool) error {
 	case m.IsDir():
 		return fmt.Errorf("output %s is a folder; name the image file", path)
 	case m&os.ModeDevice != 0:
-		return fmt.Errorf("output %s is a device; esxi-autopart writes image files (write one, then dd it)", path)
+		return fmt.Errorf("output %s is a device: build writes image files; to put an image on a disk, build it to a file (-o esx01.img), then `esxi-autopart write esx01.img %s`", path, path)
 	case !m.IsRegular():
 		return fmt.Errorf("output %s is not a regular file", path)
 	case !force:
