@@ -70,6 +70,8 @@ func open(name string, write, exclusive bool) (*Target, error) {
 	case fi.Mode().IsRegular():
 	case fi.Mode()&os.ModeDevice != 0 && fi.Mode()&os.ModeCharDevice == 0:
 		t.Device = true
+	case fi.IsDir():
+		return nil, fmt.Errorf("%s: a folder, neither a regular file nor a block device", name)
 	default:
 		return nil, fmt.Errorf("%s: neither a regular file nor a block device (%s)", name, fi.Mode().Type())
 	}
