@@ -57,7 +57,7 @@ func (f *writeFlags) define(fs *pflag.FlagSet) {
 	fs.IntVar(&f.partition, "partition", 0, "write into partition `N` (1-4) of TARGET (default: the one that starts where the image's does)")
 	fs.BoolVar(&f.wholeDisk, "whole-disk", false, "write the image's MBR and partition over the whole TARGET (a blank disk or a USB stick)")
 	fs.BoolVar(&f.wipe, "wipe", false, "with --whole-disk: overwrite a TARGET that holds partitions or a file system")
-	fs.BoolVarP(&f.yes, "yes", "y", false, "write without asking")
+	fs.BoolVar(&f.yes, "yes", false, "write without asking")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print what would be written and kept; write nothing")
 	fs.BoolVar(&f.asJSON, "json", false, "print the plan and the result as JSON")
 }
