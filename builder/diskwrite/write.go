@@ -96,15 +96,7 @@ func Write(ctx context.Context, p *Plan, d *disk.Target, progress Progress) (*Re
 		return nil, &StateError{Err: err, State: "every byte was written, but the read-back failed: the target may not hold the image; write it again"}
 	}
 	res.Verified, res.VerifySeconds = total, time.Since(start).Seconds()
-	res.Reread = "the kernel re-read the partition table"
-	if !d.Device {
-		res.Reread = "a file: no partition table to re-read"
-	} else if err := d.RereadPartitions(); err != nil {
-		res.Reread = fmt.Sprintf("the kernel did not re-read the partition table (%v): it sees the new table after the next reboot", err)
-		if p.Mode == IntoPartition {
-			res.Reread = fmt.Sprintf("the kernel did not re-read the partition table (%v); only the active flag changed, which the kernel does not use", err)
-		}
-	}
+	res.Reread = p.reread(d)
 	rep, err := inspect.Inspect(d.File, d.Size, inspect.Options{})
 	if err != nil {
 		return nil, &StateError{Err: err, State: "the image was written and read back, but inspecting the target failed"}
@@ -146,4 +138,30 @@ func (p *Plan) claim() (io.Closer, error) {
 		return nil, fmt.Errorf("%s partition %d: %w; nothing was written", t.Name, p.Partition, err)
 	}
 	return c, nil
+}
+
+// reread has the kernel re-read a table the write changed (BLKRRPART) and
+// says what it sees.
+func (p *Plan) reread(d *disk.Target) string {
+	switch {
+	case !d.Device:
+		return "a file: no kernel view to update"
+	case p.Mode == IntoPartition:
+		// Re-reading would drop and re-add every partition (and fail while
+		// one is mounted) for nothing: the kernel keeps no active flag.
+		return "not re-read: only the active flags changed, which the kernel does not track"
+	}
+	if err := d.RereadPartitions(); err != nil {
+		return fmt.Sprintf("the kernel did not re-read the partition table (%v): it sees the new table after the next reboot", err)
+	}
+	uses, err := d.Uses()
+	if err != nil {
+		return "the kernel re-read the partition table (" + err.Error() + ")"
+	}
+	for _, u := range uses {
+		if u.Partition != 0 && u.Start == int64(p.Start) {
+			return fmt.Sprintf("the kernel re-read the partition table and lists partition %d as /dev/%s", u.Partition, u.Node)
+		}
+	}
+	return fmt.Sprintf("the kernel re-read the partition table but lists no partition at LBA %d (a kernel without MBR support?)", p.Start)
 }
