@@ -69,7 +69,7 @@ func Write(ctx context.Context, p *Plan, d *disk.Target, progress Progress) (*Re
 	res := &Result{}
 	total := p.WriteBytes
 	start := time.Now()
-	sums, err := d.Write(ctx, p.Ranges, func(n int64) {
+	err = d.Write(ctx, p.Ranges, func(n int64) {
 		if progress != nil {
 			progress(StageWrite, n, total)
 		}
@@ -88,7 +88,7 @@ func Write(ctx context.Context, p *Plan, d *disk.Target, progress Progress) (*Re
 	}
 	res.Written, res.WriteSeconds = total, time.Since(start).Seconds()
 	start = time.Now()
-	if err := d.Verify(ctx, p.Ranges, sums, func(n int64) {
+	if err := d.Verify(ctx, p.Ranges, func(n int64) {
 		if progress != nil {
 			progress(StageVerify, n, total)
 		}
