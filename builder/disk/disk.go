@@ -2,8 +2,9 @@
 // regular file that stands for a disk. It knows a device's size and
 // logical sector size (not stat's), opens it exclusively, finds what uses
 // it (mounts, holders, swap) and reads its sector 0; it writes byte ranges
-// and reads them back past the page cache. It knows nothing of FAT or
-// ESXi.
+// and reads them back past the page cache.
+//
+// It must not know FAT, ESXi or what the bytes it writes are.
 package disk
 
 import (

@@ -4,6 +4,9 @@
 // signature and every other partition), or over a whole blank disk. It
 // plans the byte ranges (a plain value: printed by --dry-run), writes
 // them in one stream and reads them back from the disk.
+//
+// It must not know flags or terminals (internal/cli asks and prints), nor
+// how an image is built: it reads the image it is given.
 package diskwrite
 
 import (
