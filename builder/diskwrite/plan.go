@@ -26,8 +26,8 @@ type Target struct {
 	Device     bool        `json:"block_device"`
 	Sector0    [512]byte   `json:"-"`
 	Uses       []disk.Use  `json:"-"`
-	Content    []string    `json:"content,omitempty"` // file systems and tables found on it ("a GPT", "an ext2/3/4 file system")
-	Partitions []Partition `json:"partitions,omitempty"`
+	Content    []string    `json:"content"` // file systems and tables found on it ("a GPT", "an ext2/3/4 file system")
+	Partitions []Partition `json:"partitions"`
 }
 
 // Partition is a non-empty entry of the target's MBR.
@@ -59,9 +59,8 @@ type Plan struct {
 	WriteBytes  int64        `json:"write_bytes"`
 	Writes      []string     `json:"writes"` // what will be written, in words
 	Keeps       []string     `json:"keeps"`  // what stays as it was
-	Notes       []string     `json:"notes,omitempty"`
+	Notes       []string     `json:"notes"`
 	sector0     [512]byte
-	oldSector0  [512]byte
 	sector0Last bool
 }
 
@@ -87,7 +86,13 @@ func NewPlan(img *Image, src io.ReaderAt, t *Target, o Options) (*Plan, error) {
 	if sig {
 		t.Partitions = partitions(s)
 	}
-	p := &Plan{Image: img, Target: t, oldSector0: t.Sector0}
+	p := &Plan{Image: img, Target: t, Keeps: []string{}, Notes: []string{}}
+	if t.Partitions == nil {
+		t.Partitions = []Partition{}
+	}
+	if t.Content == nil {
+		t.Content = []string{}
+	}
 	if o.WholeDisk {
 		return p, p.wholeDisk(src, o)
 	}
