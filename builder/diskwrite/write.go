@@ -78,7 +78,7 @@ func Write(ctx context.Context, p *Plan, d *disk.Target, progress Progress) (*Re
 		var we *disk.WriteError
 		n := int64(0)
 		if errors.As(err, &we) {
-			n = we.Written
+			n, err = we.Written, we.Err // the state says how much was written
 		}
 		syncErr := d.Sync()
 		return nil, &StateError{Err: errors.Join(err, syncErr), State: p.stateAfter(n)}
