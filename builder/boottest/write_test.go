@@ -4,7 +4,9 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/esxi-autopart/esxi-autopart/builder/disk"
@@ -12,6 +14,7 @@ import (
 	"github.com/esxi-autopart/esxi-autopart/builder/mbr"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/diskgen"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
+	"github.com/esxi-autopart/esxi-autopart/internal/testutil"
 )
 
 // writeStart is where the automation partition lies on the used disks of
@@ -101,6 +104,30 @@ func TestWrittenDiskBoots(t *testing.T) {
 			t.Fatalf("UEFI boot of the written disk: %v", err)
 		}
 		t.Logf("BIOS %.1fs (%s), UEFI %.1fs (%s)", bios.Duration.Seconds(), bios.Accel, uefi.Duration.Seconds(), uefi.Accel)
+	})
+	t.Run("7.0 CLI on a loop device", func(t *testing.T) {
+		t.Parallel()
+		bin := cliBinary(t)
+		o := e5Options()
+		o.PartitionStart = writeStart
+		b := e5Build(t, isogen.Spec{Version: "7.0"}, o)
+		dev := testutil.LoopDevice(t, usedServerDisk(t, b.plan.Partition.Sectors+1000), true)
+		img := filepath.Join(t.TempDir(), "esx01.img")
+		if out, stderr, code := runCLI(t, bin, "build", "--iso", b.iso, "--syslinux", b.tar, "--host", "esx01", "--ks", e5KS, "--like-disk", dev, "-o", img); code != 0 {
+			t.Fatalf("build --like-disk %s: exit %d\n%s%s", dev, code, out, stderr)
+		}
+		if out, stderr, code := runCLI(t, bin, "write", img, dev, "--yes"); code != 0 || !strings.Contains(out, "BOOTABLE") {
+			t.Fatalf("write %s: exit %d\n%s%s", dev, code, out, stderr)
+		}
+		args := []string{"boot", dev, "--firmware", "bios", "--timeout", "3m"}
+		for _, l := range e5StandinLines(writeStart) {
+			args = append(args, "--expect", regexp.QuoteMeta(l))
+		}
+		out, stderr, code := runCLI(t, bin, args...)
+		if code != 0 {
+			t.Fatalf("boot %s: exit %d\n%s%s", dev, code, out, stderr)
+		}
+		t.Log(strings.TrimSpace(out))
 	})
 	t.Run("4.1 SYSLINUX 6.04", func(t *testing.T) {
 		t.Parallel()
