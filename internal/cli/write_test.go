@@ -128,3 +128,24 @@ func TestWriteLoopDevice(t *testing.T) {
 		t.Errorf("inspect %s: %v\n%s%s", dev, err, out, stderr)
 	}
 }
+
+// TestLikeDiskBatch: build --hosts --like-disk builds every host's image
+// for the disk's partition; write --dry-run accepts each.
+func TestLikeDiskBatch(t *testing.T) {
+	dir := t.TempDir()
+	iso, tar := inputs7(t)
+	sda, _ := seedDisk(t, dir)
+	hosts, out := filepath.Join(dir, "hosts.csv"), filepath.Join(dir, "out")
+	if err := os.WriteFile(hosts, []byte("id\nesx01\nesx02\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, err := runCLI("build", "--iso", iso, "--syslinux", tar, "--hosts", hosts, "--ks", "http://d/{{.id}}", "--out-dir", out, "--like-disk", sda, "--quiet"); err != nil {
+		t.Fatalf("build --hosts --like-disk: %v\n%s", err, stderr)
+	}
+	for _, id := range []string{"esx01", "esx02"} {
+		o, stderr, err := runCLI("write", filepath.Join(out, id+".img"), sda, "--dry-run")
+		if err != nil || !strings.Contains(o, "Mode:   into partition 2") {
+			t.Errorf("write %s.img --dry-run: %v\n%s%s", id, err, o, stderr)
+		}
+	}
+}
