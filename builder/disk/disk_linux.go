@@ -120,3 +120,18 @@ func alignedBuffer(n int) []byte {
 	}
 	return m
 }
+
+// FlushPartition drops the kernel's cached pages of the partition node
+// /dev/NODE (BLKFLSBUF): a write through the whole disk does not update
+// them, and a reader of the partition (fsck, mount) would see old bytes.
+func FlushPartition(node string) error {
+	f, err := os.Open("/dev/" + node)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if _, _, e := unix.Syscall(unix.SYS_IOCTL, f.Fd(), unix.BLKFLSBUF, 0); e != 0 {
+		return fmt.Errorf("/dev/%s: ioctl BLKFLSBUF: %w", node, e)
+	}
+	return nil
+}

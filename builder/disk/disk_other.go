@@ -42,3 +42,6 @@ func alignedBuffer(n int) []byte { return make([]byte, n) }
 
 // Uses finds nothing outside Linux.
 func (t *Target) Uses() ([]Use, error) { return nil, nil }
+
+// FlushPartition does nothing outside Linux.
+func FlushPartition(node string) error { return nil }

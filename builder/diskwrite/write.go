@@ -86,6 +86,9 @@ func Write(ctx context.Context, p *Plan, d *disk.Target, progress Progress) (*Re
 	if err := d.Sync(); err != nil {
 		return nil, &StateError{Err: err, State: p.stateAfter(total)}
 	}
+	if u, ok := p.Target.kernelPartition(Partition{Start: p.Start}); ok && u.Kernel {
+		_ = disk.FlushPartition(u.Node) // best effort: a reader of /dev/sdX2 then sees the new bytes
+	}
 	res.Written, res.WriteSeconds = total, time.Since(start).Seconds()
 	start = time.Now()
 	if err := d.Verify(ctx, p.Ranges, func(n int64) {
