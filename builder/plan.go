@@ -54,6 +54,8 @@ type Options struct {
 	Epoch          time.Time // every file's timestamp (zero: the ISO's creation date)
 	PartitionOnly  bool      // write only the FAT partition, not the MBR
 	Kickstart      []byte    // a rendered kickstart to put in the image as KS.CFG (nil: none)
+	ExactSize      bool      // Size is the partition's exact size (an existing partition's, build --like-disk), not rounded down to whole tracks of 63 sectors
+	PartitionType  byte      // the MBR entry's type (an existing partition's); 0: 0x0E for FAT16, 0x0C for FAT32
 }
 
 // Plan decides every byte of the image. It is a plain value: print it,
@@ -193,6 +195,9 @@ func (in *Inputs) Plan(o Options) (*Plan, error) {
 	}
 	if o.Size > 0 {
 		n := o.Size / 512 / mbr.SectorsPerTrack * mbr.SectorsPerTrack
+		if o.ExactSize {
+			n = o.Size / 512
+		}
 		if n == 0 || n > 0xFFFFFFFF-int64(o.PartitionStart) {
 			return nil, fmt.Errorf("--size %d: a partition must be between 32,256 bytes and 2 TiB", o.Size)
 		}
@@ -243,12 +248,15 @@ func (p *Plan) placeLoader(in *Inputs, o Options) error {
 // layDisk decides sector 0 and the image size.
 func (p *Plan) layDisk(in *Inputs, o Options) error {
 	n := p.FAT.TotalSectors
-	if n%mbr.SectorsPerTrack != 0 {
+	if n%mbr.SectorsPerTrack != 0 && !o.ExactSize {
 		return fmt.Errorf("internal: FAT volume of %d sectors is not a multiple of %d", n, mbr.SectorsPerTrack)
 	}
 	typ := byte(mbr.TypeFAT16LBA)
 	if p.FAT.Type == 32 {
 		typ = mbr.TypeFAT32
+	}
+	if o.PartitionType != 0 {
+		typ = o.PartitionType
 	}
 	if uint64(o.PartitionStart)+uint64(n) > 0xFFFFFFFF {
 		return errors.New("the partition ends past 2 TiB, the reach of an MBR")
@@ -359,6 +367,9 @@ func (in *Inputs) hostIdentity(o Options, cfg []byte, gen [][]byte) [32]byte {
 	h := sha256.New()
 	h.Write(in.identity[:])
 	fmt.Fprintf(h, "%d|%d|%d|%v|%v|%d|", o.PartitionStart, o.Size, o.FATType, !o.NoStupid, o.RAID, o.Epoch.Unix())
+	if o.ExactSize || o.PartitionType != 0 { // only then: earlier images keep their bytes
+		fmt.Fprintf(h, "exact|%d|", o.PartitionType)
+	}
 	h.Write(cfg)
 	h.Write(o.Kickstart)
 	for _, g := range gen {

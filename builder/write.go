@@ -59,6 +59,9 @@ func CheckOutput(path string, force bool) error {
 		}
 		for _, sys := range []string{"/dev", "/proc", "/sys"} {
 			if abs == sys || strings.HasPrefix(abs, sys+"/") {
+				if sys == "/dev" {
+					return fmt.Errorf("output %s is under /dev: build writes image files; to put an image on a disk, build it to a file (-o esx01.img), then `esxi-autopart write esx01.img %s`", path, path)
+				}
 				return fmt.Errorf("output %s is under %s: esxi-autopart writes image files, not system files", path, sys)
 			}
 		}
@@ -81,7 +84,7 @@ func CheckOutput(path string, force bool) error {
 	case m.IsDir():
 		return fmt.Errorf("output %s is a folder; name the image file", path)
 	case m&os.ModeDevice != 0:
-		return fmt.Errorf("output %s is a device; esxi-autopart writes image files (write one, then dd it)", path)
+		return fmt.Errorf("output %s is a device: build writes image files; to put an image on a disk, build it to a file (-o esx01.img), then `esxi-autopart write esx01.img %s`", path, path)
 	case !m.IsRegular():
 		return fmt.Errorf("output %s is not a regular file", path)
 	case !force:
@@ -276,14 +279,22 @@ func (p *Plan) write(ctx context.Context, f io.WriterAt, written func(end int64)
 
 // Mapped are the byte ranges of the image that the plan writes (the MBR
 // sector, then the partition's fat.Plan.Extents), ascending; the rest of
-// the image is zero. A bmap file maps these.
-func (p *Plan) Mapped() []fat.Extent {
+// the image file is zero (holes where the file system has them).
+func (p *Plan) Mapped() []fat.Extent { return p.mapped(p.FAT.Extents()) }
+
+// DiskMapped are the byte ranges a used disk must receive: Mapped with
+// both FATs whole (fat.Plan.DiskExtents). Only free data clusters are
+// left out. A bmap file maps these, since bmaptool writes only them onto
+// a device whose old bytes are not zeros.
+func (p *Plan) DiskMapped() []fat.Extent { return p.mapped(p.FAT.DiskExtents()) }
+
+func (p *Plan) mapped(fs []fat.Extent) []fat.Extent {
 	var out []fat.Extent
 	if !p.PartitionOnly {
 		out = append(out, fat.Extent{Off: 0, Len: 512})
 	}
 	base := p.fsBase()
-	for _, e := range p.FAT.Extents() {
+	for _, e := range fs {
 		out = append(out, fat.Extent{Off: base + e.Off, Len: e.Len})
 	}
 	return out

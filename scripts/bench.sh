@@ -26,6 +26,15 @@
 #                over the zero runs (as for an unchanged host rebuilt)
 #   batch20      build --hosts (20 hosts) --out-dir; cp20: 20 x cp --reflink=never of one image
 #   the same two on XFS (reflink=1) and Btrfs loop mounts made here (root, mkfs.xfs/mkfs.btrfs)
+#   dd70         dd bs=4M oflag=direct conv=fsync of a 7.0-sized image (397 MB) onto
+#                a loop device over a file of 0xA5 bytes (a used disk; root)
+#   write70      esxi-autopart write --whole-disk --wipe of the same image onto the
+#                same device: write70-write is its write and fsync (free clusters
+#                skipped), write70-readback its read-back from the device (O_DIRECT,
+#                SHA-256 of every range), both from its --json; write70 is the whole
+#                command (with inspect of the device)
+#
+# BENCH_ONLY=write runs only dd70 and write70.
 #
 # Peak RSS (/usr/bin/time %M) is taken of every esxi-autopart run.
 # --busy keeps one core busy (a shell loop) for the whole run, as on a
@@ -46,8 +55,10 @@ cd "$(dirname "$0")/.."
 work=$(mktemp -d "${BENCH_TMPDIR:-/var/tmp}/esxi-autopart-bench.XXXXXX")
 mounts=()
 hog=
+loopdev=
 cleanup() {
 	[ -z "$hog" ] || kill "$hog" 2>/dev/null || true
+	[ -z "$loopdev" ] || losetup -d "$loopdev" 2>/dev/null || true
 	for m in ${mounts[@]+"${mounts[@]}"}; do umount "$m" 2>/dev/null || true; done
 	rm -rf "$work"
 }
@@ -107,6 +118,7 @@ settle() {
 	cat "$iso" "$tarball" "$in"/payload/* "$ea" >/dev/null
 	find "$work/cache" -type f -exec cat {} + >/dev/null 2>&1 || true
 	[ ! -f "$work/one.img" ] || cat "$work/one.img" >/dev/null
+	[ ! -f "$work/esx70.img" ] || cat "$work/esx70.img" >/dev/null
 }
 
 mtools_image() { # mtools_image IMG: the classic procedure
@@ -134,7 +146,7 @@ build=("$ea" build --iso "$iso" --syslinux "$tarball" --quiet --force)
 
 # File systems with reflinks, loop-mounted here (root only).
 fsdirs=("ext4-or-this:$work")
-if [ "$(id -u)" = 0 ]; then
+if [ "$(id -u)" = 0 ] && [ "${BENCH_ONLY:-}" != write ]; then
 	for fs in xfs btrfs; do
 		command -v "mkfs.$fs" >/dev/null || continue
 		truncate -s 8G "$work/$fs.fs"
@@ -151,6 +163,17 @@ if [ "$(id -u)" = 0 ]; then
 fi
 fsdirs[0]="$(findmnt -n -o FSTYPE -T "$work" 2>/dev/null || stat -f -c %T "$work"):$work"
 
+# write: a 7.0-sized image and a loop device over a used disk (root only).
+only=${BENCH_ONLY:-}
+if [ "$(id -u)" = 0 ] && command -v losetup >/dev/null; then
+	"$ea" build --iso "$in/esxi-7.0-real-sizes.iso" --syslinux "$in/syslinux-3.86.tar.gz" --host esx01 \
+		--ks http://deploy/ks/esx01.cfg --quiet --force -o "$work/esx70.img"
+	head -c "$(($(stat -c %s "$work/esx70.img") + 1048576))" /dev/zero | tr '\000' '\245' >"$work/disk70"
+	loopdev=$(losetup -f --show "$work/disk70")
+fi
+dd70() { dd if="$work/esx70.img" of="$loopdev" bs=4M oflag=direct conv=fsync status=none; }
+write70() { "$ea" write "$work/esx70.img" "$loopdev" --whole-disk --wipe --yes --json >"$work/write.json"; }
+
 if [ -n "$busy" ]; then
 	sh -c 'while :; do :; done' &
 	hog=$!
@@ -158,10 +181,17 @@ fi
 echo "machine: $(nproc) CPUs, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), work on ${fsdirs[0]%%:*}" >&2
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)${busy:+ (plus one core kept busy by --busy)}" >&2
 
-"${build[@]}" --host esx01 --ks http://deploy/ks/esx01.cfg -o "$work/one.img" # primes the cache
+[ "$only" = write ] || "${build[@]}" --host esx01 --ks http://deploy/ks/esx01.cfg -o "$work/one.img" # primes the cache
 for round in $(seq 1 "$rounds"); do
 	echo "round $round/$rounds ..." >&2
 	: >"$work/r.$round"
+	if [ -n "$loopdev" ]; then
+		run dd70 dd70
+		run write70 write70
+		python3 -c 'import json, sys; r = json.load(open(sys.argv[1]))["result"]; print("write70-write %.4f 0\nwrite70-readback %.4f 0" % (r["write_seconds"], r["verify_seconds"]))' \
+			"$work/write.json" >>"$work/r.$round"
+	fi
+	[ "$only" != write ] || continue
 	# Every case starts from a folder without its outputs: removing an old
 	# 100 MB file is not part of anybody's work.
 	rm -f "$work/one.img"
@@ -226,6 +256,9 @@ ratio("build-4G/build (<= 1.2)", "build-4G", "build")
 ratio("build-32G/build (<= 1.2)", "build-32G", "build")
 ratio("build-4G-first/build", "build-4G-first", "build")
 ratio("build-32G-first/build", "build-32G-first", "build")
+ratio("write70-write/dd70 (<= 1.0)", "write70-write", "dd70")
+ratio("write70-readback/dd70", "write70-readback", "dd70")
+ratio("write70/dd70 (all of write)", "write70", "dd70")
 for n in names:
     if n.startswith("batch20@"):
         fs = n.split("@", 1)[1]

@@ -298,9 +298,19 @@ type Extent struct {
 }
 
 // Extents are the byte ranges of the volume that Write writes (reserved
-// sectors, FATs, folders, file data rounded up to whole clusters), in
-// ascending order, adjacent ranges joined. Everything else stays zero.
-func (p *Plan) Extents() []Extent {
+// sectors, the used part of each FAT, folders, file data rounded up to
+// whole clusters), in ascending order, adjacent ranges joined. Everything
+// else stays zero: in a file, where it reads as zeros.
+func (p *Plan) Extents() []Extent { return p.extents(p.fatUsed()) }
+
+// DiskExtents are the byte ranges a used disk must receive for the volume
+// to be what the plan says: Extents with every FAT copy whole (its free
+// tail must read as zeros, and a disk's old bytes are not zeros). Only
+// free data clusters are left out.
+func (p *Plan) DiskExtents() []Extent { return p.extents(int64(p.FATSectors) * SectorSize) }
+
+// extents are the volume's written ranges with fatBytes bytes of each FAT.
+func (p *Plan) extents(fatBytes int64) []Extent {
 	var out []Extent
 	add := func(off, n int64) {
 		if n <= 0 {
@@ -314,7 +324,7 @@ func (p *Plan) Extents() []Extent {
 	}
 	add(0, int64(p.ReservedSectors)*SectorSize)
 	for copyN := int64(0); copyN < int64(p.NumFATs); copyN++ {
-		add((int64(p.ReservedSectors)+copyN*int64(p.FATSectors))*SectorSize, p.fatUsed())
+		add((int64(p.ReservedSectors)+copyN*int64(p.FATSectors))*SectorSize, fatBytes)
 	}
 	add((int64(p.ReservedSectors)+int64(p.NumFATs)*int64(p.FATSectors))*SectorSize, int64(p.RootDirSectors)*SectorSize)
 	cb := p.ClusterBytes()

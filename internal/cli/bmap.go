@@ -26,10 +26,11 @@ func readBmap(img, bmapName string, p *builder.Plan) ([]byte, error) {
 }
 
 // bmapBytes is the bmap (for bmapPath) of the image r, mapping what the
-// plan wrote, each range's SHA-256 read back from r.
+// plan wrote with both FATs whole (what a used disk must receive), each
+// range's SHA-256 read back from r.
 func bmapBytes(r *os.File, bmapPath string, p *builder.Plan) ([]byte, error) {
 	var b bytes.Buffer
-	if err := bmap.Write(&b, r, p.ImageBytes, p.Mapped()); err != nil {
+	if err := bmap.Write(&b, r, p.ImageBytes, p.DiskMapped()); err != nil {
 		return nil, fmt.Errorf("%s: %w", bmapPath, err)
 	}
 	return b.Bytes(), nil

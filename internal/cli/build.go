@@ -18,6 +18,7 @@ import (
 	"github.com/esxi-autopart/esxi-autopart/builder/batch"
 	"github.com/esxi-autopart/esxi-autopart/builder/check"
 	"github.com/esxi-autopart/esxi-autopart/builder/config"
+	"github.com/esxi-autopart/esxi-autopart/builder/diskwrite"
 	"github.com/esxi-autopart/esxi-autopart/builder/human"
 	"github.com/esxi-autopart/esxi-autopart/builder/inventory"
 )
@@ -196,6 +197,9 @@ func (f *buildFlags) options() (builder.Options, error) {
 	if f.ks == "" {
 		return o, missingKS(f.iso)
 	}
+	if err := f.likeDiskOptions(&o); err != nil {
+		return o, err
+	}
 	if f.start == 0 {
 		return o, fmt.Errorf("--partition-start 0: sector 0 holds the MBR; the partition starts at 1 or later (default %d)", builder.DefaultPartitionStart)
 	}
@@ -213,7 +217,7 @@ func (f *buildFlags) options() (builder.Options, error) {
 		}
 		o.Vars[k] = v
 	}
-	if f.size != "" {
+	if f.size != "" && f.likeDisk == "" {
 		n, err := parseSize(f.size)
 		if err != nil {
 			return o, fmt.Errorf("--size %q: %w", f.size, err)
@@ -333,4 +337,25 @@ func (f *buildFlags) preCheck(in *builder.Inputs, o builder.Options, hosts []inv
 			check.Summary(findings, max(len(hosts), 1)), strings.Join(errLines, "\n"))
 	}
 	return kept, failing, nil
+}
+
+// likeDiskOptions sets the partition's start, exact size and type from
+// --like-disk's table.
+func (f *buildFlags) likeDiskOptions(o *builder.Options) error {
+	if f.likeDisk == "" {
+		if f.likePart != 0 {
+			return fmt.Errorf("--partition %d needs --like-disk DISK (the disk whose partition to build for)", f.likePart)
+		}
+		return nil
+	}
+	if f.size != "" || f.start != builder.DefaultPartitionStart {
+		return fmt.Errorf("--like-disk %s takes the partition's start and size from the disk: drop --size and --partition-start", f.likeDisk)
+	}
+	q, err := diskwrite.LikeDisk(f.likeDisk, f.likePart)
+	if err != nil {
+		return err
+	}
+	f.start = q.Start
+	o.PartitionStart, o.Size, o.ExactSize, o.PartitionType = q.Start, int64(q.Sectors)*512, true, q.Type
+	return nil
 }

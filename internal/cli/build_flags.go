@@ -20,6 +20,8 @@ type buildFlags struct {
 	hosts, outDir, ksTemplate, shard, compress           string
 	embedKS, keepGoing, quiet, noCheck, ksExternal, bmap bool
 	jobs                                                 int
+	likeDisk                                             string // --like-disk: build for a partition of this disk
+	likePart                                             int
 }
 
 var buildCommand = &command{
@@ -65,6 +67,8 @@ func (f *buildFlags) define(fs *pflag.FlagSet) {
 	fs.IntVar(&f.fatType, "fat", 0, "FAT `TYPE`: 16 or 32 (default: 16 up to 1 GiB, else 32)")
 	fs.BoolVar(&f.noStupid, "no-stupid", false, "leave MaxTransfer alone (the procedure's syslinux -s sets 1 sector)")
 	fs.BoolVar(&f.raid, "raid", false, "syslinux -r: on boot failure try the next BIOS device")
+	fs.StringVar(&f.likeDisk, "like-disk", "", "build for the automation partition of this `DISK` (a device, a disk file or a 512-byte dump of its sector 0): its start, size and type, so that `write` accepts the image")
+	fs.IntVar(&f.likePart, "partition", 0, "with --like-disk: the partition `N` (1-4) to build for (default: the disk's only FAT partition)")
 	fs.BoolVar(&f.partOnly, "partition-only", false, "write only the FAT partition (for dd onto an existing automation partition)")
 	fs.StringVar(&f.mbrOut, "mbr-out", "", "also write the 440 bytes of MBR boot code to this `FILE`")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print the plan; write nothing")
@@ -84,7 +88,7 @@ func (f *buildFlags) define(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.noCheck, "no-check", false, "skip the inventory and kickstart checks (esxi-autopart check) before building")
 	fs.BoolVar(&f.ksExternal, "ks-external", false, "a ks=usb: or ks=cdrom: kickstart is on another medium, not in the image")
 	requiredFlag(fs, "iso", "syslinux", "ks")
-	pathFlag(fs, "iso", "syslinux", "output", "cfg-template", "mbr-out", "hosts", "out-dir", "ks-template")
+	pathFlag(fs, "iso", "syslinux", "output", "cfg-template", "mbr-out", "hosts", "out-dir", "ks-template", "like-disk")
 	valuesFlag(fs, "fat", "16", "32")
 	valuesFlag(fs, "compress", "zstd", "xz", "gzip")
 }

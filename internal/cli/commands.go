@@ -34,7 +34,7 @@ type runner interface {
 var commands []*command
 
 func init() {
-	commands = []*command{buildCommand, checkCommand, inspectCommand, mediaCommand, bootCommand, manifestCommand,
+	commands = []*command{buildCommand, writeCommand, checkCommand, inspectCommand, mediaCommand, bootCommand, manifestCommand,
 		demoCommand, completionCommand, versionCommand, helpCommand}
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/esxi-autopart/esxi-autopart/builder/disk"
 	"github.com/esxi-autopart/esxi-autopart/builder/inspect"
 	"github.com/esxi-autopart/esxi-autopart/builder/isofs"
 	"github.com/esxi-autopart/esxi-autopart/builder/regular"
@@ -80,7 +81,7 @@ func inspectFile(path, isoPath string) (*inspect.Report, error) {
 		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
+	size, err := disk.Size(f) // a block device's size comes from the device, not stat
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +97,7 @@ func inspectFile(path, isoPath string) (*inspect.Report, error) {
 			return nil, fmt.Errorf("--iso %s: %w", isoPath, err)
 		}
 	}
-	return inspect.Inspect(f, st.Size(), opt)
+	return inspect.Inspect(f, size, opt)
 }
 
 // inspectDoc is the document of `inspect --json`: the report's keys beside

@@ -2,7 +2,9 @@
 // synthetic ESXi 4.1 ISO with the real file sizes, a synthetic syslinux
 // 3.70 tarball in the release's shape, the payload a user would have
 // extracted from them for the classic mtools procedure, and plan.env, the
-// figures of the plan (partition offset, FAT type and size) in shell syntax.
+// figures of the plan (partition offset, FAT type and size) in shell syntax;
+// for `write`, a synthetic ESXi 7.0 ISO of a real 7.0's size (397 MB) and a
+// syslinux 3.86 tarball.
 //
 //	go run ./scripts/benchinputs DIR
 package main
@@ -44,6 +46,21 @@ func run(dir string) error {
 	if _, err := os.Stat(tb); err != nil {
 		if err := tarball.WriteFile(tb, tarball.Spec{RealSizes: true}); err != nil {
 			return err
+		}
+	}
+	for _, f := range []struct {
+		path  string
+		write func(string) error
+	}{
+		{filepath.Join(dir, "esxi-7.0-real-sizes.iso"), func(p string) error { return isogen.Write(p, isogen.Spec{Version: "7.0", RealSizes: true}) }},
+		{filepath.Join(dir, "syslinux-3.86.tar.gz"), func(p string) error {
+			return tarball.WriteFile(p, tarball.Spec{Version: "3.86", Date: "2010-04-01", RealSizes: true})
+		}},
+	} {
+		if _, err := os.Stat(f.path); err != nil {
+			if err := f.write(f.path); err != nil {
+				return err
+			}
 		}
 	}
 	in, err := builder.Open(iso, tb)
