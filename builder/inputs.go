@@ -37,7 +37,10 @@ type Inputs struct {
 	// TarballCached: the tarball's members came from the cache (its bytes
 	// were read whole and checked by an earlier run), not from inflating it.
 	TarballCached bool
-	identity      [32]byte // hash of everything that identifies the inputs
+	// Added are the user's modules added to the boot module list
+	// (AddModule), in the order given.
+	Added    []AddedModule
+	identity [32]byte // hash of everything that identifies the inputs
 }
 
 // Open reads and checks both inputs: the ISO's layout is detected, the
@@ -147,7 +150,10 @@ func versionAdvice(have string, media *layouts.Detected) string {
 }
 
 // Close releases the ISO.
-func (in *Inputs) Close() error { return in.ISO.Close() }
+func (in *Inputs) Close() error {
+	in.closeAdded()
+	return in.ISO.Close()
+}
 
 // readPVD returns the ISO's primary volume descriptor (sector 16).
 func readPVD(path string) ([]byte, error) {

@@ -76,8 +76,9 @@ type Plan struct {
 	Files         []FilePlan         `json:"files"`
 	Config        string             `json:"syslinux_cfg"`
 	ConfigCRLF    int                `json:"syslinux_cfg_cr_removed,omitempty"`
-	Generated     map[string]string  `json:"generated,omitempty"` // per-host files of the layout (5.x+: BOOT.CFGs) by FAT path
-	Warnings      []string           `json:"warnings,omitempty"`  // what the build noticed but did not refuse
+	Generated     map[string]string  `json:"generated,omitempty"`     // per-host files of the layout (5.x+: BOOT.CFGs) by FAT path
+	Added         []AddedModule      `json:"added_modules,omitempty"` // the user's modules at the end of the boot module list (--add-module)
+	Warnings      []string           `json:"warnings,omitempty"`      // what the build noticed but did not refuse
 
 	mbr     [512]byte
 	boot    [512]byte
@@ -94,7 +95,7 @@ type LoaderPlan struct {
 
 // FilePlan is one file of the partition.
 type FilePlan struct {
-	Src          string `json:"src"` // ISO path, or "" for a file the builder makes
+	Src          string `json:"src"` // ISO path, the user's file for an added module, or "" for a file the builder makes
 	Dst          string `json:"dst"`
 	Size         int64  `json:"size"`
 	FirstCluster uint32 `json:"first_cluster"`
@@ -134,6 +135,9 @@ func (in *Inputs) Plan(o Options) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := in.checkAddedInConfig(o, string(cfg.Text)); err != nil {
+		return nil, err
+	}
 	gen, err := in.renderGenerated(o)
 	if err != nil {
 		return nil, err
@@ -142,7 +146,7 @@ func (in *Inputs) Plan(o Options) (*Plan, error) {
 		Layout: in.Media.Layout, LayoutFound: in.Media.Found, Syslinux: in.Loader.Version,
 		ISO: in.ISOPath, Tarball: in.TarballPath, Host: o.Host, KS: o.KS,
 		PartitionOnly: o.PartitionOnly, Config: string(cfg.Text), ConfigCRLF: cfg.CRLF,
-		Warnings: in.Media.Warnings, content: map[string]io.ReaderAt{},
+		Warnings: in.Media.Warnings, Added: in.Added, content: map[string]io.ReaderAt{},
 	}
 	id := in.hostIdentity(o, cfg.Text, gen)
 	if !o.PartitionOnly { // no sector 0, no disk signature
@@ -186,6 +190,11 @@ func (in *Inputs) Plan(o Options) (*Plan, error) {
 		files = append(files, fat.File{Path: c.Dst, Size: c.Size, Attr: fat.Archive})
 		p.content[c.Dst] = sec
 		p.Files = append(p.Files, FilePlan{Src: c.Src, Dst: c.Dst})
+	}
+	for _, m := range in.Added {
+		files = append(files, fat.File{Path: m.Name, Size: m.Bytes, Attr: fat.Archive})
+		p.content[m.Name] = m.file
+		p.Files = append(p.Files, FilePlan{Src: m.Path, Dst: m.Name})
 	}
 	spec := fat.Spec{
 		Files: files, Type: o.FATType, HiddenSectors: o.PartitionStart,
@@ -321,6 +330,9 @@ func (in *Inputs) renderGenerated(o Options) ([][]byte, error) {
 		if out[i], err = g.Render(data); err != nil {
 			return nil, err
 		}
+		if out[i], err = in.addedToBootCfg(g.Dst, out[i]); err != nil {
+			return nil, err
+		}
 		if len(out[i]) > inspect.MaxConfigBytes {
 			return nil, fmt.Errorf("%s: the host's %s would be %s bytes; at most %s are read", in.ISOPath, g.Dst, human.Commas(len(out[i])), human.Commas(inspect.MaxConfigBytes))
 		}
@@ -340,6 +352,9 @@ func (in *Inputs) configData(o Options) (map[string]any, error) {
 		if i < len(m.ModuleArgs) && m.ModuleArgs[i] != "" {
 			mods[i] += " " + m.ModuleArgs[i]
 		}
+	}
+	for _, a := range in.Added {
+		mods = append(mods, a.ConfigName())
 	}
 	first, rest := "", []string(nil)
 	if len(mods) > 0 {
@@ -364,6 +379,9 @@ func (in *Inputs) hostIdentity(o Options, cfg []byte, gen [][]byte) [32]byte {
 	for _, g := range gen {
 		fmt.Fprintf(h, "|%d|", len(g))
 		h.Write(g)
+	}
+	for _, m := range in.Added { // none: the hash of images without added modules is unchanged
+		fmt.Fprintf(h, "|module %s %s|", m.Name, m.SHA256)
 	}
 	var id [32]byte
 	h.Sum(id[:0])

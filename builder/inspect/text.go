@@ -79,6 +79,9 @@ func (r *Report) Text() string {
 		}
 		w("ISO: %s (%s); %d missing, %d differ, %d host edits of BOOT.CFG, %d not on the ISO", verdict, orDash(i.Layout),
 			len(i.Missing), len(i.Differ), len(i.HostEdits), len(i.NotOnISO))
+		if len(i.Added) > 0 {
+			w("Added modules (not on the ISO, loaded at boot): %s", strings.Join(i.Added, ", "))
+		}
 	}
 	for _, f := range r.Faults {
 		w("FAULT: %s", f)
