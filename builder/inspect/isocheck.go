@@ -15,14 +15,14 @@ import (
 
 // ISOReport is how the image matches the ISO it was checked against.
 type ISOReport struct {
-	Layout    string   `json:"layout"`     // the ISO's layout ("" when Options.ISOLayout is not given)
-	Syslinux  string   `json:"syslinux"`   // the syslinux release the ISO's media need
-	Missing   []string `json:"missing"`    // FAT paths of files the ISO's layout copies that the image lacks
-	NotOnISO  []string `json:"not_on_iso"` // image files the ISO lacks (the builder's own files aside)
-	Differ    []string `json:"differ"`     // files whose bytes differ from the ISO's copy
-	HostEdits []string `json:"host_edits"` // BOOT.CFGs that differ only by the builder's per-host edit (and added modules)
+	Layout    string   `json:"layout"`        // the ISO's layout ("" when Options.ISOLayout is not given)
+	Syslinux  string   `json:"syslinux"`      // the syslinux release the ISO's media need
+	Missing   []string `json:"missing"`       // FAT paths of files the ISO's layout copies that the image lacks
+	NotOnISO  []string `json:"not_on_iso"`    // image files the ISO lacks (the builder's own files aside)
+	Differ    []string `json:"differ"`        // files whose bytes differ from the ISO's copy
+	HostEdits []string `json:"host_edits"`    // BOOT.CFGs that differ only by the builder's per-host edit (and added modules)
 	Added     []string `json:"added_modules"` // image files the ISO lacks that a boot path loads as modules (build --add-module: drivers)
-	Match     bool     `json:"match"`      // the image is of this ISO: none missing, none differing
+	Match     bool     `json:"match"`         // the image is of this ISO: none missing, none differing
 }
 
 // builderFiles are the files the builder writes itself, not from the ISO.
