@@ -74,6 +74,9 @@ func (f *buildFlags) run(ctx context.Context, args []string, stdout, stderr io.W
 		return err
 	}
 	defer in.Close()
+	if err := f.addTo(in); err != nil {
+		return err
+	}
 	f.warn(stderr, in.Media.Warnings)
 	plan, err := in.Plan(opts)
 	if err != nil {

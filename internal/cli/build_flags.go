@@ -9,6 +9,7 @@ import (
 type buildFlags struct {
 	iso, tarball, out, host, id, ks, cfgTemplate, mbrOut string
 	vars                                                 []string
+	addModules                                           []string
 	size                                                 string
 	start                                                uint32
 	fatType                                              int
@@ -83,8 +84,21 @@ func (f *buildFlags) define(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.bmap, "bmap", false, "also write IMAGE.bmap (bmaptool's format: the mapped blocks and their SHA-256) beside each image")
 	fs.BoolVar(&f.noCheck, "no-check", false, "skip the inventory and kickstart checks (esxi-autopart check) before building")
 	fs.BoolVar(&f.ksExternal, "ks-external", false, "a ks=usb: or ks=cdrom: kickstart is on another medium, not in the image")
+	fs.StringArrayVar(&f.addModules, "add-module", nil, "add `FILE[:NAME]` to the boot module list under the 8.3 NAME (default: FILE's name): "+
+		"a driver, oem.tgz on 4.x, a .v00 or .tgz on 5.x+ (repeatable)")
 	requiredFlag(fs, "iso", "syslinux", "ks")
-	pathFlag(fs, "iso", "syslinux", "output", "cfg-template", "mbr-out", "hosts", "out-dir", "ks-template")
+	pathFlag(fs, "iso", "syslinux", "output", "cfg-template", "mbr-out", "hosts", "out-dir", "ks-template", "add-module")
 	valuesFlag(fs, "fat", "16", "32")
 	valuesFlag(fs, "compress", "zstd", "xz", "gzip")
+}
+
+// addTo adds --add-module's files to the end of the inputs' boot
+// module list, in the order given.
+func (f *buildFlags) addTo(in *builder.Inputs) error {
+	for _, a := range f.addModules {
+		if err := in.AddModule(builder.ParseAddModule(a)); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -18,25 +18,26 @@ const schemaVersion = batch.SchemaVersion
 // planJSON is a builder.Plan as the JSON schema has it: the same object for
 // a dry run and a build, for one host and for every host of an inventory.
 type planJSON struct {
-	Layout          string            `json:"layout"`
-	Detected        string            `json:"detected"`
-	ISO             string            `json:"iso"`
-	SyslinuxTarball string            `json:"syslinux_tarball"`
-	Syslinux        string            `json:"syslinux"`
-	Host            string            `json:"host"`
-	KS              string            `json:"ks"`
-	MTime           string            `json:"mtime"`
-	PartitionOnly   bool              `json:"partition_only"`
-	ImageBytes      int64             `json:"image_bytes"`
-	DiskSignature   uint32            `json:"disk_signature,omitempty"` // MBR 0x1B8; absent for a partition-only image
-	Partition       partitionJSON     `json:"partition"`
-	FAT             fatJSON           `json:"fat"`
-	Ldlinux         ldlinuxJSON       `json:"ldlinux"`
-	Files           []fileJSON        `json:"files"`
-	SyslinuxCfg     string            `json:"syslinux_cfg"`
-	CRRemoved       int               `json:"syslinux_cfg_cr_removed"`
-	Generated       map[string]string `json:"generated"` // per-host files of the layout by FAT path (5.x+: the BOOT.CFGs)
-	Warnings        []string          `json:"warnings"`
+	Layout          string                `json:"layout"`
+	Detected        string                `json:"detected"`
+	ISO             string                `json:"iso"`
+	SyslinuxTarball string                `json:"syslinux_tarball"`
+	Syslinux        string                `json:"syslinux"`
+	Host            string                `json:"host"`
+	KS              string                `json:"ks"`
+	MTime           string                `json:"mtime"`
+	PartitionOnly   bool                  `json:"partition_only"`
+	ImageBytes      int64                 `json:"image_bytes"`
+	DiskSignature   uint32                `json:"disk_signature,omitempty"` // MBR 0x1B8; absent for a partition-only image
+	Partition       partitionJSON         `json:"partition"`
+	FAT             fatJSON               `json:"fat"`
+	Ldlinux         ldlinuxJSON           `json:"ldlinux"`
+	Files           []fileJSON            `json:"files"`
+	SyslinuxCfg     string                `json:"syslinux_cfg"`
+	CRRemoved       int                   `json:"syslinux_cfg_cr_removed"`
+	Generated       map[string]string     `json:"generated"`     // per-host files of the layout by FAT path (5.x+: the BOOT.CFGs)
+	AddedModules    []builder.AddedModule `json:"added_modules"` // --add-module, in boot order
+	Warnings        []string              `json:"warnings"`
 }
 
 type partitionJSON struct {
@@ -121,6 +122,7 @@ func newPlanJSON(p *builder.Plan) *planJSON {
 	for k, v := range p.Generated {
 		j.Generated[k] = v
 	}
+	j.AddedModules = append([]builder.AddedModule{}, p.Added...)
 	return j
 }
 

@@ -40,6 +40,7 @@ func planText(p *builder.Plan) string {
 		w("           %-14s %-14s %12s %8d %8d\n", fl.Dst, src, human.Commas(fl.Size), fl.FirstCluster, fl.Clusters)
 	}
 	w("ldlinux    sectors %s\n", sectorRanges(p.Loader.Sectors))
+	addedText(w, p)
 	if p.ConfigCRLF > 0 {
 		w("note       the syslinux.cfg template had %d CR bytes; converted to LF\n", p.ConfigCRLF)
 	}
@@ -79,6 +80,7 @@ func summaryText(p *builder.Plan, r *builder.Result, took time.Duration) string 
 	w("partition  FAT%d at LBA %d, %s bytes, %d files (%s bytes)\n", p.FAT.Type, p.Partition.StartLBA,
 		human.Commas(int64(p.Partition.Sectors)*512), len(p.Files), human.Commas(payload))
 	w("ks         %s\n", p.KS)
+	addedText(w, p)
 	if p.ConfigCRLF > 0 {
 		w("note       the syslinux.cfg template had %d CR bytes; written with LF line endings only\n", p.ConfigCRLF)
 	}
@@ -111,5 +113,13 @@ func printWarnings(w io.Writer, warnings []string, asJSON bool) {
 	}
 	for _, m := range warnings {
 		fmt.Fprintln(w, "esxi-autopart: warning:", m)
+	}
+}
+
+// addedText says which modules --add-module put at the end of the boot
+// module list.
+func addedText(w func(string, ...any), p *builder.Plan) {
+	for _, m := range p.Added {
+		w("module     %s from %s (%s bytes, sha256 %s) added to the boot module list\n", m.Name, m.Path, human.Commas(m.Bytes), m.SHA256)
 	}
 }
