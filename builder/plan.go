@@ -78,6 +78,10 @@ type Plan struct {
 	ConfigCRLF    int                `json:"syslinux_cfg_cr_removed,omitempty"`
 	Generated     map[string]string  `json:"generated,omitempty"`     // per-host files of the layout (5.x+: BOOT.CFGs) by FAT path
 	Added         []AddedModule      `json:"added_modules,omitempty"` // the user's modules at the end of the boot module list (--add-module)
+	// UEFIOnly: the media are UEFI-only, and so is the image: no syslinux,
+	// no syslinux.cfg, no MBR boot code; one EFI system partition (type
+	// 0xEF), not marked active; it boots by UEFI alone.
+	UEFIOnly bool `json:"uefi_only,omitempty"`
 	Warnings      []string           `json:"warnings,omitempty"`      // what the build noticed but did not refuse
 
 	mbr     [512]byte
@@ -131,9 +135,14 @@ func (in *Inputs) Plan(o Options) (*Plan, error) {
 		return nil, err
 	}
 	o.KS = ks
-	cfg, err := in.renderConfig(o)
-	if err != nil {
-		return nil, err
+	var cfg config.Rendered
+	if in.Media.UEFIOnly && o.CfgTemplate != "" {
+		return nil, fmt.Errorf("%s: the ISO's media are UEFI-only: the image has no syslinux.cfg for a template to render", o.CfgName)
+	}
+	if !in.Media.UEFIOnly {
+		if cfg, err = in.renderConfig(o); err != nil {
+			return nil, err
+		}
 	}
 	if err := in.checkAddedInConfig(o, string(cfg.Text)); err != nil {
 		return nil, err
@@ -146,7 +155,7 @@ func (in *Inputs) Plan(o Options) (*Plan, error) {
 		Layout: in.Media.Layout, LayoutFound: in.Media.Found, Syslinux: in.Loader.Version,
 		ISO: in.ISOPath, Tarball: in.TarballPath, Host: o.Host, KS: o.KS,
 		PartitionOnly: o.PartitionOnly, Config: string(cfg.Text), ConfigCRLF: cfg.CRLF,
-		Warnings: in.Media.Warnings, Added: in.Added, content: map[string]io.ReaderAt{},
+		Warnings: in.Media.Warnings, Added: in.Added, UEFIOnly: in.Media.UEFIOnly, content: map[string]io.ReaderAt{},
 	}
 	id := in.hostIdentity(o, cfg.Text, gen)
 	if !o.PartitionOnly { // no sector 0, no disk signature
@@ -154,12 +163,14 @@ func (in *Inputs) Plan(o Options) (*Plan, error) {
 	}
 	p.ModTime = in.Epoch(o)
 
-	files := []fat.File{
-		{Path: LoaderName, Size: int64(len(in.Tarball.Sys)), Attr: fat.ReadOnly | fat.Hidden | fat.System},
-		{Path: ConfigName, Size: int64(len(cfg.Text)), Attr: fat.Archive},
+	var files []fat.File
+	if !p.UEFIOnly {
+		files = append(files,
+			fat.File{Path: LoaderName, Size: int64(len(in.Tarball.Sys)), Attr: fat.ReadOnly | fat.Hidden | fat.System},
+			fat.File{Path: ConfigName, Size: int64(len(cfg.Text)), Attr: fat.Archive})
+		p.content[ConfigName] = bytes.NewReader(cfg.Text)
+		p.Files = append(p.Files, FilePlan{Dst: LoaderName}, FilePlan{Dst: ConfigName})
 	}
-	p.content[ConfigName] = bytes.NewReader(cfg.Text)
-	p.Files = append(p.Files, FilePlan{Dst: LoaderName}, FilePlan{Dst: ConfigName})
 	if o.Kickstart != nil {
 		if i := bytes.IndexByte(o.Kickstart, '\r'); i >= 0 {
 			return nil, fmt.Errorf("kickstart for %s: CR byte at offset %d (write it with LF line endings)", o.Host, i)
@@ -219,17 +230,26 @@ func (in *Inputs) Plan(o Options) (*Plan, error) {
 	if err := in.checkMbootVolume(o, fp.Type, string(cfg.Text)); err != nil {
 		return nil, err
 	}
+	if p.UEFIOnly {
+		p.fillFiles()
+		return p, p.layUEFIOnly(o)
+	}
 	if err := p.placeLoader(in, o); err != nil {
 		return nil, err
 	}
+	p.fillFiles()
+	return p, p.layDisk(in, o)
+}
+
+// fillFiles copies each file's size and clusters from the FAT plan.
+func (p *Plan) fillFiles() {
 	for i := range p.Files {
-		for _, f := range fp.Files {
+		for _, f := range p.FAT.Files {
 			if f.Path == p.Files[i].Dst {
 				p.Files[i].Size, p.Files[i].FirstCluster, p.Files[i].Clusters = f.Size, f.FirstCluster, f.Clusters
 			}
 		}
 	}
-	return p, p.layDisk(in, o)
 }
 
 // placeLoader patches ldlinux.bss and ldlinux.sys for the planned sectors.

@@ -15,6 +15,9 @@ func (r *Report) Text() string {
 	if r.Bootable {
 		verdict = "bootable"
 	}
+	if r.UEFIOnly {
+		verdict += " by UEFI; not by BIOS (a UEFI-only image: no syslinux)"
+	}
 	w("Image: %s bytes (%s sectors): %s", human.Commas(r.ImageSize), human.Commas(r.ImageSize/512), verdict)
 	if m := r.MBR; m != nil {
 		w("MBR: %s, disk signature %08X, 55AA %s", m.BootCode, m.DiskSignature, yesNo(m.Signature))
@@ -82,6 +85,9 @@ func (r *Report) Text() string {
 		if len(i.Added) > 0 {
 			w("Added modules (not on the ISO, loaded at boot): %s", strings.Join(i.Added, ", "))
 		}
+	}
+	for _, f := range r.BIOSFaults {
+		w("BIOS (not a fault of a UEFI-only image): %s", f)
 	}
 	for _, f := range r.Faults {
 		w("FAULT: %s", f)
