@@ -81,8 +81,8 @@ type Plan struct {
 	// UEFIOnly: the media are UEFI-only, and so is the image: no syslinux,
 	// no syslinux.cfg, no MBR boot code; one EFI system partition (type
 	// 0xEF), not marked active; it boots by UEFI alone.
-	UEFIOnly bool `json:"uefi_only,omitempty"`
-	Warnings      []string           `json:"warnings,omitempty"`      // what the build noticed but did not refuse
+	UEFIOnly bool     `json:"uefi_only,omitempty"`
+	Warnings []string `json:"warnings,omitempty"` // what the build noticed but did not refuse
 
 	mbr     [512]byte
 	boot    [512]byte
