@@ -1,6 +1,7 @@
 package builder
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/esxi-autopart/esxi-autopart/builder/mbr"
@@ -11,13 +12,17 @@ import (
 // specification): what firmware that looks at the type boots by UEFI.
 const TypeESP = 0xEF
 
+// ErrNeedSyslinux is what Open wraps when it was given no syslinux tarball
+// for media that boot by BIOS (all but UEFI-only media).
+var ErrNeedSyslinux = errors.New("a syslinux release tarball is needed")
+
 // loadUEFIOnly finishes loading media without a syslinux tarball: they
 // must be UEFI-only (layouts.Detected.UEFIOnly); a tarball given for them
 // is not used, and a warning says so.
 func (in *Inputs) loadUEFIOnly(tb *syslinux.Tarball) error {
 	m := in.Media
 	if !m.UEFIOnly {
-		return fmt.Errorf("%s: %s media boot by BIOS through syslinux: give the syslinux-%s release tarball (--syslinux)", in.ISOPath, m.Layout, m.Syslinux)
+		return fmt.Errorf("%s: %s media boot by BIOS through syslinux: give the syslinux-%s release tarball (--syslinux): %w", in.ISOPath, m.Layout, m.Syslinux, ErrNeedSyslinux)
 	}
 	if tb != nil {
 		m.Warnings = append(m.Warnings, fmt.Sprintf("%s: not used: the ISO's media are UEFI-only (no isolinux.bin, no mboot.c32), so the image has no syslinux", in.TarballPath))

@@ -40,7 +40,9 @@ func (r *Report) Text() string {
 		w("Filesystem: unreadable BPB at byte %s", human.Commas(p.Offset))
 	}
 	l := r.Loader
-	if l.Layout == "4.x+" {
+	if r.UEFIOnly {
+		w("Boot sector: no syslinux (UEFI reads files, not boot sectors)")
+	} else if l.Layout == "4.x+" {
 		w("Boot sector: syslinux 4.x or later (not supported by ESXi's mboot.c32)")
 	} else if l.Syslinux {
 		w("Boot sector: syslinux, FirstSector %s, MaxTransfer %d, stamp in code %s%s", human.Commas(l.FirstSector), l.MaxTransfer, yesNo(l.StampInBootSector), raidText(l.RAID))

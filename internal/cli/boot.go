@@ -232,6 +232,8 @@ func bootFirmwares(img, flag string) ([]string, string, error) {
 	switch {
 	case err != nil:
 		return []string{"bios"}, "inspect could not read it: " + err.Error(), nil
+	case rep.UEFIOnly:
+		return []string{"uefi"}, "it is a UEFI-only image (no syslinux)", nil
 	case rep.UEFI != nil:
 		return []string{"bios", "uefi"}, "it has an EFI/BOOT loader", nil
 	}

@@ -50,7 +50,7 @@ var buildCommand = &command{
 
 func (f *buildFlags) define(fs *pflag.FlagSet) {
 	fs.StringVar(&f.iso, "iso", "", "ESXi install `ISO`")
-	fs.StringVar(&f.tarball, "syslinux", "", "syslinux release `TARBALL`, .tar.gz/.tar.bz2/.tar.xz")
+	fs.StringVar(&f.tarball, "syslinux", "", "syslinux release `TARBALL`, .tar.gz/.tar.bz2/.tar.xz (required unless the ISO is UEFI-only)")
 	fs.StringVar(&f.ks, "ks", "", "kickstart location `KS` for ks= (http://deploy/ks/esx01.cfg, usb:/KS.CFG; a template with {{.id}})")
 	fs.StringVarP(&f.out, "output", "o", "", "`IMAGE` file to write (required unless --dry-run or --hosts)")
 	fs.StringVar(&f.host, "host", "", "host `NAME` ({{.Host}} in templates; also {{.id}} unless --id)")
@@ -86,7 +86,7 @@ func (f *buildFlags) define(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.ksExternal, "ks-external", false, "a ks=usb: or ks=cdrom: kickstart is on another medium, not in the image")
 	fs.StringArrayVar(&f.addModules, "add-module", nil, "add `FILE[:NAME]` to the boot module list under the 8.3 NAME (default: FILE's name): "+
 		"a driver, oem.tgz on 4.x, a .v00 or .tgz on 5.x+ (repeatable)")
-	requiredFlag(fs, "iso", "syslinux", "ks")
+	requiredFlag(fs, "iso", "ks")
 	pathFlag(fs, "iso", "syslinux", "output", "cfg-template", "mbr-out", "hosts", "out-dir", "ks-template", "add-module")
 	valuesFlag(fs, "fat", "16", "32")
 	valuesFlag(fs, "compress", "zstd", "xz", "gzip")

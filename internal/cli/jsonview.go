@@ -33,6 +33,7 @@ type planJSON struct {
 	FAT             fatJSON               `json:"fat"`
 	Ldlinux         ldlinuxJSON           `json:"ldlinux"`
 	Files           []fileJSON            `json:"files"`
+	UEFIOnly        bool                  `json:"uefi_only"` // no syslinux: the image boots by UEFI alone (EFI system partition)
 	SyslinuxCfg     string                `json:"syslinux_cfg"`
 	CRRemoved       int                   `json:"syslinux_cfg_cr_removed"`
 	Generated       map[string]string     `json:"generated"`     // per-host files of the layout by FAT path (5.x+: the BOOT.CFGs)
@@ -92,7 +93,7 @@ func newPlanJSON(p *builder.Plan) *planJSON {
 	j := &planJSON{
 		Layout: p.Layout, Detected: p.LayoutFound, ISO: p.ISO, SyslinuxTarball: p.Tarball, Syslinux: p.Syslinux,
 		Host: p.Host, KS: p.KS, MTime: p.ModTime.UTC().Format(time.RFC3339), PartitionOnly: p.PartitionOnly,
-		ImageBytes: p.ImageBytes, SyslinuxCfg: p.Config, CRRemoved: p.ConfigCRLF,
+		ImageBytes: p.ImageBytes, UEFIOnly: p.UEFIOnly, SyslinuxCfg: p.Config, CRRemoved: p.ConfigCRLF,
 		Generated: map[string]string{}, Warnings: append([]string{}, p.Warnings...),
 	}
 	if !p.PartitionOnly {
