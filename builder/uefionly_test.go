@@ -103,3 +103,17 @@ func fileSum(t *testing.T, path string) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
 }
+
+// TestUEFIOnlyNotForBrokenBIOS: a BIOS+UEFI image whose LDLINUX.SYS is
+// gone is not mistaken for a UEFI-only one: it keeps its faults.
+func TestUEFIOnlyNotForBrokenBIOS(t *testing.T) {
+	needTool(t, "mdel")
+	fx := newFixture(t, isogen.Spec{Version: "7.0"}, tarball.Spec{Version: "3.86"})
+	p, img := fx.build(t, hostOpts)
+	mtools(t, p, img, "mattrib", "-r", "-s", "-h", "::LDLINUX.SYS")
+	mtools(t, p, img, "mdel", "::LDLINUX.SYS")
+	r := inspectISO(t, fx, img)
+	if r.Bootable || r.UEFIOnly || len(r.Faults) == 0 {
+		t.Errorf("bootable %v, UEFI-only %v, faults %q", r.Bootable, r.UEFIOnly, r.Faults)
+	}
+}
