@@ -37,7 +37,10 @@ type Inputs struct {
 	// TarballCached: the tarball's members came from the cache (its bytes
 	// were read whole and checked by an earlier run), not from inflating it.
 	TarballCached bool
-	identity      [32]byte // hash of everything that identifies the inputs
+	// Added are the user's modules added to the boot module list
+	// (AddModule), in the order given.
+	Added    []AddedModule
+	identity [32]byte // hash of everything that identifies the inputs
 }
 
 // Open reads and checks both inputs: the ISO's layout is detected, the
@@ -60,6 +63,10 @@ func OpenCached(isoPath, tarballPath, cacheDir string) (*Inputs, error) {
 	}
 	tc := make(chan tarball, 1)
 	go func() {
+		if tarballPath == "" { // UEFI-only media need none; load says when others do
+			tc <- tarball{}
+			return
+		}
 		tb, hit, err := syslinux.OpenTarballCached(tarballPath, cacheDir)
 		tc <- tarball{tb, hit, err}
 	}()
@@ -92,6 +99,9 @@ func (in *Inputs) load(tarball func() (*syslinux.Tarball, error)) error {
 	if err != nil {
 		return err
 	}
+	if media.UEFIOnly || tb == nil {
+		return in.loadUEFIOnly(tb)
+	}
 	in.Tarball = tb
 	ld, err := syslinux.ParseLoader(tb.Bss, tb.Sys)
 	if err != nil {
@@ -104,6 +114,12 @@ func (in *Inputs) load(tarball func() (*syslinux.Tarball, error)) error {
 	if ld.Version != media.Syslinux {
 		return fmt.Errorf("%s %s", in.TarballPath, versionAdvice(ld.Version, media))
 	}
+	return in.identify(tb)
+}
+
+// identify reads the ISO's creation date and hashes what identifies the
+// inputs (tb nil: no syslinux).
+func (in *Inputs) identify(tb *syslinux.Tarball) error {
 	pvd, err := readPVD(in.ISOPath)
 	if err != nil {
 		return err
@@ -112,9 +128,12 @@ func (in *Inputs) load(tarball func() (*syslinux.Tarball, error)) error {
 	h := sha256.New()
 	put := func(b []byte) { binary.Write(h, binary.LittleEndian, uint64(len(b))); h.Write(b) }
 	put(pvd)
-	put(tb.Bss)
-	put(tb.Sys)
-	put(tb.MBR)
+	if tb != nil {
+		put(tb.Bss)
+		put(tb.Sys)
+		put(tb.MBR)
+	}
+	media := in.Media
 	for _, c := range media.Files {
 		put([]byte(c.Src))
 		put([]byte(c.Dst))
@@ -147,7 +166,10 @@ func versionAdvice(have string, media *layouts.Detected) string {
 }
 
 // Close releases the ISO.
-func (in *Inputs) Close() error { return in.ISO.Close() }
+func (in *Inputs) Close() error {
+	in.closeAdded()
+	return in.ISO.Close()
+}
 
 // readPVD returns the ISO's primary volume descriptor (sector 16).
 func readPVD(path string) ([]byte, error) {

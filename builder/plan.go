@@ -78,8 +78,13 @@ type Plan struct {
 	Files         []FilePlan         `json:"files"`
 	Config        string             `json:"syslinux_cfg"`
 	ConfigCRLF    int                `json:"syslinux_cfg_cr_removed,omitempty"`
-	Generated     map[string]string  `json:"generated,omitempty"` // per-host files of the layout (5.x+: BOOT.CFGs) by FAT path
-	Warnings      []string           `json:"warnings,omitempty"`  // what the build noticed but did not refuse
+	Generated     map[string]string  `json:"generated,omitempty"`     // per-host files of the layout (5.x+: BOOT.CFGs) by FAT path
+	Added         []AddedModule      `json:"added_modules,omitempty"` // the user's modules at the end of the boot module list (--add-module)
+	// UEFIOnly: the media are UEFI-only, and so is the image: no syslinux,
+	// no syslinux.cfg, no MBR boot code; one EFI system partition (type
+	// 0xEF), not marked active; it boots by UEFI alone.
+	UEFIOnly bool     `json:"uefi_only,omitempty"`
+	Warnings []string `json:"warnings,omitempty"` // what the build noticed but did not refuse
 
 	mbr     [512]byte
 	boot    [512]byte
@@ -96,7 +101,7 @@ type LoaderPlan struct {
 
 // FilePlan is one file of the partition.
 type FilePlan struct {
-	Src          string `json:"src"` // ISO path, or "" for a file the builder makes
+	Src          string `json:"src"` // ISO path, the user's file for an added module, or "" for a file the builder makes
 	Dst          string `json:"dst"`
 	Size         int64  `json:"size"`
 	FirstCluster uint32 `json:"first_cluster"`
@@ -132,8 +137,16 @@ func (in *Inputs) Plan(o Options) (*Plan, error) {
 		return nil, err
 	}
 	o.KS = ks
-	cfg, err := in.renderConfig(o)
-	if err != nil {
+	var cfg config.Rendered
+	if in.Media.UEFIOnly && o.CfgTemplate != "" {
+		return nil, fmt.Errorf("%s: the ISO's media are UEFI-only: the image has no syslinux.cfg for a template to render", o.CfgName)
+	}
+	if !in.Media.UEFIOnly {
+		if cfg, err = in.renderConfig(o); err != nil {
+			return nil, err
+		}
+	}
+	if err := in.checkAddedInConfig(o, string(cfg.Text)); err != nil {
 		return nil, err
 	}
 	gen, err := in.renderGenerated(o)
@@ -144,7 +157,7 @@ func (in *Inputs) Plan(o Options) (*Plan, error) {
 		Layout: in.Media.Layout, LayoutFound: in.Media.Found, Syslinux: in.Loader.Version,
 		ISO: in.ISOPath, Tarball: in.TarballPath, Host: o.Host, KS: o.KS,
 		PartitionOnly: o.PartitionOnly, Config: string(cfg.Text), ConfigCRLF: cfg.CRLF,
-		Warnings: in.Media.Warnings, content: map[string]io.ReaderAt{},
+		Warnings: in.Media.Warnings, Added: in.Added, UEFIOnly: in.Media.UEFIOnly, content: map[string]io.ReaderAt{},
 	}
 	id := in.hostIdentity(o, cfg.Text, gen)
 	if !o.PartitionOnly { // no sector 0, no disk signature
@@ -152,12 +165,14 @@ func (in *Inputs) Plan(o Options) (*Plan, error) {
 	}
 	p.ModTime = in.Epoch(o)
 
-	files := []fat.File{
-		{Path: LoaderName, Size: int64(len(in.Tarball.Sys)), Attr: fat.ReadOnly | fat.Hidden | fat.System},
-		{Path: ConfigName, Size: int64(len(cfg.Text)), Attr: fat.Archive},
+	var files []fat.File
+	if !p.UEFIOnly {
+		files = append(files,
+			fat.File{Path: LoaderName, Size: int64(len(in.Tarball.Sys)), Attr: fat.ReadOnly | fat.Hidden | fat.System},
+			fat.File{Path: ConfigName, Size: int64(len(cfg.Text)), Attr: fat.Archive})
+		p.content[ConfigName] = bytes.NewReader(cfg.Text)
+		p.Files = append(p.Files, FilePlan{Dst: LoaderName}, FilePlan{Dst: ConfigName})
 	}
-	p.content[ConfigName] = bytes.NewReader(cfg.Text)
-	p.Files = append(p.Files, FilePlan{Dst: LoaderName}, FilePlan{Dst: ConfigName})
 	if o.Kickstart != nil {
 		if i := bytes.IndexByte(o.Kickstart, '\r'); i >= 0 {
 			return nil, fmt.Errorf("kickstart for %s: CR byte at offset %d (write it with LF line endings)", o.Host, i)
@@ -189,6 +204,11 @@ func (in *Inputs) Plan(o Options) (*Plan, error) {
 		p.content[c.Dst] = sec
 		p.Files = append(p.Files, FilePlan{Src: c.Src, Dst: c.Dst})
 	}
+	for _, m := range in.Added {
+		files = append(files, fat.File{Path: m.Name, Size: m.Bytes, Attr: fat.Archive})
+		p.content[m.Name] = m.file
+		p.Files = append(p.Files, FilePlan{Src: m.Path, Dst: m.Name})
+	}
 	spec := fat.Spec{
 		Files: files, Type: o.FATType, HiddenSectors: o.PartitionStart,
 		VolumeID: binary.LittleEndian.Uint32(id[4:8]), Label: "ESXI", ModTime: p.ModTime,
@@ -215,17 +235,26 @@ func (in *Inputs) Plan(o Options) (*Plan, error) {
 	if err := in.checkMbootVolume(o, fp.Type, string(cfg.Text)); err != nil {
 		return nil, err
 	}
+	if p.UEFIOnly {
+		p.fillFiles()
+		return p, p.layUEFIOnly(o)
+	}
 	if err := p.placeLoader(in, o); err != nil {
 		return nil, err
 	}
+	p.fillFiles()
+	return p, p.layDisk(in, o)
+}
+
+// fillFiles copies each file's size and clusters from the FAT plan.
+func (p *Plan) fillFiles() {
 	for i := range p.Files {
-		for _, f := range fp.Files {
+		for _, f := range p.FAT.Files {
 			if f.Path == p.Files[i].Dst {
 				p.Files[i].Size, p.Files[i].FirstCluster, p.Files[i].Clusters = f.Size, f.FirstCluster, f.Clusters
 			}
 		}
 	}
-	return p, p.layDisk(in, o)
 }
 
 // placeLoader patches ldlinux.bss and ldlinux.sys for the planned sectors.
@@ -329,6 +358,9 @@ func (in *Inputs) renderGenerated(o Options) ([][]byte, error) {
 		if out[i], err = g.Render(data); err != nil {
 			return nil, err
 		}
+		if out[i], err = in.addedToBootCfg(g.Dst, out[i]); err != nil {
+			return nil, err
+		}
 		if len(out[i]) > inspect.MaxConfigBytes {
 			return nil, fmt.Errorf("%s: the host's %s would be %s bytes; at most %s are read", in.ISOPath, g.Dst, human.Commas(len(out[i])), human.Commas(inspect.MaxConfigBytes))
 		}
@@ -348,6 +380,9 @@ func (in *Inputs) configData(o Options) (map[string]any, error) {
 		if i < len(m.ModuleArgs) && m.ModuleArgs[i] != "" {
 			mods[i] += " " + m.ModuleArgs[i]
 		}
+	}
+	for _, a := range in.Added {
+		mods = append(mods, a.ConfigName())
 	}
 	first, rest := "", []string(nil)
 	if len(mods) > 0 {
@@ -375,6 +410,9 @@ func (in *Inputs) hostIdentity(o Options, cfg []byte, gen [][]byte) [32]byte {
 	for _, g := range gen {
 		fmt.Fprintf(h, "|%d|", len(g))
 		h.Write(g)
+	}
+	for _, m := range in.Added { // none: the hash of images without added modules is unchanged
+		fmt.Fprintf(h, "|module %s %s|", m.Name, m.SHA256)
 	}
 	var id [32]byte
 	h.Sum(id[:0])

@@ -51,6 +51,12 @@ func (p *Plan) checkStructure(r io.ReaderAt) error {
 	if !rep.Bootable || len(rep.Faults) > 0 {
 		return fmt.Errorf("inspect: the image would not boot: %s", strings.Join(rep.Faults, "; "))
 	}
+	if p.UEFIOnly {
+		if !rep.UEFIOnly {
+			return fmt.Errorf("inspect does not read the image as UEFI-only")
+		}
+		return nil
+	}
 	want := p.Loader.Sectors[1:]
 	if rep.Loader.FirstSector != p.Loader.Sectors[0] || !slices.Equal(rep.Loader.SectorPtrs, want) {
 		return fmt.Errorf("inspect reads LDLINUX.SYS sectors %d %v, planned %v", rep.Loader.FirstSector, rep.Loader.SectorPtrs, p.Loader.Sectors)

@@ -266,3 +266,14 @@ func dropOpts(opts string, keys []string) (kept string, gone []string) {
 	}
 	return strings.Join(out, " "), gone
 }
+
+// FATName is the upper-case 8.3 FAT name of a file name, as the builder
+// names every file it copies ("oem.tgz" is "OEM.TGZ"); a name that has
+// none is an error saying why.
+func FATName(name string) (string, error) {
+	up, err := dos83(name)
+	if err == nil && strings.HasSuffix(up, ".") {
+		err = fmt.Errorf("%q ends with a dot: it is not an 8.3 name (syslinux 3.x reads only 8.3 names)", name)
+	}
+	return up, err
+}

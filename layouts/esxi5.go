@@ -327,7 +327,9 @@ func found5(d *Detected, total int64, modules int) string {
 		s += "volume " + d.VolumeID + "; "
 	}
 	s += fmt.Sprintf("%s: %s + %d modules, %s to copy", d.BootCfg, d.Modules[0], modules, megabytes(total))
-	if d.UEFI != "" {
+	if d.UEFIOnly {
+		s += "; " + uefiOnlyFound(d)
+	} else if d.UEFI != "" {
 		s += "; UEFI: " + d.UEFI
 		if len(d.Generated) < 2 {
 			s += " without EFI/BOOT/BOOT.CFG"

@@ -63,6 +63,11 @@ type Detected struct {
 	FAT       int         // preferred FAT type: 32 (VMware's USB procedure), 0 = by size
 	Generated []Generated // per-host files: BOOT.CFG, EFI/BOOT/BOOT.CFG
 	Warnings  []string    // what the media have that VMware's mboot reads other than as written ("BOOT.CFG line 3: …")
+	// UEFIOnly: the media have no BIOS loaders (isolinux.bin, mboot.c32),
+	// only EFI/BOOT/BOOTX64.EFI and EFI/BOOT/BOOT.CFG: the image boots by
+	// UEFI alone and needs no syslinux (Syslinux, Template and Kernel of
+	// the BIOS chain are empty; BootCfg is EFI/BOOT/BOOT.CFG).
+	UEFIOnly bool
 }
 
 // Layout is one family of ESXi media.
@@ -77,7 +82,7 @@ type Layout struct {
 }
 
 // All is every known layout, tried in order; the first match wins.
-var All = []Layout{esxi41, esxi40, esxi5}
+var All = []Layout{esxiUEFI, esxi41, esxi40, esxi5}
 
 // Probe is what Detect reads once and every layout looks at.
 type Probe struct {

@@ -35,8 +35,9 @@ type Manifest struct {
 
 // InputFile is one input and its hash.
 type InputFile struct {
-	Role   string `json:"role"` // "iso", "syslinux", "inventory", "ks-template", "cfg-template"
+	Role   string `json:"role"` // "iso", "syslinux", "inventory", "ks-template", "cfg-template", "module" (--add-module)
 	Path   string `json:"path"`
+	Name   string `json:"name,omitempty"` // a module's FAT name in the image ("OEM.TGZ")
 	Bytes  int64  `json:"bytes"`
 	SHA256 string `json:"sha256"`
 }
@@ -114,6 +115,9 @@ func (h *Hashing) Wait() ([]InputFile, error) {
 
 // NewManifest describes a run's results.
 func NewManifest(version string, in *builder.Inputs, inputs []InputFile, epochSource string, results []HostResult) *Manifest {
+	for _, a := range in.Added { // hashed when they were added
+		inputs = append(inputs, InputFile{Role: "module", Path: a.Path, Name: a.Name, Bytes: a.Bytes, SHA256: a.SHA256})
+	}
 	m := &Manifest{SchemaVersion: SchemaVersion, Tool: "esxi-autopart", Version: version, EpochSource: epochSource, Inputs: inputs,
 		Layout: in.Media.Layout, Detected: in.Media.Found, Syslinux: in.Loader.Version}
 	for _, r := range results {

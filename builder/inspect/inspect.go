@@ -20,10 +20,23 @@ type inspector struct {
 	bootsOK      bool            // the no-key-press entry names a kernel whose files exist
 	modern       bool            // the boot sector has the SYSLINUX 4.x+ layout
 	modernBanner bool            // a 4.x+ banner was reported
+	biosPhase    bool            // faults now found are of the BIOS path only
+	biosFaults   []int           // indices in rep.Faults of the BIOS path's faults
 }
 
 func (in *inspector) fault(f string, a ...any) {
+	if in.biosPhase {
+		in.biosFaults = append(in.biosFaults, len(in.rep.Faults))
+	}
 	in.rep.Faults = append(in.rep.Faults, fmt.Sprintf(f, a...))
+}
+
+// biosFault is a fault of the BIOS boot path alone (uefionly.go).
+func (in *inspector) biosFault(f string, a ...any) {
+	was := in.biosPhase
+	in.biosPhase = true
+	in.fault(f, a...)
+	in.biosPhase = was
 }
 
 func (in *inspector) warn(f string, a ...any) {
@@ -46,6 +59,9 @@ func Inspect(r io.ReaderAt, size int64, opt Options) (*Report, error) {
 	in.run()
 	if in.im.ioErr != nil {
 		return nil, fmt.Errorf("inspect: %w", in.im.ioErr)
+	}
+	if in.judgeUEFIOnly() {
+		return in.rep, nil
 	}
 	in.rep.Bootable = len(in.rep.Faults) == 0 && in.defaultBoots()
 	return in.rep, nil
@@ -81,8 +97,10 @@ func (in *inspector) run() {
 	}
 	s := parseBootSector(bs)
 	g := in.checkFilesystem(s)
+	in.biosPhase = true
 	in.checkBootCode(bs)
 	loaded := in.simulateBoot(bs)
+	in.biosPhase = false
 	if g == nil {
 		return
 	}
@@ -91,8 +109,10 @@ func (in *inspector) run() {
 	in.rep.Faults = append(in.rep.Faults, in.tree.faults...)
 	in.rep.Warnings = append(in.rep.Warnings, in.tree.warns...)
 	in.checkFiles()
+	in.biosPhase = true
 	in.checkLoaderFile(loaded)
 	in.checkConfig()
+	in.biosPhase = false
 	in.checkUEFI()
 	in.compareISO()
 }
@@ -149,7 +169,9 @@ func (in *inspector) checkFilesystem(s bootSector) *geometry {
 		}
 	}
 	if e := in.entry; e != nil {
-		if want := fatTypeOf(e.Type); want == 0 {
+		if want := fatTypeOf(e.Type); e.Type == typeESP {
+			// an EFI system partition holds FAT of any type
+		} else if want == 0 {
 			in.fault("partition %d: type 0x%02X (%s) is not a FAT type", e.Index, e.Type, e.TypeName)
 		} else if g != nil && want != g.fatType {
 			in.warn("partition %d: type 0x%02X says FAT%d but the filesystem is FAT%d", e.Index, e.Type, want, g.fatType)

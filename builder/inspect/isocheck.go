@@ -15,13 +15,14 @@ import (
 
 // ISOReport is how the image matches the ISO it was checked against.
 type ISOReport struct {
-	Layout    string   `json:"layout"`     // the ISO's layout ("" when Options.ISOLayout is not given)
-	Syslinux  string   `json:"syslinux"`   // the syslinux release the ISO's media need
-	Missing   []string `json:"missing"`    // FAT paths of files the ISO's layout copies that the image lacks
-	NotOnISO  []string `json:"not_on_iso"` // image files the ISO lacks (the builder's own files aside)
-	Differ    []string `json:"differ"`     // files whose bytes differ from the ISO's copy
-	HostEdits []string `json:"host_edits"` // BOOT.CFGs that differ only by the builder's per-host edit
-	Match     bool     `json:"match"`      // the image is of this ISO: none missing, none differing
+	Layout    string   `json:"layout"`        // the ISO's layout ("" when Options.ISOLayout is not given)
+	Syslinux  string   `json:"syslinux"`      // the syslinux release the ISO's media need
+	Missing   []string `json:"missing"`       // FAT paths of files the ISO's layout copies that the image lacks
+	NotOnISO  []string `json:"not_on_iso"`    // image files the ISO lacks (the builder's own files aside)
+	Differ    []string `json:"differ"`        // files whose bytes differ from the ISO's copy
+	HostEdits []string `json:"host_edits"`    // BOOT.CFGs that differ only by the builder's per-host edit (and added modules)
+	Added     []string `json:"added_modules"` // image files the ISO lacks that a boot path loads as modules (build --add-module: drivers)
+	Match     bool     `json:"match"`         // the image is of this ISO: none missing, none differing
 }
 
 // builderFiles are the files the builder writes itself, not from the ISO.
@@ -31,18 +32,21 @@ var builderFiles = map[string]bool{"/LDLINUX.SYS": true, "/SYSLINUX.CFG": true, 
 // path, both ways: a file the ISO's layout copies and the image lacks is a
 // fault, and so is a syslinux release other than the one the ISO needs.
 // A BOOT.CFG that differs from the ISO's copy only by the builder's
-// per-host edit (bootcfg.IsHostEdit) is as expected; another edited config
+// per-host edit (bootcfg.HostEditModules: kernelopt=, and modules added at
+// the end of modules=) is as expected; a file the ISO lacks that a boot
+// path loads as a module is an added module (a driver), not a mismatch; another edited config
 // (*.cfg) is a warning; any other difference a fault.
 func (in *inspector) compareISO() {
 	iso := in.opt.ISO
 	if iso == nil {
 		return
 	}
-	r := &ISOReport{Missing: []string{}, NotOnISO: []string{}, Differ: []string{}, HostEdits: []string{}}
+	r := &ISOReport{Missing: []string{}, NotOnISO: []string{}, Differ: []string{}, HostEdits: []string{}, Added: []string{}}
 	in.rep.ISO = r
 	defer func() { r.Match = len(r.Missing) == 0 && len(r.Differ) == 0 }()
 	in.checkISOLayout(r)
 	buf := make([]byte, 1<<20)
+	loaded := in.loadedModules()
 	for i := range in.rep.Files {
 		f := &in.rep.Files[i]
 		if f.Dir || f.SHA256 == "" {
@@ -51,7 +55,11 @@ func (in *inspector) compareISO() {
 		rel := strings.TrimPrefix(f.Path, "/")
 		sec, err := iso.Section(rel)
 		if errors.Is(err, fs.ErrNotExist) {
-			if !builderFiles[strings.ToUpper(f.Path)] {
+			switch up := strings.ToUpper(f.Path); {
+			case builderFiles[up]:
+			case loaded[up]:
+				r.Added = append(r.Added, f.Path)
+			default:
 				r.NotOnISO = append(r.NotOnISO, f.Path)
 			}
 			continue
@@ -133,7 +141,28 @@ func (in *inspector) isHostEdit(p string, sec *io.SectionReader) bool {
 	if _, err := sec.ReadAt(orig, 0); err != nil {
 		return false
 	}
-	return bootcfg.IsHostEdit(orig, img)
+	_, ok := bootcfg.HostEditModules(orig, img)
+	return ok
+}
+
+// loadedModules are the upper-case paths of the files a boot path loads as
+// modules: the labels' module lists and the UEFI path's.
+func (in *inspector) loadedModules() map[string]bool {
+	out := map[string]bool{}
+	add := func(ms []ModuleReport) {
+		for _, m := range ms {
+			if m.Found {
+				out[strings.ToUpper(m.Path)] = true
+			}
+		}
+	}
+	for _, l := range in.rep.Config.Labels {
+		add(l.Modules)
+	}
+	if in.rep.UEFI != nil {
+		add(in.rep.UEFI.Modules)
+	}
+	return out
 }
 
 // first returns at most n of s, with "…" when there are more.

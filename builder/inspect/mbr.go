@@ -24,6 +24,9 @@ const (
 	activeStatus = 0x80
 )
 
+// typeESP is an EFI system partition: FAT of any type, booted by UEFI.
+const typeESP = 0xEF
+
 var typeNames = map[uint8]string{
 	0x00: "empty", 0x01: "FAT12", 0x04: "FAT16 <32M", 0x05: "extended", 0x06: "FAT16",
 	0x07: "NTFS/exFAT", 0x0B: "FAT32", 0x0C: "FAT32 LBA", 0x0E: "FAT16 LBA", 0x0F: "extended LBA",
@@ -87,7 +90,7 @@ func (in *inspector) parseMBR(sec []byte) *PartitionEntry {
 	switch m.BootCode {
 	case "syslinux mbr.bin":
 	case "empty":
-		in.fault("MBR: no boot code (0x000..0x1B7 all zero): the BIOS would run nothing; lay mbr.bin there")
+		in.biosFault("MBR: no boot code (0x000..0x1B7 all zero): the BIOS would run nothing; lay mbr.bin there")
 	default:
 		in.warn("MBR: boot code is %s, not syslinux mbr.bin", m.BootCode)
 	}
@@ -136,7 +139,7 @@ func (in *inspector) parseMBR(sec []byte) *PartitionEntry {
 	}
 	switch len(active) {
 	case 0:
-		in.fault("no active partition: mbr.bin would print \"Missing operating system.\"")
+		in.biosFault("no active partition: mbr.bin would print \"Missing operating system.\"")
 	case 1:
 		m.Active = active[0]
 	default:
@@ -150,7 +153,7 @@ func (in *inspector) parseMBR(sec []byte) *PartitionEntry {
 		pick = &m.Entries[active[0]-1]
 	} else {
 		for i := range m.Entries {
-			if fatTypeOf(m.Entries[i].Type) != 0 && m.Entries[i].Sectors != 0 {
+			if (fatTypeOf(m.Entries[i].Type) != 0 || m.Entries[i].Type == typeESP) && m.Entries[i].Sectors != 0 {
 				pick = &m.Entries[i]
 				break
 			}

@@ -40,17 +40,22 @@ type Options struct {
 // (or booting what it should); Warnings are worth knowing but harmless for
 // a BIOS boot through mbr.bin.
 type Report struct {
-	ImageSize int64           `json:"image_size"`    // bytes
-	MBR       *MBRReport      `json:"mbr"`           // nil for a bare partition image
-	Partition PartitionReport `json:"partition"`     // the FAT filesystem inspected
-	Loader    LoaderReport    `json:"loader"`        // boot sector + LDLINUX.SYS
-	Config    ConfigReport    `json:"config"`        // syslinux.cfg
-	UEFI      *UEFIReport     `json:"uefi"`          // the UEFI path (EFI/BOOT/BOOTX64.EFI + BOOT.CFG); nil when the image has none (uefi.go)
-	Files     []FileReport    `json:"files"`         // every file and folder, in directory order
-	Faults    []string        `json:"faults"`        // each one stops or breaks the boot
-	Warnings  []string        `json:"warnings"`      // harmless for the boot, worth fixing
-	Bootable  bool            `json:"bootable"`      // no faults and the default entry's files all exist
-	ISO       *ISOReport      `json:"iso,omitempty"` // with Options.ISO: how the image matches it (isocheck.go)
+	ImageSize int64           `json:"image_size"` // bytes
+	MBR       *MBRReport      `json:"mbr"`        // nil for a bare partition image
+	Partition PartitionReport `json:"partition"`  // the FAT filesystem inspected
+	Loader    LoaderReport    `json:"loader"`     // boot sector + LDLINUX.SYS
+	Config    ConfigReport    `json:"config"`     // syslinux.cfg
+	UEFI      *UEFIReport     `json:"uefi"`       // the UEFI path (EFI/BOOT/BOOTX64.EFI + BOOT.CFG); nil when the image has none (uefi.go)
+	Files     []FileReport    `json:"files"`      // every file and folder, in directory order
+	Faults    []string        `json:"faults"`     // each one stops or breaks the boot
+	Warnings  []string        `json:"warnings"`   // harmless for the boot, worth fixing
+	Bootable  bool            `json:"bootable"`   // no faults and the default entry's files all exist (UEFIOnly: the UEFI path's)
+	// UEFIOnly: the image has no syslinux (no syslinux boot sector, no
+	// LDLINUX.SYS) but a UEFI path: it is judged by UEFI alone, and
+	// BIOSFaults says why a BIOS would not boot it.
+	UEFIOnly   bool       `json:"uefi_only"`
+	BIOSFaults []string   `json:"bios_faults,omitempty"`
+	ISO        *ISOReport `json:"iso,omitempty"` // with Options.ISO: how the image matches it (isocheck.go)
 }
 
 // MBRReport describes sector 0 of a partitioned image.

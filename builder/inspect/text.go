@@ -15,6 +15,9 @@ func (r *Report) Text() string {
 	if r.Bootable {
 		verdict = "bootable"
 	}
+	if r.UEFIOnly {
+		verdict += " by UEFI; not by BIOS (a UEFI-only image: no syslinux)"
+	}
 	w("Image: %s bytes (%s sectors): %s", human.Commas(r.ImageSize), human.Commas(r.ImageSize/512), verdict)
 	if m := r.MBR; m != nil {
 		w("MBR: %s, disk signature %08X, 55AA %s", m.BootCode, m.DiskSignature, yesNo(m.Signature))
@@ -37,7 +40,9 @@ func (r *Report) Text() string {
 		w("Filesystem: unreadable BPB at byte %s", human.Commas(p.Offset))
 	}
 	l := r.Loader
-	if l.Layout == "4.x+" {
+	if r.UEFIOnly {
+		w("Boot sector: no syslinux (UEFI reads files, not boot sectors)")
+	} else if l.Layout == "4.x+" {
 		w("Boot sector: syslinux 4.x or later (not supported by ESXi's mboot.c32)")
 	} else if l.Syslinux {
 		w("Boot sector: syslinux, FirstSector %s, MaxTransfer %d, stamp in code %s%s", human.Commas(l.FirstSector), l.MaxTransfer, yesNo(l.StampInBootSector), raidText(l.RAID))
@@ -79,6 +84,12 @@ func (r *Report) Text() string {
 		}
 		w("ISO: %s (%s); %d missing, %d differ, %d host edits of BOOT.CFG, %d not on the ISO", verdict, orDash(i.Layout),
 			len(i.Missing), len(i.Differ), len(i.HostEdits), len(i.NotOnISO))
+		if len(i.Added) > 0 {
+			w("Added modules (not on the ISO, loaded at boot): %s", strings.Join(i.Added, ", "))
+		}
+	}
+	for _, f := range r.BIOSFaults {
+		w("BIOS (not a fault of a UEFI-only image): %s", f)
 	}
 	for _, f := range r.Faults {
 		w("FAULT: %s", f)

@@ -64,7 +64,7 @@ func (f *bootFlags) define(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.expects, "expect", nil, "`REGEX` the serial console must show, for every firmware (repeatable, in order)")
 	fs.StringArrayVar(&f.expBIOS, "expect-bios", nil, "`REGEX` like --expect, for the BIOS boot only (after the --expect ones)")
 	fs.StringArrayVar(&f.expUEFI, "expect-uefi", nil, "`REGEX` like --expect, for the UEFI boot only (after the --expect ones)")
-	fs.StringVar(&f.firmware, "firmware", "", "`FIRMWARE`: bios, uefi or both (default: both when the image has an EFI/BOOT loader, else bios)")
+	fs.StringVar(&f.firmware, "firmware", "", "`FIRMWARE`: bios, uefi or both (default: uefi for a UEFI-only image, both when the image has an EFI/BOOT loader, else bios)")
 	fs.StringVar(&f.ovmf, "ovmf", "", "UEFI firmware `FILE`: OVMF.fd, or OVMF_CODE*.fd with its OVMF_VARS*.fd beside it (default: Debian's ovmf package)")
 	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "give up on a boot after this long")
 	fs.DurationVar(&f.silence, "silence", 30*time.Second, "give up when the console stays silent this long after a marker (0: never)")
@@ -232,6 +232,8 @@ func bootFirmwares(img, flag string) ([]string, string, error) {
 	switch {
 	case err != nil:
 		return []string{"bios"}, "inspect could not read it: " + err.Error(), nil
+	case rep.UEFIOnly:
+		return []string{"uefi"}, "it is a UEFI-only image (no syslinux)", nil
 	case rep.UEFI != nil:
 		return []string{"bios", "uefi"}, "it has an EFI/BOOT loader", nil
 	}

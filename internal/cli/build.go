@@ -75,7 +75,13 @@ func (f *buildFlags) run(ctx context.Context, args []string, stdout, stderr io.W
 		return err
 	}
 	defer in.Close()
+	if err := f.addTo(in); err != nil {
+		return err
+	}
 	f.warn(stderr, in.Media.Warnings)
+	if in.Media.UEFIOnly && f.mbrOut != "" {
+		return &exitError{code: 2, err: fmt.Errorf("build: --mbr-out: %s is UEFI-only media: the image has no MBR boot code", f.iso)}
+	}
 	plan, err := in.Plan(opts)
 	if err != nil {
 		return err
@@ -169,8 +175,8 @@ func kickstartPath(f *buildFlags) string {
 }
 
 func (f *buildFlags) options() (builder.Options, error) {
-	if f.iso == "" || f.tarball == "" {
-		return builder.Options{}, fmt.Errorf("build: --iso and --syslinux are required")
+	if f.iso == "" {
+		return builder.Options{}, fmt.Errorf("build: --iso is required")
 	}
 	timeout, note, err := f.timeout.tenths()
 	if err != nil {

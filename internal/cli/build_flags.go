@@ -9,6 +9,7 @@ import (
 type buildFlags struct {
 	iso, tarball, out, host, id, ks, cfgTemplate, mbrOut string
 	vars                                                 []string
+	addModules                                           []string
 	size                                                 string
 	start                                                uint32
 	fatType                                              int
@@ -51,7 +52,7 @@ var buildCommand = &command{
 
 func (f *buildFlags) define(fs *pflag.FlagSet) {
 	fs.StringVar(&f.iso, "iso", "", "ESXi install `ISO`")
-	fs.StringVar(&f.tarball, "syslinux", "", "syslinux release `TARBALL`, .tar.gz/.tar.bz2/.tar.xz")
+	fs.StringVar(&f.tarball, "syslinux", "", "syslinux release `TARBALL`, .tar.gz/.tar.bz2/.tar.xz (required unless the ISO is UEFI-only)")
 	fs.StringVar(&f.ks, "ks", "", "kickstart location `KS` for ks= (http://deploy/ks/esx01.cfg, usb:/KS.CFG; a template with {{.id}})")
 	fs.StringVarP(&f.out, "output", "o", "", "`IMAGE` file to write (required unless --dry-run or --hosts)")
 	fs.StringVar(&f.host, "host", "", "host `NAME` ({{.Host}} in templates; also {{.id}} unless --id)")
@@ -87,8 +88,21 @@ func (f *buildFlags) define(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.bmap, "bmap", false, "also write IMAGE.bmap (bmaptool's format: the mapped blocks and their SHA-256) beside each image")
 	fs.BoolVar(&f.noCheck, "no-check", false, "skip the inventory and kickstart checks (esxi-autopart check) before building")
 	fs.BoolVar(&f.ksExternal, "ks-external", false, "a ks=usb: or ks=cdrom: kickstart is on another medium, not in the image")
-	requiredFlag(fs, "iso", "syslinux", "ks")
-	pathFlag(fs, "iso", "syslinux", "output", "cfg-template", "mbr-out", "hosts", "out-dir", "ks-template", "like-disk")
+	fs.StringArrayVar(&f.addModules, "add-module", nil, "add `FILE[:NAME]` to the boot module list under the 8.3 NAME (default: FILE's name): "+
+		"a driver, oem.tgz on 4.x, a .v00 or .tgz on 5.x+ (repeatable)")
+	requiredFlag(fs, "iso", "ks")
+	pathFlag(fs, "iso", "syslinux", "output", "cfg-template", "mbr-out", "hosts", "out-dir", "ks-template", "like-disk", "add-module")
 	valuesFlag(fs, "fat", "16", "32")
 	valuesFlag(fs, "compress", "zstd", "xz", "gzip")
+}
+
+// addTo adds --add-module's files to the end of the inputs' boot
+// module list, in the order given.
+func (f *buildFlags) addTo(in *builder.Inputs) error {
+	for _, a := range f.addModules {
+		if err := in.AddModule(builder.ParseAddModule(a)); err != nil {
+			return err
+		}
+	}
+	return nil
 }

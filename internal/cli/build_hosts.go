@@ -66,6 +66,9 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 		return err
 	}
 	defer in.Close()
+	if err := f.addTo(in); err != nil {
+		return err
+	}
 	f.warn(stderr, in.Media.Warnings)
 	// Every row is checked (values unique across all shards), but for the
 	// rows that did not render (--keep-going).

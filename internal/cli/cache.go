@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 
@@ -28,8 +29,14 @@ func cacheDir(kind string) string {
 }
 
 // openInputs opens the ISO and the tarball, through the tarball cache.
+// Without a tarball for media that need one (all but UEFI-only media),
+// it is a usage error (exit 2).
 func openInputs(iso, tarball string) (*builder.Inputs, error) {
-	return builder.OpenCached(iso, tarball, cacheDir("tarballs"))
+	in, err := builder.OpenCached(iso, tarball, cacheDir("tarballs"))
+	if errors.Is(err, builder.ErrNeedSyslinux) {
+		return nil, &exitError{code: 2, err: err}
+	}
+	return in, err
 }
 
 // zeroRuns is the memo of hashed zero runs (a big partition's free space).

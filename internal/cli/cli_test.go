@@ -141,7 +141,8 @@ func TestBuildErrors(t *testing.T) {
 		code    int
 		wantErr string
 	}{
-		{"no iso", []string{"--syslinux", tar, "--ks", "usb", "-o", "x"}, 2, "--iso and --syslinux are required"},
+		{"no iso", []string{"--syslinux", tar, "--ks", "usb", "-o", "x"}, 2, "--iso is required"},
+		{"no syslinux", []string{"--iso", iso, "--ks", "usb", "--dry-run"}, 2, "esxi-4.1 media boot by BIOS through syslinux: give the syslinux-3.70 release tarball (--syslinux)"},
 		{"no ks", []string{"--iso", iso, "--syslinux", tar, "-o", "x"}, 2, "--ks is required"},
 		{"ks space", []string{"--iso", iso, "--syslinux", tar, "--ks", "http://a b", "--dry-run"}, 1, "white space at byte 8"},
 		{"wrong version", []string{"--iso", iso, "--syslinux", tar386, "--ks", "usb", "--dry-run"}, 1, "holds SYSLINUX 3.86, but esxi-4.1 media need syslinux 3.70"},

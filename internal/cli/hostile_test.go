@@ -71,6 +71,29 @@ var hostileCases = []hostile{
 		e.args = append(e.args, "--size", "8M")
 	}, w("SYS.VGZ", "12,582,912 bytes do not fit")},
 
+	// Added modules (--add-module): refused naming the file, before anything is written.
+	{"added module: a name on the ISO", func(e *hostileEnv) {
+		e.args = append(e.args, "--add-module", e.write("drv.tgz", []byte("driver"))+":sys.vgz")
+	}, w("drv.tgz", "its name SYS.VGZ is already on the partition (the ISO's sys.vgz)")},
+	{"added module: LDLINUX.SYS", func(e *hostileEnv) {
+		e.args = append(e.args, "--add-module", e.write("ldlinux.sys", []byte("driver")))
+	}, w("ldlinux.sys", "the builder writes LDLINUX.SYS itself")},
+	{"added module: not 8.3", func(e *hostileEnv) {
+		e.args = append(e.args, "--add-module", e.write("net-e1000e.tgz", []byte("driver")))
+	},
+		w("net-e1000e.tgz", "is not an 8.3 name")},
+	{"added module: --- in its name", func(e *hostileEnv) {
+		e.args = append(e.args, "--add-module", e.write("d.tgz", []byte("driver"))+":a---b.tgz")
+	}, w("d.tgz", `has "---": mboot splits modules= at every "---"`)},
+	{"added module: empty", func(e *hostileEnv) { e.args = append(e.args, "--add-module", e.write("oem.tgz", nil)) },
+		w("oem.tgz", "the file is empty")},
+	{"added module: a FIFO", func(e *hostileEnv) { e.args = append(e.args, "--add-module", e.fifo("oem.fifo")+":oem.tgz") },
+		w("oem.fifo", "is a FIFO (named pipe), not a regular file")},
+	{"added module: twice", func(e *hostileEnv) {
+		d := e.write("oem.tgz", []byte("driver"))
+		e.args = append(e.args, "--add-module", d, "--add-module", d)
+	}, w("oem.tgz", "already on the partition (added from")},
+
 	// Paths that alias: an output that is an input or another output, by
 	// the same path, "..", a symlink or a hard link, is refused before
 	// anything is written.

@@ -18,25 +18,27 @@ const schemaVersion = batch.SchemaVersion
 // planJSON is a builder.Plan as the JSON schema has it: the same object for
 // a dry run and a build, for one host and for every host of an inventory.
 type planJSON struct {
-	Layout          string            `json:"layout"`
-	Detected        string            `json:"detected"`
-	ISO             string            `json:"iso"`
-	SyslinuxTarball string            `json:"syslinux_tarball"`
-	Syslinux        string            `json:"syslinux"`
-	Host            string            `json:"host"`
-	KS              string            `json:"ks"`
-	MTime           string            `json:"mtime"`
-	PartitionOnly   bool              `json:"partition_only"`
-	ImageBytes      int64             `json:"image_bytes"`
-	DiskSignature   uint32            `json:"disk_signature,omitempty"` // MBR 0x1B8; absent for a partition-only image
-	Partition       partitionJSON     `json:"partition"`
-	FAT             fatJSON           `json:"fat"`
-	Ldlinux         ldlinuxJSON       `json:"ldlinux"`
-	Files           []fileJSON        `json:"files"`
-	SyslinuxCfg     string            `json:"syslinux_cfg"`
-	CRRemoved       int               `json:"syslinux_cfg_cr_removed"`
-	Generated       map[string]string `json:"generated"` // per-host files of the layout by FAT path (5.x+: the BOOT.CFGs)
-	Warnings        []string          `json:"warnings"`
+	Layout          string                `json:"layout"`
+	Detected        string                `json:"detected"`
+	ISO             string                `json:"iso"`
+	SyslinuxTarball string                `json:"syslinux_tarball"`
+	Syslinux        string                `json:"syslinux"`
+	Host            string                `json:"host"`
+	KS              string                `json:"ks"`
+	MTime           string                `json:"mtime"`
+	PartitionOnly   bool                  `json:"partition_only"`
+	ImageBytes      int64                 `json:"image_bytes"`
+	DiskSignature   uint32                `json:"disk_signature,omitempty"` // MBR 0x1B8; absent for a partition-only image
+	Partition       partitionJSON         `json:"partition"`
+	FAT             fatJSON               `json:"fat"`
+	Ldlinux         ldlinuxJSON           `json:"ldlinux"`
+	Files           []fileJSON            `json:"files"`
+	UEFIOnly        bool                  `json:"uefi_only"` // no syslinux: the image boots by UEFI alone (EFI system partition)
+	SyslinuxCfg     string                `json:"syslinux_cfg"`
+	CRRemoved       int                   `json:"syslinux_cfg_cr_removed"`
+	Generated       map[string]string     `json:"generated"`     // per-host files of the layout by FAT path (5.x+: the BOOT.CFGs)
+	AddedModules    []builder.AddedModule `json:"added_modules"` // --add-module, in boot order
+	Warnings        []string              `json:"warnings"`
 }
 
 type partitionJSON struct {
@@ -91,7 +93,7 @@ func newPlanJSON(p *builder.Plan) *planJSON {
 	j := &planJSON{
 		Layout: p.Layout, Detected: p.LayoutFound, ISO: p.ISO, SyslinuxTarball: p.Tarball, Syslinux: p.Syslinux,
 		Host: p.Host, KS: p.KS, MTime: p.ModTime.UTC().Format(time.RFC3339), PartitionOnly: p.PartitionOnly,
-		ImageBytes: p.ImageBytes, SyslinuxCfg: p.Config, CRRemoved: p.ConfigCRLF,
+		ImageBytes: p.ImageBytes, UEFIOnly: p.UEFIOnly, SyslinuxCfg: p.Config, CRRemoved: p.ConfigCRLF,
 		Generated: map[string]string{}, Warnings: append([]string{}, p.Warnings...),
 	}
 	if !p.PartitionOnly {
@@ -121,6 +123,7 @@ func newPlanJSON(p *builder.Plan) *planJSON {
 	for k, v := range p.Generated {
 		j.Generated[k] = v
 	}
+	j.AddedModules = append([]builder.AddedModule{}, p.Added...)
 	return j
 }
 

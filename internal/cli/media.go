@@ -25,7 +25,8 @@ type mediaJSON struct {
 	Version        string                 `json:"version"` // "7.0"; "" when unknown
 	Family         int                    `json:"family"`  // 4, or 5 for 5.x-8.x
 	SyslinuxNeeded string                 `json:"syslinux_needed"`
-	Tarball        string                 `json:"syslinux_tarball"` // the release tarball to pass to build --syslinux
+	Tarball        string                 `json:"syslinux_tarball"` // the release tarball to pass to build --syslinux ("" for UEFI-only media)
+	UEFIOnly       bool                   `json:"uefi_only"`        // no BIOS loaders: the image boots by UEFI alone, without syslinux
 	FAT            int                    `json:"fat"`              // the FAT type build picks (0: by size, FAT16 up to 1 GiB)
 	UEFI           string                 `json:"uefi"`             // FAT path of the UEFI loader; "" when none
 	Loaders        []layouts.LoaderBanner `json:"loaders"`
@@ -97,6 +98,9 @@ func describeMedia(path string) (*mediaJSON, error) {
 		Detected: d.Found, Version: d.Version, Family: d.Family, SyslinuxNeeded: d.Syslinux,
 		Tarball: "syslinux-" + d.Syslinux + ".tar.gz", FAT: d.FAT, UEFI: d.UEFI, Loaders: layouts.Banners(iso, d),
 		Files: []mediaFileJSON{}, Generated: []mediaFileJSON{}, Warnings: append([]string{}, d.Warnings...)}
+	if d.UEFIOnly {
+		doc.Tarball, doc.UEFIOnly = "", true // no syslinux at all
+	}
 	for _, c := range d.Files {
 		doc.Files = append(doc.Files, mediaFileJSON{Src: c.Src, Dst: c.Dst, Bytes: c.Size})
 		doc.Bytes += c.Size
@@ -117,7 +121,11 @@ func mediaText(d *mediaJSON) string {
 	w := func(format string, a ...any) { b = fmt.Appendf(b, format, a...) }
 	w("iso        %s (volume %s)\n", d.ISO, orNone(d.VolumeID))
 	w("media      %s\n", d.Detected)
-	w("syslinux   needs %s: build --syslinux %s (kernel.org pub/linux/utils/boot/syslinux/3.xx/)\n", d.SyslinuxNeeded, d.Tarball)
+	if d.Tarball == "" {
+		w("syslinux   none: UEFI-only media (no isolinux.bin or mboot.c32); build needs no --syslinux\n")
+	} else {
+		w("syslinux   needs %s: build --syslinux %s (kernel.org pub/linux/utils/boot/syslinux/3.xx/)\n", d.SyslinuxNeeded, d.Tarball)
+	}
 	fat := "FAT16 up to 1 GiB, FAT32 above"
 	if d.FAT != 0 {
 		fat = fmt.Sprintf("FAT%d", d.FAT)

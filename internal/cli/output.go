@@ -16,7 +16,11 @@ func planText(p *builder.Plan) string {
 	var b strings.Builder
 	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 	w("media      %s\n", p.LayoutFound)
-	w("syslinux   %s from %s (MaxTransfer %d, RAID %v)\n", p.Syslinux, p.Tarball, p.Loader.MaxTransfer, p.Loader.RAID)
+	if p.UEFIOnly {
+		w("%s", uefiOnlyLine)
+	} else {
+		w("syslinux   %s from %s (MaxTransfer %d, RAID %v)\n", p.Syslinux, p.Tarball, p.Loader.MaxTransfer, p.Loader.RAID)
+	}
 	w("host       %s  ks=%s\n", p.Host, p.KS)
 	w("mtime      %s\n", p.ModTime.Format(time.RFC3339))
 	if p.PartitionOnly {
@@ -39,7 +43,10 @@ func planText(p *builder.Plan) string {
 		}
 		w("           %-14s %-14s %12s %8d %8d\n", fl.Dst, src, human.Commas(fl.Size), fl.FirstCluster, fl.Clusters)
 	}
-	w("ldlinux    sectors %s\n", sectorRanges(p.Loader.Sectors))
+	if !p.UEFIOnly {
+		w("ldlinux    sectors %s\n", sectorRanges(p.Loader.Sectors))
+	}
+	addedText(w, p)
 	if p.ConfigCRLF > 0 {
 		w("note       the syslinux.cfg template had %d CR bytes; converted to LF\n", p.ConfigCRLF)
 	}
@@ -71,7 +78,11 @@ func summaryText(p *builder.Plan, r *builder.Result, took time.Duration) string 
 	w("built      %s (%s bytes) in %.2fs\n", r.Path, human.Commas(r.Bytes), took.Seconds())
 	w("sha256     %s\n", r.SHA256)
 	w("media      %s\n", p.LayoutFound)
-	w("syslinux   %s (MaxTransfer %d, RAID %v)\n", p.Syslinux, p.Loader.MaxTransfer, p.Loader.RAID)
+	if p.UEFIOnly {
+		w("%s", uefiOnlyLine)
+	} else {
+		w("syslinux   %s (MaxTransfer %d, RAID %v)\n", p.Syslinux, p.Loader.MaxTransfer, p.Loader.RAID)
+	}
 	var payload int64
 	for _, f := range p.Files {
 		payload += f.Size
@@ -79,6 +90,7 @@ func summaryText(p *builder.Plan, r *builder.Result, took time.Duration) string 
 	w("partition  FAT%d at LBA %d, %s bytes, %d files (%s bytes)\n", p.FAT.Type, p.Partition.StartLBA,
 		human.Commas(int64(p.Partition.Sectors)*512), len(p.Files), human.Commas(payload))
 	w("ks         %s\n", p.KS)
+	addedText(w, p)
 	if p.ConfigCRLF > 0 {
 		w("note       the syslinux.cfg template had %d CR bytes; written with LF line endings only\n", p.ConfigCRLF)
 	}
@@ -113,3 +125,14 @@ func printWarnings(w io.Writer, warnings []string, asJSON bool) {
 		fmt.Fprintln(w, "esxi-autopart: warning:", m)
 	}
 }
+
+// addedText says which modules --add-module put at the end of the boot
+// module list.
+func addedText(w func(string, ...any), p *builder.Plan) {
+	for _, m := range p.Added {
+		w("module     %s from %s (%s bytes, sha256 %s) added to the boot module list\n", m.Name, m.Path, human.Commas(m.Bytes), m.SHA256)
+	}
+}
+
+// uefiOnlyLine stands for the syslinux line of a UEFI-only image.
+const uefiOnlyLine = "UEFI-only  boots by UEFI alone: no syslinux, no MBR boot code, EFI system partition (type 0xEF)\n"

@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 
+	"github.com/esxi-autopart/esxi-autopart/builder"
 	"github.com/esxi-autopart/esxi-autopart/builder/batch"
 	"github.com/esxi-autopart/esxi-autopart/builder/compress"
 	"os"
@@ -76,6 +77,10 @@ func checkAliases(inputs, outputs []namedPath) error {
 // buildPaths lists a single build's inputs and outputs.
 func (f *buildFlags) buildPaths(out, bmapPath string) (inputs, outputs []namedPath) {
 	inputs = []namedPath{{"--iso", f.iso}, {"--syslinux", f.tarball}, {"--cfg-template", f.cfgTemplate}, {"--ks-template", f.ksTemplate}}
+	for _, a := range f.addModules {
+		file, _ := builder.ParseAddModule(a)
+		inputs = append(inputs, namedPath{"--add-module", file})
+	}
 	outputs = []namedPath{{"-o", out}, {"--mbr-out", f.mbrOut}, {"the kickstart (-o with .cfg)", kickstartPath(f)}}
 	if f.bmap {
 		outputs = append(outputs, namedPath{"the bmap (--bmap)", bmapPath})
