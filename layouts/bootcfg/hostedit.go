@@ -38,3 +38,14 @@ func IsHostEdit(orig, edited []byte) bool {
 	want, err := HostEdit(o, set)
 	return err == nil && bytes.Equal(want.Bytes(), edited)
 }
+
+// CDEdit is the per-host edit of a boot.cfg on a per-host CD: kernelopt=
+// gets set like HostEdit, and keeps cdromBoot (the installer still boots
+// from a CD).
+func CDEdit(f *File, set []Opt) (*File, error) {
+	out := f.Clone()
+	if err := out.EditKernelOpt(set, nil); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
