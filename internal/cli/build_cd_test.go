@@ -1,0 +1,91 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
+	"github.com/esxi-autopart/esxi-autopart/internal/testutil"
+)
+
+// TestOutputFormat: -o's extension (and --format) choose raw image or
+// install CD; names of formats build does not write are refused, naming
+// the ones it does.
+func TestOutputFormat(t *testing.T) {
+	tests := []struct {
+		out, format, compress string
+		want                  string // format, or the error's text
+	}{
+		{"esx01.img", "", "", formatImage},
+		{"esx01", "", "", formatImage},
+		{"esx01.img.zst", "", "", formatImage},
+		{"esx01.raw", "", "zstd", formatImage},
+		{"esx01.iso", "", "", formatISO},
+		{"ESX01.ISO", "iso", "", formatISO},
+		{"", "iso", "", formatISO},
+		{"", "", "", formatImage},
+		{"esx01.vmdk", "", "", ".vmdk names a VMware virtual disk, which build does not write; build writes raw disk images"},
+		{"esx01.qcow2", "", "", ".qcow2 names a QEMU disk"},
+		{"esx01.img.bz2", "", "", ".bz2 names bzip2 data"},
+		{"esx01.iso.gz", "", "", "a compressed install CD is not written"},
+		{"esx01.iso", "", "zstd", "install CDs are written as they are"},
+		{"esx01.iso", "img", "", "a raw disk image named .iso would lie"},
+		{"esx01.img", "iso", "", "-o esx01.img --format iso: name the install CD NAME.iso"},
+		{"", "iso", "gzip", "--format iso --compress gzip"},
+		{"x.img", "vmdk", "", `--format "vmdk": use img or iso`},
+	}
+	for _, tc := range tests {
+		got, err := outputFormat(tc.out, tc.format, tc.compress)
+		if err != nil {
+			got = err.Error()
+		}
+		if !strings.Contains(got, tc.want) {
+			t.Errorf("-o %q --format %q --compress %q: %q, want %q", tc.out, tc.format, tc.compress, got, tc.want)
+		}
+	}
+	_, _, err := runCLI("build", "--iso", "x.iso", "--syslinux", "s.tar.gz", "--ks", "http://d/k", "-o", filepath.Join(t.TempDir(), "x.vmdk"))
+	if exitCode(err) != 2 || !strings.Contains(err.Error(), ".vmdk names a VMware virtual disk") {
+		t.Errorf("build -o x.vmdk: exit %d, %v", exitCode(err), err)
+	}
+}
+
+// TestBuildCD: build -o NAME.iso needs no tarball, writes the CD and the
+// kickstart beside it, and isoinfo reads the host's BOOT.CFG and KS.CFG.
+func TestBuildCD(t *testing.T) {
+	dir := t.TempDir()
+	iso := filepath.Join(dir, "esxi7.iso")
+	if err := isogen.Write(iso, isogen.Spec{Version: "7.0", ElTorito: true}); err != nil {
+		t.Fatal(err)
+	}
+	ks := filepath.Join(dir, "ks.tmpl")
+	if err := os.WriteFile(ks, []byte("vmaccepteula\nrootpw secret\ninstall --firstdisk --overwritevmfs\nnetwork --bootproto=dhcp\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "esx01.iso")
+	stdout, stderr, err := runCLI("build", "--iso", iso, "--host", "esx01", "--ks-template", ks, "--embed-ks", "-o", out)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	for _, want := range []string{"file       KS.CFG added: ", "boot       UEFI: no emulation, EFIBOOT.IMG", "ks         cdrom:/KS.CFG\n"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, stdout)
+		}
+	}
+	if st, err := os.Stat(filepath.Join(dir, "esx01.cfg")); err != nil || st.Mode().Perm() != 0o600 {
+		t.Errorf("esx01.cfg: %v %v", st, err)
+	}
+	testutil.Need(t, "isoinfo")
+	cfg := testutil.Run(t, nil, "isoinfo", "-i", out, "-x", "/EFI/BOOT/BOOT.CFG;1")
+	if !strings.Contains(cfg, "\nkernelopt=runweasel cdromBoot ks=cdrom:/KS.CFG\n") {
+		t.Errorf("EFI/BOOT/BOOT.CFG:\n%s", cfg)
+	}
+	if got := testutil.Run(t, nil, "isoinfo", "-i", out, "-x", "/KS.CFG;1"); !strings.HasPrefix(got, "vmaccepteula\n") {
+		t.Errorf("KS.CFG: %q", got)
+	}
+	_, _, err = runCLI("build", "--iso", iso, "--host", "esx01", "--ks", "http://d/k", "-o", out)
+	if exitCode(err) == 0 || !strings.Contains(err.Error(), "exists") {
+		t.Errorf("second build without --force: %v", err)
+	}
+}
