@@ -84,6 +84,18 @@ func TestBuildCD(t *testing.T) {
 	if got := testutil.Run(t, nil, "isoinfo", "-i", out, "-x", "/KS.CFG;1"); !strings.HasPrefix(got, "vmaccepteula\n") {
 		t.Errorf("KS.CFG: %q", got)
 	}
+	stdout, _, err = runCLI("inspect", out, "--iso", iso)
+	if err != nil || !strings.Contains(stdout, "vs the ISO: rewritten BOOT.CFG, EFI/BOOT/BOOT.CFG; added KS.CFG\n") ||
+		!strings.HasSuffix(stdout, "BOOTABLE: ks=cdrom:/KS.CFG\n") {
+		t.Errorf("inspect: %v\n%s", err, stdout)
+	}
+	if _, _, err := runCLI("inspect", iso); exitCode(err) != 3 {
+		t.Errorf("inspect of the media (no ks=): exit %d, want 3", exitCode(err))
+	}
+	stdout, _, err = runCLI("boot", out, "--print-command")
+	if err != nil || strings.Count(stdout, "media=cdrom,readonly=on -boot d") != 2 || !strings.Contains(stdout, "uefi: ") {
+		t.Errorf("boot --print-command: %v\n%s", err, stdout)
+	}
 	_, _, err = runCLI("build", "--iso", iso, "--host", "esx01", "--ks", "http://d/k", "-o", out)
 	if exitCode(err) == 0 || !strings.Contains(err.Error(), "exists") {
 		t.Errorf("second build without --force: %v", err)

@@ -49,3 +49,25 @@ func CDEdit(f *File, set []Opt) (*File, error) {
 	}
 	return out, nil
 }
+
+// IsCDEdit reports whether edited is exactly CDEdit of orig with the ks=
+// and network options edited's kernelopt= carries.
+func IsCDEdit(orig, edited []byte) bool {
+	o, err := Parse(orig)
+	if err != nil {
+		return false
+	}
+	e, err := Parse(edited)
+	if err != nil {
+		return false
+	}
+	opts := e.KernelOpt()
+	var set []Opt
+	for _, k := range append([]string{"ks"}, NetKeys...) {
+		if v, ok := OptValue(opts, k); ok {
+			set = append(set, Opt{Key: k, Value: v})
+		}
+	}
+	want, err := CDEdit(o, set)
+	return err == nil && bytes.Equal(want.Bytes(), edited)
+}
