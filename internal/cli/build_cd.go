@@ -141,3 +141,46 @@ func cdPlanText(p *builder.CDPlan) string {
 	}
 	return b.String()
 }
+
+// imageExt is the extension of each host's output in --out-dir.
+func (f *buildFlags) imageExt() string {
+	if f.format == formatISO {
+		return ".iso"
+	}
+	return ".img"
+}
+
+// dryRunCDHosts prints every host's install CD plan.
+func dryRunCDHosts(in *builder.CDInputs, jobs []batch.Job, rowErrs []error, f *buildFlags, stdout io.Writer) error {
+	doc := buildJSON{SchemaVersion: schemaVersion, Type: "build", DryRun: true, Hosts: []hostJSON{}}
+	for _, j := range jobs {
+		p, err := in.Plan(j.Options)
+		if err != nil {
+			err = fmt.Errorf("host %s: %w", j.ID, err)
+			if !f.keepGoing {
+				return err
+			}
+			rowErrs = append(rowErrs, err)
+			continue
+		}
+		doc.Hosts = append(doc.Hosts, hostJSON{ID: j.ID, CD: p})
+		if !f.asJSON {
+			fmt.Fprintf(stdout, "== %s\n%s", j.ID, cdPlanText(p))
+		}
+	}
+	for _, e := range rowErrs {
+		doc.Errors = append(doc.Errors, newErrorJSON(e))
+		if !f.asJSON {
+			fmt.Fprintf(stdout, "not planned: %v\n", e)
+		}
+	}
+	if f.asJSON {
+		if err := writeJSON(stdout, doc); err != nil {
+			return err
+		}
+	}
+	if len(rowErrs) > 0 {
+		return &exitError{code: 1, inJSON: true, err: fmt.Errorf("%d inventory row(s) not planned", len(rowErrs))}
+	}
+	return nil
+}

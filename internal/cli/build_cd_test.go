@@ -101,3 +101,72 @@ func TestBuildCD(t *testing.T) {
 		t.Errorf("second build without --force: %v", err)
 	}
 }
+
+// TestBuildCDHosts: --format iso with --hosts in two shards writes
+// <id>.iso and <id>.cfg per host, and manifest merge joins the shards into
+// one SHA256SUMS that checks the CDs.
+func TestBuildCDHosts(t *testing.T) {
+	dir := t.TempDir()
+	iso := filepath.Join(dir, "esxi7.iso")
+	if err := isogen.Write(iso, isogen.Spec{Version: "7.0", ElTorito: true}); err != nil {
+		t.Fatal(err)
+	}
+	hosts, ks := filepath.Join(dir, "hosts.csv"), filepath.Join(dir, "ks.tmpl")
+	if err := os.WriteFile(hosts, []byte("id,ip\nesx01,10.0.0.1\nesx02,10.0.0.2\nesx03,10.0.0.3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(ks, []byte("vmaccepteula\nrootpw secret\ninstall --firstdisk --overwritevmfs\nnetwork --bootproto=dhcp\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var shards []string
+	for _, k := range []string{"1/2", "2/2"} {
+		out := filepath.Join(dir, "shard-"+k[:1])
+		shards = append(shards, out)
+		if _, stderr, err := runCLI("build", "--iso", iso, "--hosts", hosts, "--ks-template", ks, "--embed-ks", "--format", "iso",
+			"--var", "netmask=255.255.255.0", "--out-dir", out, "--shard", k, "-q"); err != nil {
+			t.Fatalf("shard %s: %v\n%s", k, err, stderr)
+		}
+	}
+	merged := filepath.Join(dir, "merged")
+	if _, stderr, err := runCLI(append([]string{"manifest", "merge", "-o", merged}, shards...)...); err != nil {
+		t.Fatalf("merge: %v\n%s", err, stderr)
+	}
+	sums, err := os.ReadFile(filepath.Join(merged, "SHA256SUMS"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(sums)), "\n")
+	if len(lines) != 6 {
+		t.Fatalf("SHA256SUMS:\n%s", sums)
+	}
+	for _, l := range lines {
+		sum, name, _ := strings.Cut(l, "  ")
+		var b []byte
+		for _, s := range shards {
+			if b, err = os.ReadFile(filepath.Join(s, name)); err == nil {
+				break
+			}
+		}
+		if b == nil || sha256Hex(b) != sum {
+			t.Errorf("%s: not in a shard, or its SHA-256 is not %s", name, sum)
+		}
+		if strings.HasSuffix(name, ".iso") {
+			testutil.Need(t, "isoinfo")
+			cfg := testutil.Run(t, nil, "isoinfo", "-i", filepath.Join(filepath.Dir(findIn(shards, name)), name), "-x", "/BOOT.CFG;1")
+			id := strings.TrimSuffix(name, ".iso")
+			if want := "ks=cdrom:/KS.CFG ip=10.0.0." + id[len(id)-1:] + " netmask=255.255.255.0\n"; !strings.Contains(cfg, want) {
+				t.Errorf("%s BOOT.CFG lacks %q:\n%s", name, want, cfg)
+			}
+		}
+	}
+}
+
+// findIn returns the path of name in the first folder that has it.
+func findIn(dirs []string, name string) string {
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, name)); err == nil {
+			return filepath.Join(d, name)
+		}
+	}
+	return ""
+}
