@@ -14,8 +14,11 @@
 // copy is a function of the input and the edits.
 //
 // Open reads and checks the input once; Source.Plan decides every changed
-// byte (a plain value); Plan.Write clones and patches, Plan.Verify reads the
-// copy back. The package knows nothing of ESXi, FAT or disks.
+// byte (a plain value); Plan.Fill clones and patches, Plan.Verify reads the
+// copy back.
+//
+// It must not know ESXi, FAT or disks: it copies an ISO with the files it
+// is given.
 package cd
 
 // Sector is the ISO 9660 logical block size (the only one accepted).
