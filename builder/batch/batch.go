@@ -66,6 +66,18 @@ type Config struct {
 	// its bytes (a bmap). It is staged and put in place with the image. An
 	// error fails the host.
 	Extra func(raw string, p *builder.Plan, id string) (name string, b []byte, err error)
+	// CD, when set, makes every host an install CD <id>.iso from it
+	// (builder.CDInputs.Plan) instead of a disk image; Run's Inputs then
+	// only name the media. Compress, Clone and Extra do not apply.
+	CD *builder.CDInputs
+}
+
+// imageExt is the extension of a host's raw output: ".iso" for CDs.
+func (cfg Config) imageExt() string {
+	if cfg.CD != nil {
+		return ".iso"
+	}
+	return ".img"
 }
 
 // CloneMode says when later hosts clone the first host's image
@@ -93,6 +105,7 @@ const (
 type HostResult struct {
 	Job    Job
 	Plan   *builder.Plan
+	CD     *builder.CDPlan   // an install CD's plan (Config.CD), instead of Plan
 	Image  *builder.Result   // the raw image (Path: where it was written)
 	Packed *compress.Written // the delivered compressed file, with Config.Compress
 	KSSum  string            // SHA-256 of <id>.cfg, when written
@@ -245,6 +258,9 @@ func buildOne(ctx context.Context, in *builder.Inputs, j Job, cfg Config, stage 
 	if err := ctx.Err(); err != nil {
 		return fail(err)
 	}
+	if cfg.CD != nil {
+		return buildCD(ctx, j, cfg, stage, report, r, fail)
+	}
 	p, err := in.Plan(j.Options)
 	if err != nil {
 		return fail(err)
@@ -341,7 +357,7 @@ func publish(ctx context.Context, st *fileio.Stage, results []HostResult, first 
 			r.Image, r.Packed = nil, nil
 			continue
 		}
-		r.Image.Path = filepath.Join(cfg.OutDir, r.Job.ID+".img")
+		r.Image.Path = filepath.Join(cfg.OutDir, r.Job.ID+cfg.imageExt())
 		if r.Packed != nil {
 			r.Packed.Path = filepath.Join(cfg.OutDir, filepath.Base(r.Packed.Path))
 		}
@@ -360,7 +376,7 @@ func checkOutputs(jobs []Job, cfg Config) error {
 	}
 	var errs []error
 	for _, j := range jobs {
-		names := []string{j.ID + ".img" + cfg.Compress.Ext()}
+		names := []string{j.ID + cfg.imageExt() + cfg.Compress.Ext()}
 		if j.Kickstart != nil {
 			names = append(names, j.ID+".cfg")
 		}

@@ -60,7 +60,7 @@ func writeSums(dir string, results []HostResult) error {
 		if r.Packed != nil {
 			fmt.Fprintf(&b, "%s  %s\n", r.Packed.SHA256, filepath.Base(r.Packed.Path))
 		} else {
-			fmt.Fprintf(&b, "%s  %s.img\n", r.Image.SHA256, r.Job.ID)
+			fmt.Fprintf(&b, "%s  %s\n", r.Image.SHA256, filepath.Base(r.Image.Path))
 		}
 		if r.KSSum != "" {
 			fmt.Fprintf(&b, "%s  %s.cfg\n", r.KSSum, r.Job.ID)

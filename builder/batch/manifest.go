@@ -119,9 +119,16 @@ func NewManifest(version string, in *builder.Inputs, inputs []InputFile, epochSo
 		inputs = append(inputs, InputFile{Role: "module", Path: a.Path, Name: a.Name, Bytes: a.Bytes, SHA256: a.SHA256})
 	}
 	m := &Manifest{SchemaVersion: SchemaVersion, Tool: "esxi-autopart", Version: version, EpochSource: epochSource, Inputs: inputs,
-		Layout: in.Media.Layout, Detected: in.Media.Found, Syslinux: in.Loader.Version}
+		Layout: in.Media.Layout, Detected: in.Media.Found}
+	if in.Loader != nil { // nil for install CDs: no syslinux of ours
+		m.Syslinux = in.Loader.Version
+	}
 	for _, r := range results {
 		h := ManifestHost{ID: r.Job.ID}
+		if r.CD != nil {
+			m.Epoch = r.CD.ModTime.Format("2006-01-02T15:04:05Z07:00")
+			h.KS = r.CD.KS
+		}
 		if r.Plan != nil {
 			m.Epoch = r.Plan.ModTime.Format("2006-01-02T15:04:05Z07:00")
 			h.KS = r.Plan.KS

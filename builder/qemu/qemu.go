@@ -38,6 +38,7 @@ type Options struct {
 	Firmware  string        // firmware image passed with -bios (e.g. OVMF.fd); "" for SeaBIOS
 	OVMF      *OVMF         // UEFI firmware (ovmf.go); Run gives each boot its own copy of the vars
 	QMP       string        // Command: a unix socket path for QMP (Run sets it to watch the run state)
+	CDROM     bool          // attach Image as an IDE CD-ROM (media=cdrom, read-only) and boot from it
 }
 
 // NewOptions returns Options for image with the defaults: read-only
@@ -85,10 +86,16 @@ func Command(o Options) (name string, args []string) {
 	}
 	if o.Image != "" {
 		drive := "file=" + escapeOpt(o.Image) + ",format=raw,if=ide"
-		if o.ReadOnly {
+		switch {
+		case o.CDROM:
+			drive += ",media=cdrom,readonly=on"
+		case o.ReadOnly:
 			drive += ",snapshot=on"
 		}
 		args = append(args, "-drive", drive)
+		if o.CDROM {
+			args = append(args, "-boot", "d")
+		}
 	}
 	args = append(args, o.Extra...)
 	return Binary, args

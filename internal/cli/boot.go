@@ -99,8 +99,10 @@ func (f *bootFlags) run(ctx context.Context, args []string, stdout, _ io.Writer)
 	if _, _, err := qemu.ResolveAccel(f.accel); err != nil {
 		return &exitError{code: 2, err: fmt.Errorf("--accel: %w", err)}
 	}
+	cdrom := isISO(img)
 	opts := func(name string) qemu.Options {
 		o := qemu.NewOptions(img)
+		o.CDROM = cdrom
 		o.Timeout, o.Silence, o.Accel = f.timeout, f.silence, f.accel
 		o.SerialLog = f.serialLog
 		if o.SerialLog != "" && len(fws) > 1 {
@@ -227,6 +229,10 @@ func bootFirmwares(img, flag string) ([]string, string, error) {
 	}
 	if _, err := os.Stat(img); err != nil {
 		return nil, "", err
+	}
+	if isISO(img) {
+		fws, why := cdFirmwares(img)
+		return fws, why, nil
 	}
 	rep, err := inspectFile(img, "")
 	switch {

@@ -27,6 +27,11 @@ func (f *buildFlags) run(ctx context.Context, args []string, stdout, stderr io.W
 	if len(args) > 0 {
 		return &exitError{code: 2, err: fmt.Errorf("build: unexpected argument %q", args[0])}
 	}
+	format, err := outputFormat(f.out, f.format, f.compress)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	f.format = format
 	opts, err := f.options()
 	if err != nil {
 		return &exitError{code: 2, err: err}
@@ -37,6 +42,9 @@ func (f *buildFlags) run(ctx context.Context, args []string, stdout, stderr io.W
 	}
 	if f.out == "" && !f.dryRun {
 		return &exitError{code: 2, err: fmt.Errorf("build: -o/--output is required (or --dry-run)")}
+	}
+	if f.format == formatISO {
+		return buildCD(ctx, f, opts, stdout, stderr)
 	}
 	kind, out, err := compression(f.out, f.compress)
 	if err != nil {
@@ -198,6 +206,9 @@ func (f *buildFlags) options() (builder.Options, error) {
 	}
 	if f.ks == "" && f.embedKS {
 		f.ks = "usb:/" + builder.KickstartName
+		if f.format == formatISO {
+			f.ks = builder.CDKickstartKS
+		}
 		o.KS = f.ks
 	}
 	if f.ks == "" {

@@ -19,6 +19,7 @@ type buildFlags struct {
 	noStupid, raid, partOnly, dryRun, asJSON, force      bool
 	sync                                                 bool
 	hosts, outDir, ksTemplate, shard, compress           string
+	format                                               string // formatImage or formatISO, once run has decided
 	embedKS, keepGoing, quiet, noCheck, ksExternal, bmap bool
 	jobs                                                 int
 	likeDisk                                             string // --like-disk: build for a partition of this disk
@@ -29,16 +30,20 @@ var buildCommand = &command{
 	name:    "build",
 	summary: "build and verify an image for one host, or one per inventory row (--hosts)",
 	usage: []string{"build --iso ISO --syslinux TARBALL --ks KS -o IMAGE [flags]",
-		"build --iso ISO --syslinux TARBALL --hosts CSV --ks KS --out-dir DIR [flags]"},
+		"build --iso ISO --syslinux TARBALL --hosts CSV --ks KS --out-dir DIR [flags]",
+		"build --iso ISO --ks KS -o HOST.iso [flags]"},
 	about: "Builds a raw disk image (MBR, one FAT partition, syslinux patched as syslinux -s would, " +
 		"the ESXi boot files of the ISO and a syslinux.cfg or BOOT.CFG with the host's ks=) from an ESXi install ISO " +
 		"and the syslinux release tarball the media need (3.70 for 4.x, 3.86 for 5.x+). The image is written to a " +
 		"temporary file, read back and verified, and only then renamed into place. The same inputs give the same bytes. " +
-		"With --hosts, one image per inventory row goes to --out-dir with SHA256SUMS and manifest.json.",
+		"With --hosts, one image per inventory row goes to --out-dir with SHA256SUMS and manifest.json. " +
+		"-o NAME.iso (or --format iso) writes an install CD for a BMC's virtual media instead: the ISO with the host's " +
+		"ks= in its boot configs (and --embed-ks's KS.CFG), both El Torito boot entries kept; no tarball is needed.",
 	examples: []string{
 		"esxi-autopart build --iso ESXi-4.1.iso --syslinux syslinux-3.70.tar.gz --host esx01 --ks http://deploy/ks/esx01.cfg -o esx01.img",
 		"esxi-autopart build --iso ESXi-7.0.iso --syslinux syslinux-3.86.tar.gz --ks-template ks.tmpl --embed-ks --dry-run",
 		"esxi-autopart build --iso ESXi-7.0.iso --syslinux syslinux-3.86.tar.gz --hosts hosts.csv --ks 'http://deploy/ks/{{.id}}.cfg' --out-dir images/",
+		"esxi-autopart build --iso ESXi-7.0.iso --host esx01 --ks-template ks.tmpl --embed-ks -o esx01.iso",
 	},
 	exits: []string{
 		"0    built and verified (with --dry-run: the plan was printed)",
@@ -52,7 +57,8 @@ var buildCommand = &command{
 
 func (f *buildFlags) define(fs *pflag.FlagSet) {
 	fs.StringVar(&f.iso, "iso", "", "ESXi install `ISO`")
-	fs.StringVar(&f.tarball, "syslinux", "", "syslinux release `TARBALL`, .tar.gz/.tar.bz2/.tar.xz (required unless the ISO is UEFI-only)")
+	fs.StringVar(&f.tarball, "syslinux", "", "syslinux release `TARBALL`, .tar.gz/.tar.bz2/.tar.xz (required unless the ISO is UEFI-only; not for install CDs)")
+	fs.StringVar(&f.format, "format", "", "output `FORMAT`: img (raw disk image) or iso (the ISO with the host's boot options, for a BMC's virtual media); default: by -o's extension")
 	fs.StringVar(&f.ks, "ks", "", "kickstart location `KS` for ks= (http://deploy/ks/esx01.cfg, usb:/KS.CFG; a template with {{.id}})")
 	fs.StringVarP(&f.out, "output", "o", "", "`IMAGE` file to write (required unless --dry-run or --hosts)")
 	fs.StringVar(&f.host, "host", "", "host `NAME` ({{.Host}} in templates; also {{.id}} unless --id)")
@@ -94,6 +100,7 @@ func (f *buildFlags) define(fs *pflag.FlagSet) {
 	pathFlag(fs, "iso", "syslinux", "output", "cfg-template", "mbr-out", "hosts", "out-dir", "ks-template", "like-disk", "add-module")
 	valuesFlag(fs, "fat", "16", "32")
 	valuesFlag(fs, "compress", "zstd", "xz", "gzip")
+	valuesFlag(fs, "format", "img", "iso")
 }
 
 // addTo adds --add-module's files to the end of the inputs' boot

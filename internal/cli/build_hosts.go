@@ -31,6 +31,9 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 	if f.out != "" || f.host != "" || f.id != "" || f.mbrOut != "" {
 		return &exitError{code: 2, err: errors.New("build: -o, --host, --id and --mbr-out are for one host; with --hosts, images go to --out-dir/<id>.img")}
 	}
+	if f.format == formatISO && (f.bmap || f.partOnly) {
+		return &exitError{code: 2, err: errors.New("build --format iso: --bmap and --partition-only are for disk images, not install CDs")}
+	}
 	var rowErrs []error // rows not built, located in the inventory (--keep-going)
 	hosts, err := inventory.Read(f.hosts)
 	if bad := (*inventory.BadRows)(nil); errors.As(err, &bad) && f.keepGoing && len(hosts) > 0 {
@@ -61,13 +64,22 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 	if err := checkAliases(f.hostsPaths(jobs)); err != nil {
 		return err
 	}
-	in, err := openInputs(f.iso, f.tarball)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	if err := f.addTo(in); err != nil {
-		return err
+	var in *builder.Inputs
+	var cdIn *builder.CDInputs // install CDs (--format iso): no tarball
+	if f.format == formatISO {
+		if cdIn, err = builder.OpenCD(f.iso); err != nil {
+			return err
+		}
+		defer cdIn.Close()
+		in = &builder.Inputs{ISOPath: f.iso, Media: cdIn.Media, ISOCreated: cdIn.ISOCreated}
+	} else {
+		if in, err = openInputs(f.iso, f.tarball); err != nil {
+			return err
+		}
+		defer in.Close()
+		if err := f.addTo(in); err != nil {
+			return err
+		}
 	}
 	f.warn(stderr, in.Media.Warnings)
 	// Every row is checked (values unique across all shards), but for the
@@ -77,6 +89,9 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 		return err
 	}
 	jobs, rowErrs = dropFailing(f.hosts, jobs, hosts, failing, rowErrs)
+	if f.dryRun && cdIn != nil {
+		return dryRunCDHosts(cdIn, jobs, rowErrs, f, stdout)
+	}
 	if f.dryRun {
 		return dryRunHosts(in, jobs, rowErrs, f, stdout)
 	}
@@ -90,7 +105,7 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 	hashing := batch.StartHashing(manifestInputs(f)) // beside the host builds
 	prog := newProgress(f, stdout, stderr, len(jobs))
 	start := time.Now()
-	cfg := batch.Config{OutDir: f.outDir, Force: f.force, Jobs: f.jobs, KeepGoing: f.keepGoing, Progress: prog.event, Compress: kind, ZeroRuns: zeroRuns()}
+	cfg := batch.Config{OutDir: f.outDir, Force: f.force, Jobs: f.jobs, KeepGoing: f.keepGoing, Progress: prog.event, Compress: kind, ZeroRuns: zeroRuns(), CD: cdIn}
 	if f.bmap {
 		cfg.Extra = func(raw string, p *builder.Plan, id string) (string, []byte, error) {
 			name := id + ".img.bmap"
@@ -209,7 +224,7 @@ func dropFailing(path string, jobs []batch.Job, hosts []inventory.Host, failing 
 func staleOutputs(f *buildFlags, jobs []batch.Job, kind compress.Kind) ([]string, error) {
 	keep := map[string]bool{}
 	for _, j := range jobs {
-		keep[j.ID+".img"+kind.Ext()] = true
+		keep[j.ID+f.imageExt()+kind.Ext()] = true
 		if j.Kickstart != nil {
 			keep[j.ID+".cfg"] = true
 		}

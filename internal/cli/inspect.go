@@ -28,7 +28,10 @@ var inspectCommand = &command{
 		"or a .zst/.xz/.gz image) and walks the boot path as the BIOS, mbr.bin, the boot sector and ldlinux.sys " +
 		"would: the MBR's active entry, the BPB, the syslinux boot code and LDLINUX.SYS's sector list, syslinux.cfg, " +
 		"every module the default label (or BOOT.CFG) names, the ks= value, and for 5.x+ the UEFI path. " +
-		"With --iso, every copied file is compared with the ISO's. Every fault is listed.",
+		"With --iso, every copied file is compared with the ISO's. Every fault is listed. " +
+		"An install CD (an ISO 9660 image, -o NAME.iso) is judged as firmware reads it: the El Torito BIOS and UEFI " +
+		"entries, isolinux.bin's boot info table, isolinux.cfg and both BOOT.CFGs by mboot's rules, every module, the ks=; " +
+		"--iso then compares it with the original media.",
 	examples: []string{
 		"esxi-autopart inspect esx01.img",
 		"esxi-autopart inspect esx01.img --iso ESXi-4.1.iso --json",
@@ -51,6 +54,9 @@ func (f *inspectFlags) define(fs *pflag.FlagSet) {
 func (f *inspectFlags) run(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) != 1 {
 		return usageError(inspectCommand, fmt.Errorf("want one IMAGE, got %d arguments", len(args)))
+	}
+	if isISO(args[0]) {
+		return inspectCD(args[0], f.iso, f.asJSON, stdout)
 	}
 	rep, err := inspectFile(args[0], f.iso)
 	if err != nil {

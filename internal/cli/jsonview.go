@@ -140,10 +140,11 @@ type buildJSON struct {
 
 // hostJSON is one host: its plan, and after a build its result.
 type hostJSON struct {
-	ID     string      `json:"id"` // the inventory id; --id (default --host) for one host ("" without either)
-	Plan   *planJSON   `json:"plan,omitempty"`
-	Result *resultJSON `json:"result,omitempty"`
-	Error  *errorJSON  `json:"error,omitempty"`
+	ID     string          `json:"id"` // the inventory id; --id (default --host) for one host ("" without either)
+	Plan   *planJSON       `json:"plan,omitempty"`
+	CD     *builder.CDPlan `json:"cd,omitempty"` // an install CD's plan (--format iso), instead of plan
+	Result *resultJSON     `json:"result,omitempty"`
+	Error  *errorJSON      `json:"error,omitempty"`
 }
 
 // resultJSON is what a build adds to a plan: the verified output files.

@@ -96,7 +96,7 @@ func (f *buildFlags) hostsPaths(jobs []batch.Job) (inputs, outputs []namedPath) 
 	in := func(name string) namedPath { return namedPath{"--out-dir", filepath.Join(f.outDir, name)} }
 	outputs = []namedPath{in("SHA256SUMS"), in("manifest.json")}
 	for _, j := range jobs {
-		outputs = append(outputs, in(j.ID+".img"+kind.Ext()))
+		outputs = append(outputs, in(j.ID+f.imageExt()+kind.Ext()))
 		if j.Kickstart != nil {
 			outputs = append(outputs, in(j.ID+".cfg"))
 		}

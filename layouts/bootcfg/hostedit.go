@@ -38,3 +38,36 @@ func IsHostEdit(orig, edited []byte) bool {
 	want, err := HostEdit(o, set)
 	return err == nil && bytes.Equal(want.Bytes(), edited)
 }
+
+// CDEdit is the per-host edit of a boot.cfg on a per-host CD: kernelopt=
+// gets set like HostEdit, and keeps cdromBoot (the installer still boots
+// from a CD).
+func CDEdit(f *File, set []Opt) (*File, error) {
+	out := f.Clone()
+	if err := out.EditKernelOpt(set, nil); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// IsCDEdit reports whether edited is exactly CDEdit of orig with the ks=
+// and network options edited's kernelopt= carries.
+func IsCDEdit(orig, edited []byte) bool {
+	o, err := Parse(orig)
+	if err != nil {
+		return false
+	}
+	e, err := Parse(edited)
+	if err != nil {
+		return false
+	}
+	opts := e.KernelOpt()
+	var set []Opt
+	for _, k := range append([]string{"ks"}, NetKeys...) {
+		if v, ok := OptValue(opts, k); ok {
+			set = append(set, Opt{Key: k, Value: v})
+		}
+	}
+	want, err := CDEdit(o, set)
+	return err == nil && bytes.Equal(want.Bytes(), edited)
+}

@@ -1,0 +1,445 @@
+package cd
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf16"
+
+	"github.com/esxi-autopart/esxi-autopart/builder/isofs"
+)
+
+// Source is an opened input image, read and checked once, planned from
+// many times (one plan per host).
+type Source struct {
+	Path    string
+	ISO     *isofs.Image
+	Catalog *Catalog // nil when the image has no El Torito boot record
+	file    *os.File
+	size    int64 // bytes
+	end     uint32
+	trees   []*hierarchy
+	offsets map[int64][]string // data offset -> the ISO files stored there
+}
+
+// Open reads the image at path: its files (isofs), every directory
+// hierarchy with each record's place, and the El Torito catalog.
+func Open(path string) (*Source, error) {
+	iso, err := isofs.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		iso.Close()
+		return nil, err
+	}
+	s := &Source{Path: path, ISO: iso, file: f, size: iso.Size(), offsets: map[int64][]string{}}
+	if err := s.load(); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return s, nil
+}
+
+func (s *Source) load() error {
+	if s.size%Sector != 0 {
+		return fmt.Errorf("%d bytes: not a whole number of 2048-byte sectors", s.size)
+	}
+	s.end = uint32(s.size / Sector)
+	if err := noUDF(s.file); err != nil {
+		return err
+	}
+	var err error
+	if s.trees, err = readHierarchies(s.file, s.size); err != nil {
+		return err
+	}
+	if s.Catalog, err = ReadCatalog(s.file); err != nil {
+		return err
+	}
+	for _, f := range s.ISO.Files() {
+		sr, err := s.ISO.Section(f.Path)
+		if err != nil {
+			return err
+		}
+		_, off, _ := sr.Outer()
+		s.offsets[off] = append(s.offsets[off], f.Path)
+	}
+	if s.Catalog != nil {
+		for i := range s.Catalog.Images {
+			im := &s.Catalog.Images[i]
+			if paths := s.offsets[int64(im.LBA)*Sector]; len(paths) > 0 {
+				im.Path = paths[0]
+				f, _ := s.ISO.Lookup(paths[0])
+				im.Size = f.Size
+			}
+		}
+	}
+	return nil
+}
+
+// noUDF refuses an ISO/UDF bridge image: its UDF tree would not see the
+// edits.
+func noUDF(f *os.File) error {
+	buf := make([]byte, Sector)
+	for i := firstVD; i < firstVD+maxVDs; i++ {
+		if _, err := f.ReadAt(buf, int64(i)*Sector); err != nil {
+			return nil
+		}
+		if id := string(buf[1:6]); id == "NSR02" || id == "NSR03" {
+			return fmt.Errorf("sector %d: a UDF volume (%s) beside ISO 9660: its tree would not carry the edits; not supported", i, id)
+		}
+	}
+	return nil
+}
+
+// Size returns the input's size in bytes.
+func (s *Source) Size() int64 { return s.size }
+
+// Close closes the input.
+func (s *Source) Close() error {
+	s.ISO.Close()
+	return s.file.Close()
+}
+
+// Edit is one file of the copy that differs from the input: an existing
+// file's new bytes, or a new file in the root folder.
+type Edit struct {
+	Path string // as isofs names it, case-insensitive ("BOOT.CFG", "EFI/BOOT/BOOT.CFG"); a new file: "KS.CFG"
+	Data []byte
+}
+
+// Plan says every byte the copy changes. Print it, compare it, write it.
+type Plan struct {
+	ISO        string     `json:"iso"`
+	ISOBytes   int64      `json:"iso_bytes"`
+	ImageBytes int64      `json:"image_bytes"`
+	VolumeID   string     `json:"volume_id"`
+	Names      string     `json:"names"`
+	ModTime    time.Time  `json:"mtime"`
+	Catalog    *Catalog   `json:"el_torito,omitempty"`
+	Files      []FilePlan `json:"files"`
+	Patches    []Patch    `json:"patches"`
+
+	src *Source
+	ov  *overlay
+}
+
+// FilePlan is a changed or added file.
+type FilePlan struct {
+	Path    string `json:"path"`
+	Bytes   int64  `json:"bytes"`
+	Sector  uint32 `json:"sector"`  // where its data now starts
+	Added   bool   `json:"added"`   // new in the root folder
+	Records int    `json:"records"` // directory records that point at it (one per hierarchy)
+
+	data []byte
+}
+
+// Patch is a run of sectors the copy writes over (or after) the input.
+type Patch struct {
+	Offset int64  `json:"offset"`
+	Bytes  int64  `json:"bytes"`
+	What   string `json:"what"`
+}
+
+// Plan decides the copy with edits; modTime stamps every record and
+// descriptor it rewrites.
+func (s *Source) Plan(edits []Edit, modTime time.Time) (*Plan, error) {
+	p := &Plan{ISO: s.Path, ISOBytes: s.size, VolumeID: s.ISO.VolumeID(), Names: s.ISO.Names(),
+		ModTime: modTime.UTC(), Catalog: s.Catalog, src: s, ov: newOverlay(s.file, s.end)}
+	sorted := append([]Edit(nil), edits...)
+	sort.Slice(sorted, func(i, j int) bool { return strings.ToLower(sorted[i].Path) < strings.ToLower(sorted[j].Path) })
+	byKey := map[string]Edit{}
+	for i, e := range sorted {
+		k := strings.ToLower(strings.TrimPrefix(e.Path, "/"))
+		if i > 0 && k == strings.ToLower(strings.TrimPrefix(sorted[i-1].Path, "/")) {
+			return nil, fmt.Errorf("%s: %s edited twice", s.Path, e.Path)
+		}
+		byKey[k] = e
+	}
+	var added []Edit
+	for _, e := range sorted {
+		f, ok := s.ISO.Lookup(e.Path)
+		if !ok {
+			added = append(added, e)
+			continue
+		}
+		if err := p.replace(f, e, byKey); err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", s.Path, f.Path, err)
+		}
+	}
+	for _, e := range added {
+		if err := p.add(e); err != nil {
+			return nil, fmt.Errorf("%s: adding %s: %w", s.Path, e.Path, err)
+		}
+	}
+	if err := p.descriptors(); err != nil {
+		return nil, fmt.Errorf("%s: %w", s.Path, err)
+	}
+	if p.ov.err != nil {
+		return nil, fmt.Errorf("%s: %w", s.Path, p.ov.err)
+	}
+	p.ImageBytes = int64(p.ov.end) * Sector
+	p.Patches = p.ov.runs()
+	return p, nil
+}
+
+// replace appends e's data and points every record of f's data at it.
+func (p *Plan) replace(f isofs.File, e Edit, byKey map[string]Edit) error {
+	sr, err := p.src.ISO.Section(f.Path)
+	if err != nil {
+		return err
+	}
+	_, off, _ := sr.Outer()
+	if p.src.Catalog != nil {
+		for _, im := range p.src.Catalog.Images {
+			if int64(im.LBA)*Sector == off {
+				return errors.New("an El Torito boot image: not edited")
+			}
+		}
+		if int64(p.src.Catalog.Sector)*Sector == off {
+			return errors.New("the El Torito boot catalog: not edited")
+		}
+	}
+	if f.Size == 0 {
+		return errors.New("an empty file's records share no data to find them by: not edited")
+	}
+	for _, other := range p.src.offsets[off] {
+		o, ok := byKey[strings.ToLower(other)]
+		if !ok || !bytes.Equal(o.Data, e.Data) {
+			return fmt.Errorf("shares its data with %s, which would not get the same bytes", other)
+		}
+	}
+	if len(p.src.offsets[off]) > 1 && !strings.EqualFold(p.src.offsets[off][0], f.Path) {
+		return nil // done with the first of the files that share the data
+	}
+	sector := p.ov.appendData(e.Data, f.Path)
+	n := 0
+	for _, h := range p.src.trees {
+		for _, d := range h.dirs {
+			for _, r := range d.recs[2:] {
+				if r.isFile() && int64(r.ext())*Sector == off && int64(r.size()) == f.Size {
+					p.setExtent(r, sector, uint32(len(e.Data)))
+					n++
+				}
+			}
+		}
+	}
+	if n == 0 {
+		return errors.New("no directory record points at its data")
+	}
+	p.Files = append(p.Files, FilePlan{Path: f.Path, Bytes: int64(len(e.Data)), Sector: sector, Records: n, data: e.Data})
+	return nil
+}
+
+// setExtent rewrites a record's extent, length and date through the overlay.
+func (p *Plan) setExtent(r *record, sector, size uint32) {
+	b := p.ov.bytes(r.off, len(r.raw))
+	both32(b[2:10], sector)
+	both32(b[10:18], size)
+	copy(b[18:25], recordDate(p.ModTime))
+}
+
+// add puts a new file into the root folder of every hierarchy.
+func (p *Plan) add(e Edit) error {
+	name := strings.TrimPrefix(e.Path, "/")
+	if !plainName(name) {
+		return fmt.Errorf("a new file needs an upper-case 8.3 name in the root folder (A-Z, 0-9, _), not %q", e.Path)
+	}
+	sector := p.ov.appendData(e.Data, name)
+	for _, h := range p.src.trees {
+		rec := h.newRecord(name, sector, uint32(len(e.Data)), recordDate(p.ModTime))
+		if err := p.insert(h, rec); err != nil {
+			return err
+		}
+	}
+	p.Files = append(p.Files, FilePlan{Path: name, Bytes: int64(len(e.Data)), Sector: sector, Added: true, Records: len(p.src.trees), data: e.Data})
+	return nil
+}
+
+// plainName: NAME.EXT, d-characters, 8.3.
+func plainName(n string) bool {
+	base, ext, ok := strings.Cut(n, ".")
+	if !ok || len(base) == 0 || len(base) > 8 || len(ext) == 0 || len(ext) > 3 || strings.Contains(ext, ".") {
+		return false
+	}
+	for _, c := range base + ext {
+		if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// newRecord makes a file record for hierarchy h: "NAME.EXT;1" (UCS-2 in
+// Joliet), with Rock Ridge PX and NM entries where h uses SUSP.
+func (h *hierarchy) newRecord(name string, sector, size uint32, date []byte) []byte {
+	if h.versions() {
+		name += ";1"
+	}
+	id := []byte(name)
+	if h.joliet {
+		u := utf16.Encode([]rune(name))
+		id = make([]byte, 2*len(u))
+		for i, c := range u {
+			binary.BigEndian.PutUint16(id[2*i:], c)
+		}
+	}
+	var su []byte
+	if h.susp {
+		su = make([]byte, h.skip)
+		px := make([]byte, 36)
+		copy(px, "PX")
+		px[2], px[3] = 36, 1       // length, version
+		both32(px[4:12], 0o100444) // mode: regular, r--r--r--
+		both32(px[12:20], 1)       // links; uid, gid 0
+		alt := strings.TrimSuffix(name, ";1")
+		nm := append([]byte{'N', 'M', byte(5 + len(alt)), 1, 0}, alt...)
+		su = append(append(su, px...), nm...)
+	}
+	n := 33 + len(id) + (len(id)+1)%2 + len(su)
+	b := make([]byte, n)
+	b[0] = byte(n)          // [0] record length; [1] extended attribute length 0
+	both32(b[2:10], sector) // [2:10] extent
+	both32(b[10:18], size)  // [10:18] data length
+	copy(b[18:25], date)    // [18:25] recording date
+	both16(b[28:32], 1)     // [28:32] volume sequence number; [25] flags 0, [26:28] unit size, gap 0
+	b[32] = byte(len(id))   // [32] identifier length
+	copy(b[33:], id)        // [33:] identifier (+ pad byte when even)
+	copy(b[n-len(su):], su) // System Use
+	return b
+}
+
+// versions says whether h's file identifiers end in ";1", as the first
+// file record of its root folder does (the writer's convention is kept).
+func (h *hierarchy) versions() bool {
+	for _, r := range h.root.recs[2:] {
+		if r.isFile() {
+			id := r.id()
+			if h.joliet {
+				return bytes.HasSuffix(id, []byte{0, ';', 0, '1'})
+			}
+			return bytes.HasSuffix(id, []byte(";1"))
+		}
+	}
+	return true
+}
+
+// insert puts rec into h's root folder in identifier order, rewriting the
+// folder in place when it still fits its extent, else moving it after the
+// input's last sector.
+func (p *Plan) insert(h *hierarchy, rec []byte) error {
+	root := h.root
+	newID := rec[33 : 33+int(rec[32])]
+	var recs [][]byte
+	placed := false
+	for i, r := range root.recs {
+		cur := p.ov.bytes(r.off, len(r.raw))
+		if i >= 2 && !placed {
+			switch c := bytes.Compare(r.id(), newID); {
+			case c == 0:
+				return errors.New("already in the root folder under that identifier")
+			case c > 0:
+				recs, placed = append(recs, rec), true
+			}
+		}
+		recs = append(recs, append([]byte(nil), cur...))
+	}
+	if !placed {
+		recs = append(recs, rec)
+	}
+	packed := pack(recs)
+	if len(packed) <= int(root.size) {
+		packed = append(packed, make([]byte, int(root.size)-len(packed))...)
+		p.ov.put(int64(root.ext)*Sector, packed, "root folder")
+		return nil
+	}
+	// Move the root: its "." and "..", the descriptor's root record, every
+	// subfolder's "..", and the path tables' first entry.
+	at, size := p.ov.end, uint32(len(packed))
+	for _, off := range []int{0, int(packed[0])} { // "." and ".." of a root both name it
+		both32(packed[off+2:off+10], at)
+		both32(packed[off+10:off+18], size)
+	}
+	p.ov.appendData(packed, "root folder")
+	vd := p.ov.bytes(h.vd, Sector)
+	both32(vd[158:166], at)
+	both32(vd[166:174], size)
+	for _, d := range h.dirs {
+		if d.parent == root {
+			dd := p.ov.bytes(d.recs[1].off, len(d.recs[1].raw))
+			both32(dd[2:10], at)
+			both32(dd[10:18], size)
+		}
+	}
+	for _, pt := range []struct {
+		loc   int
+		order binary.ByteOrder
+	}{{140, binary.LittleEndian}, {144, binary.LittleEndian}, {148, binary.BigEndian}, {152, binary.BigEndian}} {
+		sec := pt.order.Uint32(vd[pt.loc:])
+		if sec == 0 {
+			continue // no optional table
+		}
+		if sec >= p.src.end {
+			return fmt.Errorf("path table at sector %d lies past the image's end", sec)
+		}
+		e := p.ov.bytes(int64(sec)*Sector, 8)
+		pt.order.PutUint32(e[2:6], at)
+	}
+	return nil
+}
+
+// pack lays records into sectors; no record crosses a sector boundary.
+func pack(recs [][]byte) []byte {
+	var out []byte
+	for _, r := range recs {
+		if len(out)%Sector+len(r) > Sector {
+			out = append(out, make([]byte, Sector-len(out)%Sector)...)
+		}
+		out = append(out, r...)
+	}
+	if r := len(out) % Sector; r != 0 {
+		out = append(out, make([]byte, Sector-r)...)
+	}
+	return out
+}
+
+// descriptors sets each volume's space size and modification date.
+func (p *Plan) descriptors() error {
+	for _, h := range p.src.trees {
+		vd := p.ov.bytes(h.vd, Sector)
+		both32(vd[80:88], p.ov.end)          // [80:88] volume space size
+		copy(vd[830:847], vdDate(p.ModTime)) // [830:847] modification date
+	}
+	return nil
+}
+
+// recordDate is a directory record's 7-byte date (ECMA-119 9.1.5), UTC.
+func recordDate(t time.Time) []byte {
+	t = t.UTC()
+	return []byte{byte(t.Year() - 1900), byte(t.Month()), byte(t.Day()), byte(t.Hour()), byte(t.Minute()), byte(t.Second()), 0}
+}
+
+// vdDate is a volume descriptor's 17-byte date (ECMA-119 8.4.26.1), UTC.
+func vdDate(t time.Time) []byte {
+	t = t.UTC()
+	return append([]byte(fmt.Sprintf("%04d%02d%02d%02d%02d%02d00", t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second())), 0)
+}
+
+// both32 writes v in both byte orders (ECMA-119 7.3.3).
+func both32(b []byte, v uint32) {
+	binary.LittleEndian.PutUint32(b, v)
+	binary.BigEndian.PutUint32(b[4:], v)
+}
+
+// both16 writes v in both byte orders (ECMA-119 7.2.3).
+func both16(b []byte, v uint16) {
+	binary.LittleEndian.PutUint16(b, v)
+	binary.BigEndian.PutUint16(b[2:], v)
+}
