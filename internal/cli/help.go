@@ -169,8 +169,7 @@ func (*helpCmd) run(_ context.Context, args []string, stdout, stderr io.Writer) 
 	case 1:
 		c := lookupCommand(args[0])
 		if c == nil {
-			fmt.Fprint(stderr, topHelp())
-			return &exitError{code: 2, err: fmt.Errorf("help: unknown command %q", args[0])}
+			return unknownCommand("help: ", args[0])
 		}
 		fs, _ := c.flagSet(c.new())
 		fmt.Fprint(stdout, c.help(fs))

@@ -63,7 +63,7 @@ func TestUsageErrors(t *testing.T) {
 		}
 	}
 	_, _, err := runCLI("build", "--bogus")
-	if err == nil || !strings.Contains(err.Error(), "unknown flag: --bogus (esxi-autopart build --help lists the flags)") {
+	if err == nil || !strings.Contains(err.Error(), "unknown flag --bogus (esxi-autopart help build lists the flags)") {
 		t.Errorf("build --bogus: %v", err)
 	}
 }
