@@ -63,7 +63,7 @@ func (f *buildFlags) run(ctx context.Context, args []string, stdout, stderr io.W
 			return err
 		}
 		if kickstart, err = renderKickstart(f.ksTemplate, text, opts); err != nil {
-			return err
+			return explainMissing(err, "", nil, opts.Vars)
 		}
 		if f.embedKS {
 			opts.Kickstart = kickstart
@@ -77,7 +77,7 @@ func (f *buildFlags) run(ctx context.Context, args []string, stdout, stderr io.W
 	f.warn(stderr, in.Media.Warnings)
 	plan, err := in.Plan(opts)
 	if err != nil {
-		return err
+		return explainMissing(err, "", nil, opts.Vars)
 	}
 	checked, _, err := f.preCheck(in, opts, nil, stderr)
 	if err != nil {

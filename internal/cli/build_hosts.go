@@ -86,6 +86,7 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 	}
 	hashing := batch.StartHashing(manifestInputs(f)) // beside the host builds
 	prog := newProgress(f, stdout, stderr, len(jobs))
+	prog.inventory, prog.flagVars = f.hosts, base.Vars
 	start := time.Now()
 	cfg := batch.Config{OutDir: f.outDir, Force: f.force, Jobs: f.jobs, KeepGoing: f.keepGoing, Progress: prog.event, Compress: kind, ZeroRuns: zeroRuns()}
 	if f.bmap {
@@ -102,7 +103,10 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 	}
 	if built := countBuilt(results); built == 0 && len(jobs) > 0 {
 		prog.summary(results, rowErrs, time.Since(start))
-		return &exitError{code: 1, inJSON: true, err: fmt.Errorf("no host was built; no SHA256SUMS or manifest.json written: %w", runErr)}
+		if !f.keepGoing { // the error says why, with the first failure
+			return &exitError{code: 1, inJSON: true, err: fmt.Errorf("no host was built; no SHA256SUMS or manifest.json written: %w", runErr)}
+		}
+		return &exitError{code: 1, inJSON: true, err: &listedError{what: "no host was built; no SHA256SUMS or manifest.json written", errs: append([]error{runErr}, rowErrs...)}}
 	}
 	if err := batch.RemoveStale(f.outDir, stale); err != nil {
 		return err
@@ -115,8 +119,15 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 		return err
 	}
 	prog.summary(results, rowErrs, time.Since(start))
-	if runErr == nil && len(rowErrs) > 0 {
-		runErr = fmt.Errorf("%d inventory row(s) not built: %w", len(rowErrs), errors.Join(rowErrs...))
+	if f.keepGoing && (runErr != nil || len(rowErrs) > 0) { // the summary (or --quiet's lines) said why
+		var what []string
+		if n := len(results) - countBuilt(results); n > 0 {
+			what = append(what, fmt.Sprintf("%d of %d hosts failed", n, len(results)))
+		}
+		if len(rowErrs) > 0 {
+			what = append(what, plural(rowsIn(rowErrs), "inventory row")+" not built")
+		}
+		runErr = &listedError{what: strings.Join(what, ", "), errs: append([]error{runErr}, rowErrs...)}
 	}
 	if runErr != nil {
 		return &exitError{code: 1, inJSON: true, err: runErr}
@@ -128,6 +139,7 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 // ks= or kickstart does not render fails the run, or with --keep-going is
 // returned among rowErrs.
 func hostJobs(f *buildFlags, base builder.Options, hosts []inventory.Host, ksTmpl string, shard batch.Shard) (jobs []batch.Job, rowErrs []error, err error) {
+	failed := hostFailures{inventory: f.hosts}
 	for _, h := range hosts {
 		if !shard.Has(h.ID) {
 			continue
@@ -147,11 +159,7 @@ func hostJobs(f *buildFlags, base builder.Options, hosts []inventory.Host, ksTmp
 			j.Kickstart, err = renderKickstart(f.ksTemplate, ksTmpl, o)
 		}
 		if err != nil {
-			err = &fileerr.Error{File: f.hosts, Unit: "line", N: h.Line, Err: fmt.Errorf("host %s: %w", h.ID, err)}
-			if !f.keepGoing {
-				return nil, nil, err
-			}
-			rowErrs = append(rowErrs, err)
+			failed.add(h, explainMissing(err, f.hosts, h.Vars, base.Vars))
 			continue
 		}
 		if f.embedKS {
@@ -159,7 +167,12 @@ func hostJobs(f *buildFlags, base builder.Options, hosts []inventory.Host, ksTmp
 		}
 		jobs = append(jobs, j)
 	}
-	return jobs, rowErrs, nil
+	if errs := failed.errors(); len(errs) == 1 && !f.keepGoing {
+		return nil, nil, errs[0] // located, for --json
+	} else if len(errs) > 0 && !f.keepGoing {
+		return nil, nil, failed.err()
+	}
+	return jobs, failed.errors(), nil
 }
 
 // withoutFailed are the inventory's rows but those of the shard that have
@@ -329,7 +342,7 @@ func dryRunHosts(in *builder.Inputs, jobs []batch.Job, rowErrs []error, f *build
 		}
 	}
 	if len(rowErrs) > 0 {
-		return &exitError{code: 1, inJSON: true, err: fmt.Errorf("%d inventory row(s) not planned", len(rowErrs))}
+		return &exitError{code: 1, inJSON: true, err: &listedError{what: plural(rowsIn(rowErrs), "inventory row") + " not planned", errs: rowErrs}}
 	}
 	return nil
 }

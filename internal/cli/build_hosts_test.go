@@ -31,7 +31,7 @@ func TestBatchKeepGoingBadRows(t *testing.T) {
 	if exitCode(err) != 1 {
 		t.Fatalf("--keep-going: exit %d (%v)", exitCode(err), err)
 	}
-	for _, want := range []string{"3 inventory row(s) not built", hosts + ": line 3: id \"../x\"", hosts + ": line 5: id \"esx01\" already used on line 2",
+	for _, want := range []string{"3 inventory rows not built:", hosts + ": line 3: id \"../x\"", hosts + ": line 5: id \"esx01\" already used on line 2",
 		hosts + ": line 6: host esx05: ip"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)

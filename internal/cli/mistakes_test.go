@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/esxi-autopart/esxi-autopart/fixtures/tarball"
 )
 
 // say runs a command line as Main does (the error printed as the user
@@ -39,4 +43,33 @@ func TestCommandLineMistakes(t *testing.T) {
 		{"build", "--sylinux", "s.tar.gz"}, {"build", "-sylinux", "s.tar.gz"}, {"build", "--sys", "s.tar.gz"},
 		{"check", "--hots", "hosts.csv"}, {"build", "-x"}, {"inspect", "--bogus", "a.img"},
 	}))
+}
+
+// scrub makes a transcript stable: durations and temporary folders.
+func scrub(s string, dirs map[string]string) string {
+	for dir, name := range dirs {
+		s = strings.ReplaceAll(s, dir, name)
+	}
+	return durationRE.ReplaceAllString(s, "in Ts")
+}
+
+var durationRE = regexp.MustCompile(`in \d+\.\d+s`)
+
+// TestTemplateMistakes: a template's unknown variable is said once for the
+// hosts it hits, with the variables there are and the nearest one (case
+// aside); --keep-going lists each mistake once and ends with a count.
+func TestTemplateMistakes(t *testing.T) {
+	iso, tar := inputs(t, tarball.Spec{})
+	out := t.TempDir()
+	base := []string{"--hosts", "testdata/mistakes/hosts30.csv", "--ks", "http://deploy/ks/{{.id}}.cfg"}
+	build := append([]string{"build", "--iso", iso, "--syslinux", tar, "--out-dir", out, "--ks-external", "--no-check"}, base...)
+	got := transcript([][]string{
+		append(append([]string{"check"}, base...), "--ks-template", "testdata/mistakes/ks_typo.tmpl", "--var", "site=lab"),
+		append(slices.Clone(build), "--ks-template", "testdata/mistakes/ks_typo.tmpl"),
+		append(slices.Clone(build), "--ks-template", "testdata/mistakes/ks_typo.tmpl", "--keep-going"),
+		append(slices.Clone(build), "--cfg-template", "testdata/mistakes/cfg_site.tmpl", "--keep-going", "--force", "-j", "1"),
+		append(slices.Clone(build), "--cfg-template", "testdata/mistakes/cfg_site.tmpl", "--keep-going", "--force", "-q", "-j", "1"),
+		{"check", "--hosts", "testdata/mistakes/hosts30.csv", "--ks", "http://deploy/ks/{{.ip}}/{{.ID}}.cfg"},
+	})
+	golden(t, "mistakes/template.txt", scrub(got, map[string]string{iso: "$ISO", tar: "$TAR", out: "$OUT"}))
 }
