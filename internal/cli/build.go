@@ -31,6 +31,9 @@ func (f *buildFlags) run(ctx context.Context, args []string, stdout, stderr io.W
 		return &exitError{code: 2, err: err}
 	}
 	f.warn(stderr, f.notes)
+	if f.shard != "" && f.hosts == "" {
+		return &exitError{code: 2, err: fmt.Errorf("build: --shard %s picks hosts of an inventory: give --hosts FILE too, or no --shard", f.shard)}
+	}
 	if f.hosts != "" {
 		return buildHosts(ctx, f, opts, stdout, stderr)
 	}
@@ -311,26 +314,28 @@ func (f *buildFlags) preCheck(in *builder.Inputs, o builder.Options, hosts []inv
 	if err != nil {
 		return nil, nil, err
 	}
-	var errLines []string
+	var errs []check.Finding
 	for _, c := range findings {
 		switch {
 		case c.Severity == check.Error && f.keepGoing && f.hosts != "" && c.Host != "":
 			if failing == nil {
 				failing = map[string][]string{}
 			}
-			failing[c.Host] = append(failing[c.Host], c.String())
+			failing[c.Host] = append(failing[c.Host], findingText(c))
 		case c.Severity == check.Error:
-			errLines = append(errLines, "  "+c.String())
+			errs = append(errs, c)
 		default:
-			if !f.quiet && !f.asJSON {
-				fmt.Fprintln(stderr, "esxi-autopart:", c)
-			}
 			kept = append(kept, c)
 		}
 	}
-	if len(errLines) > 0 {
-		return nil, nil, fmt.Errorf("%s; nothing was built (fix them, or --no-check to build anyway):\n%s",
-			check.Summary(findings, max(len(hosts), 1)), strings.Join(errLines, "\n"))
+	if !f.quiet && !f.asJSON {
+		for _, l := range findingLines(kept) {
+			fmt.Fprintln(stderr, "esxi-autopart:", l)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, nil, fmt.Errorf("%s; nothing was built (fix them, or --no-check to build anyway):\n  %s",
+			check.Summary(findings, max(len(hosts), 1)), strings.Join(findingLines(errs), "\n  "))
 	}
 	return kept, failing, nil
 }

@@ -15,7 +15,6 @@ import (
 	"github.com/esxi-autopart/esxi-autopart/builder/check"
 	"github.com/esxi-autopart/esxi-autopart/builder/compress"
 	"github.com/esxi-autopart/esxi-autopart/builder/config"
-	"github.com/esxi-autopart/esxi-autopart/builder/fileerr"
 	"github.com/esxi-autopart/esxi-autopart/builder/inventory"
 	"github.com/esxi-autopart/esxi-autopart/builder/regular"
 )
@@ -202,15 +201,15 @@ func dropFailing(path string, jobs []batch.Job, hosts []inventory.Host, failing 
 		line[h.ID] = h.Line
 	}
 	kept := jobs[:0:0]
+	failed := hostFailures{inventory: path}
 	for _, j := range jobs {
 		if msgs, bad := failing[j.ID]; bad {
-			rowErrs = append(rowErrs, &fileerr.Error{File: path, Unit: "line", N: line[j.ID],
-				Err: fmt.Errorf("host %s: %s", j.ID, strings.Join(msgs, "; "))})
+			failed.add(inventory.Host{ID: j.ID, Line: line[j.ID]}, errors.New(strings.Join(msgs, "; ")))
 			continue
 		}
 		kept = append(kept, j)
 	}
-	return kept, rowErrs
+	return kept, append(rowErrs, failed.errors()...)
 }
 
 // staleOutputs are the files an earlier run left in --out-dir that this

@@ -124,7 +124,7 @@ func TestBatchKeepGoingCheckErrors(t *testing.T) {
 	os.WriteFile(ks, []byte(kickstart.V4+"network --bootproto=static --ip={{.ip}} --netmask=24 --gateway=10.0.0.254\n"), 0o644)
 	args := []string{"build", "--iso", iso, "--syslinux", tar, "--hosts", hosts, "--ks-template", ks, "--ks", "http://d/{{.id}}", "--out-dir", out}
 	_, stderr, err := runCLI(append(args, "--keep-going")...)
-	if exitCode(err) != 1 || !strings.Contains(stderr, hosts+": line 3: host esx02: error esx02 "+hosts+":3: ip: 10.0.0.1 is also host esx01's") {
+	if exitCode(err) != 1 || !strings.Contains(stderr, hosts+": line 3: host esx02: error "+hosts+":3: ip: 10.0.0.1 is also host esx01's") {
 		t.Errorf("exit %d (%v), stderr:\n%s", exitCode(err), err, stderr)
 	}
 	if got := names(t, out); !slices.Equal(got, []string{"SHA256SUMS", "esx01.cfg", "esx01.img", "esx03.cfg", "esx03.img", "manifest.json"}) {

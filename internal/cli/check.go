@@ -191,8 +191,8 @@ func (c *checkFlags) run(_ context.Context, args []string, stdout, _ io.Writer) 
 			return err
 		}
 	} else {
-		for _, f := range findings {
-			fmt.Fprintln(stdout, f)
+		for _, l := range findingLines(findings) {
+			fmt.Fprintln(stdout, l)
 		}
 		fmt.Fprintln(stdout, check.Summary(findings, n))
 	}

@@ -23,13 +23,13 @@ func say(args ...string) (string, string, int) {
 	return out.String(), errb.String(), code
 }
 
-// transcript is what a user sees for each command line: the line, the
-// exit status and stderr, for a golden file.
+// transcript is what a user sees for each command line: the line, stdout,
+// stderr and the exit status, for a golden file.
 func transcript(lines [][]string) string {
 	var b strings.Builder
 	for _, args := range lines {
-		_, stderr, code := say(args...)
-		fmt.Fprintf(&b, "$ esxi-autopart %s\n%s[exit %d]\n\n", strings.Join(args, " "), stderr, code)
+		stdout, stderr, code := say(args...)
+		fmt.Fprintf(&b, "$ esxi-autopart %s\n%s%s[exit %d]\n\n", strings.Join(args, " "), stdout, stderr, code)
 	}
 	return b.String()
 }
@@ -72,4 +72,21 @@ func TestTemplateMistakes(t *testing.T) {
 		{"check", "--hosts", "testdata/mistakes/hosts30.csv", "--ks", "http://deploy/ks/{{.ip}}/{{.ID}}.cfg"},
 	})
 	golden(t, "mistakes/template.txt", scrub(got, map[string]string{iso: "$ISO", tar: "$TAR", out: "$OUT"}))
+}
+
+// TestCheckMistakes: what check says of the mistakes a new user made: an
+// odd gateway in a subnet, a bad netmask (said once, not as a difference),
+// ESXi 4.x's install on 7.0, a ';'-separated inventory, one ks= for every
+// host, and --shard without --hosts.
+func TestCheckMistakes(t *testing.T) {
+	iso, tar := inputs7(t)
+	got := transcript([][]string{
+		{"check", "--hosts", "testdata/mistakes/hosts30_gw254.csv", "--ks", "http://deploy/ks/{{.id}}.cfg"},
+		{"check", "--hosts", "testdata/mistakes/hosts_badmask.csv", "--ks", "http://deploy/ks/{{.id}}.cfg", "--ks-template", "testdata/mistakes/ks_7x.tmpl",
+			"--esxi", "7.0"},
+		{"check", "--hosts", "testdata/mistakes/hosts_semicolon.csv", "--ks", "http://deploy/ks/{{.id}}.cfg"},
+		{"check", "--hosts", "testdata/mistakes/hosts30.csv", "--ks", "http://deploy/ks/esx.cfg"},
+		{"build", "--iso", iso, "--syslinux", tar, "--ks", "http://deploy/ks/esx01.cfg", "--shard", "1/2", "-o", "esx01.img"},
+	})
+	golden(t, "mistakes/check.txt", scrub(got, map[string]string{iso: "$ISO", tar: "$TAR"}))
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/esxi-autopart/esxi-autopart/builder/batch"
+	"github.com/esxi-autopart/esxi-autopart/builder/check"
 	"github.com/esxi-autopart/esxi-autopart/builder/config"
 	"github.com/esxi-autopart/esxi-autopart/builder/fileerr"
 	"github.com/esxi-autopart/esxi-autopart/builder/inventory"
@@ -196,4 +197,42 @@ func failedHosts(results []batch.HostResult, inventoryPath string, flagVars map[
 		hf.add(inventory.Host{ID: r.Job.ID}, cause)
 	}
 	return hf.errors()
+}
+
+// findingLines are check's findings as lines, a finding that several
+// hosts share (a template's line, rendered for each) once, with the hosts:
+// "error esx01 ks.tmpl:2: install: … (30 hosts: esx01 … esx30)".
+func findingLines(findings []check.Finding) []string {
+	type group struct {
+		first check.Finding
+		hosts []inventory.Host
+	}
+	var order []*group
+	byKey := map[string]*group{}
+	for _, f := range findings {
+		noHost := f
+		noHost.Host = ""
+		key := noHost.String()
+		g := byKey[key]
+		if g == nil || f.Host == "" {
+			g = &group{first: f}
+			byKey[key] = g
+			order = append(order, g)
+		}
+		g.hosts = append(g.hosts, inventory.Host{ID: f.Host})
+	}
+	lines := make([]string, len(order))
+	for i, g := range order {
+		lines[i] = g.first.String()
+		if len(g.hosts) > 1 {
+			lines[i] += fmt.Sprintf(" (%d hosts: %s)", len(g.hosts), hostRange(g.hosts))
+		}
+	}
+	return lines
+}
+
+// findingText is a finding without its host: "error ks.tmpl:2: …".
+func findingText(f check.Finding) string {
+	f.Host = ""
+	return strings.Replace(f.String(), " - ", " ", 1)
 }
