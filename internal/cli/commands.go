@@ -59,7 +59,7 @@ func (c *command) flagSet(r runner) (*pflag.FlagSet, *flagExtras) {
 	r.define(fs)
 	x := &flagExtras{}
 	if fs.HasFlags() { // a command with settings can take them from a file
-		fs.StringVar(&x.config, "config", "", "read flags from this YAML `FILE` (keys: the long flag names; the command line wins)")
+		fs.StringVar(&x.config, "config", "", "read flags from this YAML `FILE` (keys: long flag names, other commands' ignored; check:, build: … sections; the command line wins)")
 		pathFlag(fs, "config")
 	}
 	fs.BoolVarP(&x.help, "help", "h", false, "print this help and exit")

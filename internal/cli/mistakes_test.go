@@ -90,3 +90,14 @@ func TestCheckMistakes(t *testing.T) {
 	})
 	golden(t, "mistakes/check.txt", scrub(got, map[string]string{iso: "$ISO", tar: "$TAR"}))
 }
+
+// TestConfigMistakes: a settings file's mistakes name the file and line:
+// a key no command takes (with the nearest), a key in the wrong command's
+// section, a value of the wrong type even for another command's key.
+func TestConfigMistakes(t *testing.T) {
+	golden(t, "mistakes/config.txt", transcript([][]string{
+		{"check", "--config", "testdata/mistakes/config_typo.yaml"},
+		{"check", "--config", "testdata/mistakes/config_section.yaml"},
+		{"check", "--config", "testdata/mistakes/config_type.yaml"},
+	}))
+}
