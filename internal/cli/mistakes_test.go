@@ -3,12 +3,14 @@ package cli
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/esxi-autopart/esxi-autopart/builder/batch"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/tarball"
 )
 
@@ -100,4 +102,24 @@ func TestConfigMistakes(t *testing.T) {
 		{"check", "--config", "testdata/mistakes/config_section.yaml"},
 		{"check", "--config", "testdata/mistakes/config_type.yaml"},
 	}))
+}
+
+// TestInterruptedSays: an interrupted command says so once, with what was
+// done, and never Go's "context canceled".
+func TestInterruptedSays(t *testing.T) {
+	sig := errors.New("interrupt signal received")
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{context.Canceled, "interrupted (interrupt signal received)"},
+		{fmt.Errorf("esx01.img: writing: %w", context.Canceled), "interrupted (interrupt signal received): esx01.img: writing"},
+		{&batch.Stopped{Msg: "4 of 30 hosts built and verified before the run was stopped, none put in place; no SHA256SUMS written", Err: context.Canceled},
+			"interrupted (interrupt signal received): 4 of 30 hosts built and verified before the run was stopped, none put in place; no SHA256SUMS written"},
+	} {
+		err := &interrupted{cause: sig, err: c.err}
+		if err.Error() != c.want || !errors.Is(err, context.Canceled) {
+			t.Errorf("%v: %q, want %q", c.err, err, c.want)
+		}
+	}
 }
