@@ -48,7 +48,10 @@ type Event struct {
 	Bytes  int64           `json:"bytes,omitempty"`
 	Result *builder.Result `json:"result,omitempty"`
 	Cloned bool            `json:"cloned,omitempty"` // written: cloned from the first image
-	Err    string          `json:"error,omitempty"`
+	// Packed is, with Config.Compress, the compressed file the host
+	// delivers instead of the raw image (Path: its final name).
+	Packed *compress.Written `json:"packed,omitempty"`
+	Err    string            `json:"error,omitempty"`
 }
 
 // Config says where and how to build.
@@ -307,7 +310,13 @@ func buildOne(ctx context.Context, in *builder.Inputs, j Job, cfg Config, stage 
 	r.staged = append(r.staged, name)
 	shown := *res
 	shown.Path = filepath.Join(cfg.OutDir, j.ID+".img")
-	report(Event{Host: j.ID, Phase: Written, Bytes: res.Bytes, Result: &shown, Cloned: cloned})
+	ev := Event{Host: j.ID, Phase: Written, Bytes: res.Bytes, Result: &shown, Cloned: cloned}
+	if r.Packed != nil {
+		packed := *r.Packed
+		packed.Path = filepath.Join(cfg.OutDir, name)
+		ev.Packed = &packed
+	}
+	report(ev)
 	return r
 }
 

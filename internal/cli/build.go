@@ -137,7 +137,7 @@ func (f *buildFlags) run(ctx context.Context, args []string, stdout, stderr io.W
 			Hosts:   []hostJSON{{ID: opts.Vars["id"], Plan: newPlanJSON(plan), Result: r}},
 			Summary: &summaryJSON{Hosts: 1, Built: 1, Bytes: res.Bytes, Seconds: time.Since(start).Seconds()}})
 	}
-	fmt.Fprint(stdout, summaryText(plan, res, time.Since(start)))
+	fmt.Fprint(stdout, summaryText(plan, res, packed, time.Since(start)))
 	if packed != nil {
 		fmt.Fprintf(stdout, "compressed %s: %s bytes (%.1f%% of the image), sha256 %s\n", packed.Kind, human.Commas(packed.Bytes),
 			100*float64(packed.Bytes)/float64(res.Bytes), packed.SHA256)

@@ -79,6 +79,11 @@ func (pr *progress) event(e batch.Event) {
 	case "lines":
 		switch e.Phase {
 		case batch.Written:
+			if p := e.Packed; p != nil {
+				fmt.Fprintf(pr.out, "[%d/%d] %s: %s (%s bytes, %s of a %s-byte image) sha256 %s\n", pr.done+pr.failed, pr.total, e.Host, p.Path,
+					human.Commas(p.Bytes), p.Kind, human.Commas(e.Bytes), p.SHA256)
+				break
+			}
 			fmt.Fprintf(pr.out, "[%d/%d] %s: %s (%s bytes) sha256 %s\n", pr.done+pr.failed, pr.total, e.Host, e.Result.Path, human.Commas(e.Bytes), e.Result.SHA256)
 		case batch.Failed: // why: in the summary, once for every host it stopped
 			fmt.Fprintf(pr.out, "[%d/%d] %s: FAILED\n", pr.done+pr.failed, pr.total, e.Host)
@@ -121,11 +126,16 @@ func (pr *progress) summary(results []batch.HostResult, rowErrs []error, took ti
 		}
 		return
 	}
-	var bytes int64
+	var bytes, packed int64
 	nFailed := 0
+	kind := ""
 	for _, r := range results {
 		if r.Image != nil {
 			bytes += r.Image.Bytes
+		}
+		if r.Image != nil && r.Packed != nil {
+			packed += r.Packed.Bytes
+			kind = string(r.Packed.Kind)
 		}
 		if r.Err != nil {
 			nFailed++
@@ -136,7 +146,11 @@ func (pr *progress) summary(results []batch.HostResult, rowErrs []error, took ti
 			Failed: nFailed, Bytes: bytes, Seconds: took.Seconds()}))
 		return
 	}
-	fmt.Fprintf(pr.out, "built %d of %d images (%s bytes) in %.2fs\n", len(results)-nFailed, len(results)+rowsIn(rowErrs), human.Commas(bytes), took.Seconds())
+	size := human.Commas(bytes) + " bytes"
+	if kind != "" {
+		size = fmt.Sprintf("%s bytes of %s, %s bytes raw", human.Commas(packed), kind, human.Commas(bytes))
+	}
+	fmt.Fprintf(pr.out, "built %d of %d images (%s) in %.2fs\n", len(results)-nFailed, len(results)+rowsIn(rowErrs), size, took.Seconds())
 	if nFailed > 0 {
 		fmt.Fprintf(pr.out, "%s failed:\n", plural(nFailed, "host"))
 	}
