@@ -85,6 +85,9 @@ func (f *buildFlags) define(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.ksExternal, "ks-external", false, "a ks=usb: or ks=cdrom: kickstart is on another medium, not in the image")
 	requiredFlag(fs, "iso", "syslinux", "ks")
 	pathFlag(fs, "iso", "syslinux", "output", "cfg-template", "mbr-out", "hosts", "out-dir", "ks-template")
+	fileKinds(fs, "iso", "iso")
+	fileKinds(fs, "syslinux", tarballKinds...)
+	fileKinds(fs, "hosts", inventoryKinds...)
 	valuesFlag(fs, "fat", "16", "32")
 	valuesFlag(fs, "compress", "zstd", "xz", "gzip")
 }

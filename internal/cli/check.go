@@ -130,6 +130,8 @@ func (c *checkFlags) define(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.strict, "strict", false, "warnings are errors")
 	fs.BoolVar(&c.asJSON, "json", false, "print the findings as JSON")
 	pathFlag(fs, "hosts", "ks-template", "iso")
+	fileKinds(fs, "iso", "iso")
+	fileKinds(fs, "hosts", inventoryKinds...)
 }
 
 func (c *checkFlags) run(_ context.Context, args []string, stdout, _ io.Writer) error {

@@ -61,6 +61,7 @@ func (c *command) flagSet(r runner) (*pflag.FlagSet, *flagExtras) {
 	if fs.HasFlags() { // a command with settings can take them from a file
 		fs.StringVar(&x.config, "config", "", "read flags from this YAML `FILE` (keys: long flag names, other commands' ignored; check:, build: … sections; the command line wins)")
 		pathFlag(fs, "config")
+		fileKinds(fs, "config", "yaml", "yml")
 	}
 	fs.BoolVarP(&x.help, "help", "h", false, "print this help and exit")
 	return fs, x
