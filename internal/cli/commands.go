@@ -21,6 +21,7 @@ type command struct {
 	examples []string
 	exits    []string                // "N  meaning"
 	rewrite  func([]string) []string // old spellings made current before parsing (nil: none)
+	noConfig bool                    // no --config: nothing worth keeping in a file (version)
 	new      func() runner
 }
 
@@ -58,7 +59,7 @@ func (c *command) flagSet(r runner) (*pflag.FlagSet, *flagExtras) {
 	fs.SortFlags = false
 	r.define(fs)
 	x := &flagExtras{}
-	if fs.HasFlags() { // a command with settings can take them from a file
+	if fs.HasFlags() && !c.noConfig { // a command with settings can take them from a file
 		fs.StringVar(&x.config, "config", "", "read flags from this YAML `FILE` (keys: long flag names, other commands' ignored; check:, build: … sections; the command line wins)")
 		pathFlag(fs, "config")
 		fileKinds(fs, "config", "yaml", "yml")
