@@ -89,6 +89,9 @@ func (f *buildFlags) run(ctx context.Context, args []string, stdout, stderr io.W
 	for _, c := range checked {
 		plan.Warnings = append(plan.Warnings, c.String())
 	}
+	if f.verbose && !f.asJSON {
+		verbose(stderr, decisions(in, f, plan)...)
+	}
 	if f.dryRun {
 		if f.asJSON {
 			return writeJSON(stdout, buildJSON{SchemaVersion: schemaVersion, Type: "build", DryRun: true,
@@ -102,9 +105,13 @@ func (f *buildFlags) run(ctx context.Context, args []string, stdout, stderr io.W
 	// late failure leaves the old ones as they were.
 	var set outputSet
 	defer set.discard()
-	res, packed, err := deliver(ctx, plan, out, kind, f.bmap, builder.WriteOptions{Force: f.force, Sync: f.sync, ZeroRuns: zeroRuns()}, &set)
+	zeros := zeroRuns()
+	res, packed, err := deliver(ctx, plan, out, kind, f.bmap, builder.WriteOptions{Force: f.force, Sync: f.sync, ZeroRuns: zeros}, &set)
 	if err != nil {
 		return err
+	}
+	if f.verbose && !f.asJSON {
+		verbose(stderr, zeroNote(zeros))
 	}
 	if kickstart != nil {
 		if err := set.stage(kickstartPath(f), kickstart, batch.KickstartMode, f.force); err != nil {

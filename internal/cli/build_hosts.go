@@ -73,6 +73,12 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 		return err
 	}
 	jobs, rowErrs = dropFailing(f.hosts, jobs, hosts, failing, rowErrs)
+	if f.verbose && !f.asJSON && len(jobs) > 0 {
+		if p, err := in.Plan(jobs[0].Options); err == nil { // a failure is the host's, said when it is built
+			verbose(stderr, fmt.Sprintf("%-9s %s, the first; every host is planned alike, with its own values", "host", jobs[0].ID))
+			verbose(stderr, decisions(in, f, p)...)
+		}
+	}
 	if f.dryRun {
 		return dryRunHosts(in, jobs, rowErrs, f, stdout)
 	}
@@ -97,6 +103,9 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 	}
 	results, runErr := batch.Run(ctx, in, jobs, cfg)
 	prog.wait()
+	if f.verbose && !f.asJSON {
+		verbose(stderr, zeroNote(cfg.ZeroRuns))
+	}
 	if runErr != nil && !errors.Is(runErr, batch.ErrFailed) {
 		return runErr // interrupted: no manifest either
 	}

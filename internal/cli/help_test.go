@@ -71,7 +71,7 @@ func TestUsageErrors(t *testing.T) {
 // TestShortFlags: -o, -f, -q, -j and -h mean one long flag each in every
 // command that has them.
 func TestShortFlags(t *testing.T) {
-	want := map[string]string{"o": "output", "f": "force", "q": "quiet", "j": "jobs", "h": "help"}
+	want := map[string]string{"o": "output", "f": "force", "q": "quiet", "j": "jobs", "h": "help", "v": "verbose"}
 	for _, c := range commands {
 		fs, _ := c.flagSet(c.new())
 		fs.VisitAll(func(f *pflag.Flag) {

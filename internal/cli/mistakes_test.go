@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -122,4 +124,24 @@ func TestInterruptedSays(t *testing.T) {
 			t.Errorf("%v: %q, want %q", c.err, err, c.want)
 		}
 	}
+}
+
+// TestVerbose: build -v says on stderr what it decided and why: layout,
+// syslinux and the tarball cache, FAT type, sizes, the zero-run cache.
+func TestVerbose(t *testing.T) {
+	t.Setenv("ESXI_AUTOPART_CACHE", t.TempDir())
+	cache := os.Getenv("ESXI_AUTOPART_CACHE")
+	iso, tar := inputs(t, tarball.Spec{})
+	iso7, tar7 := inputs7(t)
+	dir := t.TempDir()
+	var b strings.Builder
+	for _, args := range [][]string{
+		{"build", "--iso", iso, "--syslinux", tar, "--ks", "http://d/ks", "-o", filepath.Join(dir, "a.img"), "-v"},
+		{"build", "--iso", iso, "--syslinux", tar, "--ks", "http://d/ks", "-o", filepath.Join(dir, "b.img"), "-v", "--size", "40M", "--fat", "32"},
+		{"build", "--iso", iso7, "--syslinux", tar7, "--ks", "http://d/ks", "--dry-run", "-v"},
+	} {
+		_, stderr, code := say(args...)
+		fmt.Fprintf(&b, "[exit %d]\n%s", code, stderr)
+	}
+	golden(t, "output/verbose.txt", scrub(b.String(), map[string]string{cache: "$CACHE", iso: "$ISO", tar: "$TAR", iso7: "$ISO7", tar7: "$TAR7"}))
 }
