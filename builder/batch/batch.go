@@ -48,7 +48,10 @@ type Event struct {
 	Bytes  int64           `json:"bytes,omitempty"`
 	Result *builder.Result `json:"result,omitempty"`
 	Cloned bool            `json:"cloned,omitempty"` // written: cloned from the first image
-	Err    string          `json:"error,omitempty"`
+	// Packed is, with Config.Compress, the compressed file the host
+	// delivers instead of the raw image (Path: its final name).
+	Packed *compress.Written `json:"packed,omitempty"`
+	Err    string            `json:"error,omitempty"`
 }
 
 // Config says where and how to build.
@@ -113,6 +116,16 @@ type HostResult struct {
 	Err    error
 	staged []string // names in the stage, in the order they are put in place (image last)
 }
+
+// Stopped is a run, or a host, that ctx stopped: Msg says what was done;
+// it unwraps to ctx's error (context.Canceled), which it does not repeat.
+type Stopped struct {
+	Msg string
+	Err error
+}
+
+func (e *Stopped) Error() string { return e.Msg }
+func (e *Stopped) Unwrap() error { return e.Err }
 
 // ErrFailed is returned (wrapped) when some hosts failed.
 var ErrFailed = errors.New("some hosts failed")
@@ -210,6 +223,12 @@ func Run(ctx context.Context, in *builder.Inputs, jobs []Job, cfg Config) ([]Hos
 	if failedFirst >= 0 {
 		firstErr = results[failedFirst].Err
 	}
+	verified := 0 // built and verified in the stage, before any is put in place
+	for _, r := range results {
+		if r.Err == nil && r.Image != nil {
+			verified++
+		}
+	}
 	publish(ctx, st, results, failedFirst, cfg)
 	var failed []string
 	for i, r := range results {
@@ -225,14 +244,15 @@ func Run(ctx context.Context, in *builder.Inputs, jobs []Job, cfg Config) ([]Hos
 		if r.Err == nil && r.Image == nil {
 			results[i].Err = fmt.Errorf("host %s: not built: %s failed first (--keep-going builds the others)", jobs[i].ID, firstFailed)
 			if ctx.Err() != nil {
-				results[i].Err = fmt.Errorf("host %s: not built: %w", jobs[i].ID, ctx.Err())
+				results[i].Err = &Stopped{Msg: fmt.Sprintf("host %s: not built: the run was stopped", jobs[i].ID), Err: ctx.Err()}
 			}
 			failed = append(failed, jobs[i].ID)
 		}
 	}
 	built := len(jobs) - len(failed)
 	if ctx.Err() != nil {
-		return results, fmt.Errorf("%d of %d hosts built before the run was stopped, none put in place; no SHA256SUMS written: %w", built, len(jobs), ctx.Err())
+		return results, &Stopped{Err: ctx.Err(),
+			Msg: fmt.Sprintf("%d of %d hosts built and verified before the run was stopped, none put in place; no SHA256SUMS written", verified, len(jobs))}
 	}
 	if built > 0 || len(jobs) == 0 { // a checksum file that lists nothing would say nothing
 		if err := writeSums(cfg.OutDir, results); err != nil {
@@ -253,6 +273,9 @@ func buildOne(ctx context.Context, in *builder.Inputs, j Job, cfg Config, stage 
 	r := HostResult{Job: j}
 	fail := func(err error) HostResult {
 		r.Err = fmt.Errorf("host %s: %w", j.ID, relocate(err, stage, cfg.OutDir))
+		if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			r.Err = &Stopped{Msg: fmt.Sprintf("host %s: not built: the run was stopped", j.ID), Err: err}
+		}
 		return r
 	}
 	if err := ctx.Err(); err != nil {
@@ -303,7 +326,13 @@ func buildOne(ctx context.Context, in *builder.Inputs, j Job, cfg Config, stage 
 	r.staged = append(r.staged, name)
 	shown := *res
 	shown.Path = filepath.Join(cfg.OutDir, j.ID+".img")
-	report(Event{Host: j.ID, Phase: Written, Bytes: res.Bytes, Result: &shown, Cloned: cloned})
+	ev := Event{Host: j.ID, Phase: Written, Bytes: res.Bytes, Result: &shown, Cloned: cloned}
+	if r.Packed != nil {
+		packed := *r.Packed
+		packed.Path = filepath.Join(cfg.OutDir, name)
+		ev.Packed = &packed
+	}
+	report(ev)
 	return r
 }
 
@@ -334,8 +363,8 @@ func publish(ctx context.Context, st *fileio.Stage, results []HostResult, first 
 	if first >= 0 && !cfg.KeepGoing {
 		why = "host " + results[first].Job.ID + " failed (--keep-going puts the others in place)"
 	}
-	if err := ctx.Err(); err != nil {
-		why = err.Error()
+	if ctx.Err() != nil {
+		why = "the run was stopped"
 	}
 	for i := range results {
 		r := &results[i]

@@ -119,7 +119,7 @@ func TestRunFailures(t *testing.T) {
 			dir := t.TempDir()
 			res, err := Run(context.Background(), in, bad, Config{OutDir: dir, Jobs: 1, KeepGoing: keep})
 			if !errors.Is(err, ErrFailed) || !strings.Contains(res[2].Err.Error(), `host esx03:`) ||
-				!strings.Contains(res[2].Err.Error(), `"nokey"`) {
+				!strings.Contains(res[2].Err.Error(), `{{.nokey}}: no variable nokey`) {
 				t.Fatalf("err = %v; esx03: %v", err, res[2].Err)
 			}
 			built := 0
@@ -388,7 +388,7 @@ func TestRunStoppedOrEmpty(t *testing.T) {
 	cancel()
 	dir := t.TempDir()
 	_, err := Run(ctx, in, jobs(3, "http://deploy/ks/{{.id}}.cfg"), Config{OutDir: dir, Jobs: 1})
-	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "0 of 3 hosts built before the run was stopped") {
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "0 of 3 hosts built and verified before the run was stopped") {
 		t.Errorf("stopped run: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "SHA256SUMS")); err == nil {
@@ -401,6 +401,37 @@ func TestRunStoppedOrEmpty(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "SHA256SUMS")); err == nil {
 		t.Error("a run that built nothing wrote SHA256SUMS")
+	}
+}
+
+// TestRunInterruptedSays: a run stopped after two of four hosts were
+// verified says so (2 of 4, none put in place), as do its hosts, without
+// Go's "context canceled"; the error still is context.Canceled.
+func TestRunInterruptedSays(t *testing.T) {
+	in := inputs(t, isogen.Spec{RockRidge: true})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	written := 0
+	res, err := Run(ctx, in, jobs(4, "http://deploy/ks/{{.id}}.cfg"), Config{OutDir: t.TempDir(), Jobs: 1, Clone: CloneNever,
+		Progress: func(e Event) {
+			if e.Phase == Written {
+				if written++; written == 2 {
+					cancel()
+				}
+			}
+		}})
+	if !errors.Is(err, context.Canceled) || err.Error() != "2 of 4 hosts built and verified before the run was stopped, none put in place; no SHA256SUMS written" {
+		t.Errorf("err = %v", err)
+	}
+	var says []string
+	for _, r := range res {
+		says = append(says, r.Err.Error())
+	}
+	want := []string{"host esx01: built and verified, but not put in place: the run was stopped",
+		"host esx02: built and verified, but not put in place: the run was stopped",
+		"host esx03: not built: the run was stopped", "host esx04: not built: the run was stopped"}
+	if strings.Join(says, "\n") != strings.Join(want, "\n") {
+		t.Errorf("hosts say:\n%s\nwant:\n%s", strings.Join(says, "\n"), strings.Join(want, "\n"))
 	}
 }
 

@@ -1,6 +1,7 @@
 package check
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -13,6 +14,24 @@ func row(line int, id string, kv ...string) Row {
 		r.Vars[k] = v
 	}
 	return r
+}
+
+// subnet makes n hosts e0… of 10.0.0.0/24 (ip .10 up, netmask 24,
+// gateway .1, nameserver .2), with kv set on all of them and odd on host
+// number at (-1: none).
+func subnet(n int, kv string, at int, odd string) []Row {
+	var rows []Row
+	for i := range n {
+		r := row(i+2, fmt.Sprintf("e%d", i), fmt.Sprintf("ip=10.0.0.%d", 10+i), "netmask=24", "gateway=10.0.0.1", "nameserver=10.0.0.2")
+		k, v, _ := strings.Cut(kv, "=")
+		r.Vars[k] = v
+		if i == at {
+			k, v, _ := strings.Cut(odd, "=")
+			r.Vars[k] = v
+		}
+		rows = append(rows, r)
+	}
+	return rows
 }
 
 const goodKS5 = "vmaccepteula\ninstall --firstdisk --overwritevmfs\nrootpw secret\n" +
@@ -135,6 +154,33 @@ func TestCatalogue(t *testing.T) {
 				"warning esx01 ks.tmpl:4: network: --netmask with --bootproto=dhcp: the installer ignores it"}},
 		{"boot static, kickstart DHCP", ks("7.0", edit(goodKS5, "--bootproto=static --ip=10.0.0.5 --netmask=255.255.255.0 --gateway=10.0.0.1", "--bootproto=dhcp"), "ip=10.0.0.5"),
 			[]string{"warning esx01 ks.tmpl:4: network: the host boots with ip=10.0.0.5 but the kickstart's network is DHCP"}},
+		{"outlier gateway", inv(subnet(5, "gateway=10.0.0.1", 3, "gateway=10.0.0.254")...),
+			[]string{"warning e3 hosts.csv:5: gateway: 10.0.0.254: the 4 other hosts of 10.0.0.0/24 use gateway 10.0.0.1"}},
+		{"outlier nameservers", inv(subnet(4, "nameserver=10.0.0.2,10.0.0.3", 0, "nameserver=10.0.0.3,10.0.0.2")...),
+			[]string{"warning e0 hosts.csv:2: nameserver: 10.0.0.3,10.0.0.2: the 3 other hosts of 10.0.0.0/24 use nameserver 10.0.0.2,10.0.0.3"}},
+		{"outlier netmask", inv(subnet(6, "netmask=24", 1, "netmask=255.255.0.0")...),
+			[]string{"warning e1 hosts.csv:3: netmask: 255.255.0.0: the 5 other hosts with gateway 10.0.0.1 use netmask 24"}},
+		{"too few hosts to tell", inv(subnet(2, "gateway=10.0.0.1", 1, "gateway=10.0.0.254")...), nil},
+		{"two gateways, no majority", func() Fleet {
+			rows := subnet(4, "gateway=10.0.0.1", -1, "")
+			rows[2].Vars["gateway"], rows[3].Vars["gateway"] = "10.0.0.254", "10.0.0.254"
+			return inv(rows...)
+		}(), nil},
+		{"same ks for every host", func() Fleet {
+			f := inv(row(2, "a"), row(3, "b"))
+			f.Hosts[0].KS, f.Hosts[1].KS = "http://deploy/ks.cfg", "http://deploy/ks.cfg"
+			return f
+		}(), []string{"warning - --ks: ks: http://deploy/ks.cfg: all 2 hosts boot with this ks=, so they fetch one kickstart; put {{.id}} (or another column) in --ks, e.g. http://deploy/ks/{{.id}}.cfg"}},
+		{"same embedded ks for every host", func() Fleet {
+			f := inv(row(2, "a"), row(3, "b"))
+			f.Hosts[0].KS, f.Hosts[1].KS, f.Embedded = "usb:/KS.CFG", "usb:/KS.CFG", true
+			return f
+		}(), nil},
+		{"bad netmask on both lines", ks("7.0", edit(goodKS5, "--netmask=255.255.255.0", "--netmask=255.255.0.255"), "ip=10.0.0.5", "netmask=255.255.0.255"),
+			[]string{"error esx01 ks.tmpl:4: network: --netmask=255.255.0.255: the netmask's ones are not contiguous"}},
+		{"4.x install on 7.0", ks("7.0", edit(goodKS5, "install --firstdisk --overwritevmfs", "install usb --firstdisk")),
+			[]string{"error esx01 ks.tmpl:2: install: usb: takes no words, only options (the form of ESXi 4.0 to 4.1; ESXi 7.0's install takes " +
+				"--disk, --drive, --firstdisk, --ignoressd, --novmfsondisk, --overwritevmfs, --overwritevsan, --preservevmfs)"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var got []string

@@ -40,6 +40,7 @@ func (f Fleet) Check() []Finding {
 			out = append(out, rowFindings(f.VarsFile, r)...)
 		}
 	}
+	out = append(out, f.sameKS()...)
 	for _, h := range f.Hosts {
 		out = append(out, f.ksFindings(h)...)
 		if h.Kickstart != nil {
@@ -48,6 +49,29 @@ func (f Fleet) Check() []Finding {
 	}
 	Sort(out)
 	return out
+}
+
+// sameKS warns when every host of an inventory fetches its kickstart from
+// the same network address: they would all install with one kickstart
+// (one address, one host name). A ks= on the boot medium is each image's
+// own.
+func (f Fleet) sameKS() []Finding {
+	if f.Inventory == "" || len(f.Hosts) < 2 {
+		return nil
+	}
+	ks := f.Hosts[0].KS
+	lower := strings.ToLower(ks)
+	if ks == "" || lower == "usb" || strings.HasPrefix(lower, "usb:") || strings.HasPrefix(lower, "cdrom:") {
+		return nil
+	}
+	for _, h := range f.Hosts[1:] {
+		if h.KS != ks {
+			return nil
+		}
+	}
+	return []Finding{{Severity: Warning, File: "--ks", Column: "ks", Value: ks,
+		Message: fmt.Sprintf("%s: all %d hosts boot with this ks=, so they fetch one kickstart; put {{.id}} (or another column) in --ks, "+
+			"e.g. http://deploy/ks/{{.id}}.cfg", quote(ks), len(f.Hosts))}}
 }
 
 // ksFindings checks the ks= value: a kickstart on the boot medium must be

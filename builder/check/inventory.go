@@ -30,7 +30,7 @@ func Inventory(file string, rows []Row, unique []string) []Finding {
 	for _, col := range unique {
 		out = append(out, clashes(file, rows, col)...)
 	}
-	return out
+	return append(out, outliers(file, rows)...)
 }
 
 // get returns a column's value, matching its name without regard to case.

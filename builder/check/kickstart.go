@@ -3,6 +3,7 @@ package check
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -162,7 +163,7 @@ func parseKickstart(text []byte, v string) ([]ksLine, []Finding) {
 		if len(l.args) < c.args[0] {
 			bad(n, name, "needs %s", argWant(c))
 		} else if c.args[1] >= 0 && len(l.args) > c.args[1] {
-			bad(n, name, "too many words: %s (wants %s)", strings.Join(l.args, " "), argWant(c))
+			bad(n, name, "%s%s", tooMany(c, l.args), otherForm(name, v, len(l.args)))
 		} else if c.argValid != nil && !containsFold(c.argValid, l.args[0]) {
 			bad(n, name, "%s: want %s", l.args[0], strings.Join(c.argValid, ", "))
 		}
@@ -248,11 +249,27 @@ func networkFindings(k Kickstart, l *ksLine) []Finding {
 		switch {
 		case key == "ip" && (o["--bootproto"] == "" || strings.EqualFold(o["--bootproto"], "dhcp")):
 			add(Warning, "the host boots with ip=%s but the kickstart's network is DHCP", bv)
-		case ok && kv != "" && !sameNet(key, bv, kv):
+		case ok && kv != "" && wellFormed(key, bv) && wellFormed(key, kv) && !sameNet(key, bv, kv): // a malformed value is said on its own
 			add(Error, "--%s=%s differs from the boot line's %s=%s: the host would fetch its kickstart on one network and install on another", key, kv, key, bv)
 		}
 	}
 	return out
+}
+
+// wellFormed reports whether v is a well-formed value of a network option
+// (an address, a netmask, a VLAN ID), which sameNet can compare.
+func wellFormed(key, v string) bool {
+	switch key {
+	case "ip", "gateway":
+		_, err := parseAddr(v)
+		return err == nil
+	case "netmask":
+		_, err := parseMask(v, false)
+		return err == nil
+	case "vlanid":
+		return checkVLAN(v) == nil
+	}
+	return true
 }
 
 // sameNet compares two values of a network option by meaning.
@@ -312,6 +329,42 @@ func containsFold(list []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// tooMany says that a command has more positional words than it takes.
+func tooMany(c *command, args []string) string {
+	words := strings.Join(args, " ")
+	switch c.args[1] {
+	case 0:
+		return fmt.Sprintf("%s: takes no words, only options", words)
+	case 1:
+		return fmt.Sprintf("%s: takes one word, not %d", words, len(args))
+	}
+	return fmt.Sprintf("%s: takes at most %d words, not %d", words, c.args[1], len(args))
+}
+
+// otherForm names the versions whose command name takes n words, when
+// version v's does not: "install usb" is ESXi 4.x's form.
+func otherForm(name, v string, n int) string {
+	for i := range grammar {
+		c := &grammar[i]
+		if c.knows(v) || !slices.Contains(c.names, name) {
+			continue
+		}
+		if n >= c.args[0] && (c.args[1] < 0 || n <= c.args[1]) {
+			return fmt.Sprintf(" (the form of ESXi %s; ESXi %s's %s takes %s)", versions(c), v, name, optionList(name, v))
+		}
+	}
+	return ""
+}
+
+// optionList lists the options of version v's command name.
+func optionList(name, v string) string {
+	c, _ := lookup(name, v)
+	if c == nil || len(c.options) == 0 {
+		return "no options"
+	}
+	return strings.Join(optionNames(c), ", ")
 }
 
 func argWant(c *command) string {

@@ -81,6 +81,11 @@ func Render(name, text string, data map[string]any) (Rendered, error) {
 		if errors.Is(err, errTooLong) {
 			return Rendered{}, fmt.Errorf("template %s: renders more than %d bytes (a {{range}} inside a {{range}}?): %w", name, MaxRendered, errTooLong)
 		}
+		if m := missing(name, err, data); m != nil && m.Line > 0 {
+			return Rendered{}, fileerr.Mark(name, m.Line, m)
+		} else if m != nil {
+			return Rendered{}, m
+		}
 		return Rendered{}, locate(name, fmt.Errorf("template %s: %w", name, err))
 	}
 	out := b.Bytes()
@@ -93,22 +98,26 @@ func Render(name, text string, data map[string]any) (Rendered, error) {
 // locate marks a text/template error ("template: NAME:LINE:…") with the
 // template's name and line (fileerr), its text unchanged.
 func locate(name string, err error) error {
+	if n := lineOf(name, err); n > 0 {
+		return fileerr.Mark(name, n, err)
+	}
+	return err
+}
+
+// lineOf is the line a text/template error names in template name (0: none).
+func lineOf(name string, err error) int {
 	i := strings.Index(err.Error(), "template: "+name+":")
 	if i < 0 {
-		return err
+		return 0
 	}
-	rest := err.Error()[i+len("template: "+name+":"):]
 	n := 0
-	for _, c := range rest {
+	for _, c := range err.Error()[i+len("template: "+name+":"):] {
 		if c < '0' || c > '9' {
 			break
 		}
 		n = n*10 + int(c-'0')
 	}
-	if n == 0 {
-		return err
-	}
-	return fileerr.Mark(name, n, err)
+	return n
 }
 
 // Data merges the built-in values with user variables. A user variable may

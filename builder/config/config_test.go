@@ -1,8 +1,11 @@
 package config
 
 import (
+	"errors"
 	"strings"
 	"testing"
+
+	"github.com/esxi-autopart/esxi-autopart/builder/fileerr"
 )
 
 func TestCheckValue(t *testing.T) {
@@ -46,7 +49,7 @@ func TestRender(t *testing.T) {
 		{name: "crlf", tmpl: "a\r\nb={{.KS}}\r\n", data: map[string]any{"KS": "x"}, want: "a\nb=x\n", crlf: 2},
 		{name: "lone cr", tmpl: "a\rb", data: map[string]any{}, want: "a\nb", crlf: 1},
 		{name: "range", tmpl: "{{range .M}} --- {{.}}{{end}}", data: map[string]any{"M": []string{"a", "b"}}, want: " --- a --- b"},
-		{name: "missing key", tmpl: "{{.id}}", data: map[string]any{}, wantErr: `map has no entry for key "id"`},
+		{name: "missing key", tmpl: "{{.id}}", data: map[string]any{}, wantErr: `{{.id}}: no variable id (there are no variables)`},
 		{name: "bad syntax", tmpl: "{{.id", data: map[string]any{}, wantErr: "template bad syntax"},
 		{name: "cr from data", tmpl: "{{.x}}", data: map[string]any{"x": "a\rb"}, wantErr: "byte 0x0D at offset 1"},
 	}
@@ -108,5 +111,30 @@ func TestRenderWork(t *testing.T) {
 		if c.want == "" && err != nil || c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
 			t.Errorf("%q: %v, want %q", c.text, err, c.want)
 		}
+	}
+}
+
+// TestMissingKey: a key the data lacks names the template's line, the
+// nearest variable (case aside) and every variable there is.
+func TestMissingKey(t *testing.T) {
+	data := map[string]any{"Host": "esx01", "hostname": "esx01", "ip": "10.0.0.1", "id": "esx01"}
+	for _, c := range []struct{ name, tmpl, want string }{
+		{"ks.tmpl", "network\nnetwork --hostname={{.Hostname}}\n",
+			"ks.tmpl:2: {{.Hostname}}: no variable Hostname; did you mean {{.hostname}}? (the variables are Host, hostname, id, ip)"},
+		{"--ks", "http://d/{{.gateway}}", "--ks: {{.gateway}}: no variable gateway (the variables are Host, hostname, id, ip)"},
+	} {
+		_, err := Render(c.name, c.tmpl, data)
+		var m *MissingError
+		if !errors.As(err, &m) || err.Error() != c.want {
+			t.Errorf("%s: %v\nwant %s", c.name, err, c.want)
+		}
+		if file, _, n, _ := fileerr.Locate(err); c.name == "ks.tmpl" && (file != "ks.tmpl" || n != 2) {
+			t.Errorf("%s: located at %s line %d", c.name, file, n)
+		}
+	}
+	m := &MissingError{Template: "ks.tmpl", Line: 3, Key: "dns", Known: []string{"Host", "id", "nameserver"},
+		Sources: []Source{{"columns of hosts.csv", []string{"id", "nameserver"}}, {"--var", nil}, {"built-in", []string{"Host"}}}}
+	if want := "ks.tmpl:3: {{.dns}}: no variable dns (columns of hosts.csv: id, nameserver; --var: none; built-in: Host)"; m.Error() != want {
+		t.Errorf("with sources: %s\nwant %s", m, want)
 	}
 }

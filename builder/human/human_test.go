@@ -25,3 +25,23 @@ func TestCommas(t *testing.T) {
 		t.Errorf("uint64: %q", got)
 	}
 }
+
+func TestNearest(t *testing.T) {
+	cmds := []string{"build", "check", "inspect", "media", "boot", "manifest", "demo", "completion", "version", "help"}
+	flags := []string{"iso", "syslinux", "ks", "host", "output", "hosts", "id"}
+	vars := []string{"hostname", "ip", "gateway", "id"}
+	for _, c := range []struct {
+		w     string
+		known []string
+		want  string
+	}{
+		{"biuld", cmds, "build"}, {"chek", cmds, "check"}, {"frobnicate", cmds, ""}, {"insp", cmds, "inspect"},
+		{"b", cmds, ""}, {"bo", cmds, ""}, // too short to guess
+		{"sylinux", flags, "syslinux"}, {"sys", flags, "syslinux"}, {"hots", flags, "host"}, {"ho", flags, ""},
+		{"Hostname", vars, "hostname"}, {"hostnme", vars, "hostname"}, {"IP", vars, "ip"}, {"ipaddr", vars, ""}, {"dns", vars, ""},
+	} {
+		if got := Nearest(c.w, c.known); got != c.want {
+			t.Errorf("Nearest(%q) = %q, want %q", c.w, got, c.want)
+		}
+	}
+}

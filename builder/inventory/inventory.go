@@ -97,6 +97,9 @@ func ParseCSV(b []byte) ([]Host, error) {
 	if err != nil {
 		return nil, csvErr(err)
 	}
+	if err := separator(header); err != nil {
+		return nil, err
+	}
 	idCol := -1
 	seen := map[string]bool{}
 	for i, h := range header {
@@ -146,6 +149,20 @@ func ParseCSV(b []byte) ([]Host, error) {
 		hosts = append(hosts, h)
 	}
 	return check(hosts, "line", bad)
+}
+
+// separator refuses a header that is one column holding another
+// separator (a spreadsheet's export with ';' or a tab), naming it.
+func separator(header []string) error {
+	if len(header) != 1 {
+		return nil
+	}
+	for _, sep := range []struct{ c, name string }{{";", "';'"}, {"\t", "a tab"}, {"|", "'|'"}} {
+		if strings.Contains(header[0], sep.c) {
+			return fileerr.At("line", 1, "the separator is %s, not ',': export the inventory as comma-separated values (or write it as .json)", sep.name)
+		}
+	}
+	return nil
 }
 
 func csvErr(err error) error {

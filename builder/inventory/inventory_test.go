@@ -28,6 +28,9 @@ func TestParseCSV(t *testing.T) {
 		{"dup header", "id,ip,ip\na,b,c\n", nil, `column "ip" twice`},
 		{"space in value", "id,ip\nesx01,10.0.0.1 x\n", nil, "line 2: host esx01: ip \"10.0.0.1 x\": white space"},
 		{"bad quote", "id\n\"esx01\n", nil, "line 2"},
+		{"semicolons", "id;ip\nesx01;10.0.0.1\n", nil, "line 1: the separator is ';', not ',': export the inventory as comma-separated values (or write it as .json)"},
+		{"tabs", "id\tip\nesx01\t10.0.0.1\n", nil, "line 1: the separator is a tab, not ','"},
+		{"one column", "id\nesx01;x\n", nil, `line 2: id "esx01;x" is not a safe file name`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -37,6 +37,9 @@ func (f *buildFlags) run(ctx context.Context, args []string, stdout, stderr io.W
 		return &exitError{code: 2, err: err}
 	}
 	f.warn(stderr, f.notes)
+	if f.shard != "" && f.hosts == "" {
+		return &exitError{code: 2, err: fmt.Errorf("build: --shard %s picks hosts of an inventory: give --hosts FILE too, or no --shard", f.shard)}
+	}
 	if f.hosts != "" {
 		return buildHosts(ctx, f, opts, stdout, stderr)
 	}
@@ -72,7 +75,7 @@ func (f *buildFlags) run(ctx context.Context, args []string, stdout, stderr io.W
 			return err
 		}
 		if kickstart, err = renderKickstart(f.ksTemplate, text, opts); err != nil {
-			return err
+			return explainMissing(err, "", nil, opts.Vars)
 		}
 		if f.embedKS {
 			opts.Kickstart = kickstart
@@ -92,7 +95,7 @@ func (f *buildFlags) run(ctx context.Context, args []string, stdout, stderr io.W
 	}
 	plan, err := in.Plan(opts)
 	if err != nil {
-		return err
+		return explainMissing(err, "", nil, opts.Vars)
 	}
 	checked, _, err := f.preCheck(in, opts, nil, stderr)
 	if err != nil {
@@ -100,6 +103,9 @@ func (f *buildFlags) run(ctx context.Context, args []string, stdout, stderr io.W
 	}
 	for _, c := range checked {
 		plan.Warnings = append(plan.Warnings, c.String())
+	}
+	if f.verbose && !f.asJSON {
+		verbose(stderr, decisions(in, f, plan)...)
 	}
 	if f.dryRun {
 		if f.asJSON {
@@ -114,9 +120,13 @@ func (f *buildFlags) run(ctx context.Context, args []string, stdout, stderr io.W
 	// late failure leaves the old ones as they were.
 	var set outputSet
 	defer set.discard()
-	res, packed, err := deliver(ctx, plan, out, kind, f.bmap, builder.WriteOptions{Force: f.force, Sync: f.sync, ZeroRuns: zeroRuns()}, &set)
+	zeros := zeroRuns()
+	res, packed, err := deliver(ctx, plan, out, kind, f.bmap, builder.WriteOptions{Force: f.force, Sync: f.sync, ZeroRuns: zeros}, &set)
 	if err != nil {
 		return err
+	}
+	if f.verbose && !f.asJSON {
+		verbose(stderr, zeroNote(zeros))
 	}
 	if kickstart != nil {
 		if err := set.stage(kickstartPath(f), kickstart, batch.KickstartMode, f.force); err != nil {
@@ -149,7 +159,7 @@ func (f *buildFlags) run(ctx context.Context, args []string, stdout, stderr io.W
 			Hosts:   []hostJSON{{ID: opts.Vars["id"], Plan: newPlanJSON(plan), Result: r}},
 			Summary: &summaryJSON{Hosts: 1, Built: 1, Bytes: res.Bytes, Seconds: time.Since(start).Seconds()}})
 	}
-	fmt.Fprint(stdout, summaryText(plan, res, time.Since(start)))
+	fmt.Fprint(stdout, summaryText(plan, res, packed, time.Since(start)))
 	if packed != nil {
 		fmt.Fprintf(stdout, "compressed %s: %s bytes (%.1f%% of the image), sha256 %s\n", packed.Kind, human.Commas(packed.Bytes),
 			100*float64(packed.Bytes)/float64(res.Bytes), packed.SHA256)
@@ -332,26 +342,28 @@ func (f *buildFlags) preCheck(in *builder.Inputs, o builder.Options, hosts []inv
 	if err != nil {
 		return nil, nil, err
 	}
-	var errLines []string
+	var errs []check.Finding
 	for _, c := range findings {
 		switch {
 		case c.Severity == check.Error && f.keepGoing && f.hosts != "" && c.Host != "":
 			if failing == nil {
 				failing = map[string][]string{}
 			}
-			failing[c.Host] = append(failing[c.Host], c.String())
+			failing[c.Host] = append(failing[c.Host], findingText(c))
 		case c.Severity == check.Error:
-			errLines = append(errLines, "  "+c.String())
+			errs = append(errs, c)
 		default:
-			if !f.quiet && !f.asJSON {
-				fmt.Fprintln(stderr, "esxi-autopart:", c)
-			}
 			kept = append(kept, c)
 		}
 	}
-	if len(errLines) > 0 {
-		return nil, nil, fmt.Errorf("%s; nothing was built (fix them, or --no-check to build anyway):\n%s",
-			check.Summary(findings, max(len(hosts), 1)), strings.Join(errLines, "\n"))
+	if !f.quiet && !f.asJSON {
+		for _, l := range findingLines(kept) {
+			fmt.Fprintln(stderr, "esxi-autopart:", l)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, nil, fmt.Errorf("%s; nothing was built (fix them, or --no-check to build anyway):\n  %s",
+			check.Summary(findings, max(len(hosts), 1)), strings.Join(findingLines(errs), "\n  "))
 	}
 	return kept, failing, nil
 }

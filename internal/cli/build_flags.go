@@ -21,6 +21,7 @@ type buildFlags struct {
 	hosts, outDir, ksTemplate, shard, compress           string
 	format                                               string // formatImage or formatISO, once run has decided
 	embedKS, keepGoing, quiet, noCheck, ksExternal, bmap bool
+	verbose                                              bool
 	jobs                                                 int
 	likeDisk                                             string // --like-disk: build for a partition of this disk
 	likePart                                             int
@@ -90,6 +91,7 @@ func (f *buildFlags) define(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.keepGoing, "keep-going", false, "with --hosts: build every host it can despite failures")
 	fs.IntVarP(&f.jobs, "jobs", "j", 0, "with --hosts: `N` hosts built in parallel (default: the number of CPUs)")
 	fs.BoolVarP(&f.quiet, "quiet", "q", false, "print nothing but errors, each failed host among them (--dry-run still prints the plan)")
+	fs.BoolVarP(&f.verbose, "verbose", "v", false, "also say on stderr what was decided and why: layout, syslinux, FAT type, sizes, caches used")
 	fs.StringVar(&f.compress, "compress", "", "`KIND` zstd, xz or gzip: write the verified image compressed (also chosen by -o NAME.zst/.xz/.gz)")
 	fs.BoolVar(&f.bmap, "bmap", false, "also write IMAGE.bmap (bmaptool's format: the mapped blocks and their SHA-256) beside each image")
 	fs.BoolVar(&f.noCheck, "no-check", false, "skip the inventory and kickstart checks (esxi-autopart check) before building")
@@ -98,6 +100,9 @@ func (f *buildFlags) define(fs *pflag.FlagSet) {
 		"a driver, oem.tgz on 4.x, a .v00 or .tgz on 5.x+ (repeatable)")
 	requiredFlag(fs, "iso", "ks")
 	pathFlag(fs, "iso", "syslinux", "output", "cfg-template", "mbr-out", "hosts", "out-dir", "ks-template", "like-disk", "add-module")
+	fileKinds(fs, "iso", "iso")
+	fileKinds(fs, "syslinux", tarballKinds...)
+	fileKinds(fs, "hosts", inventoryKinds...)
 	valuesFlag(fs, "fat", "16", "32")
 	valuesFlag(fs, "compress", "zstd", "xz", "gzip")
 	valuesFlag(fs, "format", "img", "iso")

@@ -15,7 +15,6 @@ import (
 	"github.com/esxi-autopart/esxi-autopart/builder/check"
 	"github.com/esxi-autopart/esxi-autopart/builder/compress"
 	"github.com/esxi-autopart/esxi-autopart/builder/config"
-	"github.com/esxi-autopart/esxi-autopart/builder/fileerr"
 	"github.com/esxi-autopart/esxi-autopart/builder/inventory"
 	"github.com/esxi-autopart/esxi-autopart/builder/regular"
 )
@@ -92,6 +91,12 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 	if f.dryRun && cdIn != nil {
 		return dryRunCDHosts(cdIn, jobs, rowErrs, f, stdout)
 	}
+	if f.verbose && !f.asJSON && len(jobs) > 0 && cdIn == nil {
+		if p, err := in.Plan(jobs[0].Options); err == nil { // a failure is the host's, said when it is built
+			verbose(stderr, fmt.Sprintf("%-9s %s, the first; every host is planned alike, with its own values", "host", jobs[0].ID))
+			verbose(stderr, decisions(in, f, p)...)
+		}
+	}
 	if f.dryRun {
 		return dryRunHosts(in, jobs, rowErrs, f, stdout)
 	}
@@ -104,6 +109,7 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 	}
 	hashing := batch.StartHashing(manifestInputs(f)) // beside the host builds
 	prog := newProgress(f, stdout, stderr, len(jobs))
+	prog.inventory, prog.flagVars = f.hosts, base.Vars
 	start := time.Now()
 	cfg := batch.Config{OutDir: f.outDir, Force: f.force, Jobs: f.jobs, KeepGoing: f.keepGoing, Progress: prog.event, Compress: kind, ZeroRuns: zeroRuns(), CD: cdIn}
 	if f.bmap {
@@ -115,12 +121,18 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 	}
 	results, runErr := batch.Run(ctx, in, jobs, cfg)
 	prog.wait()
+	if f.verbose && !f.asJSON {
+		verbose(stderr, zeroNote(cfg.ZeroRuns))
+	}
 	if runErr != nil && !errors.Is(runErr, batch.ErrFailed) {
 		return runErr // interrupted: no manifest either
 	}
 	if built := countBuilt(results); built == 0 && len(jobs) > 0 {
 		prog.summary(results, rowErrs, time.Since(start))
-		return &exitError{code: 1, inJSON: true, err: fmt.Errorf("no host was built; no SHA256SUMS or manifest.json written: %w", runErr)}
+		if !f.keepGoing { // the error says why, with the first failure
+			return &exitError{code: 1, inJSON: true, err: fmt.Errorf("no host was built; no SHA256SUMS or manifest.json written: %w", runErr)}
+		}
+		return &exitError{code: 1, inJSON: true, err: &listedError{what: "no host was built; no SHA256SUMS or manifest.json written", errs: append([]error{runErr}, rowErrs...)}}
 	}
 	if err := batch.RemoveStale(f.outDir, stale); err != nil {
 		return err
@@ -133,8 +145,15 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 		return err
 	}
 	prog.summary(results, rowErrs, time.Since(start))
-	if runErr == nil && len(rowErrs) > 0 {
-		runErr = fmt.Errorf("%d inventory row(s) not built: %w", len(rowErrs), errors.Join(rowErrs...))
+	if f.keepGoing && (runErr != nil || len(rowErrs) > 0) { // the summary (or --quiet's lines) said why
+		var what []string
+		if n := len(results) - countBuilt(results); n > 0 {
+			what = append(what, fmt.Sprintf("%d of %d hosts failed", n, len(results)))
+		}
+		if len(rowErrs) > 0 {
+			what = append(what, plural(rowsIn(rowErrs), "inventory row")+" not built")
+		}
+		runErr = &listedError{what: strings.Join(what, ", "), errs: append([]error{runErr}, rowErrs...)}
 	}
 	if runErr != nil {
 		return &exitError{code: 1, inJSON: true, err: runErr}
@@ -146,6 +165,7 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 // ks= or kickstart does not render fails the run, or with --keep-going is
 // returned among rowErrs.
 func hostJobs(f *buildFlags, base builder.Options, hosts []inventory.Host, ksTmpl string, shard batch.Shard) (jobs []batch.Job, rowErrs []error, err error) {
+	failed := hostFailures{inventory: f.hosts}
 	for _, h := range hosts {
 		if !shard.Has(h.ID) {
 			continue
@@ -165,11 +185,7 @@ func hostJobs(f *buildFlags, base builder.Options, hosts []inventory.Host, ksTmp
 			j.Kickstart, err = renderKickstart(f.ksTemplate, ksTmpl, o)
 		}
 		if err != nil {
-			err = &fileerr.Error{File: f.hosts, Unit: "line", N: h.Line, Err: fmt.Errorf("host %s: %w", h.ID, err)}
-			if !f.keepGoing {
-				return nil, nil, err
-			}
-			rowErrs = append(rowErrs, err)
+			failed.add(h, explainMissing(err, f.hosts, h.Vars, base.Vars))
 			continue
 		}
 		if f.embedKS {
@@ -177,7 +193,12 @@ func hostJobs(f *buildFlags, base builder.Options, hosts []inventory.Host, ksTmp
 		}
 		jobs = append(jobs, j)
 	}
-	return jobs, rowErrs, nil
+	if errs := failed.errors(); len(errs) == 1 && !f.keepGoing {
+		return nil, nil, errs[0] // located, for --json
+	} else if len(errs) > 0 && !f.keepGoing {
+		return nil, nil, failed.err()
+	}
+	return jobs, failed.errors(), nil
 }
 
 // withoutFailed are the inventory's rows but those of the shard that have
@@ -207,15 +228,15 @@ func dropFailing(path string, jobs []batch.Job, hosts []inventory.Host, failing 
 		line[h.ID] = h.Line
 	}
 	kept := jobs[:0:0]
+	failed := hostFailures{inventory: path}
 	for _, j := range jobs {
 		if msgs, bad := failing[j.ID]; bad {
-			rowErrs = append(rowErrs, &fileerr.Error{File: path, Unit: "line", N: line[j.ID],
-				Err: fmt.Errorf("host %s: %s", j.ID, strings.Join(msgs, "; "))})
+			failed.add(inventory.Host{ID: j.ID, Line: line[j.ID]}, errors.New(strings.Join(msgs, "; ")))
 			continue
 		}
 		kept = append(kept, j)
 	}
-	return kept, rowErrs
+	return kept, append(rowErrs, failed.errors()...)
 }
 
 // staleOutputs are the files an earlier run left in --out-dir that this
@@ -347,7 +368,7 @@ func dryRunHosts(in *builder.Inputs, jobs []batch.Job, rowErrs []error, f *build
 		}
 	}
 	if len(rowErrs) > 0 {
-		return &exitError{code: 1, inJSON: true, err: fmt.Errorf("%d inventory row(s) not planned", len(rowErrs))}
+		return &exitError{code: 1, inJSON: true, err: &listedError{what: plural(rowsIn(rowErrs), "inventory row") + " not planned", errs: rowErrs}}
 	}
 	return nil
 }

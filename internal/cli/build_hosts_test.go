@@ -31,7 +31,7 @@ func TestBatchKeepGoingBadRows(t *testing.T) {
 	if exitCode(err) != 1 {
 		t.Fatalf("--keep-going: exit %d (%v)", exitCode(err), err)
 	}
-	for _, want := range []string{"3 inventory row(s) not built", hosts + ": line 3: id \"../x\"", hosts + ": line 5: id \"esx01\" already used on line 2",
+	for _, want := range []string{"3 inventory rows not built:", hosts + ": line 3: id \"../x\"", hosts + ": line 5: id \"esx01\" already used on line 2",
 		hosts + ": line 6: host esx05: ip"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr)
@@ -124,7 +124,7 @@ func TestBatchKeepGoingCheckErrors(t *testing.T) {
 	os.WriteFile(ks, []byte(kickstart.V4+"network --bootproto=static --ip={{.ip}} --netmask=24 --gateway=10.0.0.254\n"), 0o644)
 	args := []string{"build", "--iso", iso, "--syslinux", tar, "--hosts", hosts, "--ks-template", ks, "--ks", "http://d/{{.id}}", "--out-dir", out}
 	_, stderr, err := runCLI(append(args, "--keep-going")...)
-	if exitCode(err) != 1 || !strings.Contains(stderr, hosts+": line 3: host esx02: error esx02 "+hosts+":3: ip: 10.0.0.1 is also host esx01's") {
+	if exitCode(err) != 1 || !strings.Contains(stderr, hosts+": line 3: host esx02: error "+hosts+":3: ip: 10.0.0.1 is also host esx01's") {
 		t.Errorf("exit %d (%v), stderr:\n%s", exitCode(err), err, stderr)
 	}
 	if got := names(t, out); !slices.Equal(got, []string{"SHA256SUMS", "esx01.cfg", "esx01.img", "esx03.cfg", "esx03.img", "manifest.json"}) {

@@ -39,6 +39,7 @@ func fleetFindings(fi fleetInput) ([]check.Finding, error) {
 	if fi.hostsPath == "" {
 		rows = []inventory.Host{{ID: fi.base.Host, Vars: map[string]string{}}}
 	}
+	failed := hostFailures{inventory: fi.hostsPath}
 	for _, h := range rows {
 		o := fi.base
 		if fi.hostsPath != "" {
@@ -51,19 +52,16 @@ func fleetFindings(fi fleetInput) ([]check.Finding, error) {
 		for k, v := range h.Vars {
 			o.Vars[k] = v
 		}
-		where := "--ks"
-		if fi.hostsPath != "" {
-			where = fmt.Sprintf("%s line %d (host %s)", fi.hostsPath, h.Line, h.ID)
-		}
 		ks, err := builder.RenderKS(o)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", where, err)
-		}
 		ch := check.Host{Row: check.Row{ID: o.Host, Line: h.Line, Vars: o.Vars}, KS: ks}
-		if fi.ksText != "" {
-			if ch.Kickstart, err = renderKickstart(fi.ksTemplate, fi.ksText, o); err != nil {
-				return nil, fmt.Errorf("%s: %w", where, err)
-			}
+		if err == nil && fi.ksText != "" {
+			ch.Kickstart, err = renderKickstart(fi.ksTemplate, fi.ksText, o)
+		}
+		if err != nil && fi.hostsPath == "" {
+			return nil, explainMissing(err, "", nil, fi.base.Vars)
+		} else if err != nil {
+			failed.add(h, explainMissing(err, fi.hostsPath, h.Vars, fi.base.Vars))
+			continue
 		}
 		if fi.family != 4 { // 5.x+: these go onto kernelopt= with ks=
 			ch.Boot = map[string]string{}
@@ -74,6 +72,11 @@ func fleetFindings(fi fleetInput) ([]check.Finding, error) {
 			}
 		}
 		fl.Hosts = append(fl.Hosts, ch)
+	}
+	if errs := failed.errors(); len(errs) == 1 {
+		return nil, errs[0] // located, for --json
+	} else if len(errs) > 1 {
+		return nil, failed.err()
 	}
 	if fi.hostsPath == "" {
 		fl.VarsFile = "--var"
@@ -127,6 +130,8 @@ func (c *checkFlags) define(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.strict, "strict", false, "warnings are errors")
 	fs.BoolVar(&c.asJSON, "json", false, "print the findings as JSON")
 	pathFlag(fs, "hosts", "ks-template", "iso")
+	fileKinds(fs, "iso", "iso")
+	fileKinds(fs, "hosts", inventoryKinds...)
 }
 
 func (c *checkFlags) run(_ context.Context, args []string, stdout, _ io.Writer) error {
@@ -188,8 +193,8 @@ func (c *checkFlags) run(_ context.Context, args []string, stdout, _ io.Writer) 
 			return err
 		}
 	} else {
-		for _, f := range findings {
-			fmt.Fprintln(stdout, f)
+		for _, l := range findingLines(findings) {
+			fmt.Fprintln(stdout, l)
 		}
 		fmt.Fprintln(stdout, check.Summary(findings, n))
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -28,6 +29,22 @@ func (e *exitError) Error() string {
 	return e.err.Error()
 }
 
+// interrupted is a command stopped by a signal: it says so once, without
+// Go's "context canceled" after what was done.
+type interrupted struct {
+	cause, err error
+}
+
+func (e *interrupted) Unwrap() error { return e.err }
+
+func (e *interrupted) Error() string {
+	what := e.err.Error()
+	if what == context.Canceled.Error() {
+		return fmt.Sprintf("interrupted (%v)", e.cause)
+	}
+	return fmt.Sprintf("interrupted (%v): %s", e.cause, strings.ReplaceAll(what, ": "+context.Canceled.Error(), ""))
+}
+
 // Main runs the command line with args (os.Args[1:]) on the process's
 // standard streams, stopping on SIGINT or SIGTERM, and returns the exit
 // status.
@@ -36,7 +53,7 @@ func Main(args []string) int {
 	defer stop()
 	err := run(ctx, args, os.Stdout, os.Stderr)
 	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
-		err = &exitError{code: 130, err: fmt.Errorf("interrupted (%v): %w", context.Cause(ctx), err)} // 128 + SIGINT, as shells report it
+		err = &exitError{code: 130, err: &interrupted{cause: context.Cause(ctx), err: err}} // 128 + SIGINT, as shells report it
 	}
 	stop()
 	if err != nil {

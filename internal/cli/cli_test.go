@@ -150,7 +150,7 @@ func TestBuildErrors(t *testing.T) {
 		{"bad size", []string{"--iso", iso, "--syslinux", tar, "--ks", "usb", "--size", "lots", "--dry-run"}, 2, "not a size"},
 		{"bad fat", []string{"--iso", iso, "--syslinux", tar, "--ks", "usb", "--fat", "12", "--dry-run"}, 2, "use 16 or 32"},
 		{"bad var", []string{"--iso", iso, "--syslinux", tar, "--ks", "usb", "--var", "novalue", "--dry-run"}, 2, "KEY=VALUE"},
-		{"missing key", []string{"--iso", iso, "--syslinux", tar, "--ks", "usb", "--cfg-template", tmpl, "--dry-run"}, 1, `no entry for key "nokey"`},
+		{"missing key", []string{"--iso", iso, "--syslinux", tar, "--ks", "usb", "--cfg-template", tmpl, "--dry-run"}, 1, `{{.nokey}}: no variable nokey (--var: none; built-in: FirstModule, Host, KS, Kernel, Modules, Serial, Timeout)`},
 		{"device", []string{"--iso", iso, "--syslinux", tar, "--ks", "usb", "-o", "/dev/null", "--force"}, 1, "is under /dev"},
 		{"no iso file", []string{"--iso", filepath.Join(dir, "none.iso"), "--syslinux", tar, "--ks", "usb", "--dry-run"}, 1, "none.iso"},
 	}

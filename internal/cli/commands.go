@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
+	"github.com/esxi-autopart/esxi-autopart/builder/human"
 	"github.com/spf13/pflag"
 )
 
@@ -19,6 +21,7 @@ type command struct {
 	examples []string
 	exits    []string                // "N  meaning"
 	rewrite  func([]string) []string // old spellings made current before parsing (nil: none)
+	noConfig bool                    // no --config: nothing worth keeping in a file (version)
 	new      func() runner
 }
 
@@ -56,9 +59,10 @@ func (c *command) flagSet(r runner) (*pflag.FlagSet, *flagExtras) {
 	fs.SortFlags = false
 	r.define(fs)
 	x := &flagExtras{}
-	if fs.HasFlags() { // a command with settings can take them from a file
-		fs.StringVar(&x.config, "config", "", "read flags from this YAML `FILE` (keys: the long flag names; the command line wins)")
+	if fs.HasFlags() && !c.noConfig { // a command with settings can take them from a file
+		fs.StringVar(&x.config, "config", "", "read flags from this YAML `FILE` (keys: long flag names, other commands' ignored; check:, build: ... sections; the command line wins)")
 		pathFlag(fs, "config")
+		fileKinds(fs, "config", "yaml", "yml")
 	}
 	fs.BoolVarP(&x.help, "help", "h", false, "print this help and exit")
 	return fs, x
@@ -82,6 +86,10 @@ func (c *command) execute(ctx context.Context, args []string, stdout, stderr io.
 		if errors.Is(err, pflag.ErrHelp) { // -help, as Go's flag package spells it
 			x.help = true
 		} else {
+			var ne *pflag.NotExistError
+			if errors.As(err, &ne) {
+				err = unknownFlag(fs, ne)
+			}
 			return usageError(c, err)
 		}
 	}
@@ -99,7 +107,43 @@ func (c *command) execute(ctx context.Context, args []string, stdout, stderr io.
 
 // usageError is a command-line mistake: exit 2, with where to look.
 func usageError(c *command, err error) error {
-	return &exitError{code: 2, err: fmt.Errorf("%s: %w (esxi-autopart %s --help lists the flags)", c.name, err, c.name)}
+	return &exitError{code: 2, err: fmt.Errorf("%s: %w (esxi-autopart help %s lists the flags)", c.name, err, c.name)}
+}
+
+// unknownFlag says which flag of a command line is unknown, as typed, and the nearest one
+// fs has: --sylinux (--syslinux), -syslinux (a long flag with one dash).
+func unknownFlag(fs *pflag.FlagSet, ne *pflag.NotExistError) error {
+	var names []string
+	fs.VisitAll(func(f *pflag.Flag) {
+		if !f.Hidden {
+			names = append(names, f.Name)
+		}
+	})
+	typed := "--" + ne.GetSpecifiedName()
+	word := ne.GetSpecifiedName()
+	if group := ne.GetSpecifiedShortnames(); group != "" {
+		typed, word = "-"+group, group
+		if len(group) == 1 {
+			return fmt.Errorf("unknown flag %s", typed)
+		}
+	}
+	if near := human.Nearest(word, names); near != "" {
+		return fmt.Errorf("unknown flag %s; did you mean --%s?", typed, near)
+	}
+	return fmt.Errorf("unknown flag %s", typed)
+}
+
+// unknownCommand is a command name that is none of the commands, with
+// the nearest one, or else the list.
+func unknownCommand(prefix, name string) error {
+	names := make([]string, len(commands))
+	for i, c := range commands {
+		names[i] = c.name
+	}
+	if near := human.Nearest(name, names); near != "" {
+		return &exitError{code: 2, err: fmt.Errorf("%sunknown command %q; did you mean %s? (esxi-autopart help lists the commands)", prefix, name, near)}
+	}
+	return &exitError{code: 2, err: fmt.Errorf("%sunknown command %q; the commands are %s (esxi-autopart help describes them)", prefix, name, strings.Join(names, ", "))}
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -116,8 +160,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	c := lookupCommand(name)
 	if c == nil {
-		fmt.Fprint(stderr, topHelp())
-		return &exitError{code: 2, err: fmt.Errorf("unknown command %q", name)}
+		return unknownCommand("", name)
 	}
 	return c.execute(ctx, args[1:], stdout, stderr)
 }

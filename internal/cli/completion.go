@@ -41,11 +41,18 @@ func (*completionCmd) run(_ context.Context, args []string, stdout, _ io.Writer)
 	return nil
 }
 
+// The files some flags take, by ending (fileKinds).
+var (
+	tarballKinds   = []string{"tar.gz", "tar.bz2", "tar.xz"} // the syslinux release tarball
+	inventoryKinds = []string{"csv", "json"}                 // inventory.Read: .json, else CSV
+)
+
 // compFlag is one flag as the completion scripts see it.
 type compFlag struct {
 	long, short, usage string
 	takes              string   // "" (a bool), "path", "words" or "value"
 	words              []string // for "words"
+	exts               []string // for "path": the endings of the files it takes (none: any file)
 	repeat             bool
 }
 
@@ -62,7 +69,7 @@ func compFlags(c *command) []compFlag {
 		switch {
 		case isBool(f):
 		case hasAnnotation(f, annPath):
-			cf.takes = "path"
+			cf.takes, cf.exts = "path", f.Annotations[annExts]
 		case hasAnnotation(f, annValues):
 			cf.takes, cf.words = "words", f.Annotations[annValues]
 		default:

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -28,6 +29,7 @@ _esxi_autopart() {
 `)
 	for _, c := range commands {
 		var all, paths, values []string
+		kinds := map[string][]string{} // a path flag's names → the endings it takes
 		fmt.Fprintf(&b, "\t%s)\n\t\tcase $prev in\n", c.name)
 		for _, f := range compFlags(c) {
 			names := []string{"--" + f.long}
@@ -37,12 +39,23 @@ _esxi_autopart() {
 			all = append(all, names...)
 			switch f.takes {
 			case "path":
+				if len(f.exts) > 0 {
+					kinds[strings.Join(names, "|")] = f.exts
+					break
+				}
 				paths = append(paths, names...)
 			case "value":
 				values = append(values, names...)
 			case "words":
 				fmt.Fprintf(&b, "\t\t%s) COMPREPLY=($(compgen -W %q -- \"$cur\")); return ;;\n", strings.Join(names, "|"), strings.Join(f.words, " "))
 			}
+		}
+		for _, names := range sortedNames(kinds) { // folders, and the files of these endings in either case
+			fmt.Fprintf(&b, "\t\t%s) COMPREPLY=($(compgen -d -- \"$cur\")", names)
+			for _, e := range kinds[names] {
+				fmt.Fprintf(&b, " $(compgen -f -X '!*.%s' -- \"$cur\") $(compgen -f -X '!*.%s' -- \"$cur\")", e, strings.ToUpper(e))
+			}
+			b.WriteString("); return ;;\n")
 		}
 		if len(paths) > 0 {
 			fmt.Fprintf(&b, "\t\t%s) COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n", strings.Join(paths, "|"))
@@ -89,6 +102,9 @@ func zshCompletion() string {
 			switch f.takes {
 			case "path":
 				action = ":" + f.long + ":_files"
+				if len(f.exts) > 0 {
+					action += ` -g "*.(` + strings.Join(f.exts, "|") + `)(-.)"`
+				}
 			case "value":
 				action = ":" + f.long + ":"
 			case "words":
@@ -135,7 +151,15 @@ func fishCompletion() string {
 			}
 			switch f.takes {
 			case "path":
-				b.WriteString(" -r -F")
+				if len(f.exts) == 0 {
+					b.WriteString(" -r -F")
+					break
+				}
+				var calls []string
+				for _, e := range f.exts {
+					calls = append(calls, "__fish_complete_suffix ."+e)
+				}
+				fmt.Fprintf(&b, " -r -f -a %s", q("("+strings.Join(calls, "; ")+")"))
 			case "value":
 				b.WriteString(" -x")
 			case "words":
@@ -152,4 +176,14 @@ func fishCompletion() string {
 		}
 	}
 	return b.String()
+}
+
+// sortedNames are m's keys in order, for a stable script.
+func sortedNames(m map[string][]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

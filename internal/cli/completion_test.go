@@ -24,7 +24,8 @@ func script(t *testing.T, shell string) string {
 }
 
 // TestCompletionBash: the script parses, and its function completes
-// commands, flags, a flag's words and file names.
+// commands, flags, a flag's words and file names: of the kind a flag takes
+// (--iso: *.iso), or any.
 func TestCompletionBash(t *testing.T) {
 	p := script(t, "bash")
 	if out, err := exec.Command("bash", "-n", p).CombinedOutput(); err != nil {
@@ -32,6 +33,10 @@ func TestCompletionBash(t *testing.T) {
 	}
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "esxi-7.0.iso"), nil, 0o644)
+	for _, name := range []string{"OLD.ISO", "syslinux-3.86.tar.gz", "hosts.csv", "notes.txt", "pipeline.yaml"} {
+		os.WriteFile(filepath.Join(dir, name), nil, 0o644)
+	}
+	os.Mkdir(filepath.Join(dir, "media"), 0o755)
 	for _, tt := range []struct{ line, want string }{
 		{"esxi-autopart bu", "build"},
 		{"esxi-autopart c", "check completion"},
@@ -40,7 +45,12 @@ func TestCompletionBash(t *testing.T) {
 		{"esxi-autopart build --ks-t", "--ks-template"},
 		{"esxi-autopart build --fat ", "16 32"},
 		{"esxi-autopart build --iso esxi", "esxi-7.0.iso"},
-		{"esxi-autopart build --ks ", ""}, // a value: nothing to offer
+		{"esxi-autopart build --iso ", "media esxi-7.0.iso OLD.ISO"}, // folders, and ISOs only
+		{"esxi-autopart build --syslinux ", "media syslinux-3.86.tar.gz"},
+		{"esxi-autopart check --hosts ", "media hosts.csv"},
+		{"esxi-autopart check --config ", "media pipeline.yaml"},
+		{"esxi-autopart build --ks-template n", "notes.txt"}, // any file
+		{"esxi-autopart build --ks ", ""},                    // a value: nothing to offer
 		{"esxi-autopart boot x.img --firmware u", "uefi"},
 		{"esxi-autopart boot x.img --firmware = u", "uefi"}, // --firmware=u, as bash splits it
 		{"esxi-autopart build --fat =", "16 32"},
@@ -48,7 +58,7 @@ func TestCompletionBash(t *testing.T) {
 		{"esxi-autopart media esxi", "esxi-7.0.iso"},
 		{"esxi-autopart help ins", "inspect"},
 		{"esxi-autopart completion z", "zsh"},
-		{"esxi-autopart manifest m", "merge"},
+		{"esxi-autopart manifest m", "merge media"}, // merge, or a SHARD_DIR
 	} {
 		words := strings.Fields(tt.line)
 		if strings.HasSuffix(tt.line, " ") {

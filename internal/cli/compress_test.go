@@ -2,6 +2,7 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -97,4 +98,29 @@ func TestCompressedOutputs(t *testing.T) {
 	if out, _ := exec.Command("sha256sum", back).Output(); h.Compression != "zstd" || !strings.HasPrefix(string(out), h.RawSHA256) || h.RawSHA256 == "" {
 		t.Errorf("manifest host %+v; raw image hashes %s", h, out)
 	}
+}
+
+// TestCompressedNamedAsWritten: a compressed build names the file it
+// wrote (esx01.img.zst, not esx01.img) with that file's size and SHA-256,
+// beside the image's size; a batch's lines and total do the same.
+func TestCompressedNamedAsWritten(t *testing.T) {
+	iso, tar := inputs(t, tarball.Spec{})
+	dir := t.TempDir()
+	hosts := filepath.Join(dir, "hosts.csv")
+	os.WriteFile(hosts, []byte("id\nesx01\nesx02\n"), 0o644)
+	var b strings.Builder
+	for _, args := range [][]string{
+		{"build", "--iso", iso, "--syslinux", tar, "--ks", "http://d/ks", "-o", filepath.Join(dir, "one.img.zst")},
+		{"build", "--iso", iso, "--syslinux", tar, "--ks", "http://d/{{.id}}", "--hosts", hosts, "--out-dir", filepath.Join(dir, "out"), "--compress", "gzip", "-j", "1"},
+	} {
+		stdout, stderr, code := say(args...)
+		lines := strings.SplitAfter(stdout+stderr, "\n")
+		fmt.Fprintf(&b, "[exit %d]\n%s", code, strings.Join(lines[:min(2, len(lines))], ""))
+		for _, l := range lines[2:] {
+			if strings.HasPrefix(l, "[") || strings.HasPrefix(l, "built ") || strings.HasPrefix(l, "compressed ") {
+				b.WriteString(l)
+			}
+		}
+	}
+	golden(t, "output/compressed.txt", scrub(b.String(), map[string]string{dir: "$DIR"}))
 }

@@ -101,7 +101,7 @@ func (f *demoFlags) run(ctx context.Context, args []string, stdout, _ io.Writer)
 	if err != nil {
 		return err
 	}
-	fmt.Fprint(stdout, summaryText(smp.plan, smp.res, smp.took))
+	fmt.Fprint(stdout, summaryText(smp.plan, smp.res, nil, smp.took))
 	fmt.Fprint(stdout, smp.rep.Text())
 	if !smp.rep.Bootable {
 		return fmt.Errorf("demo: inspect says %s would not boot", imgPath)

@@ -15,6 +15,7 @@ const (
 	annPath     = "esxi-autopart/path"     // a file or folder: completed as one, relative to a --config file's folder
 	annValues   = "esxi-autopart/values"   // the words it takes, for completion
 	annRequired = "esxi-autopart/required" // shown as (required) in help
+	annExts     = "esxi-autopart/exts"     // the endings of the files a path flag takes, for completion (none: any file)
 )
 
 func annotate(fs *pflag.FlagSet, key string, values []string, names ...string) {
@@ -26,6 +27,11 @@ func annotate(fs *pflag.FlagSet, key string, values []string, names ...string) {
 }
 
 func pathFlag(fs *pflag.FlagSet, names ...string) { annotate(fs, annPath, []string{"true"}, names...) }
+
+// fileKinds says which files path flag name takes, by their endings
+// ("iso", "tar.gz"): completion offers those (and folders) only.
+func fileKinds(fs *pflag.FlagSet, name string, exts ...string) { annotate(fs, annExts, exts, name) }
+
 func requiredFlag(fs *pflag.FlagSet, names ...string) {
 	annotate(fs, annRequired, []string{"true"}, names...)
 }
@@ -169,8 +175,7 @@ func (*helpCmd) run(_ context.Context, args []string, stdout, stderr io.Writer) 
 	case 1:
 		c := lookupCommand(args[0])
 		if c == nil {
-			fmt.Fprint(stderr, topHelp())
-			return &exitError{code: 2, err: fmt.Errorf("help: unknown command %q", args[0])}
+			return unknownCommand("help: ", args[0])
 		}
 		fs, _ := c.flagSet(c.new())
 		fmt.Fprint(stdout, c.help(fs))

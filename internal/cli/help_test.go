@@ -63,7 +63,7 @@ func TestUsageErrors(t *testing.T) {
 		}
 	}
 	_, _, err := runCLI("build", "--bogus")
-	if err == nil || !strings.Contains(err.Error(), "unknown flag: --bogus (esxi-autopart build --help lists the flags)") {
+	if err == nil || !strings.Contains(err.Error(), "unknown flag --bogus (esxi-autopart help build lists the flags)") {
 		t.Errorf("build --bogus: %v", err)
 	}
 }
@@ -71,7 +71,7 @@ func TestUsageErrors(t *testing.T) {
 // TestShortFlags: -o, -f, -q, -j and -h mean one long flag each in every
 // command that has them.
 func TestShortFlags(t *testing.T) {
-	want := map[string]string{"o": "output", "f": "force", "q": "quiet", "j": "jobs", "h": "help"}
+	want := map[string]string{"o": "output", "f": "force", "q": "quiet", "j": "jobs", "h": "help", "v": "verbose"}
 	for _, c := range commands {
 		fs, _ := c.flagSet(c.new())
 		fs.VisitAll(func(f *pflag.Flag) {

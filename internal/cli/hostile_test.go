@@ -272,7 +272,7 @@ var hostileCases = []hostile{
 	{"var with bad name", func(e *hostileEnv) { e.args = append(e.args, "--var", "a-b=1") }, w(`"a-b"`, "letters, digits")},
 	{"cfg template missing key", func(e *hostileEnv) {
 		e.args = append(e.args, "--cfg-template", e.write("nokey.tmpl", []byte("default esx\nlabel esx\nappend {{.nokey}}\n")))
-	}, w("nokey.tmpl", `no entry for key "nokey"`)},
+	}, w("nokey.tmpl", `{{.nokey}}: no variable nokey`)},
 	{"cfg template syntax", func(e *hostileEnv) {
 		e.args = append(e.args, "--cfg-template", e.write("syntax.tmpl", []byte("label {{.Host\n")))
 	}, w("syntax.tmpl", "unclosed action")},
@@ -290,7 +290,7 @@ var hostileCases = []hostile{
 	{"special files: --iso a folder", func(e *hostileEnv) { e.iso = e.mkdir("iso.d") }, w("iso.d", "is a folder, not a regular file")},
 	{"ks template missing key", func(e *hostileEnv) {
 		e.args = append(e.args, "--ks-template", e.write("ks.tmpl", []byte("network --ip={{.ip}}\n")))
-	}, w("ks.tmpl", `no entry for key "ip"`)},
+	}, w("ks.tmpl", `{{.ip}}: no variable ip`)},
 
 	// Inventories (--hosts).
 	{"inventory duplicate ids", func(e *hostileEnv) { e.hosts("dup.csv", "id,ip\nesx01,10.0.0.1\nesx01,10.0.0.2\n") }, w("dup.csv", "line 3", `"esx01" already used`)},

@@ -49,6 +49,7 @@ func (f *inspectFlags) define(fs *pflag.FlagSet) {
 	fs.StringVar(&f.iso, "iso", "", "compare every copied file's SHA-256 with this `ISO`")
 	fs.BoolVar(&f.asJSON, "json", false, "print the report as JSON")
 	pathFlag(fs, "iso")
+	fileKinds(fs, "iso", "iso")
 }
 
 func (f *inspectFlags) run(_ context.Context, args []string, stdout, stderr io.Writer) error {

@@ -144,10 +144,24 @@ func roffFlag(left string) string {
 }
 
 // roffText escapes s for a line of text: backslashes print as themselves,
-// every - is a minus (as in a flag or a command to copy).
+// every - is a minus (as in a flag or a command to copy), and a character
+// past ASCII (…, —, ×) is named by its code point, which groff reads in
+// any input encoding.
 func roffText(s string) string {
-	s = strings.ReplaceAll(s, `\`, `\e`)
-	return strings.ReplaceAll(s, "-", `\-`)
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\\':
+			b.WriteString(`\e`)
+		case r == '-':
+			b.WriteString(`\-`)
+		case r > 0x7E:
+			fmt.Fprintf(&b, `\[u%04X]`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // roffLines is s escaped as text lines ending in a newline; a line that

@@ -15,8 +15,9 @@ import (
 
 // manifestFlags are `manifest merge`'s flags.
 type manifestFlags struct {
-	out   string
-	force bool
+	out    string
+	force  bool
+	asJSON bool
 }
 
 var manifestCommand = &command{
@@ -42,6 +43,7 @@ var manifestCommand = &command{
 func (f *manifestFlags) define(fs *pflag.FlagSet) {
 	fs.StringVarP(&f.out, "output", "o", "", "`DIR` for the merged manifest.json and SHA256SUMS")
 	fs.BoolVarP(&f.force, "force", "f", false, "replace a manifest.json already in OUTDIR")
+	fs.BoolVar(&f.asJSON, "json", false, "print what was merged as JSON")
 	requiredFlag(fs, "output")
 	pathFlag(fs, "output")
 }
@@ -78,6 +80,20 @@ func (f *manifestFlags) run(_ context.Context, args []string, stdout, _ io.Write
 	if err := merged.Write(f.out); err != nil {
 		return err
 	}
+	if f.asJSON {
+		return writeJSON(stdout, mergeJSON{SchemaVersion: schemaVersion, Type: "manifest_merge", Shards: args, Hosts: len(merged.Hosts),
+			Manifest: filepath.Join(f.out, "manifest.json"), SHA256Sums: filepath.Join(f.out, "SHA256SUMS")})
+	}
 	fmt.Fprintf(stdout, "merged %d shards: %d hosts into %s (manifest.json, SHA256SUMS)\n", len(ms), len(merged.Hosts), f.out)
 	return nil
+}
+
+// mergeJSON is `manifest merge --json`.
+type mergeJSON struct {
+	SchemaVersion int      `json:"schema_version"`
+	Type          string   `json:"type"`   // "manifest_merge"
+	Shards        []string `json:"shards"` // the shard folders, as given
+	Hosts         int      `json:"hosts"`  // hosts in the merged manifest
+	Manifest      string   `json:"manifest"`
+	SHA256Sums    string   `json:"sha256sums"`
 }

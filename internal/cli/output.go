@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/esxi-autopart/esxi-autopart/builder"
+	"github.com/esxi-autopart/esxi-autopart/builder/compress"
 	"github.com/esxi-autopart/esxi-autopart/builder/human"
 )
 
@@ -71,12 +72,19 @@ func planText(p *builder.Plan) string {
 	return b.String()
 }
 
-// summaryText is the one-screen report after a build.
-func summaryText(p *builder.Plan, r *builder.Result, took time.Duration) string {
+// summaryText is the one-screen report after a build; packed is the
+// compressed file delivered instead of the raw image (nil: none).
+func summaryText(p *builder.Plan, r *builder.Result, packed *compress.Written, took time.Duration) string {
 	var b strings.Builder
 	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
-	w("built      %s (%s bytes) in %.2fs\n", r.Path, human.Commas(r.Bytes), took.Seconds())
-	w("sha256     %s\n", r.SHA256)
+	if packed != nil {
+		w("built      %s (%s bytes, %s of a %s-byte image) in %.2fs\n", packed.Path, human.Commas(packed.Bytes), packed.Kind,
+			human.Commas(r.Bytes), took.Seconds())
+		w("sha256     %s (the image's; the %s file's is below)\n", r.SHA256, packed.Kind)
+	} else {
+		w("built      %s (%s bytes) in %.2fs\n", r.Path, human.Commas(r.Bytes), took.Seconds())
+		w("sha256     %s\n", r.SHA256)
+	}
 	w("media      %s\n", p.LayoutFound)
 	if p.UEFIOnly {
 		w("%s", uefiOnlyLine)

@@ -18,15 +18,19 @@ import (
 // progress prints a batch's events: bars on a terminal, plain lines
 // otherwise, JSON lines with --json, only what was not built with --quiet.
 type progress struct {
-	mode   string // "bars", "lines", "json", "quiet"
-	bmap   bool   // --bmap: each image has IMAGE.bmap
-	out    io.Writer
-	p      *mpb.Progress
-	mu     sync.Mutex
-	bars   map[string]*mpb.Bar
-	total  int
-	done   int
-	failed int
+	mode string // "bars", "lines", "json", "quiet"
+	bmap bool   // --bmap: each image has IMAGE.bmap
+	// inventory and flagVars (--var) say where a template's variables
+	// come from when one is missing.
+	inventory string
+	flagVars  map[string]string
+	out       io.Writer
+	p         *mpb.Progress
+	mu        sync.Mutex
+	bars      map[string]*mpb.Bar
+	total     int
+	done      int
+	failed    int
 }
 
 func newProgress(f *buildFlags, stdout, stderr io.Writer, total int) *progress {
@@ -75,9 +79,14 @@ func (pr *progress) event(e batch.Event) {
 	case "lines":
 		switch e.Phase {
 		case batch.Written:
+			if p := e.Packed; p != nil {
+				fmt.Fprintf(pr.out, "[%d/%d] %s: %s (%s bytes, %s of a %s-byte image) sha256 %s\n", pr.done+pr.failed, pr.total, e.Host, p.Path,
+					human.Commas(p.Bytes), p.Kind, human.Commas(e.Bytes), p.SHA256)
+				break
+			}
 			fmt.Fprintf(pr.out, "[%d/%d] %s: %s (%s bytes) sha256 %s\n", pr.done+pr.failed, pr.total, e.Host, e.Result.Path, human.Commas(e.Bytes), e.Result.SHA256)
-		case batch.Failed:
-			fmt.Fprintf(pr.out, "[%d/%d] %s: FAILED: %s\n", pr.done+pr.failed, pr.total, e.Host, e.Err)
+		case batch.Failed: // why: in the summary, once for every host it stopped
+			fmt.Fprintf(pr.out, "[%d/%d] %s: FAILED\n", pr.done+pr.failed, pr.total, e.Host)
 		}
 	case "bars":
 		b := pr.bars[e.Host]
@@ -90,9 +99,8 @@ func (pr *progress) event(e batch.Event) {
 		switch e.Phase {
 		case batch.Written:
 			b.SetCurrent(b.Current() + max(e.Bytes, 1))
-		case batch.Failed:
+		case batch.Failed: // why: in the summary
 			b.Abort(false)
-			fmt.Fprintf(os.Stderr, "%s: FAILED: %s\n", e.Host, e.Err)
 		}
 	}
 }
@@ -111,38 +119,46 @@ func (pr *progress) wait() {
 // summary ends a batch: the totals, every host that failed and every
 // inventory row not built (rowErrs); under --json, the build document.
 func (pr *progress) summary(results []batch.HostResult, rowErrs []error, took time.Duration) {
+	failed := failedHosts(results, pr.inventory, pr.flagVars)
 	if pr.mode == "quiet" { // errors are never quiet: every host and row not built, and why
-		for _, r := range results {
-			if r.Err != nil {
-				fmt.Fprintf(pr.out, "esxi-autopart: %v\n", r.Err)
-			}
-		}
-		for _, e := range rowErrs {
+		for _, e := range append(failed, rowErrs...) {
 			fmt.Fprintf(pr.out, "esxi-autopart: %v\n", e)
 		}
 		return
 	}
-	var bytes int64
-	var failed []string
+	var bytes, packed int64
+	nFailed := 0
+	kind := ""
 	for _, r := range results {
 		if r.Image != nil {
 			bytes += r.Image.Bytes
 		}
+		if r.Image != nil && r.Packed != nil {
+			packed += r.Packed.Bytes
+			kind = string(r.Packed.Kind)
+		}
 		if r.Err != nil {
-			failed = append(failed, r.Err.Error())
+			nFailed++
 		}
 	}
 	if pr.mode == "json" {
-		jsonLine(pr.out, batchJSON(results, rowErrs, pr.bmap, summaryJSON{Hosts: len(results), Built: len(results) - len(failed),
-			Failed: len(failed), Bytes: bytes, Seconds: took.Seconds()}))
+		jsonLine(pr.out, batchJSON(results, rowErrs, pr.bmap, summaryJSON{Hosts: len(results), Built: len(results) - nFailed,
+			Failed: nFailed, Bytes: bytes, Seconds: took.Seconds()}))
 		return
 	}
-	fmt.Fprintf(pr.out, "built %d of %d images (%s bytes) in %.2fs\n", len(results)-len(failed), len(results), human.Commas(bytes), took.Seconds())
+	size := human.Commas(bytes) + " bytes"
+	if kind != "" {
+		size = fmt.Sprintf("%s bytes of %s, %s bytes raw", human.Commas(packed), kind, human.Commas(bytes))
+	}
+	fmt.Fprintf(pr.out, "built %d of %d images (%s) in %.2fs\n", len(results)-nFailed, len(results)+rowsIn(rowErrs), size, took.Seconds())
+	if nFailed > 0 {
+		fmt.Fprintf(pr.out, "%s failed:\n", plural(nFailed, "host"))
+	}
 	for _, f := range failed {
-		fmt.Fprintf(pr.out, "  %s\n", f)
+		fmt.Fprintf(pr.out, "  %v\n", f)
 	}
 	if len(rowErrs) > 0 {
-		fmt.Fprintf(pr.out, "%d inventory row(s) not built:\n", len(rowErrs))
+		fmt.Fprintf(pr.out, "%s not built:\n", plural(rowsIn(rowErrs), "inventory row"))
 		for _, e := range rowErrs {
 			fmt.Fprintf(pr.out, "  %v\n", e)
 		}

@@ -34,7 +34,7 @@ func TestBuildQuiet(t *testing.T) {
 	if exitCode(err) != 1 || stdout != "" {
 		t.Errorf("batch: exit %d (%v), stdout %q", exitCode(err), err, stdout)
 	}
-	if want := "esxi-autopart: host b: "; !strings.HasPrefix(stderr, want) || !strings.Contains(stderr, `no entry for key "x"`) ||
+	if want := "/cfg.tmpl:4: {{.x}}: no variable x in host b (columns of " + hosts + ": id; --var: none; built-in: "; !strings.HasPrefix(stderr, "esxi-autopart: ") || !strings.Contains(stderr, want) ||
 		strings.Count(stderr, "\n") != 1 {
 		t.Errorf("batch stderr = %q, want one line with %q", stderr, want)
 	}

@@ -76,6 +76,17 @@ func TestShardsMerge(t *testing.T) {
 			if err := json.Unmarshal(b, &m); err != nil || m.Shard != "" || len(m.Hosts) != tc.hosts || m.Hosts[0].ID != "esx01" {
 				t.Errorf("merged manifest: %v %+v", err, m)
 			}
+			if tc.shards == 8 { // --json: the same merge as a document
+				stdout, _, err := say(append([]string{"manifest", "merge", "--json", "-f", "-o", merged}, shardDirs...)...)
+				if err != 0 {
+					t.Fatalf("merge --json: exit %d\n%s", err, stdout)
+				}
+				jsonGolden(t, "manifest_merge", stdout, d)
+				stdout, _, err = say(append([]string{"manifest", "merge", "--json", "-o", merged}, shardDirs...)...)
+				if err != 1 || !strings.Contains(stdout, `"message": "`+merged+`/manifest.json exists (use --force to replace it)"`) {
+					t.Errorf("merge --json over a manifest: exit %d\n%s", err, stdout)
+				}
+			}
 			// Without one shard, the merge refuses and names it.
 			_, _, err = runCLI(append([]string{"manifest", "merge", "-o", filepath.Join(d, "bad")}, shardDirs[1:]...)...)
 			if err == nil || !strings.Contains(err.Error(), "shard 1/") {

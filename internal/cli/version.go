@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"runtime"
 	"runtime/debug"
 	"strings"
 
@@ -60,7 +61,7 @@ func formatVersion(bi *debug.BuildInfo) string {
 	return rev
 }
 
-type versionCmd struct{}
+type versionCmd struct{ asJSON bool }
 
 var versionCommand = &command{
 	name:    "version",
@@ -68,17 +69,33 @@ var versionCommand = &command{
 	usage:   []string{"version", "--version"},
 	about: "Prints the version of this esxi-autopart binary, the one manifest.json records: the module version " +
 		"(go install ...@VERSION), else the git revision it was built from (-dirty with uncommitted changes), else dev.",
-	examples: []string{"esxi-autopart version", "esxi-autopart --version"},
+	examples: []string{"esxi-autopart version", "esxi-autopart --version", "esxi-autopart version --json | jq -r .version"},
+	noConfig: true,
 	exits:    []string{"0  the version was printed", "2  usage: an unexpected argument"},
 	new:      func() runner { return &versionCmd{} },
 }
 
-func (*versionCmd) define(*pflag.FlagSet) {}
+func (v *versionCmd) define(fs *pflag.FlagSet) {
+	fs.BoolVar(&v.asJSON, "json", false, "print the version as JSON, with the Go version and platform")
+}
 
-func (*versionCmd) run(_ context.Context, args []string, stdout, _ io.Writer) error {
+func (v *versionCmd) run(_ context.Context, args []string, stdout, _ io.Writer) error {
 	if len(args) > 0 {
 		return &exitError{code: 2, err: fmt.Errorf("version: unexpected argument %q", args[0])}
 	}
+	if v.asJSON {
+		return writeJSON(stdout, versionJSON{SchemaVersion: schemaVersion, Type: "version", Version: versionString(),
+			Go: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH})
+	}
 	fmt.Fprintln(stdout, "esxi-autopart", versionString())
 	return nil
+}
+
+// versionJSON is `version --json`.
+type versionJSON struct {
+	SchemaVersion int    `json:"schema_version"`
+	Type          string `json:"type"`     // "version"
+	Version       string `json:"version"`  // as manifest.json records it
+	Go            string `json:"go"`       // the Go release that built the binary
+	Platform      string `json:"platform"` // GOOS/GOARCH
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -114,4 +115,20 @@ func withoutGit(dir string) []string {
 		}
 	}
 	return append(env, "GIT_CEILING_DIRECTORIES="+filepath.Dir(dir), "GIT_CONFIG_NOSYSTEM=1")
+}
+
+// TestVersionJSON: version --json (and --version --json) is one document
+// with the version manifest.json records, Go's release and the platform.
+func TestVersionJSON(t *testing.T) {
+	for _, args := range [][]string{{"version", "--json"}, {"--version", "--json"}} {
+		stdout, _, err := runCLI(args...)
+		var doc struct {
+			SchemaVersion               int `json:"schema_version"`
+			Type, Version, Go, Platform string
+		}
+		if err != nil || json.Unmarshal([]byte(stdout), &doc) != nil || doc.SchemaVersion != 1 || doc.Type != "version" ||
+			doc.Version != versionString() || doc.Go != runtime.Version() || doc.Platform != runtime.GOOS+"/"+runtime.GOARCH {
+			t.Errorf("%q: %v %+v\n%s", args, err, doc, stdout)
+		}
+	}
 }
