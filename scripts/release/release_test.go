@@ -31,6 +31,9 @@ const testVersion = "v1.2.3-test.1"
 // into a new folder and returns the folder.
 func runRelease(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the release binary")
+	}
 	if runtime.GOOS != "linux" {
 		t.Skipf("the test runs the linux binary it builds; this is %s", runtime.GOOS)
 	}
