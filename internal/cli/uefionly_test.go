@@ -27,6 +27,11 @@ func TestUEFIOnlyCLI(t *testing.T) {
 	if !strings.Contains(stdout, "UEFI-only  boots by UEFI alone: no syslinux, no MBR boot code, EFI system partition (type 0xEF)\n") {
 		t.Errorf("summary:\n%s", stdout)
 	}
+	stdout, _, err = runCLI("build", "--iso", iso, "--ks", "http://d/ks.cfg", "--dry-run", "--no-check")
+	if err != nil || !strings.Contains(stdout, "sector 0   partition table, no boot code\n") || strings.Contains(stdout, "syslinux.cfg:") ||
+		!strings.Contains(stdout, "partition  1: status 0x00 type 0xEF ") {
+		t.Errorf("--dry-run: %v\n%s", err, stdout)
+	}
 	stdout, _, err = runCLI("inspect", "--iso", iso, img)
 	if err != nil || !strings.Contains(stdout, "bootable by UEFI; not by BIOS (a UEFI-only image: no syslinux)") ||
 		!strings.Contains(stdout, "BIOS (not a fault of a UEFI-only image): no syslinux.cfg") || strings.Contains(stdout, "FAULT") {
