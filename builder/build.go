@@ -9,7 +9,8 @@ import (
 // the output path. The zero Options and Write are the CLI's defaults.
 type Spec struct {
 	ISO      string       // ESXi install ISO
-	Syslinux string       // syslinux release tarball (.tar.gz, .tar.bz2, .tar.xz)
+	Syslinux string       // syslinux release tarball (.tar.gz, .tar.bz2, .tar.xz); "" for UEFI-only media
+	Modules  []string     // files added to the boot module list, each FILE or FILE:NAME (Inputs.AddModule)
 	Output   string       // the image file to write
 	Options  Options      // the host's settings (KS is required)
 	Write    WriteOptions // how the output is put in place (Force to replace it)
@@ -20,14 +21,19 @@ type Spec struct {
 // temporary file beside Output, read back, verified and renamed into place.
 // For many hosts from the same inputs, Open once and Plan each host.
 func Build(ctx context.Context, s Spec) (Result, error) {
-	if s.ISO == "" || s.Syslinux == "" || s.Output == "" {
-		return Result{}, errors.New("builder.Build: Spec needs ISO, Syslinux and Output")
+	if s.ISO == "" || s.Output == "" {
+		return Result{}, errors.New("builder.Build: Spec needs ISO and Output (and Syslinux, but for UEFI-only media)")
 	}
 	in, err := Open(s.ISO, s.Syslinux)
 	if err != nil {
 		return Result{}, err
 	}
 	defer in.Close()
+	for _, m := range s.Modules {
+		if err := in.AddModule(ParseAddModule(m)); err != nil {
+			return Result{}, err
+		}
+	}
 	p, err := in.Plan(s.Options)
 	if err != nil {
 		return Result{}, err

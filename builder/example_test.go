@@ -42,3 +42,33 @@ func Example_build() {
 	fmt.Println(filepath.Base(res.Path), res.Bytes, "bytes, verified")
 	// Output: esx01.img 17853952 bytes, verified
 }
+
+// Build an image from UEFI-only media (no isolinux.bin, no mboot.c32):
+// no syslinux tarball is needed. Modules adds a driver at the end of the
+// boot module list.
+func Example_buildUEFIOnly() {
+	dir, err := os.MkdirTemp("", "esxi-autopart-example-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	iso, driver := filepath.Join(dir, "esxi.iso"), filepath.Join(dir, "net-e1000e.v00")
+	if err := isogen.Write(iso, isogen.Spec{Version: "8.0", UEFIOnly: true}); err != nil {
+		log.Fatal(err)
+	}
+	if err := os.WriteFile(driver, []byte("a NIC driver\n"), 0o644); err != nil {
+		log.Fatal(err)
+	}
+
+	res, err := builder.Build(context.Background(), builder.Spec{
+		ISO:     iso,
+		Modules: []string{driver + ":NET.V00"},
+		Output:  filepath.Join(dir, "esx01.img"),
+		Options: builder.Options{Host: "esx01", KS: "http://deploy/ks/esx01.cfg"},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(filepath.Base(res.Path), res.Bytes, "bytes, verified")
+	// Output: esx01.img 35239936 bytes, verified
+}

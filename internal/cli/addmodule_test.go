@@ -60,4 +60,9 @@ func TestAddModuleCLI(t *testing.T) {
 	if _, err := os.Stat(img); err == nil {
 		t.Error("an image was written for a refused module")
 	}
+	// Install CDs do not take added modules: refused, not ignored.
+	_, _, err = runCLI("build", "--iso", iso, "--ks", "http://d/ks.cfg", "-o", filepath.Join(dir, "esx01.iso"), "--add-module", drv+":NET.V00")
+	if exitCode(err) != 2 || !strings.Contains(err.Error(), "install CDs (--format iso) do not take them") {
+		t.Errorf("--format iso: exit %d, %v", exitCode(err), err)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -32,6 +33,9 @@ func (f *buildFlags) run(ctx context.Context, args []string, stdout, stderr io.W
 		return &exitError{code: 2, err: err}
 	}
 	f.format = format
+	if format == formatISO && len(f.addModules) > 0 {
+		return &exitError{code: 2, err: errors.New("build: --add-module adds modules to disk images; install CDs (--format iso) do not take them")}
+	}
 	opts, err := f.options()
 	if err != nil {
 		return &exitError{code: 2, err: err}

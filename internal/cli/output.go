@@ -28,7 +28,11 @@ func planText(p *builder.Plan) string {
 		w("image      %s bytes: the partition only (hidden sectors %d)\n", human.Commas(p.ImageBytes), p.Partition.StartLBA)
 	} else {
 		w("image      %s bytes; disk signature %08X\n", human.Commas(p.ImageBytes), p.DiskSignature)
-		w("sector 0   mbr.bin + partition table\n")
+		if p.UEFIOnly {
+			w("sector 0   partition table, no boot code\n")
+		} else {
+			w("sector 0   mbr.bin + partition table\n")
+		}
 	}
 	e := p.Partition
 	w("partition  1: status 0x%02X type 0x%02X LBA %d..%d (%s sectors, %s bytes)\n",
@@ -51,11 +55,13 @@ func planText(p *builder.Plan) string {
 	if p.ConfigCRLF > 0 {
 		w("note       the syslinux.cfg template had %d CR bytes; converted to LF\n", p.ConfigCRLF)
 	}
-	w("syslinux.cfg:\n")
-	for _, l := range strings.SplitAfter(strings.TrimRight(p.Config, "\n"), "\n") {
-		w("  | %s", l)
+	if !p.UEFIOnly {
+		w("syslinux.cfg:\n")
+		for _, l := range strings.SplitAfter(strings.TrimRight(p.Config, "\n"), "\n") {
+			w("  | %s", l)
+		}
+		w("\n")
 	}
-	w("\n")
 	names := make([]string, 0, len(p.Generated))
 	for name := range p.Generated {
 		names = append(names, name)

@@ -20,12 +20,20 @@ func TestUEFIOnlyCLI(t *testing.T) {
 	if err := isogen.Write(iso, isogen.Spec{Version: "8.0", UEFIOnly: true}); err != nil {
 		t.Fatal(err)
 	}
-	stdout, stderr, err := runCLI("build", "--iso", iso, "--ks", "http://d/ks.cfg", "-o", img, "--no-check")
+	stdout, stderr, err := runCLI("build", "--iso", iso, "--ks", "http://d/ks.cfg", "-o", img, "--no-check", "-v")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
+	if !strings.Contains(stderr, "-v: syslinux  none: esxi-8.0 media are UEFI-only (no isolinux.bin, no mboot.c32); the image boots by UEFI alone\n") {
+		t.Errorf("-v:\n%s", stderr)
+	}
 	if !strings.Contains(stdout, "UEFI-only  boots by UEFI alone: no syslinux, no MBR boot code, EFI system partition (type 0xEF)\n") {
 		t.Errorf("summary:\n%s", stdout)
+	}
+	stdout, _, err = runCLI("build", "--iso", iso, "--ks", "http://d/ks.cfg", "--dry-run", "--no-check")
+	if err != nil || !strings.Contains(stdout, "sector 0   partition table, no boot code\n") || strings.Contains(stdout, "syslinux.cfg:") ||
+		!strings.Contains(stdout, "partition  1: status 0x00 type 0xEF ") {
+		t.Errorf("--dry-run: %v\n%s", err, stdout)
 	}
 	stdout, _, err = runCLI("inspect", "--iso", iso, img)
 	if err != nil || !strings.Contains(stdout, "bootable by UEFI; not by BIOS (a UEFI-only image: no syslinux)") ||

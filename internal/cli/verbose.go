@@ -24,7 +24,14 @@ func decisions(in *builder.Inputs, f *buildFlags, p *builder.Plan) []string {
 	} else if dir != "" {
 		tarball += ", its three files kept in the cache in " + dir
 	}
-	say("syslinux", "%s, as %s media need; %s", p.Syslinux, in.Media.Layout, tarball)
+	if p.UEFIOnly {
+		say("syslinux", "none: %s media are UEFI-only (no isolinux.bin, no mboot.c32); the image boots by UEFI alone", in.Media.Layout)
+	} else {
+		say("syslinux", "%s, as %s media need; %s", p.Syslinux, in.Media.Layout, tarball)
+	}
+	for _, m := range p.Added {
+		say("module", "%s from %s: added at the end of the boot module list (--add-module)", m.Name, m.Path)
+	}
 	switch {
 	case f.fatType != 0:
 		say("fat", "FAT%d: --fat %d", p.FAT.Type, f.fatType)
