@@ -2,6 +2,7 @@
 # bench.sh: what a user compares, measured on this machine in one run.
 #
 #   scripts/bench.sh [--busy] [ROUNDS]     (ROUNDS default 5, at least 3)
+#   BENCH_ONLY='^(cd|cp-iso)$' scripts/bench.sh 3   only the cases the regex matches
 #
 # Inputs (scripts/benchinputs): a synthetic ESXi 4.1 ISO with the real file
 # sizes (333 MB, 98 MB of boot payload), a synthetic syslinux 3.70 tarball
@@ -25,6 +26,8 @@
 #   build-4G, build-32G   the same image rebuilt: the memo restores the hash
 #                over the zero runs (as for an unchanged host rebuilt)
 #   batch20      build --hosts (20 hosts) --out-dir; cp20: 20 x cp --reflink=never of one image
+#   cd           build -o host.iso from a 600 MB bootable 7.0-shaped ISO (copy, read-back, SHA-256);
+#                cp-iso: cp --reflink=never of that ISO
 #   the same two on XFS (reflink=1) and Btrfs loop mounts made here (root, mkfs.xfs/mkfs.btrfs)
 #   dd70         dd bs=4M oflag=direct conv=fsync of a 7.0-sized image (397 MB) onto
 #                a loop device over a file of 0xA5 bytes (a used disk; root)
@@ -75,6 +78,7 @@ go run ./scripts/benchinputs "$in"
 # shellcheck disable=SC1091
 . "$in/plan.env"
 iso=$in/esxi-4.1-real-sizes.iso
+cdiso=$in/esxi-7.0-cd-600m.iso
 tarball=$in/syslinux-3.70.tar.gz
 offset=$((START_LBA * 512))
 export ESXI_AUTOPART_CACHE=$work/cache
@@ -96,6 +100,9 @@ fi
 run() {
 	local name=$1
 	shift
+	if [ -n "${BENCH_ONLY:-}" ] && ! [[ $name =~ $BENCH_ONLY ]]; then
+		return # BENCH_ONLY=REGEX runs only the cases it matches
+	fi
 	settle
 	local t0=$EPOCHREALTIME rss=0
 	if [ "$1" = "$ea" ]; then
@@ -115,7 +122,7 @@ settle() {
 	if [ -w /proc/sys/vm/drop_caches ]; then
 		echo 3 >/proc/sys/vm/drop_caches
 	fi
-	cat "$iso" "$tarball" "$in"/payload/* "$ea" >/dev/null
+	cat "$iso" "$cdiso" "$tarball" "$in"/payload/* "$ea" >/dev/null
 	find "$work/cache" -type f -exec cat {} + >/dev/null 2>&1 || true
 	[ ! -f "$work/one.img" ] || cat "$work/one.img" >/dev/null
 	[ ! -f "$work/esx70.img" ] || cat "$work/esx70.img" >/dev/null
@@ -205,6 +212,11 @@ for round in $(seq 1 "$rounds"); do
 	rm -f "$work/mtools.img"
 	run classic classic "$work/mtools.img"
 	rm -rf "$work/floor" "$work/mtools.img"
+	rm -f "$work/host.iso" "$work/copy.iso"
+	run cd "$ea" build --iso "$cdiso" --host esx01 --ks http://deploy/ks/esx01.cfg -o "$work/host.iso"
+	rm -f "$work/host.iso"
+	run cp-iso cp --reflink=never "$cdiso" "$work/copy.iso"
+	rm -f "$work/copy.iso"
 	for size in 4G 32G; do
 		rm -rf "$work/cache/zeros"
 		run "build-$size-first" "${build[@]}" --host esx01 --ks http://deploy/ks/esx01.cfg --fat 32 --size "$size" -o "$work/big.img"
@@ -252,6 +264,7 @@ ratio("mtools/build (>= 1.2)", "mtools", "build")
 ratio("mtools/build-cold (>= 1.2)", "mtools", "build-cold")
 ratio("classic/build (>= 3)", "classic", "build")
 ratio("classic/build-cold (>= 3)", "classic", "build-cold")
+ratio("cd/cp-iso (<= 1.0)", "cd", "cp-iso")
 ratio("build-4G/build (<= 1.2)", "build-4G", "build")
 ratio("build-32G/build (<= 1.2)", "build-32G", "build")
 ratio("build-4G-first/build", "build-4G-first", "build")
@@ -266,7 +279,7 @@ for n in names:
 print()
 print("peak RSS of esxi-autopart (target <= 32 MiB)")
 for n in names:
-    if n.startswith(("build", "batch")):
+    if n.startswith(("build", "batch", "cd")):
         print("%-24s %6.1f MiB (max over rounds)" % (n, max(r[n][1] for r in runs) / 1024))
 EOF
 echo
