@@ -233,13 +233,19 @@ func TestCDBoots5(t *testing.T) {
 // real loaders, built from their public sources on the developer's machine
 // (docs real-loaders.md; never in the repository): set
 // ESXI_AUTOPART_REAL_LOADERS to the folder that holds syslinux-3.86/ and
-// esx-boot-head/. By BIOS: isolinux.bin 3.86 → menu.c32 → VMware's
-// mboot.c32 -c boot.cfg (the fixture's isolinux.cfg boots that label
-// directly: under QEMU the menu's timeout never fired); by UEFI: the EFI boot image's isobounce64.efi
+// esx-boot-8.0u2/ (ESXI_AUTOPART_ESXBOOT=head picks esx-boot-head/). By
+// BIOS: isolinux.bin 3.86 → VMware's mboot.c32 -c boot.cfg -S 1 (the
+// fixture's isolinux.cfg boots that label directly: under QEMU the menu's
+// timeout never fired); by UEFI: the EFI boot image's isobounce64.efi
 // loads iso9660_64.efi and starts the tree's EFI/BOOT/BOOTX64.EFI
 // (mboot64.efi), which reads the tree's EFI/BOOT/BOOT.CFG. Both must start
 // the test kernel with the host's ks= and every module. Skipped without
 // the variable, also under CI.
+//
+// esx-boot HEAD's BIOS mboot.c32 hangs after "Relocating modules and
+// starting up the kernel..." with 25 modules (7.0's fixture list) for any
+// Multiboot kernel, ours or a minimal one, and boots 24; 8.0U2's boots 25
+// (docs/cd.md). With HEAD, the BIOS boot is judged by mboot's own lines.
 func TestCDRealLoaders(t *testing.T) {
 	dir := os.Getenv("ESXI_AUTOPART_REAL_LOADERS")
 	if dir == "" {
@@ -250,11 +256,15 @@ func TestCDRealLoaders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	eb := dir + "/esx-boot-8.0u2"
+	if os.Getenv("ESXI_AUTOPART_ESXBOOT") == "head" {
+		eb = dir + "/esx-boot-head"
+	}
 	files := readFiles(t, map[string]string{
 		"isolinux.bin": dir + "/syslinux-3.86/core/isolinux.bin", "menu.c32": dir + "/syslinux-3.86/com32/menu/menu.c32",
-		"mboot.c32": dir + "/esx-boot-head/mboot.c32", "EFI/BOOT/BOOTX64.EFI": dir + "/esx-boot-head/mboot64.efi"})
-	efi := readFiles(t, map[string]string{"EFI/BOOT/BOOTX64.EFI": dir + "/esx-boot-head/isobounce64.efi",
-		"EFI/DRIVERS/ISO9660x64.EFI": dir + "/esx-boot-head/iso9660_64.efi"})
+		"mboot.c32": eb + "/mboot.c32", "EFI/BOOT/BOOTX64.EFI": eb + "/mboot64.efi"})
+	efi := readFiles(t, map[string]string{"EFI/BOOT/BOOTX64.EFI": eb + "/isobounce64.efi",
+		"EFI/DRIVERS/ISO9660x64.EFI": eb + "/iso9660_64.efi"})
 	files["efiboot.img"] = efiBootImage(t, efi)
 	files["b.b00"] = k
 	spec := isogen.Spec{Version: "7.0", ElTorito: true, Files: files,
@@ -263,16 +273,15 @@ func TestCDRealLoaders(t *testing.T) {
 	kernel := res(`TESTKERNEL: start magic=ok`, `(?m)TESTKERNEL: cmdline=\S*b\.b00 runweasel cdromBoot ks=cdrom:/KS\.CFG ip=10\.1\.2\.3$`,
 		fmt.Sprintf(`(?m)TESTKERNEL: modules=%d$`, len(isogen.Modules5("7.0"))-1), `TESTKERNEL: done`)
 	// By BIOS, VMware's mboot.c32 (-S 1: its log on COM1) reads boot.cfg
-	// and every module through isolinux from the copy's tree; the test
-	// kernel it then starts prints nothing (a minimal Multiboot kernel
-	// that writes COM1 without initialising it does run there: see
-	// docs/cd.md), so the BIOS boot is judged by mboot's own lines.
+	// and every module through isolinux from the copy's tree.
 	mboot := res(`(?m)^Loading boot\.cfg$`, `(?m)^Loading /b\.b00$`, fmt.Sprintf(`(?m)^Loaded %d/%d modules$`, len(isogen.Modules5("7.0")), len(isogen.Modules5("7.0"))),
 		`Relocating modules and starting up the kernel`)
 	for _, uefi := range []bool{false, true} {
-		want := mboot
+		want := append(mboot, kernel...)
 		if uefi {
 			want = kernel
+		} else if strings.HasSuffix(eb, "head") {
+			want = mboot
 		}
 		r, err := bootCD(t, img, uefi, want)
 		if err != nil {
