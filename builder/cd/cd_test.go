@@ -66,7 +66,7 @@ func TestCopy(t *testing.T) {
 			{"isolinux.cfg", []byte("default 1\nlabel 1\nkernel mboot.c32\nappend vmkboot.gz ks=cdrom:/KS.CFG --- vmkernel.gz\n")},
 			{"KS.CFG", []byte("install cdrom\n")}}},
 		{"4.1 no El Torito", isogen.Spec{Version: "4.1"}, []Edit{{"isolinux.cfg", []byte("x\n")}}},
-		{"7.0, an empty file's record names BOOT.CFG's sector", isogen.Spec{Version: "7.0", ElTorito: true, Files: map[string][]byte{"BOOT.CF": {}}},
+		{"7.0, an empty file's record names BOOT.CFG's sector", isogen.Spec{Version: "7.0", ElTorito: true, Files: map[string][]byte{"boot.cf": {}}},
 			[]Edit{{"BOOT.CFG", []byte("kernel=/b.b00\n")}}},
 	}
 	for _, tc := range tests {
