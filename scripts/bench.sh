@@ -2,7 +2,6 @@
 # bench.sh: what a user compares, measured on this machine in one run.
 #
 #   scripts/bench.sh [--busy] [ROUNDS]     (ROUNDS default 5, at least 3)
-#   BENCH_ONLY='^(cd|cp-iso)$' scripts/bench.sh 3   only the cases the regex matches
 #
 # Inputs (scripts/benchinputs): a synthetic ESXi 4.1 ISO with the real file
 # sizes (333 MB, 98 MB of boot payload), a synthetic syslinux 3.70 tarball
@@ -37,7 +36,7 @@
 #                SHA-256 of every range), both from its --json; write70 is the whole
 #                command (with inspect of the device)
 #
-# BENCH_ONLY=write runs only dd70 and write70.
+# BENCH_ONLY=write runs only dd70 and write70; BENCH_ONLY=cd only cd and cp-iso.
 #
 # Peak RSS (/usr/bin/time %M) is taken of every esxi-autopart run.
 # --busy keeps one core busy (a shell loop) for the whole run, as on a
@@ -100,9 +99,6 @@ fi
 run() {
 	local name=$1
 	shift
-	if [ -n "${BENCH_ONLY:-}" ] && ! [[ $name =~ $BENCH_ONLY ]]; then
-		return # BENCH_ONLY=REGEX runs only the cases it matches
-	fi
 	settle
 	local t0=$EPOCHREALTIME rss=0
 	if [ "$1" = "$ea" ]; then
@@ -153,7 +149,7 @@ build=("$ea" build --iso "$iso" --syslinux "$tarball" --quiet --force)
 
 # File systems with reflinks, loop-mounted here (root only).
 fsdirs=("ext4-or-this:$work")
-if [ "$(id -u)" = 0 ] && [ "${BENCH_ONLY:-}" != write ]; then
+if [ "$(id -u)" = 0 ] && [ -z "${BENCH_ONLY:-}" ]; then
 	for fs in xfs btrfs; do
 		command -v "mkfs.$fs" >/dev/null || continue
 		truncate -s 8G "$work/$fs.fs"
@@ -172,7 +168,7 @@ fsdirs[0]="$(findmnt -n -o FSTYPE -T "$work" 2>/dev/null || stat -f -c %T "$work
 
 # write: a 7.0-sized image and a loop device over a used disk (root only).
 only=${BENCH_ONLY:-}
-if [ "$(id -u)" = 0 ] && command -v losetup >/dev/null; then
+if [ "$(id -u)" = 0 ] && [ "$only" != cd ] && command -v losetup >/dev/null; then
 	"$ea" build --iso "$in/esxi-7.0-real-sizes.iso" --syslinux "$in/syslinux-3.86.tar.gz" --host esx01 \
 		--ks http://deploy/ks/esx01.cfg --quiet --force -o "$work/esx70.img"
 	head -c "$(($(stat -c %s "$work/esx70.img") + 1048576))" /dev/zero | tr '\000' '\245' >"$work/disk70"
@@ -188,7 +184,7 @@ fi
 echo "machine: $(nproc) CPUs, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), work on ${fsdirs[0]%%:*}" >&2
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)${busy:+ (plus one core kept busy by --busy)}" >&2
 
-[ "$only" = write ] || "${build[@]}" --host esx01 --ks http://deploy/ks/esx01.cfg -o "$work/one.img" # primes the cache
+[ -n "$only" ] || "${build[@]}" --host esx01 --ks http://deploy/ks/esx01.cfg -o "$work/one.img" # primes the cache
 for round in $(seq 1 "$rounds"); do
 	echo "round $round/$rounds ..." >&2
 	: >"$work/r.$round"
@@ -199,6 +195,12 @@ for round in $(seq 1 "$rounds"); do
 			"$work/write.json" >>"$work/r.$round"
 	fi
 	[ "$only" != write ] || continue
+	rm -f "$work/host.iso" "$work/copy.iso"
+	run cd "$ea" build --iso "$cdiso" --host esx01 --ks http://deploy/ks/esx01.cfg -o "$work/host.iso"
+	rm -f "$work/host.iso"
+	run cp-iso cp --reflink=never "$cdiso" "$work/copy.iso"
+	rm -f "$work/copy.iso"
+	[ "$only" != cd ] || continue
 	# Every case starts from a folder without its outputs: removing an old
 	# 100 MB file is not part of anybody's work.
 	rm -f "$work/one.img"
@@ -212,11 +214,6 @@ for round in $(seq 1 "$rounds"); do
 	rm -f "$work/mtools.img"
 	run classic classic "$work/mtools.img"
 	rm -rf "$work/floor" "$work/mtools.img"
-	rm -f "$work/host.iso" "$work/copy.iso"
-	run cd "$ea" build --iso "$cdiso" --host esx01 --ks http://deploy/ks/esx01.cfg -o "$work/host.iso"
-	rm -f "$work/host.iso"
-	run cp-iso cp --reflink=never "$cdiso" "$work/copy.iso"
-	rm -f "$work/copy.iso"
 	for size in 4G 32G; do
 		rm -rf "$work/cache/zeros"
 		run "build-$size-first" "${build[@]}" --host esx01 --ks http://deploy/ks/esx01.cfg --fat 32 --size "$size" -o "$work/big.img"
