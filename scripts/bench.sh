@@ -26,7 +26,7 @@
 #                over the zero runs (as for an unchanged host rebuilt)
 #   batch20      build --hosts (20 hosts) --out-dir; cp20: 20 x cp --reflink=never of one image
 #   cd           build -o host.iso from a 600 MB bootable 7.0-shaped ISO (copy, read-back, SHA-256);
-#                cp-iso: cp --reflink=never of that ISO
+#                cp-iso: cp --reflink=never of that ISO; cp-iso-sum: the same + sha256sum of the copy
 #   the same two on XFS (reflink=1) and Btrfs loop mounts made here (root, mkfs.xfs/mkfs.btrfs)
 #   dd70         dd bs=4M oflag=direct conv=fsync of a 7.0-sized image (397 MB) onto
 #                a loop device over a file of 0xA5 bytes (a used disk; root)
@@ -174,6 +174,7 @@ if [ "$(id -u)" = 0 ] && [ "$only" != cd ] && command -v losetup >/dev/null; the
 	head -c "$(($(stat -c %s "$work/esx70.img") + 1048576))" /dev/zero | tr '\000' '\245' >"$work/disk70"
 	loopdev=$(losetup -f --show "$work/disk70")
 fi
+cp_sum() { cp --reflink=never "$1" "$2" && sha256sum "$2"; } # a copy with the hash SHA256SUMS wants
 dd70() { dd if="$work/esx70.img" of="$loopdev" bs=4M oflag=direct conv=fsync status=none; }
 write70() { "$ea" write "$work/esx70.img" "$loopdev" --whole-disk --wipe --yes --json >"$work/write.json"; }
 
@@ -199,6 +200,8 @@ for round in $(seq 1 "$rounds"); do
 	run cd "$ea" build --iso "$cdiso" --host esx01 --ks http://deploy/ks/esx01.cfg -o "$work/host.iso"
 	rm -f "$work/host.iso"
 	run cp-iso cp --reflink=never "$cdiso" "$work/copy.iso"
+	rm -f "$work/copy.iso"
+	run cp-iso-sum cp_sum "$cdiso" "$work/copy.iso"
 	rm -f "$work/copy.iso"
 	[ "$only" != cd ] || continue
 	# Every case starts from a folder without its outputs: removing an old
@@ -262,6 +265,7 @@ ratio("mtools/build-cold (>= 1.2)", "mtools", "build-cold")
 ratio("classic/build (>= 3)", "classic", "build")
 ratio("classic/build-cold (>= 3)", "classic", "build-cold")
 ratio("cd/cp-iso (<= 1.0)", "cd", "cp-iso")
+ratio("cd/cp-iso-sum", "cd", "cp-iso-sum")
 ratio("build-4G/build (<= 1.2)", "build-4G", "build")
 ratio("build-32G/build (<= 1.2)", "build-32G", "build")
 ratio("build-4G-first/build", "build-4G-first", "build")
