@@ -25,6 +25,8 @@
 #   build-4G, build-32G   the same image rebuilt: the memo restores the hash
 #                over the zero runs (as for an unchanged host rebuilt)
 #   batch20      build --hosts (20 hosts) --out-dir; cp20: 20 x cp --reflink=never of one image
+#   cd           build -o host.iso from a 600 MB bootable 7.0-shaped ISO (copy, read-back, SHA-256);
+#                cp-iso: cp --reflink=never of that ISO; cp-iso-sum: the same + sha256sum of the copy
 #   the same two on XFS (reflink=1) and Btrfs loop mounts made here (root, mkfs.xfs/mkfs.btrfs)
 #   dd70         dd bs=4M oflag=direct conv=fsync of a 7.0-sized image (397 MB) onto
 #                a loop device over a file of 0xA5 bytes (a used disk; root)
@@ -34,7 +36,7 @@
 #                SHA-256 of every range), both from its --json; write70 is the whole
 #                command (with inspect of the device)
 #
-# BENCH_ONLY=write runs only dd70 and write70.
+# BENCH_ONLY=write runs only dd70 and write70; BENCH_ONLY=cd only cd and cp-iso.
 #
 # Peak RSS (/usr/bin/time %M) is taken of every esxi-autopart run.
 # --busy keeps one core busy (a shell loop) for the whole run, as on a
@@ -75,6 +77,7 @@ go run ./scripts/benchinputs "$in"
 # shellcheck disable=SC1091
 . "$in/plan.env"
 iso=$in/esxi-4.1-real-sizes.iso
+cdiso=$in/esxi-7.0-cd-600m.iso
 tarball=$in/syslinux-3.70.tar.gz
 offset=$((START_LBA * 512))
 export ESXI_AUTOPART_CACHE=$work/cache
@@ -115,7 +118,7 @@ settle() {
 	if [ -w /proc/sys/vm/drop_caches ]; then
 		echo 3 >/proc/sys/vm/drop_caches
 	fi
-	cat "$iso" "$tarball" "$in"/payload/* "$ea" >/dev/null
+	cat "$iso" "$cdiso" "$tarball" "$in"/payload/* "$ea" >/dev/null
 	find "$work/cache" -type f -exec cat {} + >/dev/null 2>&1 || true
 	[ ! -f "$work/one.img" ] || cat "$work/one.img" >/dev/null
 	[ ! -f "$work/esx70.img" ] || cat "$work/esx70.img" >/dev/null
@@ -146,7 +149,7 @@ build=("$ea" build --iso "$iso" --syslinux "$tarball" --quiet --force)
 
 # File systems with reflinks, loop-mounted here (root only).
 fsdirs=("ext4-or-this:$work")
-if [ "$(id -u)" = 0 ] && [ "${BENCH_ONLY:-}" != write ]; then
+if [ "$(id -u)" = 0 ] && [ -z "${BENCH_ONLY:-}" ]; then
 	for fs in xfs btrfs; do
 		command -v "mkfs.$fs" >/dev/null || continue
 		truncate -s 8G "$work/$fs.fs"
@@ -165,12 +168,13 @@ fsdirs[0]="$(findmnt -n -o FSTYPE -T "$work" 2>/dev/null || stat -f -c %T "$work
 
 # write: a 7.0-sized image and a loop device over a used disk (root only).
 only=${BENCH_ONLY:-}
-if [ "$(id -u)" = 0 ] && command -v losetup >/dev/null; then
+if [ "$(id -u)" = 0 ] && [ "$only" != cd ] && command -v losetup >/dev/null; then
 	"$ea" build --iso "$in/esxi-7.0-real-sizes.iso" --syslinux "$in/syslinux-3.86.tar.gz" --host esx01 \
 		--ks http://deploy/ks/esx01.cfg --quiet --force -o "$work/esx70.img"
 	head -c "$(($(stat -c %s "$work/esx70.img") + 1048576))" /dev/zero | tr '\000' '\245' >"$work/disk70"
 	loopdev=$(losetup -f --show "$work/disk70")
 fi
+cp_sum() { cp --reflink=never "$1" "$2" && sha256sum "$2"; } # a copy with the hash SHA256SUMS wants
 dd70() { dd if="$work/esx70.img" of="$loopdev" bs=4M oflag=direct conv=fsync status=none; }
 write70() { "$ea" write "$work/esx70.img" "$loopdev" --whole-disk --wipe --yes --json >"$work/write.json"; }
 
@@ -181,7 +185,7 @@ fi
 echo "machine: $(nproc) CPUs, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), work on ${fsdirs[0]%%:*}" >&2
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)${busy:+ (plus one core kept busy by --busy)}" >&2
 
-[ "$only" = write ] || "${build[@]}" --host esx01 --ks http://deploy/ks/esx01.cfg -o "$work/one.img" # primes the cache
+[ -n "$only" ] || "${build[@]}" --host esx01 --ks http://deploy/ks/esx01.cfg -o "$work/one.img" # primes the cache
 for round in $(seq 1 "$rounds"); do
 	echo "round $round/$rounds ..." >&2
 	: >"$work/r.$round"
@@ -192,6 +196,14 @@ for round in $(seq 1 "$rounds"); do
 			"$work/write.json" >>"$work/r.$round"
 	fi
 	[ "$only" != write ] || continue
+	rm -f "$work/host.iso" "$work/copy.iso"
+	run cd "$ea" build --iso "$cdiso" --host esx01 --ks http://deploy/ks/esx01.cfg -o "$work/host.iso"
+	rm -f "$work/host.iso"
+	run cp-iso cp --reflink=never "$cdiso" "$work/copy.iso"
+	rm -f "$work/copy.iso"
+	run cp-iso-sum cp_sum "$cdiso" "$work/copy.iso"
+	rm -f "$work/copy.iso"
+	[ "$only" != cd ] || continue
 	# Every case starts from a folder without its outputs: removing an old
 	# 100 MB file is not part of anybody's work.
 	rm -f "$work/one.img"
@@ -252,6 +264,8 @@ ratio("mtools/build (>= 1.2)", "mtools", "build")
 ratio("mtools/build-cold (>= 1.2)", "mtools", "build-cold")
 ratio("classic/build (>= 3)", "classic", "build")
 ratio("classic/build-cold (>= 3)", "classic", "build-cold")
+ratio("cd/cp-iso (<= 1.0)", "cd", "cp-iso")
+ratio("cd/cp-iso-sum", "cd", "cp-iso-sum")
 ratio("build-4G/build (<= 1.2)", "build-4G", "build")
 ratio("build-32G/build (<= 1.2)", "build-32G", "build")
 ratio("build-4G-first/build", "build-4G-first", "build")
@@ -266,7 +280,7 @@ for n in names:
 print()
 print("peak RSS of esxi-autopart (target <= 32 MiB)")
 for n in names:
-    if n.startswith(("build", "batch")):
+    if n.startswith(("build", "batch", "cd")):
         print("%-24s %6.1f MiB (max over rounds)" % (n, max(r[n][1] for r in runs) / 1024))
 EOF
 echo

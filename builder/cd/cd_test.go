@@ -66,6 +66,8 @@ func TestCopy(t *testing.T) {
 			{"isolinux.cfg", []byte("default 1\nlabel 1\nkernel mboot.c32\nappend vmkboot.gz ks=cdrom:/KS.CFG --- vmkernel.gz\n")},
 			{"KS.CFG", []byte("install cdrom\n")}}},
 		{"4.1 no El Torito", isogen.Spec{Version: "4.1"}, []Edit{{"isolinux.cfg", []byte("x\n")}}},
+		{"7.0, an empty file's record names BOOT.CFG's sector", isogen.Spec{Version: "7.0", ElTorito: true, Files: map[string][]byte{"boot.cf": {}}},
+			[]Edit{{"BOOT.CFG", []byte("kernel=/b.b00\n")}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -273,5 +275,33 @@ func TestRefused(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), in+": ") {
 			t.Errorf("%v: error %v, want %q", tc.edits, err, tc.want)
 		}
+	}
+}
+
+// TestVerifyFindsDamage: a byte changed after the copy, in the input's
+// part or in an appended file, fails the read-back, which names it.
+func TestVerifyFindsDamage(t *testing.T) {
+	edits := []Edit{{"BOOT.CFG", []byte("kernel=/b.b00\nkernelopt=ks=http://d/k\n")}}
+	_, out, p, _ := copyISO(t, isogen.Spec{Version: "7.0", ElTorito: true}, edits)
+	for _, off := range []int64{40 * Sector, int64(p.Files[0].Sector)*Sector + 3} {
+		f, err := os.OpenFile(out, os.O_RDWR, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := make([]byte, 1)
+		f.ReadAt(b, off)
+		b[0] ^= 0xFF
+		f.WriteAt(b, off)
+		_, err = p.Verify(context.Background(), f)
+		want := fmt.Sprintf("byte %d (sector %d) reads", off, off/Sector)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("damage at byte %d: %v, want %q", off, err, want)
+		}
+		b[0] ^= 0xFF
+		f.WriteAt(b, off)
+		if _, err := p.Verify(context.Background(), f); err != nil {
+			t.Errorf("repaired: %v", err)
+		}
+		f.Close()
 	}
 }

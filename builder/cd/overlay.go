@@ -64,7 +64,8 @@ func (o *overlay) appendData(data []byte, what string) uint32 {
 	return at
 }
 
-// read returns the copy's bytes at off (input bytes where unchanged).
+// readAt returns the copy's bytes at off: the plan's sectors, the input's
+// bytes where unchanged (one read per unchanged run), zeros past both.
 func (o *overlay) readAt(b []byte, off int64) error {
 	for len(b) > 0 {
 		n, in := uint32(off/Sector), int(off%Sector)
@@ -72,6 +73,13 @@ func (o *overlay) readAt(b []byte, off int64) error {
 		if s, ok := o.sectors[n]; ok {
 			copy(b[:k], s[in:])
 		} else if n < o.inEnd {
+			for n+1 < o.inEnd && k < len(b) { // extend over unchanged input sectors
+				if _, ok := o.sectors[n+1]; ok {
+					break
+				}
+				n++
+				k = min(len(b), k+Sector)
+			}
 			if _, err := o.src.ReadAt(b[:k], off); err != nil {
 				return err
 			}

@@ -24,7 +24,7 @@ type Source struct {
 	size    int64 // bytes
 	end     uint32
 	trees   []*hierarchy
-	offsets map[int64][]string // data offset -> the ISO files stored there
+	offsets map[int64][]string // data offset -> the non-empty ISO files stored there
 }
 
 // Open reads the image at path: its files (isofs), every directory
@@ -63,6 +63,9 @@ func (s *Source) load() error {
 		return err
 	}
 	for _, f := range s.ISO.Files() {
+		if f.Size == 0 {
+			continue // an empty file shares no bytes, whatever sector its record names
+		}
 		sr, err := s.ISO.Section(f.Path)
 		if err != nil {
 			return err

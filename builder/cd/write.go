@@ -5,100 +5,203 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"reflect"
+	"sync"
 
 	"github.com/esxi-autopart/esxi-autopart/builder/fileio"
 )
 
-// Fill writes the copy into the empty file f and reads it back: the input
-// cloned (extents shared where the file system can, else copied in the
-// kernel), the plan's sectors written over and after it, then every byte
-// read and compared with the input and the plan, hashed, and the boot path
-// judged. It returns the SHA-256 and whether extents are shared.
+const chunk = 4 << 20 // read-back unit
+
+// Fill writes the copy into the empty file f and reads it back. Where the
+// file system shares extents (Btrfs, XFS) the input is cloned whole and
+// the plan's sectors written over and after it; elsewhere the unchanged
+// ranges are copied in the kernel (copy_file_range) and the plan's sectors
+// written between them, in order, while a second goroutine reads back
+// what is done: every byte compared with the input and the plan, the
+// plan's bytes hashed. Then the trees and the El Torito catalog are read
+// again (checkStructure). It returns the SHA-256 and whether extents are
+// shared.
 func (p *Plan) Fill(ctx context.Context, f *os.File) (sum string, reflink bool, err error) {
-	if reflink, err = fileio.Clone(ctx, f, p.src.file, p.src.size); err != nil {
-		return "", false, fmt.Errorf("writing: copying %s: %w", p.ISO, err)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	rb := newReadBack(p, f)
+	go rb.run(ctx, cancel)
+	if fileio.Reflink(f, p.src.file) == nil {
+		reflink = true
+		err = p.patchAll(f)
+		rb.advance(p.ImageBytes)
+	} else {
+		err = p.stream(ctx, f, rb.advance)
 	}
-	if err := f.Truncate(p.ImageBytes); err != nil {
+	rb.advance(p.ImageBytes) // let the reader finish (or fail) either way
+	sum, rerr := rb.wait()
+	switch {
+	case err != nil && !errors.Is(err, context.Canceled):
+		return "", reflink, fmt.Errorf("writing: %w", err)
+	case rerr != nil:
+		return "", reflink, fmt.Errorf("verifying: %w", rerr)
+	case err != nil:
 		return "", reflink, fmt.Errorf("writing: %w", err)
 	}
-	for _, pt := range p.Patches {
-		b := make([]byte, pt.Bytes)
-		if err := p.ov.readAt(b, pt.Offset); err != nil {
-			return "", reflink, fmt.Errorf("writing: %w", err)
-		}
-		if _, err := f.WriteAt(b, pt.Offset); err != nil {
-			return "", reflink, fmt.Errorf("writing %s at byte %d: %w", pt.What, pt.Offset, err)
-		}
-	}
-	sum, err = p.Verify(ctx, f)
-	if err != nil {
+	if err := p.checkStructure(f); err != nil {
 		return "", reflink, fmt.Errorf("verifying: %w", err)
 	}
 	return sum, reflink, nil
 }
 
-const chunk = 4 << 20
+// patchAll writes the plan's sectors over a clone of the input.
+func (p *Plan) patchAll(f *os.File) error {
+	if err := f.Truncate(p.ImageBytes); err != nil {
+		return err
+	}
+	for _, pt := range p.Patches {
+		if err := p.writePatch(f, pt); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
-// Verify reads the copy r back: every byte compared with what the plan
-// says (the input's bytes where unchanged), hashed on a second goroutine;
-// then the volume descriptors, every directory hierarchy and the El
-// Torito catalog read again, each edited file found at its new sector with
-// its new bytes, and the BIOS boot image's boot info table checked.
-func (p *Plan) Verify(ctx context.Context, r io.ReaderAt) (string, error) {
+func (p *Plan) writePatch(f *os.File, pt Patch) error {
+	b := make([]byte, pt.Bytes)
+	if err := p.ov.readAt(b, pt.Offset); err != nil {
+		return err
+	}
+	if _, err := f.WriteAt(b, pt.Offset); err != nil {
+		return fmt.Errorf("%s at byte %d: %w", pt.What, pt.Offset, err)
+	}
+	return nil
+}
+
+// stream writes the copy in offset order: input ranges copied in the
+// kernel, the plan's sectors written; done hears each new high-water mark.
+func (p *Plan) stream(ctx context.Context, f *os.File, done func(int64)) error {
+	if err := f.Truncate(p.ImageBytes); err != nil {
+		return err
+	}
+	at := int64(0)
+	copyTo := func(end int64) error {
+		end = min(end, p.ISOBytes)
+		if at >= end {
+			return nil
+		}
+		n, err := fileio.CopyRange(ctx, f, at, p.src.file, at, end-at, 64<<20, func(d int64) { done(at + d) })
+		if errors.Is(err, fileio.ErrFallback) {
+			err = fileio.CopyBuffered(ctx, f, at+n, p.src.file, at+n, end-at-n)
+		}
+		at = end
+		return err
+	}
+	for _, pt := range p.Patches {
+		if err := copyTo(pt.Offset); err != nil {
+			return err
+		}
+		if err := p.writePatch(f, pt); err != nil {
+			return err
+		}
+		at = max(at, pt.Offset+pt.Bytes)
+		done(at)
+	}
+	if err := copyTo(p.ImageBytes); err != nil {
+		return err
+	}
+	done(p.ImageBytes)
+	return nil
+}
+
+// readBack trails the writer: it reads what is written, compares it with
+// the plan's bytes and hashes them.
+type readBack struct {
+	p    *Plan
+	r    io.ReaderAt
+	mu   sync.Mutex
+	cond *sync.Cond
+	hw   int64 // bytes written so far (in order)
+	sum  string
+	err  error
+	end  chan struct{}
+}
+
+func newReadBack(p *Plan, r io.ReaderAt) *readBack {
+	rb := &readBack{p: p, r: r, end: make(chan struct{})}
+	rb.cond = sync.NewCond(&rb.mu)
+	return rb
+}
+
+// advance says the first n bytes are written.
+func (rb *readBack) advance(n int64) {
+	rb.mu.Lock()
+	if n > rb.hw {
+		rb.hw = n
+		rb.cond.Broadcast()
+	}
+	rb.mu.Unlock()
+}
+
+func (rb *readBack) wait() (string, error) {
+	<-rb.end
+	return rb.sum, rb.err
+}
+
+func (rb *readBack) run(ctx context.Context, cancel context.CancelCauseFunc) {
+	defer close(rb.end)
 	h := sha256.New()
-	bufs := make(chan []byte, 2)
-	free := make(chan []byte, 2)
-	free <- make([]byte, chunk)
-	free <- make([]byte, chunk)
-	done := make(chan struct{})
-	go func() {
-		for b := range bufs {
-			h.Write(b)
-			free <- b[:cap(b)]
+	got, want := make([]byte, chunk), make([]byte, chunk)
+	size := rb.p.ImageBytes
+	for off := int64(0); off < size; off += chunk {
+		n := min(chunk, size-off)
+		rb.mu.Lock()
+		for rb.hw < off+n {
+			rb.cond.Wait()
 		}
-		close(done)
-	}()
-	want := make([]byte, chunk)
-	var err error
-	for off := int64(0); off < p.ImageBytes && err == nil; off += chunk {
-		if err = ctx.Err(); err != nil {
-			break
+		rb.mu.Unlock()
+		if err := ctx.Err(); err != nil {
+			rb.err = err
+			return
 		}
-		n := min(chunk, p.ImageBytes-off)
-		got := (<-free)[:n]
-		if _, err = r.ReadAt(got, off); err != nil {
-			err = fmt.Errorf("reading back byte %d: %w", off, err)
-			free <- got
-			break
+		if _, err := rb.r.ReadAt(got[:n], off); err != nil {
+			rb.fail(cancel, fmt.Errorf("reading back byte %d: %w", off, err))
+			return
 		}
-		if err = p.ov.readAt(want[:n], off); err != nil {
-			free <- got
-			break
+		if err := rb.p.ov.readAt(want[:n], off); err != nil {
+			rb.fail(cancel, err)
+			return
 		}
-		if !bytes.Equal(got, want[:n]) {
+		if !bytes.Equal(got[:n], want[:n]) {
 			i := 0
 			for got[i] == want[i] {
 				i++
 			}
-			err = fmt.Errorf("byte %d (sector %d) reads %#02x, the plan says %#02x", off+int64(i), (off+int64(i))/Sector, got[i], want[i])
-			free <- got
-			break
+			rb.fail(cancel, fmt.Errorf("byte %d (sector %d) reads %#02x, the plan says %#02x", off+int64(i), (off+int64(i))/Sector, got[i], want[i]))
+			return
 		}
-		bufs <- got
+		h.Write(want[:n])
 	}
-	close(bufs)
-	<-done
-	if err != nil {
-		return "", err
+	rb.sum = hex.EncodeToString(h.Sum(nil))
+}
+
+func (rb *readBack) fail(cancel context.CancelCauseFunc, err error) {
+	rb.err = err
+	cancel(err)
+}
+
+// Verify reads a finished copy r back: every byte compared with the plan,
+// hashed; then its structure (checkStructure).
+func (p *Plan) Verify(ctx context.Context, r io.ReaderAt) (string, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	rb := newReadBack(p, r)
+	rb.advance(p.ImageBytes)
+	rb.run(ctx, cancel)
+	if rb.err != nil {
+		return "", rb.err
 	}
-	if err := p.checkStructure(r); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return rb.sum, p.checkStructure(r)
 }
 
 // checkStructure reads the copy's trees and boot catalog as a reader would.

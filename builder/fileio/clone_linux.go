@@ -88,3 +88,9 @@ func DataSegment(f *os.File, off, size int64) (data, hole int64) {
 	}
 	return min(data, size), min(hole, size)
 }
+
+// Reflink makes dst share all of src's extents (FICLONE); an error when
+// the file system cannot (then nothing was changed).
+func Reflink(dst, src *os.File) error {
+	return withFds(dst, src, func(d, s int) error { return unix.IoctlFileClone(d, s) })
+}

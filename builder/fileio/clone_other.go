@@ -21,3 +21,6 @@ func ReflinkSupported(dir string) bool { return false }
 
 // DataSegment says the rest of f is data: no SEEK_DATA here.
 func DataSegment(f *os.File, off, size int64) (data, hole int64) { return off, size }
+
+// Reflink is not available here.
+func Reflink(dst, src *os.File) error { return ErrFallback }

@@ -17,8 +17,8 @@ import (
 // tarball. The rendered kickstart goes beside it as NAME.cfg, as for disk
 // images.
 func buildCD(ctx context.Context, f *buildFlags, opts builder.Options, stdout, stderr io.Writer) error {
-	if f.mbrOut != "" || f.partOnly || f.bmap {
-		return &exitError{code: 2, err: fmt.Errorf("build -o %s: --mbr-out, --partition-only and --bmap are for disk images, not install CDs", f.out)}
+	if err := f.diskOnly(); err != nil {
+		return &exitError{code: 2, err: err}
 	}
 	if f.out != "" && !f.dryRun {
 		if err := checkAliases(f.buildPaths(f.out, "")); err != nil {
@@ -183,4 +183,24 @@ func dryRunCDHosts(in *builder.CDInputs, jobs []batch.Job, rowErrs []error, f *b
 		return &exitError{code: 1, inJSON: true, err: fmt.Errorf("%d inventory row(s) not planned", len(rowErrs))}
 	}
 	return nil
+}
+
+// diskOnly refuses flags that shape a disk image when the output is an
+// install CD: they would be ignored without a word.
+func (f *buildFlags) diskOnly() error {
+	var set []string
+	for _, x := range []struct {
+		on   bool
+		name string
+	}{{f.mbrOut != "", "--mbr-out"}, {f.partOnly, "--partition-only"}, {f.bmap, "--bmap"}, {f.cfgTemplate != "", "--cfg-template"},
+		{f.size != "", "--size"}, {f.fatType != 0, "--fat"}, {f.noStupid, "--no-stupid"}, {f.raid, "--raid"},
+		{len(f.addModules) > 0, "--add-module"}, {f.likeDisk != "", "--like-disk"}} {
+		if x.on {
+			set = append(set, x.name)
+		}
+	}
+	if len(set) == 0 {
+		return nil
+	}
+	return fmt.Errorf("build --format iso: %s shape(s) disk images; an install CD keeps the media's isolinux.cfg and boot loaders", strings.Join(set, ", "))
 }

@@ -96,6 +96,10 @@ func TestBuildCD(t *testing.T) {
 	if err != nil || strings.Count(stdout, "media=cdrom,readonly=on -boot d") != 2 || !strings.Contains(stdout, "uefi: ") {
 		t.Errorf("boot --print-command: %v\n%s", err, stdout)
 	}
+	_, _, err = runCLI("build", "--iso", iso, "--host", "esx01", "--ks", "http://d/k", "--fat", "32", "--cfg-template", ks, "-o", filepath.Join(dir, "x.iso"))
+	if exitCode(err) != 2 || !strings.Contains(err.Error(), "--cfg-template, --fat shape(s) disk images") {
+		t.Errorf("--fat with a CD: exit %d, %v", exitCode(err), err)
+	}
 	_, _, err = runCLI("build", "--iso", iso, "--host", "esx01", "--ks", "http://d/k", "-o", out)
 	if exitCode(err) == 0 || !strings.Contains(err.Error(), "exists") {
 		t.Errorf("second build without --force: %v", err)

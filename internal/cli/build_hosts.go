@@ -30,8 +30,10 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 	if f.out != "" || f.host != "" || f.id != "" || f.mbrOut != "" {
 		return &exitError{code: 2, err: errors.New("build: -o, --host, --id and --mbr-out are for one host; with --hosts, images go to --out-dir/<id>.img")}
 	}
-	if f.format == formatISO && (f.bmap || f.partOnly) {
-		return &exitError{code: 2, err: errors.New("build --format iso: --bmap and --partition-only are for disk images, not install CDs")}
+	if f.format == formatISO {
+		if err := f.diskOnly(); err != nil {
+			return &exitError{code: 2, err: err}
+		}
 	}
 	var rowErrs []error // rows not built, located in the inventory (--keep-going)
 	hosts, err := inventory.Read(f.hosts)

@@ -43,6 +43,9 @@ func run(dir string) error {
 			return err
 		}
 	}
+	if err := writeCD(filepath.Join(dir, "esxi-7.0-cd-600m.iso")); err != nil {
+		return err
+	}
 	if _, err := os.Stat(tb); err != nil {
 		if err := tarball.WriteFile(tb, tarball.Spec{RealSizes: true}); err != nil {
 			return err
@@ -91,6 +94,20 @@ func run(dir string) error {
 	env := fmt.Sprintf("START_LBA=%d\nFAT=%d\nFAT_SECTORS=%d\nIMAGE_BYTES=%d\nFILES=%q\n",
 		p.Partition.StartLBA, p.FAT.Type, p.FAT.TotalSectors, p.ImageBytes, strings.Join(files, " "))
 	return os.WriteFile(filepath.Join(dir, "plan.env"), []byte(env), 0o644)
+}
+
+// writeCD writes a bootable (El Torito) 7.0-shaped ISO of about 600 MB,
+// the size of 8.0 media: 7.0's invented real sizes and 230 MB of filler,
+// for the install-CD cases.
+func writeCD(path string) error {
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	}
+	pad := make([]byte, 230<<20)
+	for i := range pad {
+		pad[i] = byte(i*7 + i>>13) // not zeros: the file system must store it
+	}
+	return isogen.Write(path, isogen.Spec{Version: "7.0", ElTorito: true, RealSizes: true, Files: map[string][]byte{"PAD.BIN": pad}})
 }
 
 func write(path string, r io.Reader) error {
