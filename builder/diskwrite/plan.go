@@ -166,6 +166,9 @@ func (p *Plan) intoPartition(src io.ReaderAt, o Options) error {
 	for _, e := range img.volume {
 		p.Ranges = append(p.Ranges, disk.Range{Off: base + e.Off, Len: e.Len, What: fmt.Sprintf("partition %d bytes %s-%s", q.Number, human.Commas(e.Off), human.Commas(e.Off+e.Len)), From: src, At: img.volumeOffset() + e.Off})
 	}
+	if img.UEFIOnly {
+		return p.uefiOnlyInto(q)
+	}
 	// Sector 0: the table and the disk signature stay; the boot code is the
 	// image's mbr.bin; the partition becomes the only active one.
 	p.sector0 = t.Sector0
@@ -320,3 +323,22 @@ func mbrPartitions(img *Image) [4]mbr.PartitionEntry {
 type zeros struct{}
 
 func (zeros) ReadAt(p []byte, off int64) (int, error) { clear(p); return len(p), nil }
+
+// uefiOnlyInto finishes the plan of a UEFI-only image into partition q:
+// its volume alone. Sector 0 stays as it was: UEFI reads files, not boot
+// code, and takes no notice of the active flag.
+func (p *Plan) uefiOnlyInto(q *Partition) error {
+	t := p.Target
+	p.WriteBytes = disk.Total(p.Ranges)
+	p.Writes = append(p.Writes, fmt.Sprintf("partition %d (%s): the image's FAT volume, %s bytes (free clusters skipped)", q.Number, Geometry(q.Start, q.Sectors), human.Commas(p.WriteBytes)))
+	p.Keeps = append(p.Keeps, fmt.Sprintf("sector 0 (boot code, table, active flags, disk signature %08x), byte for byte: the image is UEFI-only, and UEFI reads files, not boot code", s0sig(t.Sector0)))
+	for _, c := range t.Partitions {
+		if c.Number != q.Number {
+			p.Keeps = append(p.Keeps, fmt.Sprintf("partition %d (%s, type %#02x), byte for byte", c.Number, Geometry(c.Start, c.Sectors), c.Type))
+		}
+	}
+	if q.Type != mbr.TypeEFI {
+		p.Notes = append(p.Notes, fmt.Sprintf("partition %d has type %#02x: some firmware lists an MBR FAT partition as UEFI-bootable only with type 0xEF (EFI system partition)", q.Number, q.Type))
+	}
+	return nil
+}
