@@ -152,6 +152,9 @@ func (p *Plan) intoPartition(src io.ReaderAt, o Options) error {
 	if q == nil || q.Start != img.Start || q.Sectors != img.Sectors {
 		return p.mismatch(q)
 	}
+	if !fatTypes[q.Type] {
+		return notFAT(t.Name, *q)
+	}
 	if end := (int64(q.Start) + int64(q.Sectors)) * 512; end > t.Size {
 		return fmt.Errorf("%s: partition %d ends at byte %s, past the disk's %s bytes", t.Name, q.Number, human.Commas(end), human.Commas(t.Size))
 	}
@@ -341,4 +344,12 @@ func (p *Plan) uefiOnlyInto(q *Partition) error {
 		p.Notes = append(p.Notes, fmt.Sprintf("partition %d has type %#02x: some firmware lists an MBR FAT partition as UEFI-bootable only with type 0xEF (EFI system partition)", q.Number, q.Type))
 	}
 	return nil
+}
+
+// notFAT refuses a partition whose type is no FAT type: inspect (and
+// firmware that looks at types) would not take it for the automation
+// partition.
+func notFAT(name string, q Partition) error {
+	return fmt.Errorf("%s: partition %d has type %#02x, not a FAT type: make it the automation partition first (e.g. `sfdisk --part-type %s %d c` for FAT32 LBA, or ef for an EFI system partition)",
+		name, q.Number, q.Type, name, q.Number)
 }
