@@ -157,64 +157,113 @@ func (e *WriteError) Unwrap() error { return e.Err }
 
 // Verify reads the ranges back from the disk, not from the page cache
 // (O_DIRECT where the target has it; else after Sync dropped the cached
-// pages), and compares each range's SHA-256 with that of its source,
-// hashed at the same time on another goroutine. A mismatch names the range
-// and its offsets.
+// pages), and compares each range's SHA-256 with that of its source. The
+// disk is read on one goroutine, its bytes hashed on another, the source
+// hashed on a third. A mismatch names the range and its offsets.
 func (t *Target) Verify(ctx context.Context, rs []Range, progress Progress) error {
-	var src *os.File = t.File
-	if d := t.directFile(); d != nil {
-		src = d
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type sourceSum struct {
+		sum [32]byte
+		err error
 	}
-	buf := alignedBuffer(ChunkSize)
-	sbuf := make([]byte, ChunkSize)
-	var done int64
-	for _, r := range rs {
-		want := make(chan [32]byte, 1)
-		wantErr := make(chan error, 1)
-		go func() {
+	sources := make(chan sourceSum, len(rs))
+	go func() {
+		buf := make([]byte, ChunkSize)
+		for _, r := range rs {
+			if ctx.Err() != nil {
+				return
+			}
 			h := sha256.New()
-			_, err := io.CopyBuffer(hashOnly{h}, io.NewSectionReader(r.From, r.At, r.Len), sbuf)
-			var sum [32]byte
-			h.Sum(sum[:0])
-			want <- sum
-			wantErr <- err
-		}()
-		h := sha256.New()
-		var rerr error
-		for at := int64(0); at < r.Len && rerr == nil; {
-			if rerr = ctx.Err(); rerr != nil {
-				break
-			}
-			n := min(int64(len(buf)), r.Len-at)
-			_, err := src.ReadAt(buf[:n], r.Off+at)
-			if errors.Is(err, syscall.EINVAL) && src != t.File {
-				src = t.File // O_DIRECT refused: Sync dropped the cached pages
-				_, err = src.ReadAt(buf[:n], r.Off+at)
-			}
-			if err != nil {
-				rerr = fmt.Errorf("%s: reading back %s at byte %s: %w", t.Name, r.What, human.Commas(r.Off+at), err)
-				break
-			}
-			h.Write(buf[:n])
-			at += n
-			done += n
-			if progress != nil {
-				progress(done)
+			_, err := io.CopyBuffer(hashOnly{h}, io.NewSectionReader(r.From, r.At, r.Len), buf)
+			var s sourceSum
+			h.Sum(s.sum[:0])
+			s.err = err
+			sources <- s
+		}
+	}()
+	type readChunk struct {
+		buf  []byte
+		last bool
+		err  error
+	}
+	free := make(chan []byte, buffers)
+	for range buffers {
+		free <- alignedBuffer(ChunkSize)
+	}
+	chunks := make(chan readChunk, buffers)
+	go func() {
+		defer close(chunks)
+		send := func(c readChunk) bool {
+			select {
+			case chunks <- c:
+				return true
+			case <-ctx.Done(): // Verify returned
+				return false
 			}
 		}
-		sum, serr := <-want, <-wantErr
-		if rerr != nil {
-			return rerr
+		var src *os.File = t.File
+		if d := t.directFile(); d != nil {
+			src = d
 		}
-		if serr != nil {
-			return fmt.Errorf("reading %s again to compare: %w", r.What, serr)
+		for _, r := range rs {
+			for at := int64(0); at < r.Len; {
+				var buf []byte
+				select {
+				case buf = <-free:
+				case <-ctx.Done():
+					send(readChunk{err: ctx.Err()})
+					return
+				}
+				n := min(int64(len(buf)), r.Len-at)
+				_, err := src.ReadAt(buf[:n], r.Off+at)
+				if errors.Is(err, syscall.EINVAL) && src != t.File {
+					src = t.File // O_DIRECT refused: Sync dropped the cached pages
+					_, err = src.ReadAt(buf[:n], r.Off+at)
+				}
+				if err != nil {
+					send(readChunk{err: fmt.Errorf("%s: reading back %s at byte %s: %w", t.Name, r.What, human.Commas(r.Off+at), err)})
+					return
+				}
+				at += n
+				if !send(readChunk{buf: buf[:n], last: at == r.Len}) {
+					return
+				}
+			}
 		}
+	}()
+	var done int64
+	h := sha256.New()
+	i := 0
+	for c := range chunks {
+		if c.err != nil {
+			return c.err
+		}
+		h.Write(c.buf)
+		done += int64(len(c.buf))
+		free <- c.buf[:cap(c.buf)]
+		if progress != nil {
+			progress(done)
+		}
+		if !c.last {
+			continue
+		}
+		r := rs[i]
 		var got [32]byte
 		h.Sum(got[:0])
-		if got != sum {
-			return fmt.Errorf("%s: read back, %s (bytes %s to %s) has SHA-256 %x, but its source has %x", t.Name, r.What,
-				human.Commas(r.Off), human.Commas(r.Off+r.Len), got[:8], sum[:8])
+		h.Reset()
+		s := <-sources
+		if s.err != nil {
+			return fmt.Errorf("reading %s again to compare: %w", r.What, s.err)
 		}
+		if got != s.sum {
+			return fmt.Errorf("%s: read back, %s (bytes %s to %s) has SHA-256 %x, but its source has %x", t.Name, r.What,
+				human.Commas(r.Off), human.Commas(r.Off+r.Len), got[:8], s.sum[:8])
+		}
+		i++
+	}
+	if i != len(rs) {
+		return fmt.Errorf("%s: read back %d of %d ranges", t.Name, i, len(rs))
 	}
 	return nil
 }

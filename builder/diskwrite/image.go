@@ -10,6 +10,7 @@
 package diskwrite
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -27,6 +28,7 @@ type Image struct {
 	Start         uint32    `json:"start_lba"`      // the partition's first sector (partition-only: the BPB's hidden sectors)
 	Sectors       uint32    `json:"sectors"`        // the partition's size in sectors
 	Type          byte      `json:"type"`           // the partition type the image's entry has (partition-only: from the FAT type)
+	UEFIOnly      bool      `json:"uefi_only"`      // a whole image without BIOS boot: no boot code, no active entry (UEFI-only media)
 	Sector0       [512]byte `json:"-"`              // the image's sector 0 (a whole image)
 	volume        []fat.Extent
 }
@@ -77,13 +79,20 @@ func ReadImage(r io.ReaderAt, size int64, name string) (*Image, error) {
 		if !ok {
 			return nil, fmt.Errorf("image %s: sector 0 is neither an MBR nor a FAT boot sector (no 55 AA)", name)
 		}
-		var act []int
+		var act, used []int
 		for i, e := range s.Entries {
 			if e.Status == mbr.StatusActive {
 				act = append(act, i)
 			}
+			if e.Type != 0 || e.Sectors != 0 {
+				used = append(used, i)
+			}
 		}
-		if len(act) != 1 {
+		empty := bytes.Count(im.Sector0[:mbr.BootCodeSize], []byte{0}) == mbr.BootCodeSize
+		switch {
+		case len(act) == 0 && len(used) == 1 && empty: // UEFI-only media: nothing for a BIOS
+			act, im.UEFIOnly = used, true
+		case len(act) != 1:
 			return nil, fmt.Errorf("image %s: %d active partition entries, want exactly one (the automation partition)", name, len(act))
 		}
 		e := s.Entries[act[0]]

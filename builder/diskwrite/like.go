@@ -34,6 +34,9 @@ func LikeDisk(name string, number int) (Partition, error) {
 	}
 	if number != 0 {
 		for _, q := range ps {
+			if q.Number == number && !fatTypes[q.Type] {
+				return Partition{}, fmt.Errorf("--like-disk %w", notFAT(name, q))
+			}
 			if q.Number == number {
 				return q, nil
 			}

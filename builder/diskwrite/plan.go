@@ -152,6 +152,9 @@ func (p *Plan) intoPartition(src io.ReaderAt, o Options) error {
 	if q == nil || q.Start != img.Start || q.Sectors != img.Sectors {
 		return p.mismatch(q)
 	}
+	if !fatTypes[q.Type] {
+		return notFAT(t.Name, *q)
+	}
 	if end := (int64(q.Start) + int64(q.Sectors)) * 512; end > t.Size {
 		return fmt.Errorf("%s: partition %d ends at byte %s, past the disk's %s bytes", t.Name, q.Number, human.Commas(end), human.Commas(t.Size))
 	}
@@ -165,6 +168,9 @@ func (p *Plan) intoPartition(src io.ReaderAt, o Options) error {
 	base := int64(q.Start) * 512
 	for _, e := range img.volume {
 		p.Ranges = append(p.Ranges, disk.Range{Off: base + e.Off, Len: e.Len, What: fmt.Sprintf("partition %d bytes %s-%s", q.Number, human.Commas(e.Off), human.Commas(e.Off+e.Len)), From: src, At: img.volumeOffset() + e.Off})
+	}
+	if img.UEFIOnly {
+		return p.uefiOnlyInto(q)
 	}
 	// Sector 0: the table and the disk signature stay; the boot code is the
 	// image's mbr.bin; the partition becomes the only active one.
@@ -320,3 +326,30 @@ func mbrPartitions(img *Image) [4]mbr.PartitionEntry {
 type zeros struct{}
 
 func (zeros) ReadAt(p []byte, off int64) (int, error) { clear(p); return len(p), nil }
+
+// uefiOnlyInto finishes the plan of a UEFI-only image into partition q:
+// its volume alone. Sector 0 stays as it was: UEFI reads files, not boot
+// code, and takes no notice of the active flag.
+func (p *Plan) uefiOnlyInto(q *Partition) error {
+	t := p.Target
+	p.WriteBytes = disk.Total(p.Ranges)
+	p.Writes = append(p.Writes, fmt.Sprintf("partition %d (%s): the image's FAT volume, %s bytes (free clusters skipped)", q.Number, Geometry(q.Start, q.Sectors), human.Commas(p.WriteBytes)))
+	p.Keeps = append(p.Keeps, fmt.Sprintf("sector 0 (boot code, table, active flags, disk signature %08x), byte for byte: the image is UEFI-only, and UEFI reads files, not boot code", s0sig(t.Sector0)))
+	for _, c := range t.Partitions {
+		if c.Number != q.Number {
+			p.Keeps = append(p.Keeps, fmt.Sprintf("partition %d (%s, type %#02x), byte for byte", c.Number, Geometry(c.Start, c.Sectors), c.Type))
+		}
+	}
+	if q.Type != mbr.TypeEFI {
+		p.Notes = append(p.Notes, fmt.Sprintf("partition %d has type %#02x: some firmware lists an MBR FAT partition as UEFI-bootable only with type 0xEF (EFI system partition)", q.Number, q.Type))
+	}
+	return nil
+}
+
+// notFAT refuses a partition whose type is no FAT type: inspect (and
+// firmware that looks at types) would not take it for the automation
+// partition.
+func notFAT(name string, q Partition) error {
+	return fmt.Errorf("%s: partition %d has type %#02x, not a FAT type: make it the automation partition first (e.g. `sfdisk --part-type %s %d c` for FAT32 LBA, or ef for an EFI system partition)",
+		name, q.Number, q.Type, name, q.Number)
+}

@@ -100,7 +100,13 @@ func Write(ctx context.Context, p *Plan, d *disk.Target, progress Progress) (*Re
 	}
 	res.Verified, res.VerifySeconds = total, time.Since(start).Seconds()
 	res.Reread = p.reread(d)
-	rep, err := inspect.Inspect(d.File, d.Size, inspect.Options{SkipHashes: true}) // every byte was just compared
+	var rep *inspect.Report
+	if p.Image.UEFIOnly && p.Mode == IntoPartition {
+		// mbr.bin and the active flag play no part: judge the partition.
+		rep, err = inspect.Inspect(io.NewSectionReader(d.File, int64(p.Start)*512, int64(p.Sectors)*512), int64(p.Sectors)*512, inspect.Options{SkipHashes: true})
+	} else {
+		rep, err = inspect.Inspect(d.File, d.Size, inspect.Options{SkipHashes: true}) // every byte was just compared
+	}
 	if err != nil {
 		return nil, &StateError{Err: err, State: "the image was written and read back, but inspecting the target failed"}
 	}
@@ -115,7 +121,7 @@ func (p *Plan) stateAfter(n int64) string {
 		return "nothing was written: " + p.Target.Name + " is as it was"
 	}
 	last := p.Ranges[len(p.Ranges)-1]
-	if n >= p.WriteBytes-last.Len && n < p.WriteBytes {
+	if p.sector0Last && n >= p.WriteBytes-last.Len && n < p.WriteBytes {
 		n = p.WriteBytes - last.Len // sector 0 is one write: it is there whole or not at all
 	}
 	done := fmt.Sprintf("%s of %s bytes were written", human.Commas(n), human.Commas(p.WriteBytes))

@@ -265,3 +265,45 @@ func TestBesideMounted(t *testing.T) {
 		t.Errorf("into a mounted partition: %v", err)
 	}
 }
+
+// TestUEFIOnlyInto: a UEFI-only image (no boot code, no active entry) goes
+// into partition 2 of a used disk without touching sector 0 (the disk's
+// boot code and active flags stay), says that a type other than 0xEF may
+// keep some firmware from listing it, and the partition inspects as
+// bootable by UEFI.
+func TestUEFIOnlyInto(t *testing.T) {
+	dir := t.TempDir()
+	iso := filepath.Join(dir, "esxi9.iso")
+	if err := isogen.Write(iso, isogen.Spec{Version: "8.0", UEFIOnly: true}); err != nil {
+		t.Fatal(err)
+	}
+	in, err := builder.Open(iso, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	p, err := in.Plan(builder.Options{KS: "http://deploy/ks/esx09.cfg", Size: 64 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := filepath.Join(dir, "esx09.img")
+	if _, err := p.WriteFile(context.Background(), img, builder.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	path, _ := usedDisk(t, p)
+	before, _ := diskgen.Hash(path, 0, 512)
+	wp, res, err := writeImage(t, img, path, diskwrite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := diskgen.Hash(path, 0, 512); after != before {
+		t.Error("sector 0 changed")
+	}
+	if !res.Bootable || !res.Inspect.UEFIOnly {
+		t.Errorf("inspect: bootable %v, UEFI-only %v, faults %q", res.Bootable, res.Inspect.UEFIOnly, res.Inspect.Faults)
+	}
+	if !strings.Contains(strings.Join(wp.Notes, "\n"), "partition 2 has type 0x0c: some firmware lists an MBR FAT partition as UEFI-bootable only with type 0xEF") {
+		t.Errorf("notes: %q", wp.Notes)
+	}
+	fsck(t, path, int64(p.Partition.StartLBA)*512, int64(p.Partition.Sectors)*512)
+}

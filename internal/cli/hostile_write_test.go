@@ -100,7 +100,19 @@ var hostileWrites = []hostileWrite{
 		e.write()
 	}, []string{"partition 1 is LBA 2,048 +", "--like-disk", "--partition 1"}},
 	{"--partition names an empty entry", func(e *writeEnv) { e.matching(); e.write("--partition", "4") }, []string{"partition 4 is empty"}},
-	{"--partition names another partition", func(e *writeEnv) { e.matching(); e.write("--partition", "3") }, []string{"partition 3 is LBA", "--like-disk"}},
+	{"--partition names another partition", func(e *writeEnv) {
+		e.disk(int64(2048+e.imgSectors+e.imgSectors+100)*512, diskgen.Partition{Start: 2048, Sectors: e.imgSectors, Type: mbr.TypeFAT32},
+			diskgen.Partition{Start: 2048 + e.imgSectors, Sectors: e.imgSectors, Type: mbr.TypeFAT32})
+		e.write("--partition", "2")
+	}, []string{"partition 2 is LBA", "--like-disk"}},
+	{"a partition of a type not FAT", func(e *writeEnv) {
+		e.disk(int64(2048+e.imgSectors+100)*512, diskgen.Partition{Start: 2048, Sectors: e.imgSectors, Type: 0x83})
+		e.write()
+	}, []string{"partition 1 has type 0x83, not a FAT type", "sfdisk --part-type"}},
+	{"build --like-disk --partition of a type not FAT", func(e *writeEnv) {
+		e.matching()
+		e.args = append(e.build, "--like-disk", e.target, "--partition", "3", "-o", filepath.Join(e.dir, "new.img"))
+	}, []string{"--like-disk", "partition 3 has type 0x83, not a FAT type"}},
 	{"a blank disk without --whole-disk", func(e *writeEnv) { e.disk(64 << 20); e.write() }, []string{"has no partition table to write into", "--whole-disk"}},
 	{"a GPT disk", func(e *writeEnv) {
 		e.disk(64<<20, diskgen.Partition{Start: 1, Sectors: 64<<11 - 1, Type: 0xEE})
