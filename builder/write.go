@@ -27,6 +27,11 @@ type WriteOptions struct {
 	// partition's free space) across builds: an image rebuilt from the
 	// same inputs and settings hashes them once (nil: every build does).
 	ZeroRuns *zerorun.Memo
+	// Progress, when set, is told how many bytes of the image have been
+	// read back, checked and hashed so far (up to ImageBytes), every few
+	// MiB, from the goroutine that hashes: it must be quick and safe to
+	// call from another goroutine than the caller's.
+	Progress func(hashed int64)
 }
 
 // Result is a written and verified image.
@@ -223,6 +228,7 @@ func (p *Plan) writeVerified(ctx context.Context, f *os.File, o WriteOptions) (s
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	rb := p.newReadBack(f, o.Serial, o.ZeroRuns)
+	rb.progress = o.Progress
 	defer rb.finish()
 	base := p.fsBase()
 	var rbErr error
