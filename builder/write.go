@@ -230,6 +230,9 @@ func (p *Plan) writeVerified(ctx context.Context, f *os.File, o WriteOptions) (s
 	rb := p.newReadBack(f, o.Serial, o.ZeroRuns)
 	rb.progress = o.Progress
 	defer rb.finish()
+	// A long run of zeros is hashed in one go: an interrupt stops it
+	// there too (and the sum, then partial, is not taken).
+	defer context.AfterFunc(ctx, func() { rb.stop.Store(true) })()
 	base := p.fsBase()
 	var rbErr error
 	werr := p.write(ctx, f, func(end int64) {
@@ -256,7 +259,11 @@ func (p *Plan) writeVerified(ctx context.Context, f *os.File, o WriteOptions) (s
 	if err := rb.upTo(ctx, p.ImageBytes); err != nil {
 		return "", &stepError{"verifying", err}
 	}
-	return rb.sum(), nil
+	sum := rb.sum()
+	if err := ctx.Err(); err != nil { // stopped while the hasher ran: sum is partial
+		return "", &stepError{"verifying", err}
+	}
+	return sum, nil
 }
 
 // Write writes the whole image into w: an empty file (it is truncated to

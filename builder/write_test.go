@@ -3,6 +3,7 @@ package builder
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -245,5 +246,34 @@ func TestWriteProgress(t *testing.T) {
 	}
 	if memo.Hits() == 0 {
 		t.Error("the memo restored no run: its path went untested")
+	}
+}
+
+// TestWriteStopsInZeros: an interrupt while a long run of zeros is hashed
+// stops the build there, leaves no image, and records no run in the memo.
+func TestWriteStopsInZeros(t *testing.T) {
+	fx := newFixture(t, isogen.Spec{RockRidge: true}, tarball.Spec{})
+	o := hostOpts
+	o.Size = 1 << 30
+	p := plan(t, fx, o)
+	for _, serial := range []bool{true, false} {
+		ctx, cancel := context.WithCancel(context.Background())
+		memo := zerorun.New(t.TempDir())
+		out := filepath.Join(t.TempDir(), "a.img")
+		_, err := p.WriteFile(ctx, out, WriteOptions{Serial: serial, ZeroRuns: memo, Progress: func(n int64) {
+			if n > p.ImageBytes/4 {
+				cancel()
+			}
+		}})
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("serial %v: %v, want context.Canceled", serial, err)
+		}
+		if _, serr := os.Stat(out); serr == nil {
+			t.Errorf("serial %v: an image was left", serial)
+		}
+		if _, err := p.WriteFile(context.Background(), out, WriteOptions{Serial: serial, ZeroRuns: memo}); err != nil || memo.Hits() != 0 {
+			t.Errorf("serial %v: the build after: %v, %d runs from the memo (a stopped run was recorded)", serial, err, memo.Hits())
+		}
+		cancel()
 	}
 }
