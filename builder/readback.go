@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -74,6 +76,67 @@ type readBack struct {
 	memo   *zerorun.Memo // long runs of zeros hashed before (nil: none)
 	stop   atomic.Bool   // the hasher may skip what is queued: the pass failed
 	done   bool
+	// progress, when set, is told the bytes hashed so far (WriteOptions).
+	progress func(int64)
+	nHashed  int64 // bytes hashed so far, on the hashing goroutine
+}
+
+// count counts n more bytes hashed and tells progress.
+func (rb *readBack) count(n int64) {
+	rb.nHashed += n
+	if rb.progress != nil {
+		rb.progress(rb.nHashed)
+	}
+}
+
+// writeZeros hashes a run of n zeros through the memo, telling progress
+// as the run is hashed (or at once, when the memo had it).
+func (rb *readBack) writeZeros(n int64) {
+	if rb.progress == nil {
+		rb.memo.Write(rb.h, n, &rb.stop)
+		rb.nHashed += n
+		return
+	}
+	start := rb.nHashed
+	rb.memo.Write(countedHash{Hash: rb.h, add: func(k int) {
+		if rb.nHashed += int64(k); rb.nHashed%(progressStep) < int64(k) { // every progressStep bytes
+			rb.progress(rb.nHashed)
+		}
+	}}, n, &rb.stop)
+	rb.nHashed = start
+	rb.count(n)
+}
+
+// progressStep is how often a long run of zeros reports progress.
+const progressStep = 64 << 20
+
+// countedHash is a hash that counts what is written into it; it keeps the
+// hash's state marshalling, so that the zero-run memo still works.
+type countedHash struct {
+	hash.Hash
+	add func(int)
+}
+
+func (c countedHash) Write(b []byte) (int, error) {
+	n, err := c.Hash.Write(b)
+	c.add(n)
+	return n, err
+}
+
+func (c countedHash) MarshalBinary() ([]byte, error) {
+	m, ok := c.Hash.(encoding.BinaryMarshaler)
+	if !ok {
+		return nil, errors.New("not a marshalable hash")
+	}
+	return m.MarshalBinary()
+}
+
+func (c countedHash) UnmarshalBinary(b []byte) error {
+	u, ok := c.Hash.(encoding.BinaryUnmarshaler)
+	if !ok {
+		return errors.New("not a marshalable hash")
+	}
+	return u.UnmarshalBinary(b)
 }
 
 // newReadBack starts a read-back pass of r. With serial, or when Go runs
@@ -114,10 +177,11 @@ func (rb *readBack) hash() {
 	defer close(rb.hashed)
 	for c := range rb.full {
 		if c.buf == nil {
-			rb.memo.Write(rb.h, c.zeros, &rb.stop)
+			rb.writeZeros(c.zeros)
 			continue
 		}
 		rb.h.Write(c.buf[:c.n])
+		rb.count(int64(c.n))
 		rb.free <- c.buf
 	}
 }
@@ -204,6 +268,7 @@ func (rb *readBack) read(ctx context.Context, hi int64, zero bool) error {
 			return err
 		}
 		rb.h.Write(b)
+		rb.count(n)
 		rb.off = hi
 		return nil
 	}
@@ -228,7 +293,7 @@ func (rb *readBack) zeros(ctx context.Context, n int64) error {
 		return err
 	}
 	if rb.serial {
-		rb.memo.Write(rb.h, n, &rb.stop)
+		rb.writeZeros(n)
 	} else {
 		rb.full <- chunk{zeros: n}
 	}

@@ -27,6 +27,11 @@ type WriteOptions struct {
 	// partition's free space) across builds: an image rebuilt from the
 	// same inputs and settings hashes them once (nil: every build does).
 	ZeroRuns *zerorun.Memo
+	// Progress, when set, is told how many bytes of the image have been
+	// read back, checked and hashed so far (up to ImageBytes), every few
+	// MiB, from the goroutine that hashes: it must be quick and safe to
+	// call from another goroutine than the caller's.
+	Progress func(hashed int64)
 }
 
 // Result is a written and verified image.
@@ -223,7 +228,11 @@ func (p *Plan) writeVerified(ctx context.Context, f *os.File, o WriteOptions) (s
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	rb := p.newReadBack(f, o.Serial, o.ZeroRuns)
+	rb.progress = o.Progress
 	defer rb.finish()
+	// A long run of zeros is hashed in one go: an interrupt stops it
+	// there too (and the sum, then partial, is not taken).
+	defer context.AfterFunc(ctx, func() { rb.stop.Store(true) })()
 	base := p.fsBase()
 	var rbErr error
 	werr := p.write(ctx, f, func(end int64) {
@@ -250,7 +259,11 @@ func (p *Plan) writeVerified(ctx context.Context, f *os.File, o WriteOptions) (s
 	if err := rb.upTo(ctx, p.ImageBytes); err != nil {
 		return "", &stepError{"verifying", err}
 	}
-	return rb.sum(), nil
+	sum := rb.sum()
+	if err := ctx.Err(); err != nil { // stopped while the hasher ran: sum is partial
+		return "", &stepError{"verifying", err}
+	}
+	return sum, nil
 }
 
 // Write writes the whole image into w: an empty file (it is truncated to

@@ -3,12 +3,16 @@ package builder
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/esxi-autopart/esxi-autopart/builder/zerorun"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/tarball"
 )
@@ -208,5 +212,68 @@ func TestImageMode(t *testing.T) {
 		if st, err := os.Stat(res.Path); err != nil || st.Mode().Perm() != c.want {
 			t.Errorf("kickstart %q: mode %v, want %v (%v)", c.kickstart, st.Mode().Perm(), c.want, err)
 		}
+	}
+}
+
+// TestWriteProgress: WriteOptions.Progress hears the bytes hashed rise to
+// the image's size, serially or beside a hasher, with the zero-run memo
+// or without, and the image is the same.
+func TestWriteProgress(t *testing.T) {
+	fx := newFixture(t, isogen.Spec{RockRidge: true}, tarball.Spec{})
+	o := hostOpts
+	o.Size = 200 << 20 // free space: long runs of zeros
+	p := plan(t, fx, o)
+	var want string
+	memo := zerorun.New(t.TempDir()) // the second use restores the runs the first hashed
+	for _, tc := range []struct {
+		serial bool
+		memo   *zerorun.Memo
+	}{{false, nil}, {true, nil}, {false, memo}, {true, memo}} {
+		var mu sync.Mutex
+		var seen []int64
+		res, err := p.WriteFile(context.Background(), filepath.Join(t.TempDir(), "a.img"), WriteOptions{Serial: tc.serial, ZeroRuns: tc.memo,
+			Progress: func(n int64) { mu.Lock(); seen = append(seen, n); mu.Unlock() }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want == "" {
+			want = res.SHA256
+		}
+		if res.SHA256 != want || len(seen) < 3 || seen[len(seen)-1] != p.ImageBytes || !slices.IsSorted(seen) {
+			t.Errorf("serial %v, memo %v: %s; %d reports, last %d of %d, sorted %v", tc.serial, tc.memo != nil, res.SHA256,
+				len(seen), seen[len(seen)-1], p.ImageBytes, slices.IsSorted(seen))
+		}
+	}
+	if memo.Hits() == 0 {
+		t.Error("the memo restored no run: its path went untested")
+	}
+}
+
+// TestWriteStopsInZeros: an interrupt while a long run of zeros is hashed
+// stops the build there, leaves no image, and records no run in the memo.
+func TestWriteStopsInZeros(t *testing.T) {
+	fx := newFixture(t, isogen.Spec{RockRidge: true}, tarball.Spec{})
+	o := hostOpts
+	o.Size = 1 << 30
+	p := plan(t, fx, o)
+	for _, serial := range []bool{true, false} {
+		ctx, cancel := context.WithCancel(context.Background())
+		memo := zerorun.New(t.TempDir())
+		out := filepath.Join(t.TempDir(), "a.img")
+		_, err := p.WriteFile(ctx, out, WriteOptions{Serial: serial, ZeroRuns: memo, Progress: func(n int64) {
+			if n > p.ImageBytes/4 {
+				cancel()
+			}
+		}})
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("serial %v: %v, want context.Canceled", serial, err)
+		}
+		if _, serr := os.Stat(out); serr == nil {
+			t.Errorf("serial %v: an image was left", serial)
+		}
+		if _, err := p.WriteFile(context.Background(), out, WriteOptions{Serial: serial, ZeroRuns: memo}); err != nil || memo.Hits() != 0 {
+			t.Errorf("serial %v: the build after: %v, %d runs from the memo (a stopped run was recorded)", serial, err, memo.Hits())
+		}
+		cancel()
 	}
 }

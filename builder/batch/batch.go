@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/esxi-autopart/esxi-autopart/builder"
 	"github.com/esxi-autopart/esxi-autopart/builder/compress"
@@ -39,6 +40,15 @@ const (
 	Planned Phase = "planned"
 	Written Phase = "written" // written and verified (put in place when the run ends)
 	Failed  Phase = "failed"
+	// Working reports how far a host's Step is (Done of Total bytes),
+	// a few times a second.
+	Working Phase = "working"
+)
+
+// Steps of Working events.
+const (
+	Verifying   = "verifying"   // written, read back and hashed
+	Compressing = "compressing" // the verified image read into Config.Compress
 )
 
 // Event reports one host's progress.
@@ -48,6 +58,8 @@ type Event struct {
 	Bytes  int64           `json:"bytes,omitempty"`
 	Result *builder.Result `json:"result,omitempty"`
 	Cloned bool            `json:"cloned,omitempty"` // written: cloned from the first image
+	Step   string          `json:"step,omitempty"`   // working: Verifying or Compressing
+	Done   int64           `json:"done,omitempty"`   // working: bytes of the step done, of Bytes
 	// Packed is, with Config.Compress, the compressed file the host
 	// delivers instead of the raw image (Path: its final name).
 	Packed *compress.Written `json:"packed,omitempty"`
@@ -200,7 +212,7 @@ func Run(ctx context.Context, in *builder.Inputs, jobs []Job, cfg Config) ([]Hos
 				if stopped() {
 					continue // the feeder may have handed this out as the stop came
 				}
-				r := buildOne(ctx, in, jobs[i], cfg, st.Dir(), writeMode{mode, serial, cfg.ZeroRuns}, first, report)
+				r := buildOne(ctx, in, jobs[i], cfg, st.Dir(), writeMode{mode, serial, cfg.ZeroRuns, nil}, first, report)
 				results[i] = r
 				if r.Err != nil {
 					report(Event{Host: jobs[i].ID, Phase: Failed, Err: r.Err.Error()})
@@ -303,6 +315,7 @@ func buildOne(ctx context.Context, in *builder.Inputs, j Job, cfg Config, stage 
 	if cfg.Compress != compress.None {
 		path = rawName(stage, j.ID) // hidden, never put in place
 	}
+	mode.progress = working(j.ID, Verifying, p.ImageBytes, report)
 	res, cloned, err := writeImage(ctx, p, path, false, mode, first)
 	if err != nil {
 		return fail(err)
@@ -319,7 +332,8 @@ func buildOne(ctx context.Context, in *builder.Inputs, j Job, cfg Config, stage 
 		r.staged = append(r.staged, extra)
 	}
 	if cfg.Compress != compress.None {
-		if r.Packed, err = compress.CompressFile(cfg.Compress, path, filepath.Join(stage, name)); err != nil {
+		r.Packed, err = compress.CompressFileProgress(cfg.Compress, path, filepath.Join(stage, name), working(j.ID, Compressing, p.ImageBytes, report))
+		if err != nil {
 			return fail(err)
 		}
 	}
@@ -334,6 +348,21 @@ func buildOne(ctx context.Context, in *builder.Inputs, j Job, cfg Config, stage 
 	}
 	report(ev)
 	return r
+}
+
+// working makes a progress function that reports host's step as Working
+// events, at most every tenth of a second, and when it is done.
+func working(host, step string, total int64, report func(Event)) func(int64) {
+	var mu sync.Mutex // the hasher's goroutine may call it
+	var last time.Time
+	return func(done int64) {
+		mu.Lock()
+		defer mu.Unlock()
+		if now := time.Now(); done >= total || now.Sub(last) >= 100*time.Millisecond {
+			last = now
+			report(Event{Host: host, Phase: Working, Step: step, Bytes: total, Done: done})
+		}
+	}
 }
 
 // relocated is an error whose message names the output folder where the

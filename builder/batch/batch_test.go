@@ -78,8 +78,24 @@ func TestRun(t *testing.T) {
 			t.Errorf("%s.cfg = %q", r.Job.ID, ks)
 		}
 	}
-	if len(events) != 8 {
-		t.Errorf("%d events, want 4 planned + 4 written", len(events))
+	phases := map[Phase]int{}
+	last := map[string]int64{} // a host's last Working report
+	for _, e := range events {
+		phases[e.Phase]++
+		if e.Phase == Working {
+			if e.Step != Verifying || e.Done < last[e.Host] || e.Done > e.Bytes {
+				t.Errorf("%s: working %s %d of %d after %d", e.Host, e.Step, e.Done, e.Bytes, last[e.Host])
+			}
+			last[e.Host] = e.Done
+		}
+	}
+	if phases[Planned] != 4 || phases[Written] != 4 || len(last) != 4 {
+		t.Errorf("events %v, want 4 planned, 4 written, and working reports of 4 hosts", phases)
+	}
+	for h, n := range last {
+		if n != res[0].Plan.ImageBytes {
+			t.Errorf("%s: last working report %d, want the image's %d bytes", h, n, res[0].Plan.ImageBytes)
+		}
 	}
 	m := NewManifest("test", in, nil, "SOURCE_DATE_EPOCH", res)
 	if err := m.Write(dir); err != nil {

@@ -65,10 +65,11 @@ type writeMode struct {
 	clone    CloneMode     // CloneAuto resolved already
 	serial   bool          // builder.WriteOptions.Serial
 	zeroRuns *zerorun.Memo // builder.WriteOptions.ZeroRuns
+	progress func(int64)   // builder.WriteOptions.Progress
 }
 
 func writeImage(ctx context.Context, p *builder.Plan, path string, force bool, mode writeMode, first *firstImage) (*builder.Result, bool, error) {
-	o := builder.WriteOptions{Force: force, Serial: mode.serial, ZeroRuns: mode.zeroRuns}
+	o := builder.WriteOptions{Force: force, Serial: mode.serial, ZeroRuns: mode.zeroRuns, Progress: mode.progress}
 	if mode.clone == CloneNever {
 		res, err := p.WriteFile(ctx, path, o)
 		return res, false, err
@@ -79,7 +80,7 @@ func writeImage(ctx context.Context, p *builder.Plan, path string, force bool, m
 	}
 	if mine {
 		// The other hosts wait for this one: give it the other cores.
-		res, err := p.WriteFile(ctx, path, builder.WriteOptions{Force: force, ZeroRuns: mode.zeroRuns})
+		res, err := p.WriteFile(ctx, path, builder.WriteOptions{Force: force, ZeroRuns: mode.zeroRuns, Progress: mode.progress})
 		if err != nil {
 			first.set(nil, "")
 			return nil, false, err

@@ -5,6 +5,7 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/esxi-autopart/esxi-autopart/builder/compress"
@@ -28,9 +29,13 @@ func TestRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			again, err := compress.CompressFile(k, src, dst+".2")
+			var read []int64
+			again, err := compress.CompressFileProgress(k, src, dst+".2", func(n int64) { read = append(read, n) })
 			if err != nil || again.SHA256 != w.SHA256 {
 				t.Errorf("compressed twice: %s vs %s (%v)", again.SHA256, w.SHA256, err)
+			}
+			if len(read) < 2 || read[len(read)-1] != int64(len(raw)) || !slices.IsSorted(read) {
+				t.Errorf("progress: %v, want rising to %d", read, len(raw))
 			}
 			if w.Bytes >= int64(len(raw)) || compress.FromName(dst) != k {
 				t.Errorf("%d bytes from %d, FromName %q", w.Bytes, len(raw), compress.FromName(dst))

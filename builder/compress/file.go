@@ -24,11 +24,21 @@ type Written struct {
 // CompressFile streams the file src through k into a temporary file beside
 // dst and renames it to dst once complete. The caller checks dst first.
 func CompressFile(k Kind, src, dst string) (*Written, error) {
-	in, err := os.Open(src)
+	return CompressFileProgress(k, src, dst, nil)
+}
+
+// CompressFileProgress is CompressFile telling progress (when not nil) how
+// many bytes of src it has read so far, every MiB.
+func CompressFileProgress(k Kind, src, dst string, progress func(read int64)) (*Written, error) {
+	f0, err := os.Open(src)
 	if err != nil {
 		return nil, err
 	}
-	defer in.Close()
+	defer f0.Close()
+	var in io.Reader = f0
+	if progress != nil {
+		in = &ProgressReader{R: f0, Progress: progress}
+	}
 	f, err := os.CreateTemp(filepath.Dir(dst), "."+filepath.Base(dst)+".partial-*")
 	if err != nil {
 		return nil, fmt.Errorf("output %s: %w", dst, err)
@@ -61,6 +71,22 @@ func CompressTo(k Kind, src io.Reader, dst io.Writer) (int64, string, error) {
 		err = errors.Join(err, zw.Close(), bw.Flush())
 	}
 	return cw.n, hex.EncodeToString(h.Sum(nil)), err
+}
+
+// ProgressReader tells Progress the bytes read from R so far, at each Read.
+type ProgressReader struct {
+	R        io.Reader
+	Progress func(read int64)
+	n        int64
+}
+
+func (p *ProgressReader) Read(b []byte) (int, error) {
+	n, err := p.R.Read(b)
+	if n > 0 {
+		p.n += int64(n)
+		p.Progress(p.n)
+	}
+	return n, err
 }
 
 type countWriter struct {

@@ -65,7 +65,7 @@ func compression(out, flag string) (compress.Kind, string, error) {
 // from the verified raw image (which is then dropped); IMAGE.bmap too when
 // withBmap. packed is nil for a raw image. Nothing is in place until
 // set.publish.
-func deliver(ctx context.Context, p *builder.Plan, out string, k compress.Kind, withBmap bool, o builder.WriteOptions, set *outputSet) (
+func deliver(ctx context.Context, p *builder.Plan, out string, k compress.Kind, withBmap bool, o builder.WriteOptions, compressing func(int64), set *outputSet) (
 	res *builder.Result, packed *compress.Written, err error) {
 	if err := builder.CheckOutput(out, o.Force); err != nil {
 		return nil, nil, err
@@ -74,7 +74,7 @@ func deliver(ctx context.Context, p *builder.Plan, out string, k compress.Kind, 
 	if k != compress.None {
 		raw = filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+".raw")
 	}
-	pd, err := p.WriteTemp(ctx, raw, builder.WriteOptions{Force: o.Force, Sync: o.Sync, ZeroRuns: o.ZeroRuns})
+	pd, err := p.WriteTemp(ctx, raw, builder.WriteOptions{Force: o.Force, Sync: o.Sync, ZeroRuns: o.ZeroRuns, Progress: o.Progress})
 	if err != nil {
 		if k != compress.None {
 			return nil, nil, fmt.Errorf("%s: %w", out, err)
@@ -102,7 +102,11 @@ func deliver(ctx context.Context, p *builder.Plan, out string, k compress.Kind, 
 	if err != nil {
 		return nil, nil, err
 	}
-	n, sum, err := compress.CompressTo(k, io.NewSectionReader(pd.File(), 0, p.ImageBytes), t)
+	var src io.Reader = io.NewSectionReader(pd.File(), 0, p.ImageBytes)
+	if compressing != nil {
+		src = &compress.ProgressReader{R: src, Progress: compressing}
+	}
+	n, sum, err := compress.CompressTo(k, src, t)
 	if err != nil {
 		t.Discard()
 		return nil, nil, fmt.Errorf("compressing %s: %w", out, err)

@@ -15,9 +15,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vbauerster/mpb/v8"
+
 	"github.com/esxi-autopart/esxi-autopart/builder"
 	"github.com/esxi-autopart/esxi-autopart/builder/batch"
 	"github.com/esxi-autopart/esxi-autopart/builder/check"
+	"github.com/esxi-autopart/esxi-autopart/builder/compress"
 	"github.com/esxi-autopart/esxi-autopart/builder/config"
 	"github.com/esxi-autopart/esxi-autopart/builder/diskwrite"
 	"github.com/esxi-autopart/esxi-autopart/builder/human"
@@ -125,7 +128,31 @@ func (f *buildFlags) run(ctx context.Context, args []string, stdout, stderr io.W
 	var set outputSet
 	defer set.discard()
 	zeros := zeroRuns()
-	res, packed, err := deliver(ctx, plan, out, kind, f.bmap, builder.WriteOptions{Force: f.force, Sync: f.sync, ZeroRuns: zeros}, &set)
+	wo := builder.WriteOptions{Force: f.force, Sync: f.sync, ZeroRuns: zeros}
+	var compressing func(int64)
+	var bar *progress
+	if !f.quiet && !f.asJSON && isTerminal(stderr) { // a bar with the rate and the time left
+		bar = &progress{mode: "bars", p: mpb.New(mpb.WithOutput(stderr), mpb.WithWidth(40)), bars: map[string]*mpb.Bar{},
+			steps: map[string]*barStep{}, passes: 1, total: 1}
+		if kind != compress.None {
+			bar.passes = 2
+		}
+		name := filepath.Base(out)
+		bar.event(batch.Event{Host: name, Phase: batch.Planned, Bytes: plan.ImageBytes})
+		step := func(s string) func(int64) {
+			return func(n int64) {
+				bar.event(batch.Event{Host: name, Phase: batch.Working, Step: s, Bytes: plan.ImageBytes, Done: n})
+			}
+		}
+		wo.Progress, compressing = step(batch.Verifying), step(batch.Compressing)
+	}
+	res, packed, err := deliver(ctx, plan, out, kind, f.bmap, wo, compressing, &set)
+	if bar != nil {
+		if err == nil {
+			bar.event(batch.Event{Host: filepath.Base(out), Phase: batch.Written, Bytes: plan.ImageBytes})
+		}
+		bar.wait()
+	}
 	if err != nil {
 		return err
 	}

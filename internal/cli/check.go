@@ -193,10 +193,11 @@ func (c *checkFlags) run(_ context.Context, args []string, stdout, _ io.Writer) 
 			return err
 		}
 	} else {
-		for _, l := range findingLines(findings) {
+		lines := findingLines(findings)
+		for _, l := range lines {
 			fmt.Fprintln(stdout, l)
 		}
-		fmt.Fprintln(stdout, check.Summary(findings, n))
+		fmt.Fprintln(stdout, summaryOf(findings, lines, n))
 	}
 	if errs > 0 {
 		return &exitError{code: 1} // the findings and the summary say it

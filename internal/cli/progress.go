@@ -28,13 +28,18 @@ type progress struct {
 	p         *mpb.Progress
 	mu        sync.Mutex
 	bars      map[string]*mpb.Bar
+	steps     map[string]*barStep // what each host's bar is doing
+	passes    int64               // passes over each image a bar counts: verifying, and compressing with --compress
 	total     int
 	done      int
 	failed    int
 }
 
 func newProgress(f *buildFlags, stdout, stderr io.Writer, total int) *progress {
-	pr := &progress{mode: "lines", out: stderr, bars: map[string]*mpb.Bar{}, total: total, bmap: f.bmap}
+	pr := &progress{mode: "lines", out: stderr, bars: map[string]*mpb.Bar{}, steps: map[string]*barStep{}, total: total, bmap: f.bmap, passes: 1}
+	if f.compress != "" {
+		pr.passes = 2
+	}
 	switch {
 	case f.quiet:
 		pr.mode = "quiet"
@@ -65,6 +70,9 @@ func (pr *progress) event(e batch.Event) {
 	case batch.Failed:
 		pr.failed++
 	}
+	if e.Phase == batch.Working && pr.mode != "bars" {
+		return // bars show it; a line or a JSON event per tenth of a second would not help
+	}
 	switch pr.mode {
 	case "json":
 		ev := eventJSON{SchemaVersion: schemaVersion, Type: "event", Host: e.Host, Phase: string(e.Phase), Bytes: e.Bytes,
@@ -89,19 +97,74 @@ func (pr *progress) event(e batch.Event) {
 			fmt.Fprintf(pr.out, "[%d/%d] %s: FAILED\n", pr.done+pr.failed, pr.total, e.Host)
 		}
 	case "bars":
-		b := pr.bars[e.Host]
-		if b == nil {
-			b = pr.p.AddBar(max(e.Bytes, 1),
-				mpb.PrependDecorators(decor.Name(e.Host, decor.WC{W: 16, C: decor.DindentRight})),
-				mpb.AppendDecorators(decor.OnComplete(decor.Percentage(), "done")))
-			pr.bars[e.Host] = b
+		pr.bar(e)
+	}
+}
+
+// barStep is what a host's bar shows beside it: the step, its rate so far
+// and the time left at that rate. The bar's decorators read it as it is
+// drawn.
+type barStep struct {
+	mu    sync.Mutex
+	step  string
+	start time.Time // when the step began
+	from  int64     // the bar's count then
+	cur   int64     // the bar's count now
+	total int64     // the bar's total
+}
+
+func (s *barStep) set(step string, cur int64, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if step != s.step {
+		s.step, s.start, s.from = step, now, cur
+	}
+	s.cur = cur
+}
+
+// text is "verifying  412.3 MiB/s  ETA 0:42", the rate over the step so
+// far (once it has run a second).
+func (s *barStep) text() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	took := time.Since(s.start).Seconds()
+	if s.step != batch.Verifying && s.step != batch.Compressing || took < 1 || s.cur <= s.from {
+		return s.step
+	}
+	rate := float64(s.cur-s.from) / took
+	left := time.Duration(float64(s.total-s.cur)/rate) * time.Second
+	return fmt.Sprintf("%-11s %7.1f MiB/s  ETA %d:%02d", s.step, rate/(1<<20), int(left.Minutes()), int(left.Seconds())%60)
+}
+
+// bar moves host e.Host's bar: a bar per host counts the bytes verified
+// (written, read back and hashed) and, with --compress, compressed, with
+// the rate and the time left.
+func (pr *progress) bar(e batch.Event) {
+	b, st := pr.bars[e.Host], pr.steps[e.Host]
+	if b == nil {
+		st = &barStep{step: "planned", start: time.Now(), total: max(e.Bytes, 1) * pr.passes}
+		b = pr.p.AddBar(st.total,
+			mpb.PrependDecorators(decor.Name(e.Host, decor.WC{W: 16, C: decor.DindentRight})),
+			mpb.AppendDecorators(decor.OnComplete(decor.Percentage(decor.WC{W: 5}), "done"),
+				decor.Any(func(decor.Statistics) string { return "  " + st.text() })))
+		pr.bars[e.Host], pr.steps[e.Host] = b, st
+	}
+	switch e.Phase {
+	case batch.Working:
+		cur := e.Done
+		if e.Step == batch.Compressing {
+			cur += e.Bytes // the verifying pass is behind it
 		}
-		switch e.Phase {
-		case batch.Written:
-			b.SetCurrent(b.Current() + max(e.Bytes, 1))
-		case batch.Failed: // why: in the summary
-			b.Abort(false)
+		st.set(e.Step, cur, time.Now())
+		if cur > b.Current() && cur < st.total {
+			b.SetCurrent(cur)
 		}
+	case batch.Written:
+		st.set("verified", st.total, time.Now())
+		b.SetCurrent(st.total)
+	case batch.Failed: // why: in the summary
+		st.set("failed", b.Current(), time.Now())
+		b.Abort(false)
 	}
 }
 

@@ -236,3 +236,13 @@ func findingText(f check.Finding) string {
 	f.Host = ""
 	return strings.Replace(f.String(), " - ", " ", 1)
 }
+
+// summaryOf is check's closing line; when lines said findings that many
+// hosts share once, it says so, so that the counts match what was shown.
+func summaryOf(findings []check.Finding, lines []string, hosts int) string {
+	s := check.Summary(findings, hosts)
+	if len(lines) < len(findings) {
+		s += fmt.Sprintf(" (in %d lines: a finding many hosts share is one line)", len(lines))
+	}
+	return s
+}
