@@ -49,7 +49,9 @@ func TestCommand(t *testing.T) {
 		{"CD-ROM", Options{Image: "h,1.iso", ReadOnly: true, CDROM: true},
 			cat([]string{"-m", "256"}, base, []string{"-serial", "stdio"}, tail,
 				[]string{"-drive", "file=h,,1.iso,format=raw,if=ide,media=cdrom,readonly=on", "-boot", "d"})},
-		{"read-only image", Options{Image: "i.img", ReadOnly: true, Memory: -5},
+		{"memory and CPUs", Options{Memory: 1088, CPUs: 2},
+			cat([]string{"-m", "1088", "-smp", "2"}, base, []string{"-serial", "stdio"}, tail)},
+		{"read-only image", Options{Image: "i.img", ReadOnly: true, Memory: -5, CPUs: -1},
 			cat([]string{"-m", "256"}, base, []string{"-serial", "stdio"}, tail,
 				[]string{"-drive", "file=i.img,format=raw,if=ide,snapshot=on"})},
 	}
@@ -117,5 +119,26 @@ func TestFindOVMF(t *testing.T) {
 	OVMFCandidates = []OVMF{{Whole: dir + "/nope.fd"}}
 	if _, err := FindOVMF(""); !errors.Is(err, ErrNoOVMF) || !strings.Contains(err.Error(), "apt-get install ovmf") {
 		t.Errorf("no firmware: %v", err)
+	}
+}
+
+func TestMemoryFor(t *testing.T) {
+	for _, tc := range []struct {
+		payload int64
+		want    int
+	}{
+		{0, 256},
+		{-1, 256},
+		{60 << 20, 256},   // 120 + 128 = 248 -> 256
+		{64 << 20, 256},   // 128 + 128 = 256
+		{65 << 20, 320},   // 130 + 128 = 258 -> 320
+		{340531570, 832},  // the real-size fixture: 650 + 128 = 778 -> 832
+		{300 << 20, 768},  // 600 + 128 = 728 -> 768
+		{600 << 20, 1344}, // a big 8.0 payload
+		{1<<20 + 1, 256},  // partial MiB rounds up
+	} {
+		if got := MemoryFor(tc.payload); got != tc.want {
+			t.Errorf("MemoryFor(%d) = %d, want %d", tc.payload, got, tc.want)
+		}
 	}
 }

@@ -21,6 +21,22 @@ const Binary = "qemu-system-x86_64"
 // DefaultMemory is the guest RAM in MiB when Options.Memory is 0.
 const DefaultMemory = 256
 
+// MemoryFor is the guest RAM in MiB for a boot whose loader reads payload
+// bytes (kernel and modules, inspect.Report.Payload) into memory before the
+// kernel starts: twice the payload (a loader that unpacks a gzip'd module
+// holds the packed and the unpacked copy; VMware's mboot unpacks them)
+// plus 128 MiB for the firmware, the loader and the kernel's own start,
+// rounded up to 64 MiB, and never less than DefaultMemory. Measured with
+// syslinux 6.04's mboot.c32 loading 340,531,570 bytes of modules (not
+// gzip'd): "Loading sys.vgz... failed!" under 256 MiB, every module
+// loaded and the kernel started under 1024 MiB; MemoryFor gives 832.
+func MemoryFor(payload int64) int {
+	const mib = 1 << 20
+	need := (2*max(payload, 0)+mib-1)/mib + 128
+	need = (need + 63) / 64 * 64
+	return int(max(need, DefaultMemory))
+}
+
 // DefaultTimeout bounds Run when Options.Timeout is 0.
 const DefaultTimeout = 2 * time.Minute
 
@@ -32,7 +48,8 @@ type Options struct {
 	Silence   time.Duration // Run: give up when the console stays silent this long after a match (0: never)
 	SerialLog string        // also copy the serial console to this file ("" for none)
 	Accel     string        // "auto" (or ""), "kvm" or "tcg"; Run resolves auto with ResolveAccel
-	Memory    int           // guest RAM in MiB (0: DefaultMemory)
+	Memory    int           // guest RAM in MiB (0: DefaultMemory; MemoryFor sizes it for a payload)
+	CPUs      int           // virtual CPUs, -smp (0: QEMU's default, one)
 	ReadOnly  bool          // snapshot=on: guest writes never reach Image (NewOptions sets it)
 	Extra     []string      // appended verbatim, e.g. "-kernel", "k", "-initrd", "m1,m2"
 	Firmware  string        // firmware image passed with -bios (e.g. OVMF.fd); "" for SeaBIOS
@@ -61,6 +78,11 @@ func Command(o Options) (name string, args []string) {
 	}
 	args = append(args,
 		"-m", strconv.Itoa(mem),
+	)
+	if o.CPUs > 0 {
+		args = append(args, "-smp", strconv.Itoa(o.CPUs))
+	}
+	args = append(args,
 		"-display", "none",
 		"-monitor", "none",
 	)
