@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -12,7 +13,10 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/esxi-autopart/esxi-autopart/builder/human"
+	"github.com/esxi-autopart/esxi-autopart/builder/inspect"
 	"github.com/esxi-autopart/esxi-autopart/builder/qemu"
+	"github.com/esxi-autopart/esxi-autopart/builder/regular"
 )
 
 // bootResult is one firmware's boot, as printed and in --json.
@@ -23,6 +27,9 @@ type bootResult struct {
 	AccelReason string     `json:"accel_reason"`
 	Fallback    string     `json:"kvm_failure,omitempty"` // QEMU's words when KVM failed and TCG reran the boot
 	Seconds     float64    `json:"seconds"`
+	MemoryMiB   int        `json:"memory_mib"`              // guest RAM
+	Payload     int64      `json:"payload_bytes,omitempty"` // what the firmware's default boot loads into RAM (inspect), when known
+	MemoryFrom  string     `json:"-"`                       // why that much RAM, for the result line
 	Matched     []string   `json:"matched"`
 	Error       string     `json:"-"`
 	ErrorJSON   *errorJSON `json:"error,omitempty"`        // the schema's error object for Error
@@ -34,6 +41,7 @@ type bootFlags struct {
 	expects, expBIOS, expUEFI        []string
 	firmware, ovmf, serialLog, accel string
 	timeout, silence                 time.Duration
+	memory, cpus                     int
 	asJSON, printCmd                 bool
 }
 
@@ -68,6 +76,8 @@ func (f *bootFlags) define(fs *pflag.FlagSet) {
 	fs.StringVar(&f.ovmf, "ovmf", "", "UEFI firmware `FILE`: OVMF.fd, or OVMF_CODE*.fd with its OVMF_VARS*.fd beside it (default: Debian's ovmf package)")
 	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "give up on a boot after this long")
 	fs.DurationVar(&f.silence, "silence", 30*time.Second, "give up when the console stays silent this long after a marker (0: never)")
+	fs.IntVar(&f.memory, "memory", 0, "guest RAM in `MIB` (default: sized from what the image's boot loads: twice the kernel and modules plus 128 MiB, at least 256)")
+	fs.IntVar(&f.cpus, "cpus", 0, "virtual `N` CPUs (default: QEMU's, one)")
 	fs.StringVar(&f.serialLog, "serial-log", "", "copy the serial console to this `FILE` (FILE.bios and FILE.uefi for both)")
 	fs.StringVar(&f.accel, "accel", qemu.AccelAuto, "`ACCEL`: auto (KVM when it works, else TCG; "+qemu.AccelEnv+" overrides), kvm or tcg")
 	fs.BoolVar(&f.asJSON, "json", false, "print the results as JSON")
@@ -86,10 +96,14 @@ func (f *bootFlags) run(ctx context.Context, args []string, stdout, _ io.Writer)
 		return err
 	}
 	defer done()
-	fws, why, err := bootFirmwares(img, f.firmware)
+	if f.memory < 0 || f.cpus < 0 {
+		return &exitError{code: 2, err: fmt.Errorf("--memory %d, --cpus %d: want a positive number, or 0 for the default", f.memory, f.cpus)}
+	}
+	fws, why, rep, err := bootFirmwares(img, f.firmware)
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
+	sizing := bootSizing(rep, f.memory)
 	var fw qemu.OVMF
 	if slices.Contains(fws, "uefi") {
 		if fw, err = qemu.FindOVMF(f.ovmf); err != nil {
@@ -104,6 +118,7 @@ func (f *bootFlags) run(ctx context.Context, args []string, stdout, _ io.Writer)
 		o := qemu.NewOptions(img)
 		o.CDROM = cdrom
 		o.Timeout, o.Silence, o.Accel = f.timeout, f.silence, f.accel
+		o.Memory, o.CPUs, o.AHCI = sizing[name].MiB, f.cpus, true // AHCI: DMA, not port I/O (real-size payloads under TCG)
 		o.SerialLog = f.serialLog
 		if o.SerialLog != "" && len(fws) > 1 {
 			o.SerialLog += "." + name
@@ -148,7 +163,7 @@ func (f *bootFlags) run(ctx context.Context, args []string, stdout, _ io.Writer)
 	if f.asJSON {
 		progress = nil
 	}
-	results := bootAll(ctx, fws, patterns, opts, progress)
+	results := bootAll(ctx, fws, patterns, opts, progress, sizing)
 	failed := 0
 	for _, r := range results {
 		if !r.OK {
@@ -169,7 +184,11 @@ func (f *bootFlags) run(ctx context.Context, args []string, stdout, _ io.Writer)
 		return ctx.Err()
 	}
 	if failed > 0 {
-		return &exitError{code: 1, inJSON: true, err: fmt.Errorf("%s: %d of %d boots failed", args[0], failed, len(results))}
+		err := fmt.Errorf("%s: %d of %d boots failed", args[0], failed, len(results))
+		if hint := onlyOneFirmware(results, f.expects, f.expBIOS, f.expUEFI); hint != "" {
+			err = fmt.Errorf("%w; %s", err, hint)
+		}
+		return &exitError{code: 1, inJSON: true, err: err}
 	}
 	return nil
 }
@@ -177,18 +196,24 @@ func (f *bootFlags) run(ctx context.Context, args []string, stdout, _ io.Writer)
 // bootAll boots with each firmware in turn (so that a KVM failure learned
 // on the first is not repeated), printing each result to w unless it is nil.
 func bootAll(ctx context.Context, fws []string, patterns map[string][]*regexp.Regexp,
-	opts func(string) qemu.Options, w io.Writer) []bootResult {
+	opts func(string) qemu.Options, w io.Writer, sizing map[string]bootMemory) []bootResult {
 	var results []bootResult
 	for _, name := range fws {
-		r, err := qemu.Run(ctx, opts(name), patterns[name])
+		o := opts(name)
+		r, err := qemu.Run(ctx, o, patterns[name])
 		br := bootResult{Firmware: name, OK: err == nil, Accel: r.Accel, AccelReason: r.AccelReason,
-			Fallback: r.Fallback, Seconds: r.Duration.Seconds(), Matched: r.Matched}
+			Fallback: r.Fallback, Seconds: r.Duration.Seconds(), Matched: r.Matched,
+			MemoryMiB: cmp.Or(o.Memory, qemu.DefaultMemory), Payload: sizing[name].Payload, MemoryFrom: sizing[name].From}
 		if br.Matched == nil {
 			br.Matched = []string{}
 		}
 		if err != nil {
 			br.Error, _, _ = strings.Cut(err.Error(), "\nconsole tail:")
 			br.ConsoleTail = r.Console
+			if m := sizing[name]; m.Flag && m.MiB < qemu.MemoryFor(m.Payload) {
+				br.Error += fmt.Sprintf("; the guest had %d MiB (--memory) but this boot loads %s bytes into RAM, for which boot's default is %d MiB (leave --memory out)",
+					m.MiB, human.Commas(m.Payload), qemu.MemoryFor(m.Payload))
+			}
 		}
 		results = append(results, br)
 		if w != nil {
@@ -203,10 +228,14 @@ func bootAll(ctx context.Context, fws []string, patterns map[string][]*regexp.Re
 
 func printBoot(w io.Writer, r bootResult, want int) {
 	accel := r.Accel + ": " + r.AccelReason
+	ram := fmt.Sprintf("%d MiB RAM", r.MemoryMiB)
+	if r.MemoryFrom != "" {
+		ram += " (" + r.MemoryFrom + ")"
+	}
 	if r.OK {
-		fmt.Fprintf(w, "%s: booted in %.1fs under %s; matched %d of %d:\n", r.Firmware, r.Seconds, accel, len(r.Matched), want)
+		fmt.Fprintf(w, "%s: booted in %.1fs under %s, %s; matched %d of %d:\n", r.Firmware, r.Seconds, accel, ram, len(r.Matched), want)
 	} else {
-		fmt.Fprintf(w, "%s: FAILED after %.1fs under %s: %s\n", r.Firmware, r.Seconds, accel, r.Error)
+		fmt.Fprintf(w, "%s: FAILED after %.1fs under %s, %s: %s\n", r.Firmware, r.Seconds, accel, ram, r.Error)
 	}
 	for _, m := range r.Matched {
 		fmt.Fprintf(w, "  %s\n", m)
@@ -216,34 +245,105 @@ func printBoot(w io.Writer, r bootResult, want int) {
 	}
 }
 
-// bootFirmwares picks the firmwares to boot img with, and says why.
-func bootFirmwares(img, flag string) ([]string, string, error) {
+// bootFirmwares picks the firmwares to boot img with, and says why. It
+// returns inspect's report of img too (nil when inspect could not read it),
+// for the RAM each boot gets.
+func bootFirmwares(img, flag string) ([]string, string, *inspect.Report, error) {
 	switch flag {
-	case "bios", "uefi":
-		return []string{flag}, "--firmware " + flag, nil
-	case "both":
-		return []string{"bios", "uefi"}, "--firmware both", nil
-	case "":
+	case "bios", "uefi", "both", "":
 	default:
-		return nil, "", fmt.Errorf("--firmware %q: want bios, uefi or both", flag)
+		return nil, "", nil, fmt.Errorf("--firmware %q: want bios, uefi or both", flag)
 	}
 	if _, err := os.Stat(img); err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
-	if isISO(img) {
+	if isISO(img) { // a CD: no partition to inspect (RAM: the default)
+		switch flag {
+		case "bios", "uefi":
+			return []string{flag}, "--firmware " + flag, nil, nil
+		case "both":
+			return []string{"bios", "uefi"}, "--firmware both", nil, nil
+		}
 		fws, why := cdFirmwares(img)
-		return fws, why, nil
+		return fws, why, nil, nil
 	}
-	rep, err := inspectFile(img, "")
+	rep, err := bootInspect(img)
 	switch {
+	case flag == "bios" || flag == "uefi":
+		return []string{flag}, "--firmware " + flag, rep, nil
+	case flag == "both":
+		return []string{"bios", "uefi"}, "--firmware both", rep, nil
 	case err != nil:
-		return []string{"bios"}, "inspect could not read it: " + err.Error(), nil
+		return []string{"bios"}, "inspect could not read it: " + err.Error(), nil, nil
 	case rep.UEFIOnly:
-		return []string{"uefi"}, "it is a UEFI-only image (no syslinux)", nil
+		return []string{"uefi"}, "it is a UEFI-only image (no syslinux)", rep, nil
 	case rep.UEFI != nil:
-		return []string{"bios", "uefi"}, "it has an EFI/BOOT loader", nil
+		return []string{"bios", "uefi"}, "it has an EFI/BOOT loader", rep, nil
 	}
-	return []string{"bios"}, "it has no EFI/BOOT loader", nil
+	return []string{"bios"}, "it has no EFI/BOOT loader", rep, nil
+}
+
+// bootInspect reads img's boot path (not every file's bytes).
+func bootInspect(img string) (*inspect.Report, error) {
+	f, err := regular.Open(img, true)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	return inspect.Inspect(f, st.Size(), inspect.Options{SkipHashes: true})
+}
+
+// bootMemory is the RAM one firmware's boot gets and why.
+type bootMemory struct {
+	MiB     int    // guest RAM
+	Payload int64  // bytes the boot loads into RAM (0: unknown)
+	Flag    bool   // --memory chose MiB
+	From    string // for the result line: "--memory", "for a 340,531,570-byte payload"
+}
+
+// bootSizing gives each firmware's boot the RAM --memory says, or what
+// qemu.MemoryFor gives for the payload inspect found on its boot path.
+func bootSizing(rep *inspect.Report, flag int) map[string]bootMemory {
+	var p inspect.Payload
+	if rep != nil {
+		p = rep.Payload()
+	}
+	out := map[string]bootMemory{}
+	for name, n := range map[string]int64{"bios": p.BIOS, "uefi": p.UEFI} {
+		m := bootMemory{MiB: qemu.MemoryFor(n), Payload: n, From: "for a " + human.Commas(n) + "-byte payload"}
+		switch {
+		case flag > 0:
+			m.MiB, m.Flag, m.From = flag, true, "--memory"
+		case n == 0:
+			m.From = "default: inspect found no payload"
+		}
+		out[name] = m
+	}
+	return out
+}
+
+// onlyOneFirmware explains a --firmware both run where one boot matched
+// every --expect and the other did not, with no per-firmware patterns: a
+// marker only one firmware prints (syslinux's banner is BIOS only) belongs
+// in --expect-bios or --expect-uefi.
+func onlyOneFirmware(results []bootResult, expects, bios, uefi []string) string {
+	if len(results) != 2 || len(expects) == 0 || len(bios)+len(uefi) > 0 || results[0].OK == results[1].OK {
+		return ""
+	}
+	ok, failed := results[0], results[1]
+	if !ok.OK {
+		ok, failed = failed, ok
+	}
+	missing := expects[len(failed.Matched):]
+	if len(failed.Matched) >= len(expects) {
+		return ""
+	}
+	return fmt.Sprintf("the %s boot showed every --expect but the %s boot never showed %q: a marker only one firmware prints belongs in --expect-%s (and the other's in --expect-%s), or boot one firmware with --firmware %s",
+		ok.Firmware, failed.Firmware, missing[0], ok.Firmware, failed.Firmware, ok.Firmware)
 }
 
 func lastLines(s string, n int) string {

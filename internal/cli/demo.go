@@ -157,7 +157,7 @@ func demoBoot(ctx context.Context, stdout io.Writer, img string, markers map[str
 	}
 	fmt.Fprintf(stdout, "demo: booting %s in QEMU by %s\n", img, strings.Join(fws, " and "))
 	ok := true
-	for _, r := range bootAll(ctx, fws, patterns, opts, stdout) {
+	for _, r := range bootAll(ctx, fws, patterns, opts, stdout, nil) {
 		ok = ok && r.OK
 	}
 	return ok

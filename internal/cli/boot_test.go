@@ -1,0 +1,37 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestOnlyOneFirmware: the hint for a --firmware both run whose --expect
+// only one firmware printed, and the runs that get none.
+func TestOnlyOneFirmware(t *testing.T) {
+	bios := bootResult{Firmware: "bios", OK: true, Matched: []string{"SYSLINUX 3.86", "done"}}
+	uefiFailed := bootResult{Firmware: "uefi", Matched: []string{}}
+	uefiOK := bootResult{Firmware: "uefi", OK: true, Matched: []string{"x"}}
+	biosFailed := bootResult{Firmware: "bios", Matched: []string{"x"}}
+	for _, tc := range []struct {
+		name          string
+		results       []bootResult
+		expects, b, u []string
+		want          string
+	}{
+		{"BIOS-only marker", []bootResult{bios, uefiFailed}, []string{`SYSLINUX 3\.86`, "done"}, nil, nil,
+			`the bios boot showed every --expect but the uefi boot never showed "SYSLINUX 3\\.86": a marker only one firmware prints belongs in --expect-bios (and the other's in --expect-uefi)`},
+		{"UEFI-only second marker", []bootResult{biosFailed, uefiOK}, []string{"x", "EFI"}, nil, nil,
+			`the uefi boot showed every --expect but the bios boot never showed "EFI"`},
+		{"both failed", []bootResult{biosFailed, uefiFailed}, []string{"x"}, nil, nil, ""},
+		{"both passed", []bootResult{bios, uefiOK}, []string{"x"}, nil, nil, ""},
+		{"per-firmware patterns given", []bootResult{bios, uefiFailed}, []string{"x"}, []string{"y"}, nil, ""},
+		{"one firmware", []bootResult{uefiFailed}, []string{"x"}, nil, nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := onlyOneFirmware(tc.results, tc.expects, tc.b, tc.u)
+			if tc.want == "" && got != "" || !strings.Contains(got, tc.want) {
+				t.Errorf("got %q\nwant %q", got, tc.want)
+			}
+		})
+	}
+}
