@@ -123,10 +123,8 @@ func (p *Plan) cloneFrom(ctx context.Context, f *os.File, base *Plan, basePath s
 	if err != nil {
 		return false, fmt.Errorf("cloning %s: %w", basePath, err)
 	}
-	if !p.PartitionOnly {
-		if _, err := f.WriteAt(p.mbr[:], 0); err != nil {
-			return false, err
-		}
+	if err := p.writeTable(f); err != nil {
+		return false, err
 	}
 	if err := p.FAT.WriteMeta(ctx, f, p.fsBase(), p.boot); err != nil {
 		return false, err

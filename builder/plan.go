@@ -12,6 +12,7 @@ import (
 
 	"github.com/esxi-autopart/esxi-autopart/builder/config"
 	"github.com/esxi-autopart/esxi-autopart/builder/fat"
+	"github.com/esxi-autopart/esxi-autopart/builder/gpt"
 	"github.com/esxi-autopart/esxi-autopart/builder/human"
 	"github.com/esxi-autopart/esxi-autopart/builder/inspect"
 	"github.com/esxi-autopart/esxi-autopart/builder/mbr"
@@ -55,8 +56,16 @@ type Options struct {
 	PartitionOnly  bool      // write only the FAT partition, not the MBR
 	Kickstart      []byte    // a rendered kickstart to put in the image as KS.CFG (nil: none)
 	ExactSize      bool      // Size is the partition's exact size (an existing partition's, build --like-disk), not rounded down to whole tracks of 63 sectors
-	PartitionType  byte      // the MBR entry's type (an existing partition's); 0: 0x0E for FAT16, 0x0C for FAT32
+	PartitionType  byte      // the MBR entry's type (an existing partition's, --part-type); 0: DefaultPartType's choice
+	// Table is the partition table: TableMBR ("" too) or TableGPT.
+	Table string
 }
+
+// Partition tables Options.Table names.
+const (
+	TableMBR = "mbr"
+	TableGPT = "gpt"
+)
 
 // Plan decides every byte of the image. It is a plain value: print it,
 // compare it, then write it.
@@ -72,7 +81,8 @@ type Plan struct {
 	PartitionOnly bool               `json:"partition_only"`
 	ImageBytes    int64              `json:"image_bytes"`
 	DiskSignature uint32             `json:"disk_signature"`
-	Partition     mbr.PartitionEntry `json:"partition"`
+	Partition     mbr.PartitionEntry `json:"partition"`     // with GPT: the entry gptmbr.bin hands the boot sector (status 0x80, type 0xEF)
+	GPT           *GPTPlan           `json:"gpt,omitempty"` // the GUID partition table, for Options.Table gpt
 	FAT           *fat.Plan          `json:"fat"`
 	Loader        LoaderPlan         `json:"ldlinux"`
 	Files         []FilePlan         `json:"files"`
@@ -86,9 +96,22 @@ type Plan struct {
 	UEFIOnly bool     `json:"uefi_only,omitempty"`
 	Warnings []string `json:"warnings,omitempty"` // what the build noticed but did not refuse
 
-	mbr     [512]byte
+	head    []byte // sector 0 (MBR), with GPT up to the first usable LBA
+	tail    []byte // with GPT: the backup entry array and header, the image's last sectors
 	boot    [512]byte
 	content map[string]io.ReaderAt
+}
+
+// GPTPlan is the GUID partition table of a GPT image: a protective MBR
+// whose boot code is the tarball's gptmbr.bin with the partition's GUID
+// at 0x1A8, headers and entry arrays at LBA 1 and at the end, and one EFI
+// system partition (legacy BIOS bootable) holding the FAT volume.
+type GPTPlan struct {
+	DiskGUID      gpt.GUID `json:"disk_guid"`      // derived from the inputs and the host's settings
+	PartitionGUID gpt.GUID `json:"partition_guid"` // the ESP's unique GUID, also at 0x1A8 of sector 0 (the boot GUID)
+	FirstLBA      uint64   `json:"first_lba"`      // the ESP's first sector
+	LastLBA       uint64   `json:"last_lba"`       // the ESP's last sector
+	BackupLBA     uint64   `json:"backup_lba"`     // the backup header: the image's last sector
 }
 
 // LoaderPlan is where LDLINUX.SYS lands and how it is patched.
@@ -120,6 +143,22 @@ func (in *Inputs) Plan(o Options) (*Plan, error) {
 		o.Timeout = 0
 	case o.Timeout < 0:
 		return nil, fmt.Errorf("timeout %d: want tenths of a second, 0 for the default (%d) or NoTimeout", o.Timeout, DefaultTimeout)
+	}
+	switch o.Table {
+	case "", TableMBR:
+		o.Table = TableMBR
+	case TableGPT:
+		if o.PartitionType != 0 {
+			return nil, fmt.Errorf("partition type 0x%02X: a GPT image has no MBR partition type (its partition is an EFI system partition)", o.PartitionType)
+		}
+		if in.Media.UEFIOnly {
+			return nil, fmt.Errorf("%s: UEFI-only media with a GPT: not supported yet (a GPT image boots the BIOS through syslinux's gptmbr.bin)", in.ISOPath)
+		}
+		if o.PartitionOnly {
+			return nil, errors.New("a partition-only image has no partition table: leave out the GPT option (--table gpt) or the partition-only one")
+		}
+	default:
+		return nil, fmt.Errorf("partition table %q: want mbr or gpt", o.Table)
 	}
 	if o.KS == "" && o.Kickstart != nil {
 		o.KS = "usb:/" + KickstartName
@@ -160,6 +199,9 @@ func (in *Inputs) Plan(o Options) (*Plan, error) {
 		Warnings: in.Media.Warnings, Added: in.Added, UEFIOnly: in.Media.UEFIOnly, content: map[string]io.ReaderAt{},
 	}
 	id := in.hostIdentity(o, cfg.Text, gen)
+	if o.Table == TableGPT {
+		p.GPT = &GPTPlan{DiskGUID: derivedGUID(id, "gpt disk"), PartitionGUID: derivedGUID(id, "gpt partition")}
+	}
 	if !o.PartitionOnly { // no sector 0, no disk signature
 		p.DiskSignature = binary.LittleEndian.Uint32(id[0:4])
 	}
@@ -274,21 +316,41 @@ func (p *Plan) placeLoader(in *Inputs, o Options) error {
 	return nil
 }
 
+// PartTypes are the MBR partition types --part-type may name: the FAT
+// types and the EFI system partition's.
+var PartTypes = []byte{mbr.TypeFAT12, 0x04, mbr.TypeFAT16, mbr.TypeFAT32CHS, mbr.TypeFAT32, mbr.TypeFAT16LBA, mbr.TypeEFI}
+
+// DefaultPartType is the partition type of an image without
+// Options.PartitionType: 0xEF (EFI system partition) when the media carry a UEFI
+// loader, which the UEFI specification names for an ESP on an MBR disk and
+// which some boards require before they offer the partition for UEFI boot
+// (legacy BIOS and mbr.bin ignore the type); else 0x0C for FAT32, 0x0E for
+// FAT16 (LBA), as before.
+func DefaultPartType(uefi bool, fatType int) byte {
+	switch {
+	case uefi:
+		return mbr.TypeEFI
+	case fatType == 32:
+		return mbr.TypeFAT32
+	}
+	return mbr.TypeFAT16LBA
+}
+
 // layDisk decides sector 0 and the image size.
 func (p *Plan) layDisk(in *Inputs, o Options) error {
 	n := p.FAT.TotalSectors
 	if n%mbr.SectorsPerTrack != 0 && !o.ExactSize {
 		return fmt.Errorf("internal: FAT volume of %d sectors is not a multiple of %d", n, mbr.SectorsPerTrack)
 	}
-	typ := byte(mbr.TypeFAT16LBA)
-	if p.FAT.Type == 32 {
-		typ = mbr.TypeFAT32
-	}
+	typ := DefaultPartType(in.Media.UEFI != "", p.FAT.Type)
 	if o.PartitionType != 0 {
 		typ = o.PartitionType
 	}
 	if uint64(o.PartitionStart)+uint64(n) > 0xFFFFFFFF {
 		return errors.New("the partition ends past 2 TiB, the reach of an MBR")
+	}
+	if p.GPT != nil {
+		return p.layGPT(in, o.PartitionStart, n)
 	}
 	p.Partition = mbr.NewEntry(mbr.StatusActive, typ, o.PartitionStart, n)
 	if p.PartitionOnly {
@@ -302,7 +364,8 @@ func (p *Plan) layDisk(in *Inputs, o Options) error {
 	}
 	s.DiskSignature = p.DiskSignature
 	s.Entries[0] = p.Partition
-	p.mbr = s.Bytes()
+	b := s.Bytes()
+	p.head = b[:]
 	return nil
 }
 
@@ -407,6 +470,10 @@ func (in *Inputs) hostIdentity(o Options, cfg []byte, gen [][]byte) [32]byte {
 	}
 	h.Write(cfg)
 	h.Write(o.Kickstart)
+	if o.Table == TableGPT { // MBR images keep the identity they always had
+		fmt.Fprintf(h, "|gpt|%d|", len(in.Tarball.GPTMBR))
+		h.Write(in.Tarball.GPTMBR)
+	}
 	for _, g := range gen {
 		fmt.Fprintf(h, "|%d|", len(g))
 		h.Write(g)

@@ -49,6 +49,7 @@ func (p *Plan) layUEFIOnly(o Options) error {
 	var s mbr.Sector
 	s.DiskSignature = p.DiskSignature
 	s.Entries[0] = p.Partition
-	p.mbr = s.Bytes()
+	b := s.Bytes()
+	p.head = b[:]
 	return nil
 }

@@ -36,8 +36,17 @@ func (p *Plan) verify(ctx context.Context, r io.ReaderAt, o WriteOptions) (strin
 // checkStructure checks sector 0, the boot sector and what inspect reads:
 // the filesystem, the boot path and the planned LDLINUX.SYS sector list.
 func (p *Plan) checkStructure(r io.ReaderAt) error {
-	if !p.PartitionOnly {
-		if err := expect(r, 0, p.mbr[:], "sector 0 (MBR)"); err != nil {
+	if len(p.head) > 0 {
+		what := "sector 0 (MBR)"
+		if p.GPT != nil {
+			what = "the protective MBR and the primary GPT"
+		}
+		if err := expect(r, 0, p.head, what); err != nil {
+			return err
+		}
+	}
+	if len(p.tail) > 0 {
+		if err := expect(r, p.ImageBytes-int64(len(p.tail)), p.tail, "the backup GPT"); err != nil {
 			return err
 		}
 	}

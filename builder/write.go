@@ -282,17 +282,32 @@ func (p *Plan) write(ctx context.Context, f io.WriterAt, written func(end int64)
 			return err
 		}
 	}
-	if !p.PartitionOnly {
-		if _, err := f.WriteAt(p.mbr[:], 0); err != nil {
-			return err
-		}
+	if err := p.writeTable(f); err != nil {
+		return err
 	}
 	return p.FAT.Write(ctx, f, p.fsBase(), p.boot, p.content, fat.WriteOptions{Progress: written})
 }
 
+// writeTable writes sector 0 and, for GPT, the primary table after it and
+// the backup in the last sectors (nothing for a partition-only image).
+func (p *Plan) writeTable(f io.WriterAt) error {
+	if len(p.head) > 0 {
+		if _, err := f.WriteAt(p.head, 0); err != nil {
+			return err
+		}
+	}
+	if len(p.tail) > 0 {
+		if _, err := f.WriteAt(p.tail, p.ImageBytes-int64(len(p.tail))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Mapped are the byte ranges of the image that the plan writes (the MBR
-// sector, then the partition's fat.Plan.Extents), ascending; the rest of
-// the image file is zero (holes where the file system has them).
+// sector, with GPT the primary table after it, then the partition's
+// fat.Plan.Extents, and with GPT the backup table at the end), ascending;
+// the rest of the image file is zero (holes where the file system has them).
 func (p *Plan) Mapped() []fat.Extent { return p.mapped(p.FAT.Extents()) }
 
 // DiskMapped are the byte ranges a used disk must receive: Mapped with
@@ -303,12 +318,15 @@ func (p *Plan) DiskMapped() []fat.Extent { return p.mapped(p.FAT.DiskExtents()) 
 
 func (p *Plan) mapped(fs []fat.Extent) []fat.Extent {
 	var out []fat.Extent
-	if !p.PartitionOnly {
-		out = append(out, fat.Extent{Off: 0, Len: 512})
+	if len(p.head) > 0 {
+		out = append(out, fat.Extent{Off: 0, Len: int64(len(p.head))})
 	}
 	base := p.fsBase()
 	for _, e := range fs {
 		out = append(out, fat.Extent{Off: base + e.Off, Len: e.Len})
+	}
+	if len(p.tail) > 0 {
+		out = append(out, fat.Extent{Off: p.ImageBytes - int64(len(p.tail)), Len: int64(len(p.tail))})
 	}
 	return out
 }

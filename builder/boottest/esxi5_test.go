@@ -31,8 +31,8 @@ func TestESXi5Images(t *testing.T) {
 			if p.Layout != "esxi-"+v || p.Syslinux != e5Version || p.FAT.Type != 32 {
 				t.Errorf("layout %s syslinux %s FAT%d", p.Layout, p.Syslinux, p.FAT.Type)
 			}
-			if e := p.Partition; e.Type != mbr.TypeFAT32 || e.Status != mbr.StatusActive || e.StartLBA != builder.DefaultPartitionStart {
-				t.Errorf("partition %+v: want one active FAT32 LBA (0x0C) partition at 1 MiB", e)
+			if e := p.Partition; e.Type != mbr.TypeEFI || e.Status != mbr.StatusActive || e.StartLBA != builder.DefaultPartitionStart {
+				t.Errorf("partition %+v: want one active EFI system (0xEF) partition at 1 MiB: the media carry a UEFI loader", e)
 			}
 			if !strings.Contains(p.Config, "\n  APPEND -c boot.cfg\n") || !strings.HasPrefix(p.Config, "serial 0 115200\nDEFAULT menu.c32\n") {
 				t.Errorf("syslinux.cfg:\n%s", p.Config)

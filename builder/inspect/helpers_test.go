@@ -73,6 +73,9 @@ type imgSpec struct {
 	stupid  bool              // install with -s
 	sysSize int               // synthetic ldlinux.sys size (default testSysSize)
 	mbrCode []byte            // MBR boot code (default Debian's mbr.bin)
+	// partType is the MBR entry's type (default: 0xEF with a UEFI loader
+	// in files, as the builder writes, else the FAT type's).
+	partType byte
 }
 
 // built is a test image and where things landed.
@@ -163,6 +166,13 @@ func buildImage(t testing.TB, s imgSpec) built {
 	install(t, f, b.fsOff, bss, sys, b.sectors, s.raid, s.stupid)
 	if !s.bare {
 		writeMBR(t, f, s.start, s.sectors, s.fat, s.mbrCode)
+		typ := s.partType
+		if _, uefi := s.files["EFI/BOOT/BOOTX64.EFI"]; uefi && typ == 0 {
+			typ = 0xEF
+		}
+		if typ != 0 {
+			mustWrite(t, f, []byte{typ}, 0x1BE+4)
+		}
 	}
 	return b
 }

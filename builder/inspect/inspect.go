@@ -114,6 +114,7 @@ func (in *inspector) run() {
 	in.checkConfig()
 	in.biosPhase = false
 	in.checkUEFI()
+	in.checkESPType()
 	in.compareISO()
 }
 
@@ -173,7 +174,7 @@ func (in *inspector) checkFilesystem(s bootSector) *geometry {
 			// an EFI system partition holds FAT of any type
 		} else if want == 0 {
 			in.fault("partition %d: type 0x%02X (%s) is not a FAT type", e.Index, e.Type, e.TypeName)
-		} else if g != nil && want != g.fatType {
+		} else if g != nil && want != 0 && want != g.fatType {
 			in.warn("partition %d: type 0x%02X says FAT%d but the filesystem is FAT%d", e.Index, e.Type, want, g.fatType)
 		}
 		if s.HiddenSectors != e.StartLBA {

@@ -30,7 +30,8 @@ const typeESP = 0xEF
 var typeNames = map[uint8]string{
 	0x00: "empty", 0x01: "FAT12", 0x04: "FAT16 <32M", 0x05: "extended", 0x06: "FAT16",
 	0x07: "NTFS/exFAT", 0x0B: "FAT32", 0x0C: "FAT32 LBA", 0x0E: "FAT16 LBA", 0x0F: "extended LBA",
-	0x82: "Linux swap", 0x83: "Linux", 0xEE: "GPT protective", 0xEF: "EFI system", 0xFB: "VMFS", 0xFC: "VMware vmkcore",
+	0x82: "Linux swap", 0x83: "Linux", 0xEE: "GPT protective",
+	0xED: "GPT partition (gptmbr.bin's hand-over)", 0xEF: "EFI system", 0xFB: "VMFS", 0xFC: "VMware vmkcore",
 }
 
 // fatTypeOf is the FAT type a partition type byte promises (0 if none).
@@ -61,8 +62,10 @@ func bootCodeKind(code []byte) string {
 		return "syslinux mbr.bin"
 	case has("Missing operating system") && has("Operating system load error"):
 		return "syslinux altmbr.bin"
+	case has("Boot partition not found") && has("Disk error on boot"):
+		return gptmbrGUID
 	case has("Missing OS") && has("Disk error"):
-		return "syslinux gptmbr.bin"
+		return gptmbrAttr
 	case has("GRUB"):
 		return "GRUB"
 	case has("Invalid partition table"):
@@ -87,15 +90,19 @@ func (in *inspector) parseMBR(sec []byte) *PartitionEntry {
 	if !m.Signature {
 		in.fault("MBR: no 55 AA signature at 0x1FE (found %02X %02X): the BIOS will not boot the disk", sec[0x1FE], sec[0x1FF])
 	}
-	switch m.BootCode {
-	case "syslinux mbr.bin":
-	case "empty":
+	isGPT := sec[mbrTable+peType] == 0xEE // a protective MBR: gpt.go judges the boot code
+	switch {
+	case isGPT:
+	case m.BootCode == "syslinux mbr.bin":
+	case m.BootCode == "empty":
 		in.biosFault("MBR: no boot code (0x000..0x1B7 all zero): the BIOS would run nothing; lay mbr.bin there")
 	default:
 		in.warn("MBR: boot code is %s, not syslinux mbr.bin", m.BootCode)
 	}
 	imageSectors := in.im.size / 512
 	var active []int
+	m.InOrder = true
+	var prev *PartitionEntry // the last used entry before this one
 	var pick *PartitionEntry
 	for i := range 4 {
 		e := sec[mbrTable+16*i : mbrTable+16*i+16]
@@ -134,8 +141,21 @@ func (in *inspector) parseMBR(sec []byte) *PartitionEntry {
 		for _, q := range m.Entries[:i] {
 			if q.Sectors != 0 && q.StartLBA != 0 && int64(q.StartLBA) < end && int64(p.StartLBA) < int64(q.StartLBA)+int64(q.Sectors) {
 				in.fault("partitions %d and %d overlap", q.Index, p.Index)
+				m.InOrder = false
 			}
 		}
+		if prev != nil && p.StartLBA < prev.StartLBA {
+			in.warn("partition %d starts at sector %s, before partition %d (%s): some firmware ignores an MBR whose entries are out of order",
+				p.Index, human.Commas(int64(p.StartLBA)), prev.Index, human.Commas(int64(prev.StartLBA)))
+			m.InOrder = false
+		}
+		prev = &m.Entries[i]
+		if p.Type == 0xEF && m.ESP == 0 {
+			m.ESP = p.Index
+		}
+	}
+	if isGPT {
+		return in.parseGPT(sec, m)
 	}
 	switch len(active) {
 	case 0:

@@ -65,6 +65,9 @@ type MBRReport struct {
 	DiskSignature uint32           `json:"disk_signature"` // u32 at 0x1B8
 	Entries       []PartitionEntry `json:"entries"`        // the 4 primary entries
 	Active        int              `json:"active"`         // 1-based entry mbr.bin boots (status bit 0x80); 0 none
+	InOrder       bool             `json:"in_order"`       // the used entries start in ascending order and none overlaps (some firmware ignores an MBR otherwise)
+	ESP           int              `json:"esp"`            // 1-based first entry of type 0xEF, the EFI system partition UEFI firmware looks for on an MBR disk; 0 none
+	GPT           *GPTReport       `json:"gpt,omitempty"`  // the GUID partition table, when entry 1 is a protective (0xEE) entry (gpt.go)
 }
 
 // CHS is a cylinder/head/sector address as stored in a partition entry.

@@ -29,6 +29,23 @@ func (r *Report) Text() string {
 				human.Commas(e.StartLBA), human.Commas(e.Sectors), e.FirstCHS.Cylinder, e.FirstCHS.Head, e.FirstCHS.Sector,
 				e.LastCHS.Cylinder, e.LastCHS.Head, e.LastCHS.Sector)
 		}
+		esp := "none"
+		if m.ESP != 0 {
+			esp = fmt.Sprintf("partition %d", m.ESP)
+		}
+		active := "none"
+		if m.Active != 0 {
+			active = fmt.Sprintf("partition %d", m.Active)
+		}
+		if g := m.GPT; g != nil {
+			w("GPT: disk %s, primary %s, backup (LBA %s) %s; boot GUID at 0x1A8 %s", g.DiskGUID, okBad(g.PrimaryOK), human.Commas(int64(g.BackupLBA)), okBad(g.BackupOK), g.BootGUID)
+			for _, p := range g.Partitions {
+				w("  %d: %s %s, LBA %s-%s, attributes %016X, %q, GUID %s", p.Index, p.Type, orDash(p.TypeName), human.Commas(int64(p.FirstLBA)), human.Commas(int64(p.LastLBA)), p.Attributes, p.Name, p.GUID)
+			}
+			w("  firmware view: gptmbr.bin boots partition %d; UEFI's EFI system partition: %d", g.BIOSBoots, g.ESP)
+		} else {
+			w("  firmware view: entries in order and apart %s; BIOS boots the active entry: %s; UEFI's type 0xEF: %s", yesNo(m.InOrder), active, esp)
+		}
 	} else {
 		w("MBR: none (bare partition image)")
 	}

@@ -221,3 +221,16 @@ func (u *UEFIReport) text() string {
 	}
 	return b.String() + "\n"
 }
+
+// checkESPType warns when an MBR image carries a UEFI loader in a partition
+// whose type is not 0xEF: the UEFI specification names 0xEF for an EFI
+// system partition on an MBR disk, and some boards offer an MBR FAT
+// partition for UEFI boot only with that type (OVMF takes any FAT type).
+func (in *inspector) checkESPType() {
+	e := in.entry
+	if in.rep.UEFI == nil || in.rep.UEFI.Loader == "" || e == nil || in.rep.MBR == nil || e.Type == 0xEF || e.Type == 0xEE {
+		return
+	}
+	in.warn("partition %d: type 0x%02X (%s), not 0xEF (EFI system): firmware that boots an MBR disk by UEFI may offer only a type 0xEF partition (build with --part-type 0xEF, the default for media with a UEFI loader)",
+		e.Index, e.Type, e.TypeName)
+}

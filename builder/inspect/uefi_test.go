@@ -61,8 +61,11 @@ func TestUEFIPath(t *testing.T) {
 		ks       string
 		faults   []string
 		warnings []string
+		partType byte // 0: 0xEF, as the builder writes
 	}{
 		{name: "good", files: esxi7Files(), pe: peEFIApp, modules: 4, ks: "usb"},
+		{name: "type 0x0C", files: esxi7Files(), pe: peEFIApp, modules: 4, ks: "usb", partType: 0x0C,
+			warnings: []string{"partition 1: type 0x0C (FAT32 LBA), not 0xEF (EFI system): firmware that boots an MBR disk by UEFI may offer only a type 0xEF partition"}},
 		{name: "BIOS only", files: with(func(f map[string][]byte) {
 			delete(f, "EFI/BOOT/BOOT.CFG")
 			delete(f, "EFI/BOOT/BOOTX64.EFI")
@@ -101,8 +104,12 @@ func TestUEFIPath(t *testing.T) {
 			warnings: []string{"they differ"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			b := buildImage(t, imgSpec{fat: 32, start: 2048, sectors: 135168, files: tc.files, order: slices.Sorted(maps.Keys(tc.files))})
+			b := buildImage(t, imgSpec{fat: 32, start: 2048, sectors: 135168, files: tc.files, order: slices.Sorted(maps.Keys(tc.files)), partType: tc.partType})
 			r := inspectFile(t, b.path)
+			_, loader := tc.files["EFI/BOOT/BOOTX64.EFI"]
+			if want := map[bool]int{true: 1}[loader && tc.partType == 0]; r.MBR.ESP != want || !r.MBR.InOrder {
+				t.Errorf("MBR report: ESP %d, in order %v", r.MBR.ESP, r.MBR.InOrder)
+			}
 			if !r.Bootable && len(tc.faults) == 0 {
 				t.Errorf("not bootable: %q\n%s", r.Faults, r.Text())
 			}

@@ -23,7 +23,7 @@ import (
 // does not match; a cache that cannot be read or written is no cache.
 
 // cacheMagic starts every entry; the number changes with the format.
-const cacheMagic = "esxi-autopart tarball cache 1\n"
+const cacheMagic = "esxi-autopart tarball cache 2\n" // 2: mbr/gptmbr.bin added
 
 // OpenTarballCached is OpenTarball through the cache folder dir ("" for
 // none). hit says whether the cache answered.
@@ -58,7 +58,7 @@ func OpenTarballCached(path, dir string) (t *Tarball, hit bool, err error) {
 
 func encodeEntry(t *Tarball) []byte {
 	b := []byte(cacheMagic)
-	for _, f := range [][]byte{[]byte(t.Top), t.Bss, t.Sys, t.MBR} {
+	for _, f := range [][]byte{[]byte(t.Top), t.Bss, t.Sys, t.MBR, t.GPTMBR} {
 		b = binary.LittleEndian.AppendUint32(b, uint32(len(f)))
 		b = append(b, f...)
 	}
@@ -78,7 +78,7 @@ func readEntry(path string) (*Tarball, bool) {
 		return nil, false
 	}
 	body = body[len(cacheMagic):]
-	var fields [4][]byte
+	var fields [5][]byte
 	for i := range fields {
 		if len(body) < 4 {
 			return nil, false
@@ -92,7 +92,11 @@ func readEntry(path string) (*Tarball, bool) {
 	if len(body) != 0 {
 		return nil, false
 	}
-	return &Tarball{Top: string(fields[0]), Bss: fields[1], Sys: fields[2], MBR: fields[3], Modules: map[string][]byte{}}, true
+	t := &Tarball{Top: string(fields[0]), Bss: fields[1], Sys: fields[2], MBR: fields[3], Modules: map[string][]byte{}}
+	if len(fields[4]) > 0 {
+		t.GPTMBR = fields[4]
+	}
+	return t, true
 }
 
 // writeEntry stores t under name in dir, replacing what is there; errors

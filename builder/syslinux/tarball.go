@@ -26,6 +26,7 @@ type Tarball struct {
 	Bss     []byte            // core/ldlinux.bss (512 bytes)
 	Sys     []byte            // core/ldlinux.sys
 	MBR     []byte            // mbr/mbr.bin (<= 440 bytes)
+	GPTMBR  []byte            // mbr/gptmbr.bin (<= 440 bytes), nil when the tarball has none: only GPT images need it
 	Modules map[string][]byte // requested com32 modules by lower-case base name
 }
 
@@ -51,7 +52,8 @@ type member struct {
 
 // ReadTarball reads a syslinux release tarball (gzip, bzip2, xz or plain tar,
 // sniffed from the magic bytes) as a stream and returns core/ldlinux.bss,
-// core/ldlinux.sys, mbr/mbr.bin and the requested com32 modules. A module is
+// core/ldlinux.sys, mbr/mbr.bin, mbr/gptmbr.bin when present, and the
+// requested com32 modules. A module is
 // named by base name ("mboot.c32", found anywhere under com32/) or by path
 // relative to the top folder ("com32/modules/mboot.c32"). name is used in
 // messages. The whole archive is read, so that truncation and duplicates
@@ -63,6 +65,7 @@ func ReadTarball(r io.Reader, name string, modules ...string) (*Tarball, error) 
 		"core/ldlinux.bss": {rel: "core/ldlinux.bss", exact: bssSize, max: bssSize, dst: &t.Bss},
 		"core/ldlinux.sys": {rel: "core/ldlinux.sys", max: MaxSysSize, dst: &t.Sys},
 		"mbr/mbr.bin":      {rel: "mbr/mbr.bin", max: maxMBR, dst: &t.MBR},
+		"mbr/gptmbr.bin":   {rel: "mbr/gptmbr.bin", max: maxMBR, dst: &t.GPTMBR},
 	}
 	byBase := map[string]string{} // lower-case base name -> request, for modules named by base
 	for _, m := range modules {

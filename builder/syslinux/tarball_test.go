@@ -222,3 +222,44 @@ func TestReadTarballXZDict(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestReadTarballGPTMBR: mbr/gptmbr.bin is read when the tarball has it,
+// nil when not (only GPT images need it), refused past 440 bytes, and
+// kept by the cache.
+func TestReadTarballGPTMBR(t *testing.T) {
+	code := bytes.Repeat([]byte{0x90}, 424)
+	for _, tc := range []struct {
+		name string
+		spec tarball.Spec
+		want []byte
+		err  string
+	}{
+		{"present", tarball.Spec{GPTMBR: code}, code, ""},
+		{"absent", tarball.Spec{}, nil, ""},
+		{"too long", tarball.Spec{GPTMBR: make([]byte, 441)}, nil, "mbr/gptmbr.bin: 441 bytes, more than the 440 allowed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tb, err := syslinux.ReadTarball(bytes.NewReader(build(t, tc.spec)), "t.tar.gz")
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("err %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil || !bytes.Equal(tb.GPTMBR, tc.want) || (tc.want == nil) != (tb.GPTMBR == nil) {
+				t.Fatalf("GPTMBR %d bytes (nil %v), err %v", len(tb.GPTMBR), tb.GPTMBR == nil, err)
+			}
+			p := filepath.Join(t.TempDir(), "syslinux.tar.gz")
+			if err := os.WriteFile(p, build(t, tc.spec), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			for i := range 2 { // the second read comes from the cache
+				tb, hit, err := syslinux.OpenTarballCached(p, dir)
+				if err != nil || hit != (i == 1) || !bytes.Equal(tb.GPTMBR, tc.want) || (tc.want == nil) != (tb.GPTMBR == nil) {
+					t.Fatalf("read %d: hit %v, GPTMBR %d bytes (nil %v), err %v", i, hit, len(tb.GPTMBR), tb.GPTMBR == nil, err)
+				}
+			}
+		})
+	}
+}

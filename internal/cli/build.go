@@ -165,8 +165,11 @@ func (f *buildFlags) run(ctx context.Context, args []string, stdout, stderr io.W
 		}
 	}
 	if f.mbrOut != "" {
-		b := make([]byte, 440)
-		copy(b, in.Tarball.MBR)
+		b := plan.BootCode() // with --table gpt: gptmbr.bin and the boot GUID
+		if b == nil {
+			b = make([]byte, 440)
+			copy(b, in.Tarball.MBR)
+		}
 		if err := set.stage(f.mbrOut, b, 0o644, f.force); err != nil {
 			return err
 		}
@@ -267,6 +270,20 @@ func (f *buildFlags) options() (builder.Options, error) {
 	}
 	if f.fatType != 0 && f.fatType != 16 && f.fatType != 32 {
 		return o, fmt.Errorf("--fat %d: use 16 or 32", f.fatType)
+	}
+	if f.table != builder.TableMBR && f.table != builder.TableGPT {
+		return o, fmt.Errorf("--table %q: use mbr or gpt", f.table)
+	}
+	o.Table = f.table
+	if f.partType != "" {
+		n, err := strconv.ParseUint(strings.TrimPrefix(strings.ToLower(f.partType), "0x"), 16, 8)
+		if err != nil || n == 0 || !slices.Contains(builder.PartTypes, byte(n)) {
+			return o, fmt.Errorf("--part-type %q: use a FAT type (0x01, 0x04, 0x06, 0x0B, 0x0C, 0x0E) or 0xEF (EFI system partition), in hex", f.partType)
+		}
+		if f.table == builder.TableGPT {
+			return o, fmt.Errorf("--part-type %s: a GPT image has no MBR partition type (--table gpt makes an EFI system partition)", f.partType)
+		}
+		o.PartitionType = byte(n)
 	}
 	for _, kv := range f.vars {
 		k, v, ok := strings.Cut(kv, "=")

@@ -30,6 +30,7 @@ type planJSON struct {
 	ImageBytes      int64                 `json:"image_bytes"`
 	DiskSignature   uint32                `json:"disk_signature,omitempty"` // MBR 0x1B8; absent for a partition-only image
 	Partition       partitionJSON         `json:"partition"`
+	GPT             *builder.GPTPlan      `json:"gpt,omitempty"` // --table gpt: disk_guid, partition_guid (also at 0x1A8 of sector 0), first_lba, last_lba, backup_lba
 	FAT             fatJSON               `json:"fat"`
 	Ldlinux         ldlinuxJSON           `json:"ldlinux"`
 	Files           []fileJSON            `json:"files"`
@@ -105,6 +106,7 @@ func newPlanJSON(p *builder.Plan) *planJSON {
 	if !p.PartitionOnly {
 		j.Partition.Offset = int64(e.StartLBA) * 512
 	}
+	j.GPT = p.GPT
 	f := p.FAT
 	j.FAT = fatJSON{Type: f.Type, VolumeID: f.VolumeID,
 		Label: strings.TrimRight(f.Label, " "), SectorsPerCluster: int(f.SectorsPerCluster), ClusterBytes: f.ClusterBytes(),

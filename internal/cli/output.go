@@ -30,6 +30,10 @@ func planText(p *builder.Plan) string {
 		w("image      %s bytes; disk signature %08X\n", human.Commas(p.ImageBytes), p.DiskSignature)
 		if p.UEFIOnly {
 			w("sector 0   partition table, no boot code\n")
+		} else if g := p.GPT; g != nil {
+			w("sector 0   gptmbr.bin + boot GUID at 0x1A8 + protective entry (0xEE)\n")
+			w("gpt        disk %s; headers at LBA 1 and %d, entries at 2 and %d\n", g.DiskGUID, g.BackupLBA, g.BackupLBA-32)
+			w("           1: EFI system partition %s, LBA %d..%d, legacy BIOS bootable, %q\n", g.PartitionGUID, g.FirstLBA, g.LastLBA, builder.PartitionName)
 		} else {
 			w("sector 0   mbr.bin + partition table\n")
 		}
@@ -101,7 +105,14 @@ func summaryText(p *builder.Plan, r *builder.Result, packed *compress.Written, t
 	for _, f := range p.Files {
 		payload += f.Size
 	}
-	w("partition  FAT%d at LBA %d, %s bytes, %d files (%s bytes)\n", p.FAT.Type, p.Partition.StartLBA,
+	table := fmt.Sprintf("MBR type 0x%02X", p.Partition.Type)
+	switch {
+	case p.GPT != nil:
+		table = "GPT EFI system partition " + p.GPT.PartitionGUID.String()
+	case p.PartitionOnly:
+		table = "partition only"
+	}
+	w("partition  FAT%d at LBA %d (%s), %s bytes, %d files (%s bytes)\n", p.FAT.Type, p.Partition.StartLBA, table,
 		human.Commas(int64(p.Partition.Sectors)*512), len(p.Files), human.Commas(payload))
 	w("ks         %s\n", p.KS)
 	addedText(w, p)
