@@ -1,12 +1,17 @@
 package boottest
 
 import (
+	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/esxi-autopart/esxi-autopart/builder/human"
 	"github.com/esxi-autopart/esxi-autopart/builder/qemu"
@@ -62,9 +67,9 @@ func TestBootRealSizeBIOS(t *testing.T) {
 	}
 	payload += st.Size()
 	mem := qemu.MemoryFor(payload)
-	want := []string{"boot", b.path, "--firmware", "bios", "--timeout", "4m",
+	want := []string{"boot", b.path, "--firmware", "bios", // the defaults: RAM, timeout and silence grow with the payload
 		"--expect-bios", `(?m)^TESTKERNEL: modules=5$`, "--expect-bios", `(?m)^TESTKERNEL: module\[1\]=sys.vgz size=314572800 `, "--expect-bios", `(?m)^TESTKERNEL: done$`}
-	stdout, stderr, code := runCLI(t, bin, want...)
+	stdout, stderr, code := runCLIFor(t, 10*time.Minute, bin, want...)
 	line := fmt.Sprintf(", %d MiB RAM (for a %s-byte payload); matched 3 of 3:\n", mem, human.Commas(payload))
 	if code != 0 || !strings.Contains(stdout, line) {
 		t.Fatalf("boot with its defaults: exit status %d, want a line with %q\n%s%s", code, line, stdout, stderr)
@@ -77,4 +82,21 @@ func TestBootRealSizeBIOS(t *testing.T) {
 	if code != 1 || !strings.Contains(stdout, "bios: FAILED after ") || !strings.Contains(stdout, hint) || !regexp.MustCompile(`Loading \S+\.v?gz\.\.\. failed!`).MatchString(stdout) {
 		t.Fatalf("boot --memory 256: exit status %d, want FAILED, %q and mboot's failure\n%s%s", code, hint, stdout, stderr)
 	}
+}
+
+// runCLIFor is runCLI with a longer bound, for real-size boots on a loaded
+// machine (runCLI gives up after 4 minutes).
+func runCLIFor(t *testing.T, d time.Duration, bin string, args ...string) (string, string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatalf("%s %s: %v\nstderr: %s", bin, strings.Join(args, " "), err, stderr.String())
+	}
+	return stdout.String(), stderr.String(), cmd.ProcessState.ExitCode()
 }

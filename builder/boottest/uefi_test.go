@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/esxi-autopart/esxi-autopart/fixtures/efistub"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
@@ -66,11 +67,11 @@ func TestESXi5UEFIRealSizes(t *testing.T) {
 	if b.plan.ImageBytes < 350e6 {
 		t.Fatalf("image of %d bytes: RealSizes did not take", b.plan.ImageBytes)
 	}
-	args := []string{"boot", b.path, "--firmware", "uefi", "--timeout", "12m"}
+	args := []string{"boot", b.path, "--firmware", "uefi"} // the defaults: RAM, timeout and silence grow with the payload
 	for _, re := range e5Lines(e5UEFILines(t, b, files)...) {
 		args = append(args, "--expect-uefi", re.String())
 	}
-	stdout, stderr, code := runCLI(t, bin, args...)
+	stdout, stderr, code := runCLIFor(t, 13*time.Minute, bin, args...)
 	if code != 0 || !regexp.MustCompile(`\nuefi: booted in [0-9.]+s under [^\n]*, [0-9]+ MiB RAM \(for a [0-9,]{11}-byte payload\); matched`).MatchString(stdout) {
 		t.Fatalf("boot: exit status %d\n%s%s", code, stdout, stderr)
 	}

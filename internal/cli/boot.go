@@ -41,6 +41,7 @@ type bootFlags struct {
 	expects, expBIOS, expUEFI        []string
 	firmware, ovmf, serialLog, accel string
 	timeout, silence                 time.Duration
+	fs                               *pflag.FlagSet // which flags were given
 	memory, cpus                     int
 	asJSON, printCmd                 bool
 }
@@ -74,8 +75,9 @@ func (f *bootFlags) define(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&f.expUEFI, "expect-uefi", nil, "`REGEX` like --expect, for the UEFI boot only (after the --expect ones)")
 	fs.StringVar(&f.firmware, "firmware", "", "`FIRMWARE`: bios, uefi or both (default: uefi for a UEFI-only image, both when the image has an EFI/BOOT loader, else bios)")
 	fs.StringVar(&f.ovmf, "ovmf", "", "UEFI firmware `FILE`: OVMF.fd, or OVMF_CODE*.fd with its OVMF_VARS*.fd beside it (default: Debian's ovmf package)")
-	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "give up on a boot after this long")
-	fs.DurationVar(&f.silence, "silence", 30*time.Second, "give up when the console stays silent this long after a marker (0: never)")
+	f.fs = fs
+	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "give up on a boot after this long (by default plus 1s per 2 MB the boot loads: a loader reads modules silently)")
+	fs.DurationVar(&f.silence, "silence", 30*time.Second, "give up when the console stays silent this long after a marker (0: never; by default plus 1s per 2 MB the boot loads)")
 	fs.IntVar(&f.memory, "memory", 0, "guest RAM in `MIB` (default: sized from what the image's boot loads: twice the kernel and modules plus 128 MiB, at least 256)")
 	fs.IntVar(&f.cpus, "cpus", 0, "virtual `N` CPUs (default: QEMU's, one)")
 	fs.StringVar(&f.serialLog, "serial-log", "", "copy the serial console to this `FILE` (FILE.bios and FILE.uefi for both)")
@@ -118,6 +120,16 @@ func (f *bootFlags) run(ctx context.Context, args []string, stdout, _ io.Writer)
 		o := qemu.NewOptions(img)
 		o.CDROM = cdrom
 		o.Timeout, o.Silence, o.Accel = f.timeout, f.silence, f.accel
+		// Loaders read the modules without a word (mboot.c32 through
+		// syslinux 3.86 one sector per call): the defaults grow with what
+		// the boot loads, at 2 MB/s.
+		load := time.Duration(sizing[name].Payload/2e6) * time.Second
+		if !f.fs.Changed("timeout") {
+			o.Timeout += load
+		}
+		if !f.fs.Changed("silence") && o.Silence > 0 {
+			o.Silence += load
+		}
 		o.Memory, o.CPUs, o.AHCI = sizing[name].MiB, f.cpus, true // AHCI: DMA, not port I/O (real-size payloads under TCG)
 		o.SerialLog = f.serialLog
 		if o.SerialLog != "" && len(fws) > 1 {

@@ -34,7 +34,7 @@ var buildCommand = &command{
 	usage: []string{"build --iso ISO --syslinux TARBALL --ks KS -o IMAGE [flags]",
 		"build --iso ISO --syslinux TARBALL --hosts CSV --ks KS --out-dir DIR [flags]",
 		"build --iso ISO --ks KS -o HOST.iso [flags]"},
-	about: "Builds a raw disk image (MBR, one FAT partition, syslinux patched as syslinux -s would, " +
+	about: "Builds a raw disk image (MBR, or GPT with --table gpt, one FAT partition, syslinux patched as syslinux -s would, " +
 		"the ESXi boot files of the ISO and a syslinux.cfg or BOOT.CFG with the host's ks=) from an ESXi install ISO " +
 		"and the syslinux release tarball the media need (3.70 for 4.x, 3.86 for 5.x+). The image is written to a " +
 		"temporary file, read back and verified, and only then renamed into place. The same inputs give the same bytes. " +
