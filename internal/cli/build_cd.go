@@ -194,7 +194,8 @@ func (f *buildFlags) diskOnly() error {
 		name string
 	}{{f.mbrOut != "", "--mbr-out"}, {f.partOnly, "--partition-only"}, {f.bmap, "--bmap"}, {f.cfgTemplate != "", "--cfg-template"},
 		{f.size != "", "--size"}, {f.fatType != 0, "--fat"}, {f.noStupid, "--no-stupid"}, {f.raid, "--raid"},
-		{len(f.addModules) > 0, "--add-module"}, {f.likeDisk != "", "--like-disk"}} {
+		{len(f.addModules) > 0, "--add-module"}, {f.likeDisk != "", "--like-disk"},
+		{f.table == builder.TableGPT, "--table gpt"}, {f.partType != "", "--part-type"}} {
 		if x.on {
 			set = append(set, x.name)
 		}
