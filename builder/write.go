@@ -320,11 +320,10 @@ func orUnknown(s string) string {
 	return s
 }
 
-// Mode is the image file's mode: 0600 when it carries a kickstart (which
-// may hold rootpw), else 0644. Copies of the image (compressed) get it too.
+// Mode is the mode of the image file and of every file made from it
+// (compressed copy, bmap): fileio.Mode, secret when it carries a kickstart
+// (which may hold rootpw).
 func (p *Plan) Mode() os.FileMode {
-	if _, ok := p.content[KickstartName]; ok {
-		return 0o600
-	}
-	return 0o644
+	_, ok := p.content[KickstartName]
+	return fileio.Mode(ok)
 }

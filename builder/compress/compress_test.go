@@ -25,12 +25,12 @@ func TestRoundTrip(t *testing.T) {
 	for _, k := range []compress.Kind{compress.Zstd, compress.XZ, compress.Gzip} {
 		t.Run(string(k), func(t *testing.T) {
 			dst := src + k.Ext()
-			w, err := compress.CompressFile(k, src, dst)
+			w, err := compress.CompressFile(k, src, dst, 0o644)
 			if err != nil {
 				t.Fatal(err)
 			}
 			var read []int64
-			again, err := compress.CompressFileProgress(k, src, dst+".2", func(n int64) { read = append(read, n) })
+			again, err := compress.CompressFileProgress(k, src, dst+".2", 0o644, func(n int64) { read = append(read, n) })
 			if err != nil || again.SHA256 != w.SHA256 {
 				t.Errorf("compressed twice: %s vs %s (%v)", again.SHA256, w.SHA256, err)
 			}

@@ -22,14 +22,16 @@ type Written struct {
 }
 
 // CompressFile streams the file src through k into a temporary file beside
-// dst and renames it to dst once complete. The caller checks dst first.
-func CompressFile(k Kind, src, dst string) (*Written, error) {
-	return CompressFileProgress(k, src, dst, nil)
+// dst and renames it to dst (with mode, the raw image's: a compressed
+// image holds what the image holds) once complete. The caller checks dst
+// first.
+func CompressFile(k Kind, src, dst string, mode os.FileMode) (*Written, error) {
+	return CompressFileProgress(k, src, dst, mode, nil)
 }
 
 // CompressFileProgress is CompressFile telling progress (when not nil) how
 // many bytes of src it has read so far, every MiB.
-func CompressFileProgress(k Kind, src, dst string, progress func(read int64)) (*Written, error) {
+func CompressFileProgress(k Kind, src, dst string, mode os.FileMode, progress func(read int64)) (*Written, error) {
 	f0, err := os.Open(src)
 	if err != nil {
 		return nil, err
@@ -47,7 +49,7 @@ func CompressFileProgress(k Kind, src, dst string, progress func(read int64)) (*
 	n, sum, err := CompressTo(k, in, f)
 	err = errors.Join(err, f.Close())
 	if err == nil {
-		err = os.Chmod(tmp, 0o644)
+		err = os.Chmod(tmp, mode)
 	}
 	if err == nil {
 		err = os.Rename(tmp, dst)

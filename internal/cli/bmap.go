@@ -87,7 +87,7 @@ func deliver(ctx context.Context, p *builder.Plan, out string, k compress.Kind, 
 			pd.Discard()
 			return nil, nil, err
 		}
-		if err := set.stage(bmapName(out, k), b, 0o644, o.Force); err != nil {
+		if err := set.stage(bmapName(out, k), b, p.Mode(), o.Force); err != nil { // its range hashes cover KS.CFG
 			pd.Discard()
 			return nil, nil, err
 		}
