@@ -4,6 +4,9 @@ package cli
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +14,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/esxi-autopart/esxi-autopart/builder/cachestore"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/tarball"
 )
@@ -61,7 +65,7 @@ func (e *env3) cmd(umask string, args ...string) result {
 	} else {
 		c = exec.Command(e.bin, args...)
 	}
-	c.Env = append(os.Environ(), "ESXI_AUTOPART_CACHE="+e.cache)
+	c.Env = append(os.Environ(), "ESXI_AUTOPART_CACHE="+e.cache, "XDG_STATE_HOME="+filepath.Join(e.cache, "state"))
 	var so, se bytes.Buffer
 	c.Stdout, c.Stderr = &so, &se
 	err := c.Run()
@@ -129,6 +133,88 @@ func (e *env3) noSecret(r result) {
 	})
 }
 
+// sha256s are the image hash a --json build reports and the hash of the
+// file's bytes.
+func (e *env3) sha256s(r result, path string) (said, is string) {
+	e.t.Helper()
+	var doc struct {
+		Hosts []struct {
+			Result struct {
+				SHA256 string `json:"sha256"`
+			} `json:"result"`
+		} `json:"hosts"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || len(doc.Hosts) != 1 {
+		e.t.Fatalf("--json: %v\n%s", err, r.stdout)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	s := sha256.Sum256(b)
+	return doc.Hosts[0].Result.SHA256, hex.EncodeToString(s[:])
+}
+
+// forge rewrites every entry of a cache folder (kind "zeros" or
+// "tarballs") with body changed by spoil and sealed by seal.
+func (e *env3) forge(kind string, spoil func([]byte) []byte, seal func(name string, body []byte) []byte) {
+	e.t.Helper()
+	entries, _ := filepath.Glob(filepath.Join(e.cache, kind, "[0-9a-f]*"))
+	if len(entries) == 0 {
+		e.t.Fatalf("no %s entries to forge", kind)
+	}
+	for _, p := range entries {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		body := spoil(bytes.Clone(b[:len(b)-32]))
+		if err := os.WriteFile(p, seal(filepath.Base(p), body), 0o600); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+}
+
+// selfSum seals an entry as the caches did before they were signed: with
+// its own SHA-256, which whoever edits it recomputes.
+func selfSum(_ string, body []byte) []byte {
+	s := sha256.Sum256(body)
+	return append(body, s[:]...)
+}
+
+// otherKey seals an entry with another user's key (a CI cache restored
+// from elsewhere).
+func (e *env3) otherKey(kind string) func(string, []byte) []byte {
+	return func(name string, body []byte) []byte {
+		f := cachestore.Open(e.t.TempDir(), filepath.Join(e.t.TempDir(), "key"))
+		f.Write(kind, name, body)
+		b, err := os.ReadFile(filepath.Join(f.Dir(), name))
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		return b
+	}
+}
+
+// wrongZeros spoils a zero-run entry: a chaining value of the state after
+// the run changed, its length kept (so it still "ends where the run ends").
+func wrongZeros(b []byte) []byte { b[20] ^= 1; return b }
+
+// rebuildTrue builds a --size 256M image twice (the second restores its
+// zero runs), lets spoil change the caches, builds again and wants the
+// hash it reports to be the file's, and the same as the first build's.
+func (e *env3) rebuildTrue(spoil func()) {
+	img := filepath.Join(e.out, "a.img")
+	args := []string{"--ks", "http://d/ks", "--size", "256M", "--force", "--json", "-o", img}
+	first, _ := e.sha256s(e.ok(e.build(args...)), img)
+	e.ok(e.build(args...))
+	spoil()
+	said, is := e.sha256s(e.ok(e.build(args...)), img)
+	if said != is || is != first {
+		e.t.Errorf("after the cache was spoiled the build says %s; the file hashes to %s, the first build's to %s", said, is, first)
+	}
+}
+
 var hostile3Cases = []hostile3{
 	// 1. Secrets leave their 0600 files: every output made from a
 	// kickstart (the kickstart, an image that embeds it, its compressed
@@ -176,6 +262,39 @@ var hostile3Cases = []hostile3{
 		}
 		e.noSecret(r)
 	}},
+}
+
+func init() {
+	hostile3Cases = append(hostile3Cases, []hostile3{
+		// 4. Caches trusted as proof: what a cache entry says (a zero run's
+		// hash state, a tarball's members) is used only if this user's
+		// key signed it; the reported hash is the file's whoever wrote the
+		// cache folder.
+		{"caches: a zero-run entry spoiled, its own checksum recomputed", func(e *env3) {
+			e.rebuildTrue(func() { e.forge("zeros", wrongZeros, selfSum) })
+		}},
+		{"caches: a zero-run entry spoiled and signed by another key (a restored CI cache)", func(e *env3) {
+			e.rebuildTrue(func() { e.forge("zeros", wrongZeros, e.otherKey("esxi-autopart zero run 1")) })
+		}},
+		{"caches: the key made readable by others turns the caches off", func(e *env3) {
+			e.rebuildTrue(func() {
+				os.Chmod(filepath.Join(e.cache, "state", "esxi-autopart", "cache.key"), 0o644)
+				e.forge("zeros", wrongZeros, selfSum)
+			})
+		}},
+		{"caches: a tarball entry with another ldlinux.sys, its checksum recomputed", func(e *env3) {
+			spoilSys := func(b []byte) []byte {
+				i := bytes.Index(b, []byte("SYSLINUX 3.70"))
+				if i < 0 {
+					e.t.Fatal("no loader banner in the entry")
+				}
+				b[i+600] ^= 0x20 // a byte of ldlinux.sys's code, past its header
+				return b
+			}
+			e.rebuildTrue(func() { e.forge("tarballs", spoilSys, selfSum) })
+			e.rebuildTrue(func() { e.forge("tarballs", spoilSys, e.otherKey("esxi-autopart tarball cache 1\n")) })
+		}},
+	}...)
 }
 
 func TestHostileRoundThree(t *testing.T) {
