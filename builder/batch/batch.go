@@ -332,7 +332,7 @@ func buildOne(ctx context.Context, in *builder.Inputs, j Job, cfg Config, stage 
 		r.staged = append(r.staged, extra)
 	}
 	if cfg.Compress != compress.None {
-		r.Packed, err = compress.CompressFileProgress(cfg.Compress, path, filepath.Join(stage, name), p.Mode(), working(j.ID, Compressing, p.ImageBytes, report))
+		r.Packed, err = compress.CompressFileProgress(ctx, cfg.Compress, path, filepath.Join(stage, name), p.Mode(), working(j.ID, Compressing, p.ImageBytes, report))
 		if err != nil {
 			return fail(err)
 		}

@@ -2,6 +2,7 @@ package batch
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/esxi-autopart/esxi-autopart/builder"
 	"github.com/esxi-autopart/esxi-autopart/builder/check"
+	"github.com/esxi-autopart/esxi-autopart/builder/regular"
 )
 
 // Manifest records what a run built from what: enough to rebuild it and to
@@ -65,15 +67,31 @@ type ManifestHost struct {
 // SchemaVersion is the version of manifest.json's schema (docs/json.md).
 const SchemaVersion = 1
 
-// HashInput returns an InputFile for path.
-func HashInput(role, path string) (InputFile, error) {
-	f, err := os.Open(path)
+// HashInput returns an InputFile for path; it stops with ctx's error
+// within a megabyte of ctx ending (an ISO is gigabytes).
+func HashInput(ctx context.Context, role, path string) (InputFile, error) {
+	f, err := regular.Open(path, false)
 	if err != nil {
 		return InputFile{}, err
 	}
 	defer f.Close()
 	h := sha256.New()
-	n, err := io.CopyBuffer(h, f, make([]byte, 1<<20))
+	buf := make([]byte, 1<<20)
+	var n int64
+	for {
+		if err = ctx.Err(); err != nil {
+			break
+		}
+		k, rerr := f.Read(buf)
+		h.Write(buf[:k])
+		n += int64(k)
+		if rerr != nil {
+			if rerr != io.EOF {
+				err = rerr
+			}
+			break
+		}
+	}
 	if err != nil {
 		return InputFile{}, fmt.Errorf("%s: %w", path, err)
 	}
@@ -91,12 +109,12 @@ type Hashing struct {
 // goroutine, one after the other, so that the ISO's SHA-256 for the
 // manifest overlaps the host builds instead of following them. Wait
 // returns the results in the order given.
-func StartHashing(files []InputFile) *Hashing {
+func StartHashing(ctx context.Context, files []InputFile) *Hashing {
 	h := &Hashing{done: make(chan struct{})}
 	go func() {
 		defer close(h.done)
 		for _, f := range files {
-			fi, err := HashInput(f.Role, f.Path)
+			fi, err := HashInput(ctx, f.Role, f.Path)
 			if err != nil {
 				h.err = err
 				return

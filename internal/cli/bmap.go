@@ -106,7 +106,7 @@ func deliver(ctx context.Context, p *builder.Plan, out string, k compress.Kind, 
 	if compressing != nil {
 		src = &compress.ProgressReader{R: src, Progress: compressing}
 	}
-	n, sum, err := compress.CompressTo(k, src, t)
+	n, sum, err := compress.CompressTo(ctx, k, src, t)
 	if err != nil {
 		t.Discard()
 		return nil, nil, fmt.Errorf("compressing %s: %w", out, err)
@@ -120,12 +120,12 @@ func deliver(ctx context.Context, p *builder.Plan, out string, k compress.Kind, 
 
 // unpacked returns a raw image for path: path itself, or a temporary
 // decompressed copy (done removes it).
-func unpacked(path string) (raw string, done func(), err error) {
+func unpacked(ctx context.Context, path string) (raw string, done func(), err error) {
 	k, err := compress.Sniff(path)
 	if err != nil || k == compress.None {
 		return path, func() {}, err
 	}
-	tmp, err := compress.Decompress(k, path, os.TempDir())
+	tmp, err := compress.Decompress(ctx, k, path, os.TempDir())
 	if err != nil {
 		return "", nil, err
 	}

@@ -81,12 +81,12 @@ func (f *bootFlags) run(ctx context.Context, args []string, stdout, _ io.Writer)
 	if len(args) != 1 {
 		return usageError(bootCommand, fmt.Errorf("want one IMAGE, got %d arguments", len(args)))
 	}
-	img, done, err := unpacked(args[0]) // QEMU boots a raw copy of a .zst/.xz/.gz image
+	img, done, err := unpacked(ctx, args[0]) // QEMU boots a raw copy of a .zst/.xz/.gz image
 	if err != nil {
 		return err
 	}
 	defer done()
-	fws, why, err := bootFirmwares(img, f.firmware)
+	fws, why, err := bootFirmwares(ctx, img, f.firmware)
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
@@ -217,7 +217,7 @@ func printBoot(w io.Writer, r bootResult, want int) {
 }
 
 // bootFirmwares picks the firmwares to boot img with, and says why.
-func bootFirmwares(img, flag string) ([]string, string, error) {
+func bootFirmwares(ctx context.Context, img, flag string) ([]string, string, error) {
 	switch flag {
 	case "bios", "uefi":
 		return []string{flag}, "--firmware " + flag, nil
@@ -234,7 +234,7 @@ func bootFirmwares(img, flag string) ([]string, string, error) {
 		fws, why := cdFirmwares(img)
 		return fws, why, nil
 	}
-	rep, err := inspectFile(img, "")
+	rep, err := inspectFile(ctx, img, "")
 	switch {
 	case err != nil:
 		return []string{"bios"}, "inspect could not read it: " + err.Error(), nil

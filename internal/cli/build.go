@@ -89,7 +89,7 @@ func (f *buildFlags) run(ctx context.Context, args []string, stdout, stderr io.W
 			opts.Kickstart = kickstart
 		}
 	}
-	in, err := openInputs(f.iso, f.tarball)
+	in, err := openInputs(ctx, f.iso, f.tarball)
 	if err != nil {
 		return err
 	}
@@ -171,6 +171,9 @@ func (f *buildFlags) run(ctx context.Context, args []string, stdout, stderr io.W
 		if err := set.stage(f.mbrOut, b, fileio.Mode(false), f.force); err != nil {
 			return err
 		}
+	}
+	if err := ctx.Err(); err != nil { // a signal during the last step: nothing is in place yet
+		return fmt.Errorf("%s: not put in place: %w", out, err)
 	}
 	if err := set.publish(); err != nil {
 		return err

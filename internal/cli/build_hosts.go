@@ -74,7 +74,7 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 		defer cdIn.Close()
 		in = &builder.Inputs{ISOPath: f.iso, Media: cdIn.Media, ISOCreated: cdIn.ISOCreated}
 	} else {
-		if in, err = openInputs(f.iso, f.tarball); err != nil {
+		if in, err = openInputs(ctx, f.iso, f.tarball); err != nil {
 			return err
 		}
 		defer in.Close()
@@ -109,7 +109,7 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 	if err != nil {
 		return err
 	}
-	hashing := batch.StartHashing(manifestInputs(f)) // beside the host builds
+	hashing := batch.StartHashing(ctx, manifestInputs(f)) // beside the host builds
 	prog := newProgress(f, stdout, stderr, len(jobs))
 	prog.inventory, prog.flagVars = f.hosts, base.Vars
 	start := time.Now()

@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 
@@ -53,13 +55,33 @@ func cache(kind string) *cachestore.Folder {
 
 // openInputs opens the ISO and the tarball, through the tarball cache.
 // Without a tarball for media that need one (all but UEFI-only media),
-// it is a usage error (exit 2).
-func openInputs(iso, tarball string) (*builder.Inputs, error) {
-	in, err := builder.OpenCached(iso, tarball, cache("tarballs"))
-	if errors.Is(err, builder.ErrNeedSyslinux) {
-		return nil, &exitError{code: 2, err: err}
+// it is a usage error (exit 2). Opening hashes and inflates the tarball and walks the ISO, none of which
+// takes a context: when ctx ends first, openInputs returns its error at
+// once and leaves that work to be dropped with the process.
+func openInputs(ctx context.Context, iso, tarball string) (*builder.Inputs, error) {
+	type opened struct {
+		in  *builder.Inputs
+		err error
 	}
-	return in, err
+	c := make(chan opened, 1)
+	go func() {
+		in, err := builder.OpenCached(iso, tarball, cache("tarballs"))
+		c <- opened{in, err}
+	}()
+	select {
+	case o := <-c:
+		if errors.Is(o.err, builder.ErrNeedSyslinux) {
+			return nil, &exitError{code: 2, err: o.err}
+		}
+		return o.in, o.err
+	case <-ctx.Done():
+		go func() { // close what opened meanwhile
+			if o := <-c; o.in != nil {
+				o.in.Close()
+			}
+		}()
+		return nil, fmt.Errorf("reading %s and %s: %w", iso, tarball, ctx.Err())
+	}
 }
 
 // zeroRuns is the memo of hashed zero runs (a big partition's free space).

@@ -7,12 +7,15 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/esxi-autopart/esxi-autopart/builder/cachestore"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
@@ -295,6 +298,106 @@ func init() {
 			e.rebuildTrue(func() { e.forge("tarballs", spoilSys, e.otherKey("esxi-autopart tarball cache 1\n")) })
 		}},
 	}...)
+}
+
+// interrupt runs `build` with the row's inputs and args, sends sig once
+// ready (given the process id) says so, and wants: exit 130, within a few
+// seconds of the signal (the steps left would take tens of seconds), and
+// the output folder as it was.
+func (e *env3) interrupt(sig syscall.Signal, ready func(pid int) bool, args ...string) {
+	e.t.Helper()
+	before := listDir(e.t, e.out)
+	cmd := exec.Command(e.bin, append([]string{"build", "--iso", e.iso, "--syslinux", e.tar}, args...)...)
+	cmd.Env = append(os.Environ(), "ESXI_AUTOPART_CACHE=off")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	var sent time.Time
+	signalled, err := signalWhen(e.t, cmd, sig, func() bool {
+		if ready(cmd.Process.Pid) {
+			sent = time.Now()
+			return true
+		}
+		return false
+	})
+	took := time.Since(sent)
+	if !signalled {
+		e.t.Fatalf("finished before the step to interrupt (err %v)\n%s", err, stderr.String())
+	}
+	if code := cmd.ProcessState.ExitCode(); code != 130 {
+		e.t.Errorf("exit %d after %v, want 130\n%s", code, sig, stderr.String())
+	}
+	if took > 5*time.Second {
+		e.t.Errorf("%v after %v; want about a second", took.Round(time.Millisecond), sig)
+	}
+	if !strings.Contains(stderr.String(), "interrupted") {
+		e.t.Errorf("stderr does not say interrupted:\n%s", stderr.String())
+	}
+	if after := listDir(e.t, e.out); !slices.Equal(before, after) {
+		e.t.Errorf("output folder changed:\nbefore %q\nafter  %q", before, after)
+	}
+}
+
+// temps counts the unnamed temporary files process pid has open in dir.
+func temps(pid int, dir string) int {
+	n := 0
+	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	for _, fd := range fds {
+		if to, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name())); err == nil && strings.HasPrefix(to, dir+"/#") {
+			n++
+		}
+	}
+	return n
+}
+
+func init() {
+	hostile3Cases = append(hostile3Cases, []hostile3{
+		// 5. Signals that nothing reads: every long step (hashing the
+		// zeros of a big partition, compressing, hashing inputs) and
+		// every child stops soon after SIGINT, SIGTERM or SIGHUP, exit
+		// 130, old outputs as they were.
+		{"signals: SIGINT while a --size 32G image's zeros are hashed", func(e *env3) {
+			e.existing("esx01.img")
+			e.interrupt(syscall.SIGINT, e.after(time.Second, func(pid int) bool { return temps(pid, e.out) > 0 }),
+				"--ks", "http://d/ks", "--size", "32G", "--force", "-o", filepath.Join(e.out, "esx01.img"))
+		}},
+		{"signals: SIGHUP (terminal closed) while a --size 32G image's zeros are hashed", func(e *env3) {
+			e.interrupt(syscall.SIGHUP, e.after(time.Second, func(pid int) bool { return temps(pid, e.out) > 0 }),
+				"--ks", "http://d/ks", "--size", "32G", "-o", filepath.Join(e.out, "esx01.img"))
+		}},
+		{"signals: SIGINT while a single image is compressed with xz", func(e *env3) {
+			e.interrupt(syscall.SIGINT, func(pid int) bool { return temps(pid, e.out) > 1 },
+				"--ks", "http://d/ks", "--size", "3G", "-o", filepath.Join(e.out, "esx01.img.xz"))
+		}},
+		{"signals: SIGTERM while a batch compresses a host with xz", func(e *env3) {
+			hosts := e.file("hosts.csv", "id\nesx01\nesx02\n")
+			e.interrupt(syscall.SIGTERM, func(int) bool {
+				p, _ := filepath.Glob(filepath.Join(e.out, ".esxi-autopart.stage-*", ".esx01.img.xz.partial-*"))
+				return len(p) > 0
+			}, "--hosts", hosts, "--ks", "http://d/{{.id}}", "--size", "3G", "--compress", "xz", "--jobs", "1", "--out-dir", e.out)
+		}},
+	}...)
+}
+
+// after is ready once ready has held for d: the image is written in
+// milliseconds, its zeros then hashed for ~20 s.
+func (e *env3) after(d time.Duration, ready func(pid int) bool) func(int) bool {
+	var since time.Time
+	return func(pid int) bool {
+		switch {
+		case !ready(pid):
+			since = time.Time{}
+		case since.IsZero():
+			since = time.Now()
+		}
+		return !since.IsZero() && time.Since(since) >= d
+	}
+}
+
+// existing puts an older file in the output folder.
+func (e *env3) existing(name string) {
+	if err := os.WriteFile(filepath.Join(e.out, name), []byte("an older file\n"), 0o644); err != nil {
+		e.t.Fatal(err)
+	}
 }
 
 func TestHostileRoundThree(t *testing.T) {
