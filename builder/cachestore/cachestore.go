@@ -18,6 +18,8 @@
 // caller names, outside the cache folders; a key file that is not a
 // regular file of ours that only we can read and write turns the caches
 // off.
+//
+// It must not know what entries mean: it sees a kind, a name and bytes.
 package cachestore
 
 import (
