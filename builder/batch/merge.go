@@ -69,6 +69,9 @@ func Merge(ms []*Manifest, dirs []string) (*Manifest, error) {
 	from := map[string]string{}
 	for i, m := range ms {
 		for _, h := range m.Hosts {
+			if err := h.checkNames(); err != nil {
+				return refuse("%s: %v", dirs[i], err)
+			}
 			if prev, ok := from[h.ID]; ok {
 				return refuse("host %s is in %s and in %s", h.ID, prev, dirs[i])
 			}

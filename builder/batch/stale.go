@@ -1,6 +1,7 @@
 package batch
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -35,10 +36,11 @@ func StaleFiles(dir string, keep map[string]bool) ([]string, error) {
 		return true
 	}
 	for _, h := range m.Hosts {
-		if h.Image != "" && add(h.Image, h.SHA256, h.Bytes) && h.Bmap != "" && !keep[h.Bmap] && plainName(h.Bmap) {
-			if _, err := os.Lstat(filepath.Join(dir, h.Bmap)); err == nil {
-				stale = append(stale, h.Bmap)
-			}
+		if (&ManifestHost{ID: h.ID, Image: h.Image, Bmap: h.Bmap, Kickstart: h.Kickstart, Compression: h.Compression}).checkNames() != nil {
+			continue // names the run would not give: not known to be ours
+		}
+		if h.Image != "" && add(h.Image, h.SHA256, h.Bytes) && h.Bmap != "" && !keep[h.Bmap] && isBmap(filepath.Join(dir, h.Bmap)) {
+			stale = append(stale, h.Bmap)
 		}
 		if h.Kickstart != "" {
 			add(h.Kickstart, h.KickstartSHA256, -1)
@@ -61,6 +63,23 @@ func RemoveStale(dir string, names []string) error {
 // plainName is a file name of the folder itself: no path, not hidden.
 func plainName(n string) bool {
 	return n != "" && n == filepath.Base(n) && !strings.HasPrefix(n, ".") && n != ".."
+}
+
+// isBmap reports whether path is a regular file that starts as a bmap
+// does (its hash is not recorded: it must at least be one).
+func isBmap(path string) bool {
+	st, err := os.Lstat(path)
+	if err != nil || !st.Mode().IsRegular() {
+		return false
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(f, head)
+	return bytes.HasPrefix(head[:n], []byte("<?xml")) && bytes.Contains(head[:n], []byte("<bmap "))
 }
 
 // holds reports whether path is a regular file of size bytes (-1: any)
@@ -88,6 +107,8 @@ func holds(path, sum string, size int64) bool {
 type earlier struct {
 	Tool  string `json:"tool"`
 	Hosts []struct {
+		ID              string `json:"id"`
+		Compression     string `json:"compression"`
 		Image           string `json:"image"`
 		Bytes           int64  `json:"bytes"`
 		SHA256          string `json:"sha256"`

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/esxi-autopart/esxi-autopart/builder/fileio"
 	"github.com/esxi-autopart/esxi-autopart/builder/qemu"
 )
 
@@ -34,7 +35,7 @@ type bootFlags struct {
 	expects, expBIOS, expUEFI        []string
 	firmware, ovmf, serialLog, accel string
 	timeout, silence                 time.Duration
-	asJSON, printCmd                 bool
+	asJSON, printCmd, force          bool
 }
 
 var bootCommand = &command{
@@ -72,6 +73,7 @@ func (f *bootFlags) define(fs *pflag.FlagSet) {
 	fs.StringVar(&f.accel, "accel", qemu.AccelAuto, "`ACCEL`: auto (KVM when it works, else TCG; "+qemu.AccelEnv+" overrides), kvm or tcg")
 	fs.BoolVar(&f.asJSON, "json", false, "print the results as JSON")
 	fs.BoolVar(&f.printCmd, "print-command", false, "print the QEMU command lines and exit")
+	fs.BoolVarP(&f.force, "force", "f", false, "replace an existing --serial-log FILE")
 	pathFlag(fs, "ovmf", "serial-log")
 	valuesFlag(fs, "firmware", "bios", "uefi", "both")
 	valuesFlag(fs, "accel", "auto", "kvm", "tcg")
@@ -100,6 +102,18 @@ func (f *bootFlags) run(ctx context.Context, args []string, stdout, _ io.Writer)
 		return &exitError{code: 2, err: fmt.Errorf("--accel: %w", err)}
 	}
 	cdrom := isISO(img)
+	// The serial logs are outputs like build's: checked, written into
+	// temporaries (QEMU opens them by their /proc name) and put in place
+	// after the boots, so that no file the tool did not make (the image
+	// itself, an old log without --force) is truncated.
+	var logs outputSet
+	defer logs.discard()
+	logFor := map[string]string{}
+	if f.serialLog != "" && !f.printCmd {
+		if logFor, err = f.serialLogs(args[0], fws, &logs); err != nil {
+			return err
+		}
+	}
 	opts := func(name string) qemu.Options {
 		o := qemu.NewOptions(img)
 		o.CDROM = cdrom
@@ -107,6 +121,9 @@ func (f *bootFlags) run(ctx context.Context, args []string, stdout, _ io.Writer)
 		o.SerialLog = f.serialLog
 		if o.SerialLog != "" && len(fws) > 1 {
 			o.SerialLog += "." + name
+		}
+		if p, ok := logFor[name]; ok {
+			o.SerialLog = p
 		}
 		if name == "uefi" {
 			o.OVMF = &fw
@@ -168,10 +185,45 @@ func (f *bootFlags) run(ctx context.Context, args []string, stdout, _ io.Writer)
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	if err := logs.publish(); err != nil { // a failed boot's log too: it says why
+		return err
+	}
 	if failed > 0 {
 		return &exitError{code: 1, inJSON: true, err: fmt.Errorf("%s: %d of %d boots failed", args[0], failed, len(results))}
 	}
 	return nil
+}
+
+// serialLogs stages --serial-log FILE (FILE.bios and FILE.uefi for two
+// firmwares) in set and returns, per firmware, the name QEMU writes it by.
+func (f *bootFlags) serialLogs(image string, fws []string, set *outputSet) (map[string]string, error) {
+	var outs []namedPath
+	for _, name := range fws {
+		p := f.serialLog
+		if len(fws) > 1 {
+			p += "." + name
+		}
+		outs = append(outs, namedPath{"--serial-log", p})
+	}
+	if err := checkAliases([]namedPath{{"the image", image}, {"--ovmf", f.ovmf}}, outs); err != nil {
+		return nil, err
+	}
+	logFor := map[string]string{}
+	for i, name := range fws {
+		t, err := set.temp(outs[i].path, f.force)
+		if err != nil {
+			return nil, err
+		}
+		n := t.Name()
+		if rest, ok := strings.CutPrefix(n, "/proc/self/"); ok { // QEMU's /proc/self is not ours
+			n = fmt.Sprintf("/proc/%d/%s", os.Getpid(), rest)
+		}
+		if err := set.add(t, outs[i].path, fileio.Mode(false), f.force); err != nil {
+			return nil, err
+		}
+		logFor[name] = n
+	}
+	return logFor, nil
 }
 
 // bootAll boots with each firmware in turn (so that a KVM failure learned

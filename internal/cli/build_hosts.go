@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -107,6 +108,9 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 	}
 	stale, err := staleOutputs(f, jobs, kind)
 	if err != nil {
+		return err
+	}
+	if err := runOutputs(f, jobs); err != nil {
 		return err
 	}
 	hashing := batch.StartHashing(ctx, manifestInputs(f)) // beside the host builds
@@ -239,6 +243,27 @@ func dropFailing(path string, jobs []batch.Job, hosts []inventory.Host, failing 
 		kept = append(kept, j)
 	}
 	return kept, append(rowErrs, failed.errors()...)
+}
+
+// runOutputs refuses, before anything is written, the run's own files in
+// --out-dir (SHA256SUMS, manifest.json, the bmaps) where a file is that
+// --force does not allow replacing: a SHA256SUMS or a manifest.json the
+// tool did not write is not its to replace (batch.Run checks the images
+// and kickstarts).
+func runOutputs(f *buildFlags, jobs []batch.Job) error {
+	names := []string{"SHA256SUMS", "manifest.json"}
+	for _, j := range jobs {
+		if f.bmap {
+			names = append(names, j.ID+".img.bmap")
+		}
+	}
+	var errs []error
+	for _, n := range names {
+		if err := builder.CheckOutput(filepath.Join(f.outDir, n), f.force); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // staleOutputs are the files an earlier run left in --out-dir that this

@@ -40,6 +40,7 @@ type env3 struct {
 	in, out  string
 	iso, tar string
 	cache    string
+	path     string // PATH for the binary ("" for the test's)
 }
 
 // password is the root password the rows' kickstarts carry.
@@ -69,6 +70,9 @@ func (e *env3) cmd(umask string, args ...string) result {
 		c = exec.Command(e.bin, args...)
 	}
 	c.Env = append(os.Environ(), "ESXI_AUTOPART_CACHE="+e.cache, "XDG_STATE_HOME="+filepath.Join(e.cache, "state"))
+	if e.path != "" {
+		c.Env = append(c.Env, "PATH="+e.path)
+	}
 	var so, se bytes.Buffer
 	c.Stdout, c.Stderr = &so, &se
 	err := c.Run()
@@ -390,6 +394,180 @@ func (e *env3) after(d time.Duration, ready func(pid int) bool) func(int) bool {
 			since = time.Now()
 		}
 		return !since.IsZero() && time.Since(since) >= d
+	}
+}
+
+// fakeQEMU puts a qemu-system-x86_64 first on the rows' PATH that writes
+// its serial log (logfile=) and console the way QEMU does, then exits.
+func (e *env3) fakeQEMU() {
+	dir := e.t.TempDir()
+	script := `#!/bin/sh
+for a in "$@"; do
+	case "$a" in *logfile=*) log=${a#*logfile=}; log=${log%%,logappend*};; esac
+done
+[ -n "$log" ] && printf 'SYSLINUX fake console\n' > "$log"
+printf 'SYSLINUX fake console\n'
+`
+	if err := os.WriteFile(filepath.Join(dir, "qemu-system-x86_64"), []byte(script), 0o755); err != nil {
+		e.t.Fatal(err)
+	}
+	e.path = dir + string(os.PathListSeparator) + os.Getenv("PATH")
+}
+
+// image builds a small image in the output folder.
+func (e *env3) image(name string) string {
+	p := filepath.Join(e.out, name)
+	e.ok(e.build("--ks", "http://d/ks", "-o", p))
+	return p
+}
+
+// unchanged fails the row unless each file still holds want.
+func (e *env3) unchanged(want map[string][]byte) {
+	e.t.Helper()
+	for p, b := range want {
+		if got, err := os.ReadFile(p); err != nil || !bytes.Equal(got, b) {
+			e.t.Errorf("%s changed (%d bytes, was %d): %v", p, len(got), len(b), err)
+		}
+	}
+}
+
+// snapshot reads each file.
+func (e *env3) snapshot(paths ...string) map[string][]byte {
+	m := map[string][]byte{}
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		m[p] = b
+	}
+	return m
+}
+
+// refused fails the row unless r failed naming each of want.
+func (e *env3) refused(r result, want ...string) {
+	e.t.Helper()
+	if r.code == 0 {
+		e.t.Errorf("exit 0, want a refusal\n%s%s", r.stdout, r.stderr)
+		return
+	}
+	for _, w := range want {
+		if !strings.Contains(r.stderr, w) {
+			e.t.Errorf("stderr lacks %q:\n%s", w, r.stderr)
+		}
+	}
+}
+
+func init() {
+	hostile3Cases = append(hostile3Cases, []hostile3{
+		// 2. Files the tool did not make: every path it writes is checked
+		// like build's outputs (exists without --force, an input, a
+		// symlink), and every name it takes from a manifest on disk is
+		// used only when it is the name a run gives that host's file.
+		{"not ours: boot --serial-log IMAGE", func(e *env3) {
+			e.fakeQEMU()
+			img := e.image("x.img")
+			keep := e.snapshot(img)
+			e.refused(e.cmd("", "boot", img, "--expect", "SYSLINUX", "--serial-log", img, "--force"), "--serial-log", "same file")
+			e.unchanged(keep)
+		}},
+		{"not ours: boot --serial-log a symlink to the image", func(e *env3) {
+			e.fakeQEMU()
+			img := e.image("x.img")
+			keep := e.snapshot(img)
+			link := filepath.Join(e.in, "log")
+			os.Symlink(img, link)
+			e.refused(e.cmd("", "boot", img, "--expect", "SYSLINUX", "--serial-log", link, "--force"), "log")
+			e.unchanged(keep)
+		}},
+		{"not ours: boot --serial-log over an older file, then with --force", func(e *env3) {
+			e.fakeQEMU()
+			img := e.image("x.img")
+			old := e.file("console.log", "an older log\n")
+			keep := e.snapshot(old)
+			e.refused(e.cmd("", "boot", img, "--expect", "SYSLINUX", "--serial-log", old), "console.log", "--force")
+			e.unchanged(keep)
+			e.ok(e.cmd("", "boot", img, "--expect", "SYSLINUX", "--serial-log", old, "--force"))
+			if b, _ := os.ReadFile(old); string(b) != "SYSLINUX fake console\n" {
+				e.t.Errorf("--force: the log holds %q", b)
+			}
+		}},
+		{"not ours: an earlier manifest naming another file as a host's bmap", func(e *env3) {
+			hosts := e.file("hosts.csv", "id\nesx01\nesx02\n")
+			args := []string{"--hosts", hosts, "--out-dir", e.out, "--ks", "http://d/{{.id}}", "--force"}
+			e.ok(e.build(append(args, "--bmap")...))
+			notes := filepath.Join(e.out, "notes.txt")
+			os.WriteFile(notes, []byte("the user's notes\n"), 0o644)
+			e.editManifest(func(m map[string]any) {
+				h := m["hosts"].([]any)[1].(map[string]any)
+				h["bmap"] = "notes.txt"
+			})
+			keep := e.snapshot(notes)
+			e.ok(e.build(append(args[:0:0], "--hosts", e.file("one.csv", "id\nesx01\n"), "--out-dir", e.out, "--ks", "http://d/{{.id}}", "--force")...))
+			e.unchanged(keep)
+		}},
+		{"not ours: a batch into a folder holding a SHA256SUMS, manifest.json and bmap it did not write", func(e *env3) {
+			hosts := e.file("hosts.csv", "id\nesx01\n")
+			var files []string
+			for _, n := range []string{"SHA256SUMS", "manifest.json", "esx01.img.bmap"} {
+				p := filepath.Join(e.out, n)
+				os.WriteFile(p, []byte("somebody else's "+n+"\n"), 0o644)
+				files = append(files, p)
+			}
+			keep := e.snapshot(files...)
+			e.refused(e.build("--hosts", hosts, "--out-dir", e.out, "--ks", "http://d/{{.id}}", "--bmap"), "SHA256SUMS exists", "manifest.json exists", "esx01.img.bmap exists")
+			e.unchanged(keep)
+		}},
+		{"not ours: manifest merge over a SHA256SUMS it did not write", func(e *env3) {
+			shard := e.shard()
+			dst := e.t.TempDir()
+			sums := filepath.Join(dst, "SHA256SUMS")
+			os.WriteFile(sums, []byte("0000  somebody-elses.iso\n"), 0o644)
+			keep := e.snapshot(sums)
+			e.refused(e.cmd("", "manifest", "merge", "-o", dst, shard), "SHA256SUMS", "--force")
+			e.unchanged(keep)
+		}},
+		{"not ours: manifest merge of a shard naming ../ and newline files", func(e *env3) {
+			for _, bad := range []string{"../../etc/passwd", "esx01.img\n0000  /etc/shadow", "/etc/passwd"} {
+				shard := e.shard()
+				e.editManifestIn(shard, func(m map[string]any) { m["hosts"].([]any)[0].(map[string]any)["image"] = bad })
+				dst := e.t.TempDir()
+				e.refused(e.cmd("", "manifest", "merge", "-o", dst, shard), "is not esx01.img")
+				if ents, _ := os.ReadDir(dst); len(ents) != 0 {
+					e.t.Errorf("%q: merge wrote %d files", bad, len(ents))
+				}
+			}
+		}},
+	}...)
+}
+
+// shard builds a one-host inventory as shard 1/1 into a new folder.
+func (e *env3) shard() string {
+	dir := e.t.TempDir()
+	e.ok(e.build("--hosts", e.file("s.csv", "id\nesx01\n"), "--out-dir", dir, "--ks", "http://d/{{.id}}", "--shard", "1/1"))
+	return dir
+}
+
+// editManifest rewrites the output folder's manifest.json through edit.
+func (e *env3) editManifest(edit func(map[string]any)) { e.editManifestIn(e.out, edit) }
+
+func (e *env3) editManifestIn(dir string, edit func(map[string]any)) {
+	e.t.Helper()
+	p := filepath.Join(dir, "manifest.json")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		e.t.Fatal(err)
+	}
+	edit(m)
+	if b, err = json.Marshal(m); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		e.t.Fatal(err)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/esxi-autopart/esxi-autopart/builder"
 	"github.com/esxi-autopart/esxi-autopart/builder/batch"
 )
 
@@ -42,7 +43,7 @@ var manifestCommand = &command{
 
 func (f *manifestFlags) define(fs *pflag.FlagSet) {
 	fs.StringVarP(&f.out, "output", "o", "", "`DIR` for the merged manifest.json and SHA256SUMS")
-	fs.BoolVarP(&f.force, "force", "f", false, "replace a manifest.json already in OUTDIR")
+	fs.BoolVarP(&f.force, "force", "f", false, "replace a manifest.json and SHA256SUMS already in OUTDIR")
 	fs.BoolVar(&f.asJSON, "json", false, "print what was merged as JSON")
 	requiredFlag(fs, "output")
 	pathFlag(fs, "output")
@@ -71,8 +72,10 @@ func (f *manifestFlags) run(_ context.Context, args []string, stdout, _ io.Write
 	if err := os.MkdirAll(f.out, 0o755); err != nil {
 		return err
 	}
-	if _, err := os.Stat(filepath.Join(f.out, "manifest.json")); err == nil && !f.force {
-		return errors.New(filepath.Join(f.out, "manifest.json") + " exists (use --force to replace it)")
+	for _, name := range []string{"manifest.json", "SHA256SUMS"} { // both are replaced: neither may be someone else's
+		if err := builder.CheckOutput(filepath.Join(f.out, name), f.force); err != nil {
+			return err
+		}
 	}
 	if err := merged.WriteSums(f.out); err != nil {
 		return err
