@@ -8,11 +8,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/esxi-autopart/esxi-autopart/builder"
 	"github.com/esxi-autopart/esxi-autopart/builder/check"
+	"github.com/esxi-autopart/esxi-autopart/builder/fileio"
 	"github.com/esxi-autopart/esxi-autopart/builder/regular"
 )
 
@@ -63,6 +63,11 @@ type ManifestHost struct {
 	RawSHA256       string   `json:"raw_sha256,omitempty"`  // the raw image's SHA-256, when compressed
 	Error           string   `json:"error,omitempty"`
 }
+
+// MaxManifest bounds a manifest.json read back (an earlier run's, a
+// shard's): a run of 10,000 hosts writes about 10 MB; a larger one, or a
+// sparse 64 GiB file in its place, is refused before it is read.
+const MaxManifest = 64 << 20
 
 // SchemaVersion is the version of manifest.json's schema (docs/json.md).
 const SchemaVersion = 1
@@ -205,14 +210,12 @@ func (m *Manifest) WriteSums(dir string) error {
 // ReadManifest reads dir/manifest.json.
 func ReadManifest(dir string) (*Manifest, error) {
 	p := filepath.Join(dir, "manifest.json")
-	f, err := os.Open(p)
+	b, err := fileio.ReadFileMax(p, MaxManifest)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
 	var m Manifest
-	d := json.NewDecoder(io.LimitReader(f, 256<<20))
-	if err := d.Decode(&m); err != nil {
+	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("%s: %w", p, err)
 	}
 	return &m, nil

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"github.com/esxi-autopart/esxi-autopart/builder/fileio"
+	"github.com/esxi-autopart/esxi-autopart/builder/regular"
 	"io"
 	"io/fs"
 	"os"
@@ -121,7 +123,11 @@ type earlier struct {
 // readOutputs reads dir/manifest.json as earlier; nil when it is not the
 // tool's.
 func readOutputs(dir string) (*earlier, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	b, err := fileio.ReadFileMax(filepath.Join(dir, "manifest.json"), MaxManifest)
+	var nr *regular.NotRegular
+	if errors.Is(err, fileio.ErrTooLarge) || errors.As(err, &nr) {
+		return nil, nil // not a manifest this tool wrote: nothing in dir is known to be ours
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -131,6 +131,14 @@ func Decompress(ctx context.Context, k Kind, src, dir string) (string, error) {
 		return "", err
 	}
 	defer in.Close()
+	if k == XZ { // the reader would take its dictionary size from the file
+		if err := checkXZ(&ctxReader{ctx: ctx, r: in}); err != nil {
+			return "", fmt.Errorf("%s: %s: %w", src, k, err)
+		}
+		if _, err := in.Seek(0, io.SeekStart); err != nil {
+			return "", fmt.Errorf("%s: %w", src, err)
+		}
+	}
 	zr, err := NewReader(k, bufio.NewReaderSize(in, 1<<20))
 	if err != nil {
 		return "", fmt.Errorf("%s: %s: %w", src, k, err)

@@ -4,10 +4,13 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
+	binenc "encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -63,11 +66,13 @@ func (e *env3) build(args ...string) result {
 // cmd runs the binary under umask (octal, "" for the test's own).
 func (e *env3) cmd(umask string, args ...string) result {
 	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute) // a run that blocks fails, not hangs
+	defer cancel()
 	var c *exec.Cmd
 	if umask != "" {
-		c = exec.Command("sh", append([]string{"-c", `umask "$0"; exec "$@"`, umask, e.bin}, args...)...)
+		c = exec.CommandContext(ctx, "sh", append([]string{"-c", `umask "$0"; exec "$@"`, umask, e.bin}, args...)...)
 	} else {
-		c = exec.Command(e.bin, args...)
+		c = exec.CommandContext(ctx, e.bin, args...)
 	}
 	c.Env = append(os.Environ(), "ESXI_AUTOPART_CACHE="+e.cache, "XDG_STATE_HOME="+filepath.Join(e.cache, "state"))
 	if e.path != "" {
@@ -77,6 +82,9 @@ func (e *env3) cmd(umask string, args ...string) result {
 	c.Stdout, c.Stderr = &so, &se
 	err := c.Run()
 	r := result{stdout: so.String(), stderr: se.String()}
+	if ctx.Err() != nil {
+		e.t.Fatalf("%q still running after 2 minutes (blocked?)\n%s", args, r.stderr)
+	}
 	if ee, ok := err.(*exec.ExitError); ok {
 		r.code = ee.ExitCode()
 	} else if err != nil {
@@ -569,6 +577,100 @@ func (e *env3) editManifestIn(dir string, edit func(map[string]any)) {
 	if err := os.WriteFile(p, b, 0o644); err != nil {
 		e.t.Fatal(err)
 	}
+}
+
+// sparse makes a sparse file of n bytes at path.
+func (e *env3) sparse(path string, n int64) {
+	f, err := os.Create(path)
+	if err == nil {
+		err = f.Truncate(n)
+		f.Close()
+	}
+	if err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// noCrash fails the row if the run ran out of memory or panicked.
+func (e *env3) noCrash(r result) {
+	e.t.Helper()
+	for _, bad := range []string{"out of memory", "panic", "fatal error", "goroutine "} {
+		if strings.Contains(r.stderr, bad) {
+			e.t.Fatalf("crashed (%s):\n%.2000s", bad, r.stderr)
+		}
+	}
+}
+
+func init() {
+	hostile3Cases = append(hostile3Cases, []hostile3{
+		// 3. State read without bounds: every file read back that the
+		// user did not just name as an input (manifests, cache entries,
+		// firmware variables) is read only if it is a regular file within
+		// a bound, and the xz decoder's dictionary is checked before the
+		// header can size it.
+		{"bounds: a 64 GiB sparse manifest.json in the out-dir", func(e *env3) {
+			hosts := e.file("hosts.csv", "id\nesx01\n")
+			e.sparse(filepath.Join(e.out, "manifest.json"), 64<<30)
+			args := []string{"--hosts", hosts, "--out-dir", e.out, "--ks", "http://d/{{.id}}"}
+			r := e.build(args...)
+			e.noCrash(r)
+			e.refused(r, "manifest.json exists")
+			r = e.build(append(args, "--force")...)
+			e.noCrash(r)
+			e.ok(r)
+			if st, _ := os.Stat(filepath.Join(e.out, "manifest.json")); st == nil || st.Size() > 1<<20 {
+				e.t.Errorf("manifest.json not replaced: %v", st)
+			}
+		}},
+		{"bounds: manifest.json a FIFO in the out-dir, --force", func(e *env3) {
+			hosts := e.file("hosts.csv", "id\nesx01\n")
+			if err := syscall.Mkfifo(filepath.Join(e.out, "manifest.json"), 0o644); err != nil {
+				e.t.Fatal(err)
+			}
+			r := e.build("--hosts", hosts, "--out-dir", e.out, "--ks", "http://d/{{.id}}", "--force")
+			e.noCrash(r)
+			e.refused(r, "manifest.json is not a regular file")
+		}},
+		{"bounds: manifest merge of a shard whose manifest.json is 64 GiB", func(e *env3) {
+			shard := e.shard()
+			e.sparse(filepath.Join(shard, "manifest.json"), 64<<30)
+			r := e.cmd("", "manifest", "merge", "-o", e.t.TempDir(), shard)
+			e.noCrash(r)
+			e.refused(r, "manifest.json", "more than")
+		}},
+		{"bounds: cache entries of 64 GiB", func(e *env3) {
+			img := filepath.Join(e.out, "a.img")
+			args := []string{"--ks", "http://d/ks", "--size", "256M", "--force", "--json", "-o", img}
+			e.ok(e.build(args...))
+			for _, kind := range []string{"zeros", "tarballs"} {
+				ents, _ := filepath.Glob(filepath.Join(e.cache, kind, "[0-9a-f]*"))
+				for _, p := range ents {
+					e.sparse(p, 64<<30)
+				}
+			}
+			r := e.build(args...)
+			e.noCrash(r)
+			if said, is := e.sha256s(e.ok(r), img); said != is {
+				e.t.Errorf("says %s, the file is %s", said, is)
+			}
+		}},
+		{"bounds: inspect of an .xz image whose header asks for a 4 GiB dictionary", func(e *env3) {
+			img := e.image("x.img.xz")
+			b, _ := os.ReadFile(img)
+			hs := (int(b[12]) + 1) * 4
+			bh := b[12 : 12+hs]
+			i := bytes.Index(bh, []byte{0x21, 0x01})
+			if i < 0 {
+				e.t.Fatal("no LZMA2 filter")
+			}
+			bh[i+2] = 40
+			binenc.LittleEndian.PutUint32(bh[hs-4:], crc32.ChecksumIEEE(bh[:hs-4]))
+			os.WriteFile(img, b, 0o644)
+			r := e.cmd("", "inspect", img)
+			e.noCrash(r)
+			e.refused(r, "x.img.xz", "dictionary of 4294967295 bytes")
+		}},
+	}...)
 }
 
 // existing puts an older file in the output folder.
