@@ -16,6 +16,7 @@ import (
 	"github.com/esxi-autopart/esxi-autopart/builder/check"
 	"github.com/esxi-autopart/esxi-autopart/builder/compress"
 	"github.com/esxi-autopart/esxi-autopart/builder/config"
+	"github.com/esxi-autopart/esxi-autopart/builder/fileio"
 	"github.com/esxi-autopart/esxi-autopart/builder/inventory"
 	"github.com/esxi-autopart/esxi-autopart/builder/regular"
 )
@@ -106,6 +107,13 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 	if err := os.MkdirAll(f.outDir, 0o755); err != nil {
 		return err
 	}
+	// One run at a time in an out-dir: from reading its state (the earlier
+	// manifest, stale files) to writing manifest.json and SHA256SUMS.
+	lock, err := fileio.LockDir(f.outDir)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
 	stale, err := staleOutputs(f, jobs, kind)
 	if err != nil {
 		return err

@@ -673,6 +673,74 @@ func init() {
 	}...)
 }
 
+// background starts `build` with the row's inputs and args and returns it
+// once ready says its run has begun writing; done waits for its end.
+func (e *env3) background(ready func() bool, args ...string) (cmd *exec.Cmd, done func() result) {
+	e.t.Helper()
+	cmd = exec.Command(e.bin, append([]string{"build", "--iso", e.iso, "--syslinux", e.tar}, args...)...)
+	cmd.Env = append(os.Environ(), "ESXI_AUTOPART_CACHE=off")
+	var so, se bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &so, &se
+	if err := cmd.Start(); err != nil {
+		e.t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	for !ready() {
+		select {
+		case err := <-exited:
+			e.t.Fatalf("the first run ended before it began writing: %v\n%s", err, se.String())
+		case <-time.After(time.Millisecond): // polling, not timing
+		}
+	}
+	return cmd, func() result {
+		<-exited
+		return result{stdout: so.String(), stderr: se.String(), code: cmd.ProcessState.ExitCode()}
+	}
+}
+
+// staged reports whether a batch's stage folder exists in dir.
+func staged(dir string) func() bool {
+	return func() bool {
+		p, _ := filepath.Glob(filepath.Join(dir, ".esxi-autopart.stage-*"))
+		return len(p) > 0
+	}
+}
+
+func init() {
+	hostile3Cases = append(hostile3Cases, []hostile3{
+		// 6. Two runs at once: a batch holds its out-dir (a flock on the
+		// folder) from reading the earlier manifest to writing its own;
+		// a second batch or merge there refuses at once, naming the run
+		// that holds it; a killed run's hold dies with it.
+		{"two runs: a second batch into a busy out-dir", func(e *env3) {
+			a, b := e.file("a.csv", "id\nesx01\n"), e.file("b.csv", "id\nesx03\n")
+			first, done := e.background(staged(e.out), "--hosts", a, "--out-dir", e.out, "--ks", "http://d/{{.id}}", "--size", "3G", "--jobs", "1")
+			r := e.build("--hosts", b, "--out-dir", e.out, "--ks", "http://d/{{.id}}")
+			e.refused(r, "in use by another esxi-autopart run", fmt.Sprintf("pid %d", first.Process.Pid))
+			e.ok(done())
+			m, _ := os.ReadFile(filepath.Join(e.out, "SHA256SUMS"))
+			if !strings.Contains(string(m), "esx01.img") || strings.Contains(string(m), "esx03") {
+				e.t.Errorf("SHA256SUMS of the first run:\n%s", m)
+			}
+		}},
+		{"two runs: manifest merge into a batch's busy out-dir", func(e *env3) {
+			shard := e.shard()
+			a := e.file("a.csv", "id\nesx01\n")
+			_, done := e.background(staged(e.out), "--hosts", a, "--out-dir", e.out, "--ks", "http://d/{{.id}}", "--size", "3G", "--jobs", "1")
+			e.refused(e.cmd("", "manifest", "merge", "-o", e.out, "--force", shard), "in use by another esxi-autopart run")
+			e.ok(done())
+		}},
+		{"two runs: a killed run's hold goes with it", func(e *env3) {
+			a := e.file("a.csv", "id\nesx01\n")
+			first, done := e.background(staged(e.out), "--hosts", a, "--out-dir", e.out, "--ks", "http://d/{{.id}}", "--size", "3G", "--jobs", "1")
+			first.Process.Kill()
+			done()
+			e.ok(e.build("--hosts", a, "--out-dir", e.out, "--ks", "http://d/{{.id}}"))
+		}},
+	}...)
+}
+
 // existing puts an older file in the output folder.
 func (e *env3) existing(name string) {
 	if err := os.WriteFile(filepath.Join(e.out, name), []byte("an older file\n"), 0o644); err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/esxi-autopart/esxi-autopart/builder"
 	"github.com/esxi-autopart/esxi-autopart/builder/batch"
+	"github.com/esxi-autopart/esxi-autopart/builder/fileio"
 )
 
 // manifestFlags are `manifest merge`'s flags.
@@ -72,6 +73,11 @@ func (f *manifestFlags) run(_ context.Context, args []string, stdout, _ io.Write
 	if err := os.MkdirAll(f.out, 0o755); err != nil {
 		return err
 	}
+	lock, err := fileio.LockDir(f.out) // not while a batch or another merge writes there
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
 	for _, name := range []string{"manifest.json", "SHA256SUMS"} { // both are replaced: neither may be someone else's
 		if err := builder.CheckOutput(filepath.Join(f.out, name), f.force); err != nil {
 			return err
