@@ -19,20 +19,21 @@ import (
 // Manifest records what a run built from what: enough to rebuild it and to
 // check it.
 type Manifest struct {
-	SchemaVersion int             `json:"schema_version"` // of the CLI's JSON documents (docs/json.md)
-	Tool          string          `json:"tool"`
-	Version       string          `json:"version"`
-	Epoch         string          `json:"epoch"`        // every file's timestamp, RFC 3339
-	EpochSource   string          `json:"epoch_source"` // "SOURCE_DATE_EPOCH" or "ISO creation date"
-	Inputs        []InputFile     `json:"inputs"`
-	Layout        string          `json:"layout"`
-	Detected      string          `json:"detected"`
-	Syslinux      string          `json:"syslinux"`
-	Shard         string          `json:"shard,omitempty"`           // "2/4" when this run built one shard (--shard)
-	Inventory     []string        `json:"inventory_hosts,omitempty"` // every host id of the inventory, in its order (a shard's merge checks them)
-	Hosts         []ManifestHost  `json:"hosts"`
-	Checks        []check.Finding `json:"check_warnings,omitempty"`   // what `check` warned about before the build
-	RowErrors     []string        `json:"inventory_errors,omitempty"` // rows not built (--keep-going), each located
+	SchemaVersion int               `json:"schema_version"` // of the CLI's JSON documents (docs/json.md)
+	Tool          string            `json:"tool"`
+	Version       string            `json:"version"`
+	Epoch         string            `json:"epoch"`        // every file's timestamp, RFC 3339
+	EpochSource   string            `json:"epoch_source"` // "SOURCE_DATE_EPOCH" or "ISO creation date"
+	Inputs        []InputFile       `json:"inputs"`
+	Layout        string            `json:"layout"`
+	Detected      string            `json:"detected"`
+	Syslinux      string            `json:"syslinux"`
+	Shard         string            `json:"shard,omitempty"`           // "2/4" when this run built one shard (--shard)
+	Settings      map[string]string `json:"settings,omitempty"`        // the build settings every host shares (flags, --var), as the build read them: shards must agree
+	Inventory     []string          `json:"inventory_hosts,omitempty"` // every host id of the inventory, in its order (a shard's merge checks them)
+	Hosts         []ManifestHost    `json:"hosts"`
+	Checks        []check.Finding   `json:"check_warnings,omitempty"`   // what `check` warned about before the build
+	RowErrors     []string          `json:"inventory_errors,omitempty"` // rows not built (--keep-going), each located
 }
 
 // InputFile is one input and its hash.

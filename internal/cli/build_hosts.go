@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -356,6 +357,7 @@ func writeManifest(f *buildFlags, in *builder.Inputs, o builder.Options, hashing
 	}
 	m := batch.NewManifest(versionString(), in, inputs, src, results)
 	m.Checks, m.Shard, m.Inventory = checked, shard.String(), inventory
+	m.Settings = batchSettings(f, o)
 	m.Epoch = in.Epoch(o).Format(time.RFC3339) // also for a shard with no hosts
 	for _, e := range rowErrs {
 		m.RowErrors = append(m.RowErrors, e.Error())
@@ -368,6 +370,26 @@ func writeManifest(f *buildFlags, in *builder.Inputs, o builder.Options, hashing
 		}
 	}
 	return m.Write(f.outDir)
+}
+
+// batchSettings are the settings every host of a run shares, as the build
+// read them (a duration in tenths, a size in bytes), so that shards built
+// with other flags do not merge as one run. Inputs are compared by their
+// SHA-256 instead, paths and run-local flags (--jobs, --out-dir, --shard)
+// not at all.
+func batchSettings(f *buildFlags, o builder.Options) map[string]string {
+	kind, _ := compress.Parse(f.compress)
+	s := map[string]string{
+		"ks": f.ks, "timeout": strconv.Itoa(o.Timeout), "serial": strconv.FormatBool(!o.NoSerial),
+		"partition_start": strconv.FormatUint(uint64(o.PartitionStart), 10), "size": strconv.FormatInt(o.Size, 10),
+		"fat": strconv.Itoa(o.FATType), "no_stupid": strconv.FormatBool(o.NoStupid), "raid": strconv.FormatBool(o.RAID),
+		"partition_only": strconv.FormatBool(o.PartitionOnly), "embed_ks": strconv.FormatBool(f.embedKS),
+		"compress": string(kind), "bmap": strconv.FormatBool(f.bmap), "no_check": strconv.FormatBool(f.noCheck), "format": f.format,
+	}
+	for k, v := range o.Vars {
+		s["var "+k] = v
+	}
+	return s
 }
 
 // dryRunHosts prints every host's plan (rowErrs: rows not planned).

@@ -741,6 +741,62 @@ func init() {
 	}...)
 }
 
+// manifestHosts reads the hosts of a folder's manifest.json.
+func (e *env3) manifestHosts(dir string) []map[string]any {
+	e.t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var m struct{ Hosts []map[string]any }
+	if err := json.Unmarshal(b, &m); err != nil {
+		e.t.Fatal(err)
+	}
+	return m.Hosts
+}
+
+// shardWith builds shard k/2 of a two-host inventory with extra flags into
+// a new folder.
+func (e *env3) shardWith(k int, extra ...string) string {
+	dir := e.t.TempDir()
+	inv := e.file("two.csv", "id\nesx01\nesx02\nesx03\nesx04\n")
+	e.ok(e.build(append([]string{"--hosts", inv, "--out-dir", dir, "--ks", "http://d/{{.id}}", "--shard", fmt.Sprintf("%d/2", k)}, extra...)...))
+	return dir
+}
+
+func init() {
+	hostile3Cases = append(hostile3Cases, []hostile3{
+		// 7. Values that change on the way: an inventory's value reaches
+		// the kickstart and ks= as written, and what must agree between
+		// shards (their build settings) is compared, by meaning.
+		{"values kept: JSON inventory numbers reach ks= and the kickstart as written", func(e *env3) {
+			for _, n := range []string{"2000000", "12345678901234567890", "1.0", "1e3", "-0", "0.1"} {
+				out := e.t.TempDir()
+				inv := e.file("hosts.json", `[{"id":"esx01","n":`+n+`}]`)
+				e.ok(e.build("--hosts", inv, "--out-dir", out, "--ks", "http://d/{{.n}}", "--ks-template", e.file("ks.tmpl", ks4+"# n={{.n}}\n"), "--force"))
+				if got := e.manifestHosts(out)[0]["ks"]; got != "http://d/"+n {
+					e.t.Errorf("%s: ks= is %v", n, got)
+				}
+				if b, _ := os.ReadFile(filepath.Join(out, "esx01.cfg")); !strings.Contains(string(b), "# n="+n+"\n") {
+					e.t.Errorf("%s: the kickstart says %q", n, b)
+				}
+			}
+		}},
+		{"values agree: shards built with another --size or --var do not merge", func(e *env3) {
+			a := e.shardWith(1)
+			for _, extra := range [][]string{{"--size", "64M"}, {"--var", "gateway=10.0.0.1"}, {"--timeout", "9s"}} {
+				b := e.shardWith(2, extra...)
+				e.refused(e.cmd("", "manifest", "merge", "-o", e.t.TempDir(), a, b), "different settings")
+			}
+		}},
+		{"values agree: shards whose settings differ only in spelling merge", func(e *env3) {
+			a := e.shardWith(1, "--timeout", "5s")
+			b := e.shardWith(2, "--timeout", "5000ms")
+			e.ok(e.cmd("", "manifest", "merge", "-o", e.t.TempDir(), a, b))
+		}},
+	}...)
+}
+
 // existing puts an older file in the output folder.
 func (e *env3) existing(name string) {
 	if err := os.WriteFile(filepath.Join(e.out, name), []byte("an older file\n"), 0o644); err != nil {
