@@ -12,6 +12,7 @@ import (
 	"github.com/esxi-autopart/esxi-autopart/builder"
 	"github.com/esxi-autopart/esxi-autopart/builder/bmap"
 	"github.com/esxi-autopart/esxi-autopart/builder/compress"
+	"github.com/esxi-autopart/esxi-autopart/builder/fileio"
 )
 
 // readBmap is the bmap (named bmapName in messages) of the verified raw
@@ -72,7 +73,7 @@ func deliver(ctx context.Context, p *builder.Plan, out string, k compress.Kind, 
 	}
 	raw := out
 	if k != compress.None {
-		raw = filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+".raw")
+		raw = fileio.JoinUnder(fileio.Folder(out), "."+filepath.Base(out)+".raw")
 	}
 	pd, err := p.WriteTemp(ctx, raw, builder.WriteOptions{Force: o.Force, Sync: o.Sync, ZeroRuns: o.ZeroRuns, Progress: o.Progress})
 	if err != nil {

@@ -797,6 +797,97 @@ func init() {
 	}...)
 }
 
+// linkedTree makes in/real/ci/ and in/real/hosts.csv (host esx01), and
+// in/other/ with a decoy hosts.csv (host esx99) and a link in/other/link
+// to in/real/ci: "other/link/.." is "real" to the kernel, "other" as text.
+func (e *env3) linkedTree() (real, other string) {
+	real, other = filepath.Join(e.in, "real"), filepath.Join(e.in, "other")
+	for _, d := range []string{filepath.Join(real, "ci"), filepath.Join(real, "images"), filepath.Join(other, "images")} {
+		os.MkdirAll(d, 0o755)
+	}
+	os.WriteFile(filepath.Join(real, "hosts.csv"), []byte("id\nesx01\n"), 0o644)
+	os.WriteFile(filepath.Join(other, "hosts.csv"), []byte("id\nesx99\n"), 0o644)
+	e.symlink(filepath.Join(real, "ci"), filepath.Join(other, "link"))
+	return real, other
+}
+
+func (e *env3) symlink(target, link string) {
+	if err := os.Symlink(target, link); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// wantImages fails the row unless dir holds exactly the named images.
+func (e *env3) wantImages(dir string, names ...string) {
+	e.t.Helper()
+	got, _ := filepath.Glob(filepath.Join(dir, "*.img"))
+	for i := range got {
+		got[i] = filepath.Base(got[i])
+	}
+	if !slices.Equal(got, names) {
+		e.t.Errorf("%s holds %q, want %q", dir, got, names)
+	}
+}
+
+func init() {
+	hostile3Cases = append(hostile3Cases, []hostile3{
+		// 8. Paths resolved as text: a path with ".." after a symlink is
+		// resolved by the file system where it enters (flags, config
+		// values, shard folders), and the config file's relative paths
+		// are taken from its real folder.
+		{"paths: --config through a symlinked folder names ../hosts.csv", func(e *env3) {
+			real, other := e.linkedTree()
+			yaml := "iso: " + e.iso + "\nsyslinux: " + e.tar + "\nhosts: ../hosts.csv\nout-dir: ../images\nks: http://d/{{.id}}\n"
+			os.WriteFile(filepath.Join(real, "ci", "build.yaml"), []byte(yaml), 0o644)
+			e.ok(e.cmd("", "build", "--config", filepath.Join(other, "link", "build.yaml")))
+			e.wantImages(filepath.Join(real, "images"), "esx01.img")
+			e.wantImages(filepath.Join(other, "images"))
+		}},
+		{"paths: --config a symlink to a file in another folder", func(e *env3) {
+			real, other := e.linkedTree()
+			yaml := "iso: " + e.iso + "\nsyslinux: " + e.tar + "\nhosts: ../hosts.csv\nout-dir: ../images\nks: http://d/{{.id}}\n"
+			os.WriteFile(filepath.Join(real, "ci", "build.yaml"), []byte(yaml), 0o644)
+			os.MkdirAll(filepath.Join(other, "sub"), 0o755)
+			e.symlink(filepath.Join(real, "ci", "build.yaml"), filepath.Join(other, "sub", "build.yaml"))
+			e.ok(e.cmd("", "build", "--config", filepath.Join(other, "sub", "build.yaml")))
+			e.wantImages(filepath.Join(real, "images"), "esx01.img")
+			e.wantImages(filepath.Join(other, "images"))
+		}},
+		{"paths: --hosts and --out-dir with link/..", func(e *env3) {
+			real, other := e.linkedTree()
+			link := filepath.Join(other, "link")
+			e.ok(e.build("--hosts", link+"/../hosts.csv", "--out-dir", link+"/../images", "--ks", "http://d/{{.id}}"))
+			e.wantImages(filepath.Join(real, "images"), "esx01.img")
+			e.wantImages(filepath.Join(other, "images"))
+		}},
+		{"paths: -o link/../x.img over an existing image, without --force", func(e *env3) {
+			real, other := e.linkedTree()
+			old := filepath.Join(real, "x.img")
+			os.WriteFile(old, []byte("an older image\n"), 0o644)
+			keep := e.snapshot(old)
+			e.refused(e.build("--ks", "http://d/ks", "-o", filepath.Join(other, "link")+"/../x.img"), "x.img exists")
+			e.unchanged(keep)
+		}},
+		{"paths: -o link/../ISO is the ISO (--force)", func(e *env3) {
+			real, other := e.linkedTree()
+			iso := filepath.Join(real, "media.img")
+			b, _ := os.ReadFile(e.iso)
+			os.WriteFile(iso, b, 0o644)
+			keep := e.snapshot(iso)
+			r := e.cmd("", "build", "--iso", iso, "--syslinux", e.tar, "--ks", "http://d/ks", "-o", filepath.Join(other, "link")+"/../media.img", "--force")
+			e.refused(r, "same file")
+			e.unchanged(keep)
+		}},
+		{"paths: manifest merge of link/../shard", func(e *env3) {
+			real, other := e.linkedTree()
+			shard := e.shard()
+			os.Rename(shard, filepath.Join(real, "shard"))
+			os.MkdirAll(filepath.Join(other, "shard"), 0o755) // a decoy with no manifest
+			e.ok(e.cmd("", "manifest", "merge", "-o", e.t.TempDir(), filepath.Join(other, "link")+"/../shard"))
+		}},
+	}...)
+}
+
 // existing puts an older file in the output folder.
 func (e *env3) existing(name string) {
 	if err := os.WriteFile(filepath.Join(e.out, name), []byte("an older file\n"), 0o644); err != nil {

@@ -59,6 +59,9 @@ func (f *manifestFlags) run(_ context.Context, args []string, stdout, _ io.Write
 		return usageError(manifestCommand, errors.New("merge needs -o OUTDIR and at least one SHARD_DIR"))
 	}
 	var ms []*batch.Manifest
+	for i := range args {
+		args[i] = fileio.Entered(args[i]) // "link/../shard-1" is where the kernel goes
+	}
 	for _, d := range args {
 		m, err := batch.ReadManifest(d)
 		if err != nil {

@@ -41,7 +41,7 @@ func (s *outputSet) temp(path string, force bool) (*fileio.Temp, error) {
 	if err := builder.CheckOutput(path, force); err != nil {
 		return nil, err
 	}
-	t, err := fileio.CreateTemp(filepath.Dir(path), filepath.Base(path))
+	t, err := fileio.CreateTemp(fileio.Folder(path), filepath.Base(path))
 	if err != nil {
 		return nil, fmt.Errorf("output %s: %w", path, err)
 	}
