@@ -185,7 +185,7 @@ func (f *bootFlags) run(ctx context.Context, args []string, stdout, _ io.Writer)
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	if err := logs.publish(); err != nil { // a failed boot's log too: it says why
+	if err := logs.publish(ctx); err != nil { // a failed boot's log too: it says why
 		return err
 	}
 	if failed > 0 {

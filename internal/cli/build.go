@@ -172,10 +172,7 @@ func (f *buildFlags) run(ctx context.Context, args []string, stdout, stderr io.W
 			return err
 		}
 	}
-	if err := ctx.Err(); err != nil { // a signal during the last step: nothing is in place yet
-		return fmt.Errorf("%s: not put in place: %w", out, err)
-	}
-	if err := set.publish(); err != nil {
+	if err := set.publish(ctx); err != nil {
 		return err
 	}
 	if f.quiet {

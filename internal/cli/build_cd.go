@@ -80,7 +80,7 @@ func buildCD(ctx context.Context, f *buildFlags, opts builder.Options, stdout, s
 			return err
 		}
 	}
-	if err := set.publish(); err != nil {
+	if err := set.publish(ctx); err != nil {
 		return err
 	}
 	if f.quiet {
