@@ -11,7 +11,8 @@ import (
 // the tool's: the stale-file check removes them, a merge lists them in
 // SHA256SUMS. Anyone can edit it, so its names are used only when they are
 // exactly the names a run gives a host's outputs: <id>.img (with the
-// compression's extension), <id>.img.bmap, <id>.cfg, for an id an
+// compression's extension) or <id>.iso (an install CD), <id>.img.bmap,
+// <id>.cfg, for an id an
 // inventory accepts. Any other name ("../x", "notes.txt", a name with a
 // newline) is not ours.
 
@@ -32,6 +33,9 @@ func (h *ManifestHost) checkNames() error {
 		return fmt.Errorf("host %s: compression %q is not zstd, xz or gzip", h.ID, h.Compression)
 	}
 	image, bmap, ks := hostNames(h.ID, h.Compression)
+	if h.Image == h.ID+".iso" && h.Compression == "" && h.Bmap == "" { // an install CD (--format iso)
+		image = h.Image
+	}
 	for _, c := range []struct{ what, got, want string }{{"image", h.Image, image}, {"bmap", h.Bmap, bmap}, {"kickstart", h.Kickstart, ks}} {
 		if c.got != "" && c.got != c.want {
 			return fmt.Errorf("host %s: %s %q is not %s, the name a run gives it", h.ID, c.what, c.got, c.want)
