@@ -205,13 +205,9 @@ func AppendKS(text []byte, label, ks string) ([]byte, error) {
 	return []byte(strings.Join(lines, "")), nil
 }
 
-// Mode is the CD file's mode: 0600 when it carries a kickstart, else 0644.
-func (p *CDPlan) Mode() os.FileMode {
-	if p.Kickstart {
-		return 0o600
-	}
-	return 0o644
-}
+// Mode is the CD file's mode: fileio.Mode, secret when it carries a
+// kickstart.
+func (p *CDPlan) Mode() os.FileMode { return fileio.Mode(p.Kickstart) }
 
 // WriteTemp writes and verifies the CD into a temporary file beside path
 // (cd.Plan.Fill); Publish puts it in place.

@@ -11,6 +11,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"github.com/esxi-autopart/esxi-autopart/builder/cachestore"
 	"io"
 	"strconv"
 	"strings"
@@ -48,14 +49,14 @@ type Inputs struct {
 // enforced. The tarball is inflated on a second goroutine while the ISO is
 // read: on two cores the two take the time of the longer.
 func Open(isoPath, tarballPath string) (*Inputs, error) {
-	return OpenCached(isoPath, tarballPath, "")
+	return OpenCached(isoPath, tarballPath, nil)
 }
 
-// OpenCached is Open with a tarball cache in the folder cacheDir ("" for
+// OpenCached is Open with a tarball cache in the folder cacheDir (nil for
 // none; see syslinux.OpenTarballCached): a tarball whose bytes were read
 // and checked before is not inflated again. Inputs.TarballCached says
 // whether the cache answered.
-func OpenCached(isoPath, tarballPath, cacheDir string) (*Inputs, error) {
+func OpenCached(isoPath, tarballPath string, cacheDir *cachestore.Folder) (*Inputs, error) {
 	type tarball struct {
 		tb  *syslinux.Tarball
 		hit bool

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/esxi-autopart/esxi-autopart/builder/cachestore"
 	"github.com/esxi-autopart/esxi-autopart/builder/fat"
 	"github.com/esxi-autopart/esxi-autopart/builder/zerorun"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
@@ -208,13 +209,13 @@ func TestZeroRunsRemembered(t *testing.T) {
 		host string
 		hits bool
 	}{{"esx01", false}, {"esx01", true}, {"esx02", false}, {"esx02", true}} {
-		m := zerorun.New(memoDir)
+		m := zerorun.New(cachestore.Open(memoDir, memoDir+".key"))
 		build(c.host, m)
 		if got := m.Hits() > 0; got != c.hits {
 			t.Errorf("%s: %d runs restored, want some: %v", c.host, m.Hits(), c.hits)
 		}
 	}
-	if a, b := build("esx01", zerorun.New(memoDir)), build("esx01", nil); a != b {
+	if a, b := build("esx01", zerorun.New(cachestore.Open(memoDir, memoDir+".key"))), build("esx01", nil); a != b {
 		t.Errorf("with the memo %s, without %s", a, b)
 	}
 }

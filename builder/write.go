@@ -58,10 +58,11 @@ func CheckOutput(path string, force bool) error {
 		to, _ := filepath.EvalSymlinks(path)
 		return fmt.Errorf("output %s is a symlink (to %s): name the file itself", path, orUnknown(to))
 	}
-	if abs, err := filepath.Abs(path); err == nil {
-		if dir, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
-			abs = filepath.Join(dir, filepath.Base(abs))
-		}
+	abs, err := fileio.Real(path) // as the kernel resolves it: "x/../proc/y" is under /proc
+	if err != nil {
+		abs, err = filepath.Abs(path)
+	}
+	if err == nil {
 		for _, sys := range []string{"/dev", "/proc", "/sys"} {
 			if abs == sys || strings.HasPrefix(abs, sys+"/") {
 				if sys == "/dev" {
@@ -75,10 +76,10 @@ func CheckOutput(path string, force bool) error {
 	if errors.Is(err, os.ErrNotExist) {
 		// Its folder must be there: a later output failing on it would
 		// come after an earlier one had replaced an old file.
-		if dst, derr := os.Stat(filepath.Dir(path)); derr != nil {
+		if dst, derr := os.Stat(fileio.Folder(path)); derr != nil {
 			return fmt.Errorf("output %s: its folder: %w", path, derr)
 		} else if !dst.IsDir() {
-			return fmt.Errorf("output %s: %s is not a folder", path, filepath.Dir(path))
+			return fmt.Errorf("output %s: %s is not a folder", path, fileio.Folder(path))
 		}
 		return nil
 	}
@@ -338,11 +339,10 @@ func orUnknown(s string) string {
 	return s
 }
 
-// Mode is the image file's mode: 0600 when it carries a kickstart (which
-// may hold rootpw), else 0644. Copies of the image (compressed) get it too.
+// Mode is the mode of the image file and of every file made from it
+// (compressed copy, bmap): fileio.Mode, secret when it carries a kickstart
+// (which may hold rootpw).
 func (p *Plan) Mode() os.FileMode {
-	if _, ok := p.content[KickstartName]; ok {
-		return 0o600
-	}
-	return 0o644
+	_, ok := p.content[KickstartName]
+	return fileio.Mode(ok)
 }

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/esxi-autopart/esxi-autopart/builder/cachestore"
 	"github.com/esxi-autopart/esxi-autopart/builder/zerorun"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/tarball"
@@ -224,7 +225,7 @@ func TestWriteProgress(t *testing.T) {
 	o.Size = 200 << 20 // free space: long runs of zeros
 	p := plan(t, fx, o)
 	var want string
-	memo := zerorun.New(t.TempDir()) // the second use restores the runs the first hashed
+	memo := zerorun.New(cachestore.Open(t.TempDir(), filepath.Join(t.TempDir(), "key"))) // the second use restores the runs the first hashed
 	for _, tc := range []struct {
 		serial bool
 		memo   *zerorun.Memo
@@ -258,7 +259,7 @@ func TestWriteStopsInZeros(t *testing.T) {
 	p := plan(t, fx, o)
 	for _, serial := range []bool{true, false} {
 		ctx, cancel := context.WithCancel(context.Background())
-		memo := zerorun.New(t.TempDir())
+		memo := zerorun.New(cachestore.Open(t.TempDir(), filepath.Join(t.TempDir(), "key")))
 		out := filepath.Join(t.TempDir(), "a.img")
 		_, err := p.WriteFile(ctx, out, WriteOptions{Serial: serial, ZeroRuns: memo, Progress: func(n int64) {
 			if n > p.ImageBytes/4 {

@@ -80,7 +80,7 @@ iso=$in/esxi-4.1-real-sizes.iso
 cdiso=$in/esxi-7.0-cd-600m.iso
 tarball=$in/syslinux-3.70.tar.gz
 offset=$((START_LBA * 512))
-export ESXI_AUTOPART_CACHE=$work/cache
+export ESXI_AUTOPART_CACHE=$work/cache XDG_STATE_HOME=$work/state # the caches and their key
 printf 'id\n' >"$work/hosts.csv"
 for i in $(seq -w 1 20); do printf 'esx%s\n' "$i" >>"$work/hosts.csv"; done
 

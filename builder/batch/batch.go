@@ -304,7 +304,7 @@ func buildOne(ctx context.Context, in *builder.Inputs, j Job, cfg Config, stage 
 	report(Event{Host: j.ID, Phase: Planned, Bytes: p.ImageBytes})
 	if j.Kickstart != nil {
 		name := j.ID + ".cfg"
-		sum, err := WriteAtomicMode(filepath.Join(stage, name), j.Kickstart, KickstartMode, false)
+		sum, err := WriteAtomicMode(filepath.Join(stage, name), j.Kickstart, KickstartMode(), false)
 		if err != nil {
 			return fail(err)
 		}
@@ -324,7 +324,7 @@ func buildOne(ctx context.Context, in *builder.Inputs, j Job, cfg Config, stage 
 	if cfg.Extra != nil {
 		extra, b, err := cfg.Extra(path, p, j.ID)
 		if err == nil {
-			_, err = WriteAtomic(filepath.Join(stage, extra), b, false)
+			_, err = WriteAtomicMode(filepath.Join(stage, extra), b, p.Mode(), false) // a bmap's range hashes cover KS.CFG
 		}
 		if err != nil {
 			return fail(err)
@@ -332,7 +332,7 @@ func buildOne(ctx context.Context, in *builder.Inputs, j Job, cfg Config, stage 
 		r.staged = append(r.staged, extra)
 	}
 	if cfg.Compress != compress.None {
-		r.Packed, err = compress.CompressFileProgress(cfg.Compress, path, filepath.Join(stage, name), working(j.ID, Compressing, p.ImageBytes, report))
+		r.Packed, err = compress.CompressFileProgress(ctx, cfg.Compress, path, filepath.Join(stage, name), p.Mode(), working(j.ID, Compressing, p.ImageBytes, report))
 		if err != nil {
 			return fail(err)
 		}

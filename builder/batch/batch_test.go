@@ -358,13 +358,13 @@ func TestStartHashing(t *testing.T) {
 	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
 	os.WriteFile(a, []byte("abc"), 0o644)
 	os.WriteFile(b, bytes.Repeat([]byte{7}, 3<<20), 0o644)
-	got, err := StartHashing([]InputFile{{Role: "iso", Path: a}, {Role: "syslinux", Path: b}}).Wait()
+	got, err := StartHashing(context.Background(), []InputFile{{Role: "iso", Path: a}, {Role: "syslinux", Path: b}}).Wait()
 	want := sha256.Sum256(bytes.Repeat([]byte{7}, 3<<20))
 	if err != nil || len(got) != 2 || got[0].SHA256 != "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" ||
 		got[1].Role != "syslinux" || got[1].Bytes != 3<<20 || got[1].SHA256 != hex.EncodeToString(want[:]) {
 		t.Errorf("StartHashing = %+v, %v", got, err)
 	}
-	if _, err := StartHashing([]InputFile{{Role: "iso", Path: filepath.Join(dir, "missing")}}).Wait(); !errors.Is(err, os.ErrNotExist) {
+	if _, err := StartHashing(context.Background(), []InputFile{{Role: "iso", Path: filepath.Join(dir, "missing")}}).Wait(); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing file: %v", err)
 	}
 }

@@ -18,7 +18,7 @@ func buildCD(ctx context.Context, j Job, cfg Config, stage string, report func(E
 	report(Event{Host: j.ID, Phase: Planned, Bytes: p.ImageBytes})
 	if j.Kickstart != nil {
 		name := j.ID + ".cfg"
-		sum, err := WriteAtomicMode(filepath.Join(stage, name), j.Kickstart, KickstartMode, false)
+		sum, err := WriteAtomicMode(filepath.Join(stage, name), j.Kickstart, KickstartMode(), false)
 		if err != nil {
 			return fail(err)
 		}

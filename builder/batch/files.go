@@ -9,17 +9,18 @@ import (
 	"path/filepath"
 
 	"github.com/esxi-autopart/esxi-autopart/builder"
+	"github.com/esxi-autopart/esxi-autopart/builder/fileio"
 )
 
-// WriteAtomic writes b to path (mode 0644) through a temporary file and a
-// rename, and returns its SHA-256.
+// WriteAtomic writes b to path (fileio.Mode(false)) through a temporary
+// file and a rename, and returns its SHA-256.
 func WriteAtomic(path string, b []byte, force bool) (string, error) {
-	return WriteAtomicMode(path, b, 0o644, force)
+	return WriteAtomicMode(path, b, fileio.Mode(false), force)
 }
 
 // KickstartMode is the mode of a written kickstart: it carries the root
 // password (rootpw), so only its owner reads it.
-const KickstartMode = 0o600
+func KickstartMode() os.FileMode { return fileio.Mode(true) }
 
 // WriteAtomicMode is WriteAtomic with the file's mode.
 func WriteAtomicMode(path string, b []byte, mode os.FileMode, force bool) (string, error) {

@@ -2,35 +2,38 @@ package batch
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/esxi-autopart/esxi-autopart/builder"
 	"github.com/esxi-autopart/esxi-autopart/builder/check"
+	"github.com/esxi-autopart/esxi-autopart/builder/fileio"
+	"github.com/esxi-autopart/esxi-autopart/builder/regular"
 )
 
 // Manifest records what a run built from what: enough to rebuild it and to
 // check it.
 type Manifest struct {
-	SchemaVersion int             `json:"schema_version"` // of the CLI's JSON documents (docs/json.md)
-	Tool          string          `json:"tool"`
-	Version       string          `json:"version"`
-	Epoch         string          `json:"epoch"`        // every file's timestamp, RFC 3339
-	EpochSource   string          `json:"epoch_source"` // "SOURCE_DATE_EPOCH" or "ISO creation date"
-	Inputs        []InputFile     `json:"inputs"`
-	Layout        string          `json:"layout"`
-	Detected      string          `json:"detected"`
-	Syslinux      string          `json:"syslinux"`
-	Shard         string          `json:"shard,omitempty"`           // "2/4" when this run built one shard (--shard)
-	Inventory     []string        `json:"inventory_hosts,omitempty"` // every host id of the inventory, in its order (a shard's merge checks them)
-	Hosts         []ManifestHost  `json:"hosts"`
-	Checks        []check.Finding `json:"check_warnings,omitempty"`   // what `check` warned about before the build
-	RowErrors     []string        `json:"inventory_errors,omitempty"` // rows not built (--keep-going), each located
+	SchemaVersion int               `json:"schema_version"` // of the CLI's JSON documents (docs/json.md)
+	Tool          string            `json:"tool"`
+	Version       string            `json:"version"`
+	Epoch         string            `json:"epoch"`        // every file's timestamp, RFC 3339
+	EpochSource   string            `json:"epoch_source"` // "SOURCE_DATE_EPOCH" or "ISO creation date"
+	Inputs        []InputFile       `json:"inputs"`
+	Layout        string            `json:"layout"`
+	Detected      string            `json:"detected"`
+	Syslinux      string            `json:"syslinux"`
+	Shard         string            `json:"shard,omitempty"`           // "2/4" when this run built one shard (--shard)
+	Settings      map[string]string `json:"settings,omitempty"`        // the build settings every host shares (flags, --var), as the build read them: shards must agree
+	Inventory     []string          `json:"inventory_hosts,omitempty"` // every host id of the inventory, in its order (a shard's merge checks them)
+	Hosts         []ManifestHost    `json:"hosts"`
+	Checks        []check.Finding   `json:"check_warnings,omitempty"`   // what `check` warned about before the build
+	RowErrors     []string          `json:"inventory_errors,omitempty"` // rows not built (--keep-going), each located
 }
 
 // InputFile is one input and its hash.
@@ -62,18 +65,39 @@ type ManifestHost struct {
 	Error           string   `json:"error,omitempty"`
 }
 
+// MaxManifest bounds a manifest.json read back (an earlier run's, a
+// shard's): a run of 10,000 hosts writes about 10 MB; a larger one, or a
+// sparse 64 GiB file in its place, is refused before it is read.
+const MaxManifest = 64 << 20
+
 // SchemaVersion is the version of manifest.json's schema (docs/json.md).
 const SchemaVersion = 1
 
-// HashInput returns an InputFile for path.
-func HashInput(role, path string) (InputFile, error) {
-	f, err := os.Open(path)
+// HashInput returns an InputFile for path; it stops with ctx's error
+// within a megabyte of ctx ending (an ISO is gigabytes).
+func HashInput(ctx context.Context, role, path string) (InputFile, error) {
+	f, err := regular.Open(path, false)
 	if err != nil {
 		return InputFile{}, err
 	}
 	defer f.Close()
 	h := sha256.New()
-	n, err := io.CopyBuffer(h, f, make([]byte, 1<<20))
+	buf := make([]byte, 1<<20)
+	var n int64
+	for {
+		if err = ctx.Err(); err != nil {
+			break
+		}
+		k, rerr := f.Read(buf)
+		h.Write(buf[:k])
+		n += int64(k)
+		if rerr != nil {
+			if rerr != io.EOF {
+				err = rerr
+			}
+			break
+		}
+	}
 	if err != nil {
 		return InputFile{}, fmt.Errorf("%s: %w", path, err)
 	}
@@ -91,12 +115,12 @@ type Hashing struct {
 // goroutine, one after the other, so that the ISO's SHA-256 for the
 // manifest overlaps the host builds instead of following them. Wait
 // returns the results in the order given.
-func StartHashing(files []InputFile) *Hashing {
+func StartHashing(ctx context.Context, files []InputFile) *Hashing {
 	h := &Hashing{done: make(chan struct{})}
 	go func() {
 		defer close(h.done)
 		for _, f := range files {
-			fi, err := HashInput(f.Role, f.Path)
+			fi, err := HashInput(ctx, f.Role, f.Path)
 			if err != nil {
 				h.err = err
 				return
@@ -187,14 +211,12 @@ func (m *Manifest) WriteSums(dir string) error {
 // ReadManifest reads dir/manifest.json.
 func ReadManifest(dir string) (*Manifest, error) {
 	p := filepath.Join(dir, "manifest.json")
-	f, err := os.Open(p)
+	b, err := fileio.ReadFileMax(p, MaxManifest)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
 	var m Manifest
-	d := json.NewDecoder(io.LimitReader(f, 256<<20))
-	if err := d.Decode(&m); err != nil {
+	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("%s: %w", p, err)
 	}
 	return &m, nil

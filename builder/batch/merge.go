@@ -36,10 +36,11 @@ func Merge(ms []*Manifest, dirs []string) (*Manifest, error) {
 		if s.N != n {
 			return refuse("%s is shard %s, %s is of %d shards", d, m.Shard, dirs[0], n)
 		}
-		if prev, ok := shards[m.Shard]; ok {
-			return refuse("%s and %s are both shard %s", prev, d, m.Shard)
+		key := s.String() // "+1/2" and "1/2" are one shard
+		if prev, ok := shards[key]; ok {
+			return refuse("%s and %s are both shard %s", prev, d, key)
 		}
-		shards[m.Shard] = d
+		shards[key] = d
 		for _, c := range []struct{ what, a, b string }{
 			{"tool version", first.Version, m.Version}, {"epoch", first.Epoch, m.Epoch},
 			{"layout", first.Layout, m.Layout}, {"syslinux", first.Syslinux, m.Syslinux},
@@ -48,6 +49,9 @@ func Merge(ms []*Manifest, dirs []string) (*Manifest, error) {
 			if c.a != c.b {
 				return refuse("%s and %s differ in %s: %s vs %s", dirs[0], d, c.what, orNone(c.a), orNone(c.b))
 			}
+		}
+		if k, a, b, ok := firstDiff(first.Settings, m.Settings); ok {
+			return refuse("%s and %s were built with different settings: %s %s vs %s", dirs[0], d, k, orNone(a), orNone(b))
 		}
 		if len(m.RowErrors) > 0 {
 			return refuse("%s did not build %d inventory row(s): %s", d, len(m.RowErrors), m.RowErrors[0])
@@ -69,6 +73,9 @@ func Merge(ms []*Manifest, dirs []string) (*Manifest, error) {
 	from := map[string]string{}
 	for i, m := range ms {
 		for _, h := range m.Hosts {
+			if err := h.checkNames(); err != nil {
+				return refuse("%s: %v", dirs[i], err)
+			}
 			if prev, ok := from[h.ID]; ok {
 				return refuse("host %s is in %s and in %s", h.ID, prev, dirs[i])
 			}
@@ -105,6 +112,26 @@ func Merge(ms []*Manifest, dirs []string) (*Manifest, error) {
 		out.Checks = append(out.Checks, m.Checks...)
 	}
 	return &out, nil
+}
+
+// firstDiff is the first key, in order, whose values differ in a and b.
+func firstDiff(a, b map[string]string) (key, va, vb string, differ bool) {
+	keys := make([]string, 0, len(a)+len(b))
+	for k := range a {
+		keys = append(keys, k)
+	}
+	for k := range b {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		x, okx := a[k]
+		y, oky := b[k]
+		if x != y || okx != oky {
+			return k, x, y, true
+		}
+	}
+	return "", "", "", false
 }
 
 func inputKey(in []InputFile) string {

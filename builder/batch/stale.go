@@ -1,10 +1,13 @@
 package batch
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"github.com/esxi-autopart/esxi-autopart/builder/fileio"
+	"github.com/esxi-autopart/esxi-autopart/builder/regular"
 	"io"
 	"io/fs"
 	"os"
@@ -35,10 +38,11 @@ func StaleFiles(dir string, keep map[string]bool) ([]string, error) {
 		return true
 	}
 	for _, h := range m.Hosts {
-		if h.Image != "" && add(h.Image, h.SHA256, h.Bytes) && h.Bmap != "" && !keep[h.Bmap] && plainName(h.Bmap) {
-			if _, err := os.Lstat(filepath.Join(dir, h.Bmap)); err == nil {
-				stale = append(stale, h.Bmap)
-			}
+		if (&ManifestHost{ID: h.ID, Image: h.Image, Bmap: h.Bmap, Kickstart: h.Kickstart, Compression: h.Compression}).checkNames() != nil {
+			continue // names the run would not give: not known to be ours
+		}
+		if h.Image != "" && add(h.Image, h.SHA256, h.Bytes) && h.Bmap != "" && !keep[h.Bmap] && isBmap(filepath.Join(dir, h.Bmap)) {
+			stale = append(stale, h.Bmap)
 		}
 		if h.Kickstart != "" {
 			add(h.Kickstart, h.KickstartSHA256, -1)
@@ -61,6 +65,23 @@ func RemoveStale(dir string, names []string) error {
 // plainName is a file name of the folder itself: no path, not hidden.
 func plainName(n string) bool {
 	return n != "" && n == filepath.Base(n) && !strings.HasPrefix(n, ".") && n != ".."
+}
+
+// isBmap reports whether path is a regular file that starts as a bmap
+// does (its hash is not recorded: it must at least be one).
+func isBmap(path string) bool {
+	st, err := os.Lstat(path)
+	if err != nil || !st.Mode().IsRegular() {
+		return false
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 512)
+	n, _ := io.ReadFull(f, head)
+	return bytes.HasPrefix(head[:n], []byte("<?xml")) && bytes.Contains(head[:n], []byte("<bmap "))
 }
 
 // holds reports whether path is a regular file of size bytes (-1: any)
@@ -88,6 +109,8 @@ func holds(path, sum string, size int64) bool {
 type earlier struct {
 	Tool  string `json:"tool"`
 	Hosts []struct {
+		ID              string `json:"id"`
+		Compression     string `json:"compression"`
 		Image           string `json:"image"`
 		Bytes           int64  `json:"bytes"`
 		SHA256          string `json:"sha256"`
@@ -100,7 +123,11 @@ type earlier struct {
 // readOutputs reads dir/manifest.json as earlier; nil when it is not the
 // tool's.
 func readOutputs(dir string) (*earlier, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	b, err := fileio.ReadFileMax(filepath.Join(dir, "manifest.json"), MaxManifest)
+	var nr *regular.NotRegular
+	if errors.Is(err, fileio.ErrTooLarge) || errors.As(err, &nr) {
+		return nil, nil // not a manifest this tool wrote: nothing in dir is known to be ours
+	}
 	if err != nil {
 		return nil, err
 	}

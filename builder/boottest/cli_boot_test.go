@@ -1,6 +1,7 @@
 package boottest
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -148,7 +149,7 @@ func TestBootCompressed(t *testing.T) {
 	bin := cliBinary(t)
 	b := buildImage(t, isogen.Spec{RockRidge: true}, baseOptions())
 	zst := b.path + ".zst"
-	if _, err := compress.CompressFile(compress.Zstd, b.path, zst); err != nil {
+	if _, err := compress.CompressFile(context.Background(), compress.Zstd, b.path, zst, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	stdout, stderr, code := runCLI(t, bin, "boot", zst, "--expect", "STANDIN: done", "--timeout", "2m")

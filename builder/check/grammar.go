@@ -24,6 +24,7 @@ type command struct {
 	argValid []string // when not nil, the first positional word must be one of these
 	once     bool     // the installer takes it once; a second is a mistake
 	section  bool     // %pre/%post/%firstboot: the lines after it are a script
+	secret   bool     // its words are the root password: no finding quotes them (findings go to terminals, JSON and manifest.json)
 }
 
 var (
@@ -71,7 +72,7 @@ var grammar = []command{
 	{names: []string{"part", "partition"}, since: "4.0", args: [2]int{1, 1},
 		options: map[string]option{"--ondisk": valued, "--ondrive": valued, "--onfirstdisk": maybe}},
 	{names: []string{"reboot"}, since: "4.0", once: true, options: map[string]option{"--noeject": flag}},
-	{names: []string{"rootpw"}, since: "4.0", once: true, args: [2]int{1, 1}, options: map[string]option{"--iscrypted": flag}},
+	{names: []string{"rootpw"}, since: "4.0", once: true, secret: true, args: [2]int{1, 1}, options: map[string]option{"--iscrypted": flag}},
 	{names: []string{"%include", "include"}, since: "4.0", args: [2]int{1, 1}},
 	{names: []string{"%pre"}, since: "4.0", section: true, options: map[string]option{"--interpreter": interpOpt}},
 	{names: []string{"%post"}, since: "4.0", section: true, options: map[string]option{"--interpreter": interpOpt,

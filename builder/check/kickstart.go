@@ -129,6 +129,10 @@ func parseKickstart(text []byte, v string) ([]ksLine, []Finding) {
 			continue
 		}
 		l := ksLine{n: n, cmd: c, name: name, opts: map[string]string{}}
+		show := func(s string) string { return s }
+		if c.secret {
+			show = func(string) string { return "(a value not shown)" }
+		}
 		for j := 1; j < len(words); j++ {
 			w := words[j]
 			if !strings.HasPrefix(w, "--") {
@@ -139,7 +143,11 @@ func parseKickstart(text []byte, v string) ([]ksLine, []Finding) {
 			oname = strings.ToLower(oname)
 			spec, ok := c.options[oname]
 			if !ok {
-				bad(n, name, "unknown option %s%s", oname, suggest(oname, optionNames(c)))
+				if c.secret { // a password may start with --
+					bad(n, name, "unknown option %s", show(oname))
+				} else {
+					bad(n, name, "unknown option %s%s", oname, suggest(oname, optionNames(c)))
+				}
 				continue
 			}
 			if _, dup := l.opts[oname]; dup {
@@ -147,7 +155,7 @@ func parseKickstart(text []byte, v string) ([]ksLine, []Finding) {
 			}
 			switch {
 			case spec.value == 0 && hasVal:
-				bad(n, name, "option %s takes no value (%s)", oname, w)
+				bad(n, name, "option %s takes no value (%s)", oname, show(w))
 			case spec.value == 1 && !hasVal && j+1 < len(words) && !strings.HasPrefix(words[j+1], "--"):
 				j++
 				val, hasVal = words[j], true
@@ -156,16 +164,16 @@ func parseKickstart(text []byte, v string) ([]ksLine, []Finding) {
 				bad(n, name, "option %s needs a value", oname)
 			}
 			if spec.allowed != nil && hasVal && !containsFold(spec.allowed, val) {
-				bad(n, name, "option %s=%s: want %s", oname, val, strings.Join(spec.allowed, " or "))
+				bad(n, name, "option %s=%s: want %s", oname, show(val), strings.Join(spec.allowed, " or "))
 			}
 			l.opts[oname] = val
 		}
 		if len(l.args) < c.args[0] {
 			bad(n, name, "needs %s", argWant(c))
 		} else if c.args[1] >= 0 && len(l.args) > c.args[1] {
-			bad(n, name, "%s%s", tooMany(c, l.args), otherForm(name, v, len(l.args)))
+			bad(n, name, "%s%s", tooMany(c, l.args, show), otherForm(name, v, len(l.args)))
 		} else if c.argValid != nil && !containsFold(c.argValid, l.args[0]) {
-			bad(n, name, "%s: want %s", l.args[0], strings.Join(c.argValid, ", "))
+			bad(n, name, "%s: want %s", show(l.args[0]), strings.Join(c.argValid, ", "))
 		}
 		inScript = c.section
 		lines = append(lines, l)
@@ -332,8 +340,8 @@ func containsFold(list []string, v string) bool {
 }
 
 // tooMany says that a command has more positional words than it takes.
-func tooMany(c *command, args []string) string {
-	words := strings.Join(args, " ")
+func tooMany(c *command, args []string, show func(string) string) string {
+	words := show(strings.Join(args, " "))
 	switch c.args[1] {
 	case 0:
 		return fmt.Sprintf("%s: takes no words, only options", words)

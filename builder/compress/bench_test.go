@@ -54,7 +54,7 @@ func BenchmarkCompress(b *testing.B) {
 			var w *compress.Written
 			for b.Loop() {
 				dst := filepath.Join(dir, "out"+k.Ext())
-				if w, err = compress.CompressFile(k, img, dst); err != nil {
+				if w, err = compress.CompressFile(context.Background(), k, img, dst, 0o644); err != nil {
 					b.Fatal(err)
 				}
 				os.Remove(dst)

@@ -2,6 +2,7 @@ package compress_test
 
 import (
 	"bytes"
+	"context"
 	"math/rand"
 	"os"
 	"path/filepath"
@@ -25,12 +26,12 @@ func TestRoundTrip(t *testing.T) {
 	for _, k := range []compress.Kind{compress.Zstd, compress.XZ, compress.Gzip} {
 		t.Run(string(k), func(t *testing.T) {
 			dst := src + k.Ext()
-			w, err := compress.CompressFile(k, src, dst)
+			w, err := compress.CompressFile(context.Background(), k, src, dst, 0o644)
 			if err != nil {
 				t.Fatal(err)
 			}
 			var read []int64
-			again, err := compress.CompressFileProgress(k, src, dst+".2", func(n int64) { read = append(read, n) })
+			again, err := compress.CompressFileProgress(context.Background(), k, src, dst+".2", 0o644, func(n int64) { read = append(read, n) })
 			if err != nil || again.SHA256 != w.SHA256 {
 				t.Errorf("compressed twice: %s vs %s (%v)", again.SHA256, w.SHA256, err)
 			}
@@ -43,7 +44,7 @@ func TestRoundTrip(t *testing.T) {
 			if got, err := compress.Sniff(dst); err != nil || got != k {
 				t.Errorf("Sniff = %q, %v", got, err)
 			}
-			back, err := compress.Decompress(k, dst, dir)
+			back, err := compress.Decompress(context.Background(), k, dst, dir)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -57,7 +58,7 @@ func TestRoundTrip(t *testing.T) {
 	if k, _ := compress.Sniff(src); k != compress.None {
 		t.Errorf("raw image sniffed as %q", k)
 	}
-	if _, err := compress.Decompress(compress.Gzip, src, dir); err == nil {
+	if _, err := compress.Decompress(context.Background(), compress.Gzip, src, dir); err == nil {
 		t.Error("a raw image unpacked as gzip")
 	}
 }

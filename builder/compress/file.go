@@ -2,6 +2,7 @@ package compress
 
 import (
 	"bufio"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -22,14 +23,16 @@ type Written struct {
 }
 
 // CompressFile streams the file src through k into a temporary file beside
-// dst and renames it to dst once complete. The caller checks dst first.
-func CompressFile(k Kind, src, dst string) (*Written, error) {
-	return CompressFileProgress(k, src, dst, nil)
+// dst and renames it to dst (with mode, the raw image's: a compressed
+// image holds what the image holds) once complete. The caller checks dst
+// first.
+func CompressFile(ctx context.Context, k Kind, src, dst string, mode os.FileMode) (*Written, error) {
+	return CompressFileProgress(ctx, k, src, dst, mode, nil)
 }
 
 // CompressFileProgress is CompressFile telling progress (when not nil) how
 // many bytes of src it has read so far, every MiB.
-func CompressFileProgress(k Kind, src, dst string, progress func(read int64)) (*Written, error) {
+func CompressFileProgress(ctx context.Context, k Kind, src, dst string, mode os.FileMode, progress func(read int64)) (*Written, error) {
 	f0, err := os.Open(src)
 	if err != nil {
 		return nil, err
@@ -44,10 +47,10 @@ func CompressFileProgress(k Kind, src, dst string, progress func(read int64)) (*
 		return nil, fmt.Errorf("output %s: %w", dst, err)
 	}
 	tmp := f.Name()
-	n, sum, err := CompressTo(k, in, f)
+	n, sum, err := CompressTo(ctx, k, in, f)
 	err = errors.Join(err, f.Close())
 	if err == nil {
-		err = os.Chmod(tmp, 0o644)
+		err = os.Chmod(tmp, mode)
 	}
 	if err == nil {
 		err = os.Rename(tmp, dst)
@@ -60,14 +63,15 @@ func CompressFileProgress(k Kind, src, dst string, progress func(read int64)) (*
 }
 
 // CompressTo streams src through k into dst and returns the compressed
-// bytes written and their SHA-256.
-func CompressTo(k Kind, src io.Reader, dst io.Writer) (int64, string, error) {
+// bytes written and their SHA-256. It stops with ctx's error soon after
+// ctx ends (xz takes minutes over an image).
+func CompressTo(ctx context.Context, k Kind, src io.Reader, dst io.Writer) (int64, string, error) {
 	h := sha256.New()
 	cw := &countWriter{w: io.MultiWriter(dst, h)}
 	bw := bufio.NewWriterSize(cw, 1<<20)
 	zw, err := NewWriter(k, bw)
 	if err == nil {
-		_, err = io.CopyBuffer(zw, src, make([]byte, 1<<20))
+		_, err = io.CopyBuffer(zw, &ctxReader{ctx: ctx, r: src}, make([]byte, 1<<20))
 		err = errors.Join(err, zw.Close(), bw.Flush())
 	}
 	return cw.n, hex.EncodeToString(h.Sum(nil)), err
@@ -120,13 +124,21 @@ const MaxImage = 2 << 40
 
 // Decompress unpacks the compressed file src into a new temporary file in
 // dir (sparse: runs of zeros are left as holes) and returns its path; the
-// caller removes it.
-func Decompress(k Kind, src, dir string) (string, error) {
-	in, err := os.Open(src)
+// caller removes it. It stops with ctx's error soon after ctx ends.
+func Decompress(ctx context.Context, k Kind, src, dir string) (string, error) {
+	in, err := regular.Open(src, false)
 	if err != nil {
 		return "", err
 	}
 	defer in.Close()
+	if k == XZ { // the reader would take its dictionary size from the file
+		if err := checkXZ(&ctxReader{ctx: ctx, r: in}); err != nil {
+			return "", fmt.Errorf("%s: %s: %w", src, k, err)
+		}
+		if _, err := in.Seek(0, io.SeekStart); err != nil {
+			return "", fmt.Errorf("%s: %w", src, err)
+		}
+	}
 	zr, err := NewReader(k, bufio.NewReaderSize(in, 1<<20))
 	if err != nil {
 		return "", fmt.Errorf("%s: %s: %w", src, k, err)
@@ -137,7 +149,7 @@ func Decompress(k Kind, src, dir string) (string, error) {
 		return "", err
 	}
 	tmp := f.Name()
-	off, err := copySparse(f, io.LimitReader(zr, MaxImage+1))
+	off, err := copySparse(f, io.LimitReader(&ctxReader{ctx: ctx, r: zr}, MaxImage+1))
 	if err == nil && off > MaxImage {
 		err = fmt.Errorf("unpacks to more than %d bytes", int64(MaxImage))
 	}
@@ -175,6 +187,27 @@ func copySparse(f *os.File, r io.Reader) (int64, error) {
 			return off, err
 		}
 	}
+}
+
+// ctxReader reads from r, at most ctxChunk bytes a call, until ctx ends:
+// a compressor works on what one Read gave it before the next check, so
+// small reads keep the slowest (xz, ~0.5 MB/s) within a tenth of a second
+// of a signal.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+const ctxChunk = 32 << 10
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	if len(p) > ctxChunk {
+		p = p[:ctxChunk]
+	}
+	return c.r.Read(p)
 }
 
 func allZero(b []byte) bool {

@@ -13,7 +13,7 @@ import (
 // openUnnamed opens an unnamed regular file in dir (O_TMPFILE): it has no
 // name until linkUnnamed gives it one, and vanishes if the process dies.
 func openUnnamed(dir string) (*os.File, error) {
-	fd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_RDWR|unix.O_CLOEXEC, 0o644)
+	fd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_RDWR|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return nil, err
 	}

@@ -23,3 +23,5 @@ func lock(f *os.File, wait bool) error {
 	}
 	return errNoLock
 }
+
+func lockHolder(*os.File) (int, string) { return 0, "" }

@@ -12,9 +12,13 @@ import (
 )
 
 // parseJSON parses an array of flat objects token by token, so that hosts
-// and cells are counted (MaxHosts, MaxCells) before they take memory.
+// and cells are counted (MaxHosts, MaxCells) before they take memory. A
+// number is kept as it is written (json.Number), never through a float64:
+// 2000000 would print as 2e+06, 12345678901234567890 lose its last digits,
+// 1.0 become 1, and the kickstart get a value the inventory does not hold.
 func parseJSON(b []byte) ([]Host, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('[') {
 		return nil, errors.New("want a JSON array of objects")
 	}
@@ -47,7 +51,9 @@ func parseJSON(b []byte) ([]Host, error) {
 			switch v := tok.(type) {
 			case string:
 				h.Vars[k] = v
-			case float64, bool:
+			case json.Number:
+				h.Vars[k] = v.String()
+			case bool:
 				h.Vars[k] = fmt.Sprint(v)
 			default:
 				return nil, fileerr.At("element", i, "%q must be a string, number or boolean", k)

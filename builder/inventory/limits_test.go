@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"fmt"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -83,6 +84,30 @@ func FuzzParseJSON(f *testing.F) {
 				t.Fatalf("accepted id %q", h.ID)
 			}
 			seen[strings.ToLower(h.ID)] = true
+		}
+	})
+}
+
+// jsonNumber is RFC 8259's number.
+var jsonNumber = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$`)
+
+// FuzzJSONNumberKept: a number in a JSON inventory becomes the variable
+// as written, digit for digit (never through a float64: 2000000 is not
+// 2e+06, 12345678901234567890 keeps its digits).
+func FuzzJSONNumberKept(f *testing.F) {
+	for _, n := range []string{"2000000", "12345678901234567890", "1.0", "1e3", "-0", "0.1", "1E+400"} {
+		f.Add(n)
+	}
+	f.Fuzz(func(t *testing.T, n string) {
+		if !jsonNumber.MatchString(n) {
+			return
+		}
+		hosts, err := parseJSON([]byte(`[{"id":"a","n":` + n + `}]`))
+		if err != nil {
+			t.Fatalf("%s: %v", n, err)
+		}
+		if got := hosts[0].Vars["n"]; got != n {
+			t.Fatalf("%s became %s", n, got)
 		}
 	})
 }

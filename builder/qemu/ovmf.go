@@ -3,6 +3,7 @@ package qemu
 import (
 	"errors"
 	"fmt"
+	"github.com/esxi-autopart/esxi-autopart/builder/fileio"
 	"os"
 	"path/filepath"
 	"strings"
@@ -95,13 +96,17 @@ func (f OVMF) args() []string {
 	}
 }
 
+// maxVars bounds the UEFI variables template read into memory (OVMF's are
+// 128 KiB to 4 MiB).
+const maxVars = 64 << 20
+
 // scratch returns f with Vars copied into dir, so that a boot's writes to
 // the UEFI variables never reach the template.
 func (f OVMF) scratch(dir string) (OVMF, error) {
 	if f.Vars == "" {
 		return f, nil
 	}
-	b, err := os.ReadFile(f.Vars)
+	b, err := fileio.ReadFileMax(f.Vars, maxVars)
 	if err != nil {
 		return f, fmt.Errorf("qemu: UEFI vars template: %w", err)
 	}

@@ -107,6 +107,7 @@ func runOnce(ctx context.Context, o Options, expect []*regexp.Regexp) (Result, e
 	o.QMP = filepath.Join(dir, "qmp.sock")
 	_, args := Command(o)
 	cmd := exec.Command(path, args...)
+	cmd.SysProcAttr = childAttr()
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return res, fmt.Errorf("qemu: %w", err)

@@ -1,16 +1,13 @@
 package syslinux
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
-	"github.com/esxi-autopart/esxi-autopart/builder/fileio"
+	"github.com/esxi-autopart/esxi-autopart/builder/cachestore"
 	"github.com/esxi-autopart/esxi-autopart/builder/regular"
 )
 
@@ -19,16 +16,22 @@ import (
 // tarball's bytes: the same bytes were read whole and checked once, so
 // reading them again would find the same members and the same faults. It
 // saves inflating the whole release (~15.9 MB for 3.70) on every build.
-// An entry carries its own SHA-256 and is ignored, and rewritten, when it
-// does not match; a cache that cannot be read or written is no cache.
+// An entry is signed (cachestore): the members it holds go into the image
+// as the tarball's, so one this user's key did not sign (edited, or from a
+// cache restored from elsewhere) is ignored and rewritten, like one that
+// does not decode; a cache that cannot be read or written is no cache.
 
 // cacheMagic starts every entry; the number changes with the format.
 const cacheMagic = "esxi-autopart tarball cache 2\n" // 2: mbr/gptmbr.bin added
 
-// OpenTarballCached is OpenTarball through the cache folder dir ("" for
+// maxEntry bounds an entry's body: the magic, four lengths, a top
+// folder's name, ldlinux.bss (512), ldlinux.sys (65 sectors), mbr.bin.
+const maxEntry = 64 << 10
+
+// OpenTarballCached is OpenTarball through the cache folder dir (nil for
 // none). hit says whether the cache answered.
-func OpenTarballCached(path, dir string) (t *Tarball, hit bool, err error) {
-	if dir == "" {
+func OpenTarballCached(path string, dir *cachestore.Folder) (t *Tarball, hit bool, err error) {
+	if dir == nil {
 		t, err := OpenTarball(path)
 		return t, false, err
 	}
@@ -42,7 +45,7 @@ func OpenTarballCached(path, dir string) (t *Tarball, hit bool, err error) {
 		return nil, false, fmt.Errorf("%s: %w", path, err)
 	}
 	entry := hex.EncodeToString(h.Sum(nil))
-	if t, ok := readEntry(filepath.Join(dir, entry)); ok {
+	if t, ok := readEntry(dir, entry); ok {
 		t.Name = path
 		return t, true, nil
 	}
@@ -62,19 +65,14 @@ func encodeEntry(t *Tarball) []byte {
 		b = binary.LittleEndian.AppendUint32(b, uint32(len(f)))
 		b = append(b, f...)
 	}
-	sum := sha256.Sum256(b)
-	return append(b, sum[:]...)
+	return b
 }
 
-// readEntry decodes the entry at path; ok is false for anything but a
-// whole, matching entry.
-func readEntry(path string) (*Tarball, bool) {
-	b, err := os.ReadFile(path)
-	if err != nil || len(b) < len(cacheMagic)+sha256.Size || string(b[:len(cacheMagic)]) != cacheMagic {
-		return nil, false
-	}
-	body, sum := b[:len(b)-sha256.Size], b[len(b)-sha256.Size:]
-	if s := sha256.Sum256(body); !bytes.Equal(s[:], sum) {
+// readEntry decodes entry name; ok is false for anything but a whole,
+// signed entry.
+func readEntry(dir *cachestore.Folder, name string) (*Tarball, bool) {
+	body, ok := dir.Read(cacheMagic, name, maxEntry)
+	if !ok || len(body) < len(cacheMagic) || string(body[:len(cacheMagic)]) != cacheMagic {
 		return nil, false
 	}
 	body = body[len(cacheMagic):]
@@ -101,17 +99,6 @@ func readEntry(path string) (*Tarball, bool) {
 
 // writeEntry stores t under name in dir, replacing what is there; errors
 // leave the cache as it was.
-func writeEntry(dir, name string, t *Tarball) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return
-	}
-	tmp, err := fileio.CreateTemp(dir, name)
-	if err != nil {
-		return
-	}
-	defer tmp.Discard()
-	if _, err := tmp.Write(encodeEntry(t)); err != nil {
-		return
-	}
-	tmp.Publish(filepath.Join(dir, name), true) // on error the old entry, if any, stays
+func writeEntry(dir *cachestore.Folder, name string, t *Tarball) {
+	dir.Write(cacheMagic, name, encodeEntry(t))
 }

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/esxi-autopart/esxi-autopart/builder/cachestore"
 	"github.com/esxi-autopart/esxi-autopart/builder/syslinux"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/tarball"
 )
@@ -14,7 +15,8 @@ import (
 // with the same members; a damaged entry is ignored and rewritten; other
 // bytes are another entry; a bad tarball is never cached.
 func TestTarballCache(t *testing.T) {
-	dir, cache := t.TempDir(), t.TempDir()
+	dir, cacheDir, key := t.TempDir(), t.TempDir(), filepath.Join(t.TempDir(), "key")
+	cache := cachestore.Open(cacheDir, key)
 	path := filepath.Join(dir, "syslinux-3.70.tar.gz")
 	if err := tarball.WriteFile(path, tarball.Spec{}); err != nil {
 		t.Fatal(err)
@@ -38,7 +40,7 @@ func TestTarballCache(t *testing.T) {
 	}
 	read(false)
 	read(true)
-	entries, _ := filepath.Glob(filepath.Join(cache, "*"))
+	entries, _ := filepath.Glob(filepath.Join(cacheDir, "*"))
 	if len(entries) != 1 {
 		t.Fatalf("cache holds %v", entries)
 	}
@@ -46,6 +48,16 @@ func TestTarballCache(t *testing.T) {
 	b[len(b)/2] ^= 1
 	os.WriteFile(entries[0], b, 0o644)
 	read(false) // damaged: read again and rewritten
+	read(true)
+
+	// An entry another key signed, whose members are not the tarball's
+	// (a cache from elsewhere, or edited by whoever could write it), is
+	// ignored: the build gets the tarball's own members.
+	forged := *want
+	forged.Sys = append([]byte(nil), want.Sys...)
+	forged.Sys[100] ^= 0xFF
+	cachestore.Open(cacheDir, filepath.Join(t.TempDir(), "key")).Write("esxi-autopart tarball cache 1\n", filepath.Base(entries[0]), syslinux.EncodeEntry(&forged))
+	read(false)
 	read(true)
 
 	if err := tarball.WriteFile(path, tarball.Spec{Version: "3.86", Date: "2010-04-16"}); err != nil {

@@ -7,3 +7,6 @@ func SetMaxTotal(n int64) (restore func()) {
 	maxTotal = n
 	return func() { maxTotal = old }
 }
+
+// EncodeEntry is encodeEntry, for tests that forge entries.
+var EncodeEntry = encodeEntry

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/esxi-autopart/esxi-autopart/builder/cachestore"
 	"github.com/esxi-autopart/esxi-autopart/builder/syslinux"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/tarball"
 	"github.com/esxi-autopart/esxi-autopart/internal/testutil"
@@ -253,9 +254,9 @@ func TestReadTarballGPTMBR(t *testing.T) {
 			if err := os.WriteFile(p, build(t, tc.spec), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			dir := t.TempDir()
+			cache := cachestore.Open(t.TempDir(), filepath.Join(t.TempDir(), "key"))
 			for i := range 2 { // the second read comes from the cache
-				tb, hit, err := syslinux.OpenTarballCached(p, dir)
+				tb, hit, err := syslinux.OpenTarballCached(p, cache)
 				if err != nil || hit != (i == 1) || !bytes.Equal(tb.GPTMBR, tc.want) || (tc.want == nil) != (tb.GPTMBR == nil) {
 					t.Fatalf("read %d: hit %v, GPTMBR %d bytes (nil %v), err %v", i, hit, len(tb.GPTMBR), tb.GPTMBR == nil, err)
 				}

@@ -6,10 +6,11 @@
 //
 // An entry is keyed by the hash's whole state before the run (chaining
 // values, buffered bytes, length so far) and the run's length, and holds
-// the state after it with its own SHA-256. An entry that does not decode,
-// fails its checksum or does not end where the run does is ignored and
-// written again. Nothing but the state is stored: it is a hash of what
-// came before, like the image's own SHA-256.
+// the state after it, signed (cachestore): what an entry says becomes the
+// image's recorded SHA-256, so an entry is used only if this user's key
+// signed it; one that does not verify, decode or end where the run does is
+// ignored and written again. Nothing but the state is stored: it is a hash
+// of what came before, like the image's own SHA-256.
 //
 // It must not know images: it sees a hash state and a run length.
 package zerorun
@@ -20,9 +21,9 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"hash"
-	"os"
-	"path/filepath"
 	"sync/atomic"
+
+	"github.com/esxi-autopart/esxi-autopart/builder/cachestore"
 )
 
 // MinRun is the shortest run looked up and recorded (shorter ones hash in
@@ -38,17 +39,20 @@ const stateSize = 4 + 8*4 + 64 + 8
 
 // Memo remembers runs in a folder; a nil *Memo remembers nothing.
 type Memo struct {
-	dir  string
+	dir  *cachestore.Folder
 	hits atomic.Int64 // runs restored from the folder (tests)
 }
 
-// New returns the memo in dir ("" for none: nil).
-func New(dir string) *Memo {
-	if dir == "" {
+// New returns the memo in the cache folder dir (nil for none: nil).
+func New(dir *cachestore.Folder) *Memo {
+	if dir == nil {
 		return nil
 	}
 	return &Memo{dir: dir}
 }
+
+// kind is the entries' kind in their signature.
+const kind = "esxi-autopart zero run 1"
 
 // Write writes n zero bytes into h unless stop is set (then h's state is
 // partial and nothing is recorded). A run of at least MinRun bytes into a
@@ -69,8 +73,8 @@ func (m *Memo) Write(h hash.Hash, n int64, stop *atomic.Bool) {
 		write(h, n, stop)
 		return
 	}
-	path := filepath.Join(m.dir, key(before, n))
-	if after, ok := read(path, before, n); ok && dec.UnmarshalBinary(after) == nil {
+	name := key(before, n)
+	if after, ok := m.read(name, before, n); ok && dec.UnmarshalBinary(after) == nil {
 		m.hits.Add(1)
 		return
 	}
@@ -78,7 +82,7 @@ func (m *Memo) Write(h hash.Hash, n int64, stop *atomic.Bool) {
 		return
 	}
 	if after, err := enc.MarshalBinary(); err == nil {
-		record(m.dir, path, after)
+		m.dir.Write(kind, name, after)
 	}
 }
 
@@ -112,35 +116,13 @@ func key(before []byte, n int64) string {
 	return hex.EncodeToString(k.Sum(nil))
 }
 
-// read returns the state an entry holds, if it is whole and ends n bytes
-// after before.
-func read(path string, before []byte, n int64) ([]byte, bool) {
-	b, err := os.ReadFile(path)
-	if err != nil || len(b) != stateSize+sha256.Size {
-		return nil, false
-	}
-	after, sum := b[:stateSize], b[stateSize:]
-	if s := sha256.Sum256(after); string(s[:]) != string(sum) || string(after[:4]) != string(before[:4]) {
+// read returns the state entry name holds, if it is signed, whole and
+// ends n bytes after before.
+func (m *Memo) read(name string, before []byte, n int64) ([]byte, bool) {
+	after, ok := m.dir.Read(kind, name, stateSize)
+	if !ok || len(after) != stateSize || string(after[:4]) != string(before[:4]) {
 		return nil, false
 	}
 	was := binary.BigEndian.Uint64(before[stateSize-8:])
 	return after, binary.BigEndian.Uint64(after[stateSize-8:]) == was+uint64(n)
-}
-
-// record writes an entry through a temporary file and a rename; errors
-// are ignored (the next build hashes the run again).
-func record(dir, path string, after []byte) {
-	if os.MkdirAll(dir, 0o700) != nil {
-		return
-	}
-	f, err := os.CreateTemp(dir, ".entry-*")
-	if err != nil {
-		return
-	}
-	sum := sha256.Sum256(after)
-	_, err = f.Write(append(append([]byte(nil), after...), sum[:]...))
-	if cerr := f.Close(); err == nil && cerr == nil && os.Rename(f.Name(), path) == nil {
-		return
-	}
-	os.Remove(f.Name())
 }

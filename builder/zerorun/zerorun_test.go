@@ -8,13 +8,15 @@ import (
 	"path/filepath"
 	"sync/atomic"
 	"testing"
+
+	"github.com/esxi-autopart/esxi-autopart/builder/cachestore"
 )
 
 func TestMemo(t *testing.T) {
 	old := MinRun
 	MinRun = 1 << 20
 	defer func() { MinRun = old }()
-	dir := t.TempDir()
+	dir, key := t.TempDir(), filepath.Join(t.TempDir(), "key")
 	sum := func(m *Memo, prefix []byte, n int64) string {
 		h := sha256.New()
 		h.Write(prefix)
@@ -43,7 +45,7 @@ func TestMemo(t *testing.T) {
 		{"short run: never looked up", "image A, odd length", 1000, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := New(dir)
+			m := New(cachestore.Open(dir, key))
 			if got, w := sum(m, []byte(tc.prefix), tc.n), want([]byte(tc.prefix), tc.n); got != w {
 				t.Errorf("sum %s, want %s", got, w)
 			}
@@ -63,12 +65,26 @@ func TestMemo(t *testing.T) {
 		b[10] ^= 1
 		os.WriteFile(e, b, 0o600)
 	}
-	m := New(dir)
+	m := New(cachestore.Open(dir, key))
 	if got, w := sum(m, []byte("image A, odd length"), n), want([]byte("image A, odd length"), n); got != w || m.Hits() != 0 {
 		t.Errorf("damaged entry: sum %s (want %s), %d hits", got, w, m.Hits())
 	}
-	if m2 := New(dir); sum(m2, []byte("image A, odd length"), n) != want([]byte("image A, odd length"), n) || m2.Hits() != 1 {
+	if m2 := New(cachestore.Open(dir, key)); sum(m2, []byte("image A, odd length"), n) != want([]byte("image A, odd length"), n) || m2.Hits() != 1 {
 		t.Errorf("rewritten entry not used: %d hits", m2.Hits())
+	}
+
+	// Entries another key signed (a cache restored from elsewhere, or
+	// written by whoever could write the folder) are ignored, however
+	// right their own checksum: a forged state would become the sum.
+	forger := cachestore.Open(dir, filepath.Join(t.TempDir(), "key"))
+	for _, e := range entries {
+		b, _ := os.ReadFile(e)
+		state := b[:stateSize]
+		state[20] ^= 1 // a wrong chaining value, length kept
+		forger.Write(kind, filepath.Base(e), state)
+	}
+	if m := New(cachestore.Open(dir, key)); sum(m, []byte("image A, odd length"), n) != want([]byte("image A, odd length"), n) || m.Hits() != 0 {
+		t.Errorf("an entry signed by another key was used: %d hits", m.Hits())
 	}
 
 	// No memo: plain hashing.
@@ -83,11 +99,11 @@ func TestStopped(t *testing.T) {
 	old := MinRun
 	MinRun = 1 << 20
 	defer func() { MinRun = old }()
-	dir := t.TempDir()
+	dir, key := t.TempDir(), filepath.Join(t.TempDir(), "key")
 	var stop atomic.Bool
 	stop.Store(true)
 	var h hash.Hash = sha256.New()
-	New(dir).Write(h, 4<<20, &stop)
+	New(cachestore.Open(dir, key)).Write(h, 4<<20, &stop)
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("a stopped run left %d entries", len(entries))
 	}

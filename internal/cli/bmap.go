@@ -12,6 +12,7 @@ import (
 	"github.com/esxi-autopart/esxi-autopart/builder"
 	"github.com/esxi-autopart/esxi-autopart/builder/bmap"
 	"github.com/esxi-autopart/esxi-autopart/builder/compress"
+	"github.com/esxi-autopart/esxi-autopart/builder/fileio"
 )
 
 // readBmap is the bmap (named bmapName in messages) of the verified raw
@@ -72,7 +73,7 @@ func deliver(ctx context.Context, p *builder.Plan, out string, k compress.Kind, 
 	}
 	raw := out
 	if k != compress.None {
-		raw = filepath.Join(filepath.Dir(out), "."+filepath.Base(out)+".raw")
+		raw = fileio.JoinUnder(fileio.Folder(out), "."+filepath.Base(out)+".raw")
 	}
 	pd, err := p.WriteTemp(ctx, raw, builder.WriteOptions{Force: o.Force, Sync: o.Sync, ZeroRuns: o.ZeroRuns, Progress: o.Progress})
 	if err != nil {
@@ -87,7 +88,7 @@ func deliver(ctx context.Context, p *builder.Plan, out string, k compress.Kind, 
 			pd.Discard()
 			return nil, nil, err
 		}
-		if err := set.stage(bmapName(out, k), b, 0o644, o.Force); err != nil {
+		if err := set.stage(bmapName(out, k), b, p.Mode(), o.Force); err != nil { // its range hashes cover KS.CFG
 			pd.Discard()
 			return nil, nil, err
 		}
@@ -106,7 +107,7 @@ func deliver(ctx context.Context, p *builder.Plan, out string, k compress.Kind, 
 	if compressing != nil {
 		src = &compress.ProgressReader{R: src, Progress: compressing}
 	}
-	n, sum, err := compress.CompressTo(k, src, t)
+	n, sum, err := compress.CompressTo(ctx, k, src, t)
 	if err != nil {
 		t.Discard()
 		return nil, nil, fmt.Errorf("compressing %s: %w", out, err)
@@ -120,12 +121,12 @@ func deliver(ctx context.Context, p *builder.Plan, out string, k compress.Kind, 
 
 // unpacked returns a raw image for path: path itself, or a temporary
 // decompressed copy (done removes it).
-func unpacked(path string) (raw string, done func(), err error) {
+func unpacked(ctx context.Context, path string) (raw string, done func(), err error) {
 	k, err := compress.Sniff(path)
 	if err != nil || k == compress.None {
 		return path, func() {}, err
 	}
-	tmp, err := compress.Decompress(k, path, os.TempDir())
+	tmp, err := compress.Decompress(ctx, k, path, os.TempDir())
 	if err != nil {
 		return "", nil, err
 	}

@@ -13,10 +13,10 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/esxi-autopart/esxi-autopart/builder/fileio"
 	"github.com/esxi-autopart/esxi-autopart/builder/human"
 	"github.com/esxi-autopart/esxi-autopart/builder/inspect"
 	"github.com/esxi-autopart/esxi-autopart/builder/qemu"
-	"github.com/esxi-autopart/esxi-autopart/builder/regular"
 )
 
 // bootResult is one firmware's boot, as printed and in --json.
@@ -43,7 +43,7 @@ type bootFlags struct {
 	timeout, silence                 time.Duration
 	fs                               *pflag.FlagSet // which flags were given
 	memory, cpus                     int
-	asJSON, printCmd                 bool
+	asJSON, printCmd, force          bool
 }
 
 var bootCommand = &command{
@@ -84,6 +84,7 @@ func (f *bootFlags) define(fs *pflag.FlagSet) {
 	fs.StringVar(&f.accel, "accel", qemu.AccelAuto, "`ACCEL`: auto (KVM when it works, else TCG; "+qemu.AccelEnv+" overrides), kvm or tcg")
 	fs.BoolVar(&f.asJSON, "json", false, "print the results as JSON")
 	fs.BoolVar(&f.printCmd, "print-command", false, "print the QEMU command lines and exit")
+	fs.BoolVarP(&f.force, "force", "f", false, "replace an existing --serial-log FILE")
 	pathFlag(fs, "ovmf", "serial-log")
 	valuesFlag(fs, "firmware", "bios", "uefi", "both")
 	valuesFlag(fs, "accel", "auto", "kvm", "tcg")
@@ -93,7 +94,7 @@ func (f *bootFlags) run(ctx context.Context, args []string, stdout, _ io.Writer)
 	if len(args) != 1 {
 		return usageError(bootCommand, fmt.Errorf("want one IMAGE, got %d arguments", len(args)))
 	}
-	img, done, err := unpacked(args[0]) // QEMU boots a raw copy of a .zst/.xz/.gz image
+	img, done, err := unpacked(ctx, args[0]) // QEMU boots a raw copy of a .zst/.xz/.gz image
 	if err != nil {
 		return err
 	}
@@ -101,7 +102,7 @@ func (f *bootFlags) run(ctx context.Context, args []string, stdout, _ io.Writer)
 	if f.memory < 0 || f.cpus < 0 {
 		return &exitError{code: 2, err: fmt.Errorf("--memory %d, --cpus %d: want a positive number, or 0 for the default", f.memory, f.cpus)}
 	}
-	fws, why, rep, err := bootFirmwares(img, f.firmware)
+	fws, why, rep, err := bootFirmwares(ctx, img, f.firmware)
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
@@ -116,6 +117,18 @@ func (f *bootFlags) run(ctx context.Context, args []string, stdout, _ io.Writer)
 		return &exitError{code: 2, err: fmt.Errorf("--accel: %w", err)}
 	}
 	cdrom := isISO(img)
+	// The serial logs are outputs like build's: checked, written into
+	// temporaries (QEMU opens them by their /proc name) and put in place
+	// after the boots, so that no file the tool did not make (the image
+	// itself, an old log without --force) is truncated.
+	var logs outputSet
+	defer logs.discard()
+	logFor := map[string]string{}
+	if f.serialLog != "" && !f.printCmd {
+		if logFor, err = f.serialLogs(args[0], fws, &logs); err != nil {
+			return err
+		}
+	}
 	opts := func(name string) qemu.Options {
 		o := qemu.NewOptions(img)
 		o.CDROM = cdrom
@@ -134,6 +147,9 @@ func (f *bootFlags) run(ctx context.Context, args []string, stdout, _ io.Writer)
 		o.SerialLog = f.serialLog
 		if o.SerialLog != "" && len(fws) > 1 {
 			o.SerialLog += "." + name
+		}
+		if p, ok := logFor[name]; ok {
+			o.SerialLog = p
 		}
 		if name == "uefi" {
 			o.OVMF = &fw
@@ -195,6 +211,9 @@ func (f *bootFlags) run(ctx context.Context, args []string, stdout, _ io.Writer)
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	if err := logs.publish(ctx); err != nil { // a failed boot's log too: it says why
+		return err
+	}
 	if failed > 0 {
 		err := fmt.Errorf("%s: %d of %d boots failed", args[0], failed, len(results))
 		if hint := onlyOneFirmware(results, f.expects, f.expBIOS, f.expUEFI); hint != "" {
@@ -203,6 +222,38 @@ func (f *bootFlags) run(ctx context.Context, args []string, stdout, _ io.Writer)
 		return &exitError{code: 1, inJSON: true, err: err}
 	}
 	return nil
+}
+
+// serialLogs stages --serial-log FILE (FILE.bios and FILE.uefi for two
+// firmwares) in set and returns, per firmware, the name QEMU writes it by.
+func (f *bootFlags) serialLogs(image string, fws []string, set *outputSet) (map[string]string, error) {
+	var outs []namedPath
+	for _, name := range fws {
+		p := f.serialLog
+		if len(fws) > 1 {
+			p += "." + name
+		}
+		outs = append(outs, namedPath{"--serial-log", p})
+	}
+	if err := checkAliases([]namedPath{{"the image", image}, {"--ovmf", f.ovmf}}, outs); err != nil {
+		return nil, err
+	}
+	logFor := map[string]string{}
+	for i, name := range fws {
+		t, err := set.temp(outs[i].path, f.force)
+		if err != nil {
+			return nil, err
+		}
+		n := t.Name()
+		if rest, ok := strings.CutPrefix(n, "/proc/self/"); ok { // QEMU's /proc/self is not ours
+			n = fmt.Sprintf("/proc/%d/%s", os.Getpid(), rest)
+		}
+		if err := set.add(t, outs[i].path, fileio.Mode(false), f.force); err != nil {
+			return nil, err
+		}
+		logFor[name] = n
+	}
+	return logFor, nil
 }
 
 // bootAll boots with each firmware in turn (so that a KVM failure learned
@@ -260,7 +311,7 @@ func printBoot(w io.Writer, r bootResult, want int) {
 // bootFirmwares picks the firmwares to boot img with, and says why. It
 // returns inspect's report of img too (nil when inspect could not read it),
 // for the RAM each boot gets.
-func bootFirmwares(img, flag string) ([]string, string, *inspect.Report, error) {
+func bootFirmwares(ctx context.Context, img, flag string) ([]string, string, *inspect.Report, error) {
 	switch flag {
 	case "bios", "uefi", "both", "":
 	default:
@@ -279,7 +330,7 @@ func bootFirmwares(img, flag string) ([]string, string, *inspect.Report, error) 
 		fws, why := cdFirmwares(img)
 		return fws, why, nil, nil
 	}
-	rep, err := bootInspect(img)
+	rep, err := inspectFile(ctx, img, "") // a device's size from the device; .zst/.xz/.gz unpacked
 	switch {
 	case flag == "bios" || flag == "uefi":
 		return []string{flag}, "--firmware " + flag, rep, nil
@@ -293,20 +344,6 @@ func bootFirmwares(img, flag string) ([]string, string, *inspect.Report, error) 
 		return []string{"bios", "uefi"}, "it has an EFI/BOOT loader", rep, nil
 	}
 	return []string{"bios"}, "it has no EFI/BOOT loader", rep, nil
-}
-
-// bootInspect reads img's boot path (not every file's bytes).
-func bootInspect(img string) (*inspect.Report, error) {
-	f, err := regular.Open(img, true)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	return inspect.Inspect(f, st.Size(), inspect.Options{SkipHashes: true})
 }
 
 // bootMemory is the RAM one firmware's boot gets and why.

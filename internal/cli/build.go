@@ -23,6 +23,7 @@ import (
 	"github.com/esxi-autopart/esxi-autopart/builder/compress"
 	"github.com/esxi-autopart/esxi-autopart/builder/config"
 	"github.com/esxi-autopart/esxi-autopart/builder/diskwrite"
+	"github.com/esxi-autopart/esxi-autopart/builder/fileio"
 	"github.com/esxi-autopart/esxi-autopart/builder/human"
 	"github.com/esxi-autopart/esxi-autopart/builder/inventory"
 )
@@ -88,7 +89,7 @@ func (f *buildFlags) run(ctx context.Context, args []string, stdout, stderr io.W
 			opts.Kickstart = kickstart
 		}
 	}
-	in, err := openInputs(f.iso, f.tarball)
+	in, err := openInputs(ctx, f.iso, f.tarball)
 	if err != nil {
 		return err
 	}
@@ -160,7 +161,7 @@ func (f *buildFlags) run(ctx context.Context, args []string, stdout, stderr io.W
 		verbose(stderr, zeroNote(zeros))
 	}
 	if kickstart != nil {
-		if err := set.stage(kickstartPath(f), kickstart, batch.KickstartMode, f.force); err != nil {
+		if err := set.stage(kickstartPath(f), kickstart, batch.KickstartMode(), f.force); err != nil {
 			return err
 		}
 	}
@@ -170,11 +171,11 @@ func (f *buildFlags) run(ctx context.Context, args []string, stdout, stderr io.W
 			b = make([]byte, 440)
 			copy(b, in.Tarball.MBR)
 		}
-		if err := set.stage(f.mbrOut, b, 0o644, f.force); err != nil {
+		if err := set.stage(f.mbrOut, b, fileio.Mode(false), f.force); err != nil {
 			return err
 		}
 	}
-	if err := set.publish(); err != nil {
+	if err := set.publish(ctx); err != nil {
 		return err
 	}
 	if f.quiet {

@@ -76,11 +76,11 @@ func buildCD(ctx context.Context, f *buildFlags, opts builder.Options, stdout, s
 	}
 	set.addImage(pd)
 	if kickstart != nil {
-		if err := set.stage(kickstartPath(f), kickstart, batch.KickstartMode, f.force); err != nil {
+		if err := set.stage(kickstartPath(f), kickstart, batch.KickstartMode(), f.force); err != nil {
 			return err
 		}
 	}
-	if err := set.publish(); err != nil {
+	if err := set.publish(ctx); err != nil {
 		return err
 	}
 	if f.quiet {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 	"github.com/esxi-autopart/esxi-autopart/builder/check"
 	"github.com/esxi-autopart/esxi-autopart/builder/compress"
 	"github.com/esxi-autopart/esxi-autopart/builder/config"
+	"github.com/esxi-autopart/esxi-autopart/builder/fileio"
 	"github.com/esxi-autopart/esxi-autopart/builder/inventory"
 	"github.com/esxi-autopart/esxi-autopart/builder/regular"
 )
@@ -74,7 +77,7 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 		defer cdIn.Close()
 		in = &builder.Inputs{ISOPath: f.iso, Media: cdIn.Media, ISOCreated: cdIn.ISOCreated}
 	} else {
-		if in, err = openInputs(f.iso, f.tarball); err != nil {
+		if in, err = openInputs(ctx, f.iso, f.tarball); err != nil {
 			return err
 		}
 		defer in.Close()
@@ -105,11 +108,21 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 	if err := os.MkdirAll(f.outDir, 0o755); err != nil {
 		return err
 	}
+	// One run at a time in an out-dir: from reading its state (the earlier
+	// manifest, stale files) to writing manifest.json and SHA256SUMS.
+	lock, err := fileio.LockDir(f.outDir)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
 	stale, err := staleOutputs(f, jobs, kind)
 	if err != nil {
 		return err
 	}
-	hashing := batch.StartHashing(manifestInputs(f)) // beside the host builds
+	if err := runOutputs(f, jobs); err != nil {
+		return err
+	}
+	hashing := batch.StartHashing(ctx, manifestInputs(f)) // beside the host builds
 	prog := newProgress(f, stdout, stderr, len(jobs))
 	prog.inventory, prog.flagVars = f.hosts, base.Vars
 	start := time.Now()
@@ -241,6 +254,27 @@ func dropFailing(path string, jobs []batch.Job, hosts []inventory.Host, failing 
 	return kept, append(rowErrs, failed.errors()...)
 }
 
+// runOutputs refuses, before anything is written, the run's own files in
+// --out-dir (SHA256SUMS, manifest.json, the bmaps) where a file is that
+// --force does not allow replacing: a SHA256SUMS or a manifest.json the
+// tool did not write is not its to replace (batch.Run checks the images
+// and kickstarts).
+func runOutputs(f *buildFlags, jobs []batch.Job) error {
+	names := []string{"SHA256SUMS", "manifest.json"}
+	for _, j := range jobs {
+		if f.bmap {
+			names = append(names, j.ID+".img.bmap")
+		}
+	}
+	var errs []error
+	for _, n := range names {
+		if err := builder.CheckOutput(filepath.Join(f.outDir, n), f.force); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // staleOutputs are the files an earlier run left in --out-dir that this
 // run does not write (batch.StaleFiles): refused without --force, removed
 // with it once the run has built its hosts.
@@ -323,6 +357,7 @@ func writeManifest(f *buildFlags, in *builder.Inputs, o builder.Options, hashing
 	}
 	m := batch.NewManifest(versionString(), in, inputs, src, results)
 	m.Checks, m.Shard, m.Inventory = checked, shard.String(), inventory
+	m.Settings = batchSettings(f, o)
 	m.Epoch = in.Epoch(o).Format(time.RFC3339) // also for a shard with no hosts
 	for _, e := range rowErrs {
 		m.RowErrors = append(m.RowErrors, e.Error())
@@ -335,6 +370,26 @@ func writeManifest(f *buildFlags, in *builder.Inputs, o builder.Options, hashing
 		}
 	}
 	return m.Write(f.outDir)
+}
+
+// batchSettings are the settings every host of a run shares, as the build
+// read them (a duration in tenths, a size in bytes), so that shards built
+// with other flags do not merge as one run. Inputs are compared by their
+// SHA-256 instead, paths and run-local flags (--jobs, --out-dir, --shard)
+// not at all.
+func batchSettings(f *buildFlags, o builder.Options) map[string]string {
+	kind, _ := compress.Parse(f.compress)
+	s := map[string]string{
+		"ks": f.ks, "timeout": strconv.Itoa(o.Timeout), "serial": strconv.FormatBool(!o.NoSerial),
+		"partition_start": strconv.FormatUint(uint64(o.PartitionStart), 10), "size": strconv.FormatInt(o.Size, 10),
+		"fat": strconv.Itoa(o.FATType), "no_stupid": strconv.FormatBool(o.NoStupid), "raid": strconv.FormatBool(o.RAID),
+		"partition_only": strconv.FormatBool(o.PartitionOnly), "embed_ks": strconv.FormatBool(f.embedKS),
+		"compress": string(kind), "bmap": strconv.FormatBool(f.bmap), "no_check": strconv.FormatBool(f.noCheck), "format": f.format,
+	}
+	for k, v := range o.Vars {
+		s["var "+k] = v
+	}
+	return s
 }
 
 // dryRunHosts prints every host's plan (rowErrs: rows not planned).

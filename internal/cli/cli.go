@@ -46,10 +46,10 @@ func (e *interrupted) Error() string {
 }
 
 // Main runs the command line with args (os.Args[1:]) on the process's
-// standard streams, stopping on SIGINT or SIGTERM, and returns the exit
-// status.
+// standard streams, stopping on SIGINT, SIGTERM or SIGHUP (the terminal
+// closed), and returns the exit status.
 func Main(args []string) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	err := run(ctx, args, os.Stdout, os.Stderr)
 	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {

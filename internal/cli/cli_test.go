@@ -191,7 +191,7 @@ func TestBuildCRLFTemplate(t *testing.T) {
 	if !strings.Contains(stdout, "had 4 CR bytes; written with LF line endings only") {
 		t.Errorf("summary does not report the conversion:\n%s", stdout)
 	}
-	rep, err := inspectFile(out, iso)
+	rep, err := inspectFile(context.Background(), out, iso)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/esxi-autopart/esxi-autopart/builder/fileio"
 	"io"
 	"strings"
 
@@ -102,7 +103,24 @@ func (c *command) execute(ctx context.Context, args []string, stdout, stderr io.
 			return &exitError{code: 2, err: err}
 		}
 	}
+	enterPaths(fs)
 	return r.run(ctx, fs.Args(), stdout, stderr)
+}
+
+// enterPaths rewrites every file or folder flag given with a ".." element
+// into the path the kernel reaches (fileio.Entered), so that what the
+// commands check, join and compare as text is the file the kernel opens.
+func enterPaths(fs *pflag.FlagSet) {
+	fs.VisitAll(func(f *pflag.Flag) {
+		if !f.Changed || !hasAnnotation(f, annPath) {
+			return
+		}
+		if f.Value.Type() == "string" {
+			if v := f.Value.String(); fileio.Entered(v) != v {
+				f.Value.Set(fileio.Entered(v))
+			}
+		}
+	})
 }
 
 // usageError is a command-line mistake: exit 2, with where to look.

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -31,7 +32,7 @@ func TestCompressedOutputs(t *testing.T) {
 		if err != nil || !strings.Contains(stdout, "compressed "+string(compress.FromName(out))+": ") {
 			t.Fatalf("%s: %v\n%s%s", ext, err, stdout, stderr)
 		}
-		back, err := compress.Decompress(compress.FromName(out), out, dir)
+		back, err := compress.Decompress(context.Background(), compress.FromName(out), out, dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,7 +91,7 @@ func TestCompressedOutputs(t *testing.T) {
 		t.Fatalf("manifest: %v", err)
 	}
 	h := m.Hosts[0]
-	back, err := compress.Decompress(compress.Zstd, filepath.Join(outDir, h.Image), dir)
+	back, err := compress.Decompress(context.Background(), compress.Zstd, filepath.Join(outDir, h.Image), dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"github.com/esxi-autopart/esxi-autopart/builder/fileio"
 	"path/filepath"
 	"strings"
 
@@ -69,6 +70,16 @@ type configFile struct {
 	order  []string            // flag names in the order first given
 }
 
+// dir is the config file's real folder (symlinks resolved, the file's own
+// too): relative paths in it name files beside the file, wherever the
+// path it was reached by goes.
+func (cf *configFile) dir() string {
+	if r, err := fileio.Real(cf.path); err == nil {
+		return filepath.Dir(r)
+	}
+	return fileio.Folder(cf.path)
+}
+
 func (cf *configFile) at(n *yaml.Node) string { return fmt.Sprintf("%s line %d", cf.path, n.Line) }
 
 // read takes the keys of mapping m: the file's top level (section "") or
@@ -131,7 +142,7 @@ func (cf *configFile) take(k, v *yaml.Node, section string) error {
 	if hasAnnotation(f, annPath) {
 		for j, s := range values {
 			if s != "" && !filepath.IsAbs(s) {
-				values[j] = filepath.Join(filepath.Dir(cf.path), s)
+				values[j] = fileio.JoinUnder(cf.dir(), s) // Entered resolves its ".." after the links
 			}
 		}
 	}

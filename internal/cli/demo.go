@@ -197,6 +197,6 @@ func buildSample(ctx context.Context, isoPath string, is isogen.Spec, tarPath st
 		return nil, err
 	}
 	s.took = time.Since(start)
-	s.rep, err = inspectFile(img, isoPath)
+	s.rep, err = inspectFile(ctx, img, isoPath)
 	return s, err
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -120,7 +121,7 @@ func TestBuildSingleID(t *testing.T) {
 		if !strings.Contains(string(cfg), "--hostname="+tt.ksID+"\n") {
 			t.Errorf("%q: kickstart:\n%s", tt.args, cfg)
 		}
-		rep, err := inspectFile(out, "")
+		rep, err := inspectFile(context.Background(), out, "")
 		if err != nil || !strings.Contains(rep.Text(), "ks=http://deploy/ks/"+tt.ksID+".cfg\n") {
 			t.Errorf("%q: %v, ks= not the host's:\n%s", tt.args, err, rep.Text())
 		}

@@ -52,14 +52,14 @@ func (f *inspectFlags) define(fs *pflag.FlagSet) {
 	fileKinds(fs, "iso", "iso")
 }
 
-func (f *inspectFlags) run(_ context.Context, args []string, stdout, stderr io.Writer) error {
+func (f *inspectFlags) run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) != 1 {
 		return usageError(inspectCommand, fmt.Errorf("want one IMAGE, got %d arguments", len(args)))
 	}
 	if isISO(args[0]) {
 		return inspectCD(args[0], f.iso, f.asJSON, stdout)
 	}
-	rep, err := inspectFile(args[0], f.iso)
+	rep, err := inspectFile(ctx, args[0], f.iso)
 	if err != nil {
 		return err
 	}
@@ -77,8 +77,8 @@ func (f *inspectFlags) run(_ context.Context, args []string, stdout, stderr io.W
 }
 
 // inspectFile inspects the image at path, comparing with the ISO if given.
-func inspectFile(path, isoPath string) (*inspect.Report, error) {
-	path, done, err := unpacked(path) // a .zst/.xz/.gz image is read from a raw copy
+func inspectFile(ctx context.Context, path, isoPath string) (*inspect.Report, error) {
+	path, done, err := unpacked(ctx, path) // a .zst/.xz/.gz image is read from a raw copy
 	if err != nil {
 		return nil, err
 	}

@@ -10,7 +10,9 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/esxi-autopart/esxi-autopart/builder"
 	"github.com/esxi-autopart/esxi-autopart/builder/batch"
+	"github.com/esxi-autopart/esxi-autopart/builder/fileio"
 )
 
 // manifestFlags are `manifest merge`'s flags.
@@ -42,7 +44,7 @@ var manifestCommand = &command{
 
 func (f *manifestFlags) define(fs *pflag.FlagSet) {
 	fs.StringVarP(&f.out, "output", "o", "", "`DIR` for the merged manifest.json and SHA256SUMS")
-	fs.BoolVarP(&f.force, "force", "f", false, "replace a manifest.json already in OUTDIR")
+	fs.BoolVarP(&f.force, "force", "f", false, "replace a manifest.json and SHA256SUMS already in OUTDIR")
 	fs.BoolVar(&f.asJSON, "json", false, "print what was merged as JSON")
 	requiredFlag(fs, "output")
 	pathFlag(fs, "output")
@@ -57,6 +59,9 @@ func (f *manifestFlags) run(_ context.Context, args []string, stdout, _ io.Write
 		return usageError(manifestCommand, errors.New("merge needs -o OUTDIR and at least one SHARD_DIR"))
 	}
 	var ms []*batch.Manifest
+	for i := range args {
+		args[i] = fileio.Entered(args[i]) // "link/../shard-1" is where the kernel goes
+	}
 	for _, d := range args {
 		m, err := batch.ReadManifest(d)
 		if err != nil {
@@ -71,8 +76,15 @@ func (f *manifestFlags) run(_ context.Context, args []string, stdout, _ io.Write
 	if err := os.MkdirAll(f.out, 0o755); err != nil {
 		return err
 	}
-	if _, err := os.Stat(filepath.Join(f.out, "manifest.json")); err == nil && !f.force {
-		return errors.New(filepath.Join(f.out, "manifest.json") + " exists (use --force to replace it)")
+	lock, err := fileio.LockDir(f.out) // not while a batch or another merge writes there
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
+	for _, name := range []string{"manifest.json", "SHA256SUMS"} { // both are replaced: neither may be someone else's
+		if err := builder.CheckOutput(filepath.Join(f.out, name), f.force); err != nil {
+			return err
+		}
 	}
 	if err := merged.WriteSums(f.out); err != nil {
 		return err

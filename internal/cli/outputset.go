@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/esxi-autopart/esxi-autopart/builder"
 	"github.com/esxi-autopart/esxi-autopart/builder/fileio"
@@ -41,7 +43,7 @@ func (s *outputSet) temp(path string, force bool) (*fileio.Temp, error) {
 	if err := builder.CheckOutput(path, force); err != nil {
 		return nil, err
 	}
-	t, err := fileio.CreateTemp(filepath.Dir(path), filepath.Base(path))
+	t, err := fileio.CreateTemp(fileio.Folder(path), filepath.Base(path))
 	if err != nil {
 		return nil, fmt.Errorf("output %s: %w", path, err)
 	}
@@ -61,8 +63,21 @@ func (s *outputSet) add(t *fileio.Temp, path string, mode os.FileMode, force boo
 // addImage takes a pending image; it is published after everything else.
 func (s *outputSet) addImage(p *builder.Pending) { s.items = append(s.items, p) }
 
-// publish puts every output in place, in the order added but images last.
-func (s *outputSet) publish() error {
+// publish puts every output in place, in the order added but images last,
+// unless ctx has ended (a signal during the last step): then nothing is.
+func (s *outputSet) publish(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		var names []string
+		for _, it := range s.items {
+			switch it := it.(type) {
+			case *stagedFile:
+				names = append(names, it.path)
+			case *builder.Pending:
+				names = append(names, it.Path)
+			}
+		}
+		return fmt.Errorf("%s: not put in place: %w", strings.Join(names, ", "), err)
+	}
 	var images []pending
 	for _, it := range s.items {
 		if _, ok := it.(*builder.Pending); ok {

@@ -6,6 +6,7 @@ import (
 	"github.com/esxi-autopart/esxi-autopart/builder"
 	"github.com/esxi-autopart/esxi-autopart/builder/batch"
 	"github.com/esxi-autopart/esxi-autopart/builder/compress"
+	"github.com/esxi-autopart/esxi-autopart/builder/fileio"
 	"os"
 	"path/filepath"
 )
@@ -17,19 +18,17 @@ type namedPath struct {
 }
 
 // canonical is p's absolute path with symlinks resolved (the file's too,
-// when it exists; else its folder's).
+// when it exists; else its folder's), in the kernel's order: "link/.."
+// goes up from where the link points (fileio.Real), not from where it
+// sits, as filepath.Abs would have it.
 func canonical(p string) string {
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		return p
-	}
-	if r, err := filepath.EvalSymlinks(abs); err == nil {
+	if r, err := fileio.Real(p); err == nil {
 		return r
 	}
-	if dir, err := filepath.EvalSymlinks(filepath.Dir(abs)); err == nil {
-		return filepath.Join(dir, filepath.Base(abs))
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
 	}
-	return abs
+	return p
 }
 
 // checkAliases refuses, before anything is written, outputs that name an

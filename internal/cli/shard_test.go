@@ -83,7 +83,7 @@ func TestShardsMerge(t *testing.T) {
 				}
 				jsonGolden(t, "manifest_merge", stdout, d)
 				stdout, _, err = say(append([]string{"manifest", "merge", "--json", "-o", merged}, shardDirs...)...)
-				if err != 1 || !strings.Contains(stdout, `"message": "`+merged+`/manifest.json exists (use --force to replace it)"`) {
+				if err != 1 || !strings.Contains(stdout, `"message": "output `+merged+`/manifest.json exists; use --force to replace it"`) {
 					t.Errorf("merge --json over a manifest: exit %d\n%s", err, stdout)
 				}
 			}

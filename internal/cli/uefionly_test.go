@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
@@ -44,7 +45,7 @@ func TestUEFIOnlyCLI(t *testing.T) {
 	if err != nil || !strings.Contains(stdout, "syslinux   none: UEFI-only media (no isolinux.bin or mboot.c32); build needs no --syslinux") {
 		t.Errorf("media: %v\n%s", err, stdout)
 	}
-	fws, why, _, err := bootFirmwares(img, "")
+	fws, why, _, err := bootFirmwares(context.Background(), img, "")
 	if err != nil || !slices.Equal(fws, []string{"uefi"}) || why != "it is a UEFI-only image (no syslinux)" {
 		t.Errorf("boot firmwares %q (%s), %v", fws, why, err)
 	}

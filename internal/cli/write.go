@@ -82,7 +82,7 @@ func (f *writeFlags) run(ctx context.Context, args []string, stdout, stderr io.W
 		return usageError(writeCommand, errors.New("--partition and --whole-disk: a whole-disk write lays the image's own table"))
 	}
 	imgPath, target := args[0], args[1]
-	raw, done, err := unpacked(imgPath) // a .zst/.xz/.gz image is written from a raw copy
+	raw, done, err := unpacked(ctx, imgPath) // a .zst/.xz/.gz image is written from a raw copy
 	if err != nil {
 		return err
 	}

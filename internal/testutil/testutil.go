@@ -61,7 +61,8 @@ func Run(t testing.TB, env []string, name string, args ...string) string {
 	return string(out)
 }
 
-// TempCache points ESXI_AUTOPART_CACHE (tarballs, zero runs) at a new
+// TempCache points ESXI_AUTOPART_CACHE (tarballs, zero runs) and the
+// caches' key (XDG_STATE_HOME) at a new
 // temporary folder for a whole test binary (call it in TestMain), so that
 // no test writes the user's cache; the returned func removes the folder.
 func TempCache() func() {
@@ -70,6 +71,7 @@ func TempCache() func() {
 		panic(err)
 	}
 	os.Setenv("ESXI_AUTOPART_CACHE", dir)
+	os.Setenv("XDG_STATE_HOME", filepath.Join(dir, "state")) // the caches' key (internal/cli cacheKeyFile)
 	return func() { os.RemoveAll(dir) }
 }
 
