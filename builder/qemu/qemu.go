@@ -30,8 +30,8 @@ const DefaultMemory = 256
 // syslinux 6.04's mboot.c32 loading 340,531,570 bytes of modules that are
 // not gzip'd: "Loading sys.vgz... failed!" under 256 MiB; every module
 // loaded and the kernel started under 384, 512, 832 (MemoryFor's) and
-// 1024 MiB. The factor 2 is for gzip'd modules, which VMware's mboot
-// unpacks in memory.
+// 1024 MiB. The factor 2 is an allowance for gzip'd modules, which
+// VMware's mboot unpacks in memory (not measured with VMware's loader).
 func MemoryFor(payload int64) int {
 	const mib = 1 << 20
 	need := (2*max(payload, 0)+mib-1)/mib + 128
