@@ -47,9 +47,10 @@ type bootFlags struct {
 }
 
 var bootCommand = &command{
-	name:    "boot",
-	summary: "boot an image in QEMU and wait for console markers",
-	usage:   []string{"boot IMAGE --expect REGEX [--expect REGEX...] [flags]"},
+	name:     "boot",
+	pathArgs: true,
+	summary:  "boot an image in QEMU and wait for console markers",
+	usage:    []string{"boot IMAGE --expect REGEX [--expect REGEX...] [flags]"},
 	about: "Boots the image read-only (snapshot=on) in qemu-system-x86_64, by BIOS under SeaBIOS and, for an image " +
 		"with an EFI/BOOT loader, by UEFI under OVMF, and succeeds as soon as every --expect pattern has appeared " +
 		"on the serial console in order. QEMU exiting, the guest stopping, or a console silent for --silence after " +

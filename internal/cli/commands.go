@@ -23,6 +23,7 @@ type command struct {
 	exits    []string                // "N  meaning"
 	rewrite  func([]string) []string // old spellings made current before parsing (nil: none)
 	noConfig bool                    // no --config: nothing worth keeping in a file (version)
+	pathArgs bool                    // every positional argument is a file or a device (inspect, boot, media, write)
 	new      func() runner
 }
 
@@ -104,7 +105,11 @@ func (c *command) execute(ctx context.Context, args []string, stdout, stderr io.
 		}
 	}
 	enterPaths(fs)
-	return r.run(ctx, fs.Args(), stdout, stderr)
+	args = fs.Args()
+	if c.pathArgs {
+		args = enteredArgs(args)
+	}
+	return r.run(ctx, args, stdout, stderr)
 }
 
 // enterPaths rewrites every file or folder flag given with a ".." element
@@ -115,12 +120,26 @@ func enterPaths(fs *pflag.FlagSet) {
 		if !f.Changed || !hasAnnotation(f, annPath) {
 			return
 		}
-		if f.Value.Type() == "string" {
-			if v := f.Value.String(); fileio.Entered(v) != v {
-				f.Value.Set(fileio.Entered(v))
+		switch v := f.Value.(type) {
+		case pflag.SliceValue: // --add-module FILE[:NAME]: the folder resolved, the last element kept
+			v.Replace(enteredArgs(v.GetSlice()))
+		default:
+			if f.Value.Type() == "string" {
+				if s := f.Value.String(); fileio.Entered(s) != s {
+					f.Value.Set(fileio.Entered(s))
+				}
 			}
 		}
 	})
+}
+
+// enteredArgs is paths, each as the kernel reaches it (fileio.Entered).
+func enteredArgs(paths []string) []string {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		out[i] = fileio.Entered(p)
+	}
+	return out
 }
 
 // usageError is a command-line mistake: exit 2, with where to look.

@@ -878,6 +878,17 @@ func init() {
 			e.refused(r, "same file")
 			e.unchanged(keep)
 		}},
+		{"paths: inspect's IMAGE argument link/../x.img is the kernel's file", func(e *env3) {
+			real, other := e.linkedTree()
+			img := filepath.Join(real, "x.img")
+			e.ok(e.build("--ks", "http://d/ks", "-o", img))
+			os.WriteFile(filepath.Join(other, "x.img"), []byte("a decoy, no image\n"), 0o644)
+			r := e.ok(e.cmd("", "inspect", "--json", filepath.Join(other, "link")+"/../x.img"))
+			var doc struct{ Image string }
+			if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil || doc.Image != img {
+				e.t.Errorf("inspect names %q (%v), want %s", doc.Image, err, img)
+			}
+		}},
 		{"paths: manifest merge of link/../shard", func(e *env3) {
 			real, other := e.linkedTree()
 			shard := e.shard()

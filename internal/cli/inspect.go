@@ -21,9 +21,10 @@ type inspectFlags struct {
 }
 
 var inspectCommand = &command{
-	name:    "inspect",
-	summary: "check an image offline: would it boot, and what would it boot?",
-	usage:   []string{"inspect IMAGE [--iso ISO] [--json]"},
+	name:     "inspect",
+	pathArgs: true,
+	summary:  "check an image offline: would it boot, and what would it boot?",
+	usage:    []string{"inspect IMAGE [--iso ISO] [--json]"},
 	about: "Reads a raw image (ours, one made by hand with the old procedure, a bare FAT partition, a disk, " +
 		"or a .zst/.xz/.gz image) and walks the boot path as the BIOS, mbr.bin, the boot sector and ldlinux.sys " +
 		"would: the MBR's active entry, the BPB, the syslinux boot code and LDLINUX.SYS's sector list, syslinux.cfg, " +

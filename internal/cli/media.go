@@ -46,9 +46,10 @@ type mediaFileJSON struct {
 type mediaFlags struct{ asJSON bool }
 
 var mediaCommand = &command{
-	name:    "media",
-	summary: "say what an ESXi ISO is: layout, files, loaders, the syslinux it needs",
-	usage:   []string{"media ISO [--json]"},
+	name:     "media",
+	pathArgs: true,
+	summary:  "say what an ESXi ISO is: layout, files, loaders, the syslinux it needs",
+	usage:    []string{"media ISO [--json]"},
 	about: "Says what an ESXi ISO is, without a syslinux tarball or host settings: the layout build detects, " +
 		"the syslinux release tarball it needs, the FAT type build picks, the version banners of its loaders, " +
 		"every file build copies with its FAT name and size, and the BOOT.CFGs it rewrites per host.",

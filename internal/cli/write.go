@@ -25,9 +25,10 @@ type writeFlags struct {
 }
 
 var writeCommand = &command{
-	name:    "write",
-	summary: "put an image on a disk: into its automation partition (the table kept), or over a whole blank disk",
-	usage:   []string{"write IMAGE TARGET [--partition N] [--dry-run] [--yes] [--json]", "write IMAGE TARGET --whole-disk [--wipe] [--dry-run] [--yes] [--json]"},
+	name:     "write",
+	pathArgs: true,
+	summary:  "put an image on a disk: into its automation partition (the table kept), or over a whole blank disk",
+	usage:    []string{"write IMAGE TARGET [--partition N] [--dry-run] [--yes] [--json]", "write IMAGE TARGET --whole-disk [--wipe] [--dry-run] [--yes] [--json]"},
 	about: "Writes IMAGE (raw, or .zst/.xz/.gz) onto TARGET, a block device or a regular file that stands for a disk. " +
 		"By default into an existing partition, as the procedure it replaces did: the image's partition must have the " +
 		"start and size of a partition of TARGET (build --like-disk TARGET makes such an image); its bytes go into " +
