@@ -51,9 +51,7 @@ func (s *Stage) Dir() string { return s.dir }
 func (s *Stage) Publish(name string, replace bool) error {
 	dst := filepath.Join(s.out, name)
 	if !replace {
-		if _, err := os.Lstat(dst); err == nil {
-			return fmt.Errorf("%s: %w", dst, os.ErrExist)
-		}
+		return renameNoReplace(filepath.Join(s.dir, name), dst)
 	}
 	if err := os.Rename(filepath.Join(s.dir, name), dst); err != nil {
 		return fmt.Errorf("%s: %w", dst, err)

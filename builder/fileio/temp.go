@@ -64,12 +64,11 @@ func (t *Temp) Name() string {
 // The file stays open; Close it after.
 func (t *Temp) Publish(path string, replace bool) error {
 	if t.named != "" {
+		rename := os.Rename
 		if !replace {
-			if _, err := os.Lstat(path); err == nil {
-				return fmt.Errorf("%s: %w", path, os.ErrExist)
-			}
+			rename = renameNoReplace
 		}
-		if err := os.Rename(t.named, path); err != nil {
+		if err := rename(t.named, path); err != nil {
 			return err
 		}
 		t.published = true
