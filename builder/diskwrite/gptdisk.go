@@ -198,7 +198,7 @@ func (p *Plan) intoGPT(src io.ReaderAt, o Options) error {
 		}
 		p.Keeps = append(p.Keeps, line)
 	}
-	if q.unique != img.PartitionGUID {
+	if q.unique != img.partGUID {
 		p.Notes = append(p.Notes, fmt.Sprintf("the image's own GPT names its partition %s; the target's GUID %s is the one written and booted", img.PartitionGUID, q.GUID))
 	}
 	return nil

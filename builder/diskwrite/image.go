@@ -26,14 +26,15 @@ import (
 type Image struct {
 	Name          string    `json:"path"`
 	Size          int64     `json:"bytes"`
-	PartitionOnly bool      `json:"partition_only"` // a bare FAT volume (build --partition-only): no sector 0 of a disk
-	Start         uint32    `json:"start_lba"`      // the partition's first sector (partition-only: the BPB's hidden sectors)
-	Sectors       uint32    `json:"sectors"`        // the partition's size in sectors
-	Type          byte      `json:"type"`           // the partition type the image's entry has (partition-only: from the FAT type)
-	UEFIOnly      bool      `json:"uefi_only"`      // a whole image without BIOS boot: no boot code, no active entry (UEFI-only media)
-	Sector0       [512]byte `json:"-"`              // the image's sector 0 (a whole image)
-	GPT           bool      `json:"gpt"`            // a GPT image: protective MBR with gptmbr.bin, the partition its one EFI system partition
-	PartitionGUID gpt.GUID  `json:"partition_guid"` // a GPT image's partition's unique GUID
+	PartitionOnly bool      `json:"partition_only"`           // a bare FAT volume (build --partition-only): no sector 0 of a disk
+	Start         uint32    `json:"start_lba"`                // the partition's first sector (partition-only: the BPB's hidden sectors)
+	Sectors       uint32    `json:"sectors"`                  // the partition's size in sectors
+	Type          byte      `json:"type"`                     // the partition type the image's entry has (partition-only: from the FAT type)
+	UEFIOnly      bool      `json:"uefi_only"`                // a whole image without BIOS boot: no boot code, no active entry (UEFI-only media)
+	Sector0       [512]byte `json:"-"`                        // the image's sector 0 (a whole image)
+	GPT           bool      `json:"gpt"`                      // a GPT image: protective MBR with gptmbr.bin, the partition its one EFI system partition
+	PartitionGUID string    `json:"partition_guid,omitempty"` // a GPT image's partition's unique GUID
+	partGUID      gpt.GUID
 	volume        []fat.Extent
 }
 
@@ -141,7 +142,7 @@ func (im *Image) readGPT(r io.ReaderAt, size int64) error {
 		return fmt.Errorf("image %s: %d EFI system partitions in its GPT, want exactly one (the automation partition)", im.Name, len(esp))
 	}
 	e := esp[0]
-	im.GPT, im.PartitionGUID = true, e.Unique
+	im.GPT, im.PartitionGUID, im.partGUID = true, e.Unique.String(), e.Unique
 	im.Start, im.Sectors, im.Type = uint32(e.FirstLBA), uint32(e.Sectors()), mbr.TypeEFI
 	return nil
 }
