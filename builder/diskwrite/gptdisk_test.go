@@ -78,35 +78,52 @@ func TestWriteIntoGPTPartition(t *testing.T) {
 		t.Errorf("LikeDisk --partition 3 (Linux) accepted: %+v", q3)
 	}
 	img, _ := image(t, builder.Options{PartitionStart: q.Start, Size: int64(q.Sectors) * 512, ExactSize: true, Table: builder.TableGPT})
-	before := kept(t, path, q)
-	p, res, err := writeImage(t, img, path, diskwrite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(kept(t, path, q), before) {
-		t.Error("bytes outside partition 2 and the boot code changed")
-	}
-	if !strings.Contains(strings.Join(p.Writes, "\n"), "unique GUID "+q.GUID+" of GPT partition 2, which becomes the partition gptmbr.bin boots") {
-		t.Errorf("plan does not name the boot partition's GUID:\n%s", strings.Join(p.Writes, "\n"))
-	}
-	after, _ := os.ReadFile(path)
-	ib, _ := os.ReadFile(img)
-	if !bytes.Equal(after[:424], ib[:424]) {
-		t.Error("bytes 0-423 are not the image's gptmbr.bin")
-	}
-	want := gpt.MustParseGUID(q.GUID)
-	if !bytes.Equal(after[424:440], want[:]) {
-		t.Errorf("bytes 424-439 are %x, want the target partition's GUID %s", after[424:440], q.GUID)
-	}
-	if bytes.Equal(want[:], ib[424:440]) {
-		t.Error("the image's own GUID equals the target's: the test proves nothing")
-	}
-	if out := sgdisk(t, "-v", path); !strings.Contains(out, "No problems found") {
-		t.Errorf("sgdisk -v:\n%s", out)
-	}
-	fsck(t, path, int64(q.Start)*512, int64(q.Sectors)*512)
-	if !res.Bootable {
-		t.Errorf("inspect does not find the disk bootable: %+v", res.Inspect)
+	for _, onLoop := range []bool{false, true} {
+		t.Run(map[bool]string{false: "file", true: "loop device"}[onLoop], func(t *testing.T) {
+			path := path
+			if onLoop {
+				path = gptDisk(t, 131072)
+			}
+			target := path
+			if onLoop {
+				target = testutil.LoopDevice(t, path, true)
+			}
+			q, err := diskwrite.LikeDisk(target, 0)
+			if err != nil || q.Number != 2 {
+				t.Fatalf("LikeDisk %s: %+v %v", target, q, err)
+			}
+			before := kept(t, path, q)
+			p, res, err := writeImage(t, img, target, diskwrite.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%s: %s\nwrites:\n  %s\nkeeps:\n  %s", target, res.Reread, strings.Join(p.Writes, "\n  "), strings.Join(p.Keeps, "\n  "))
+			if !bytes.Equal(kept(t, path, q), before) {
+				t.Error("bytes outside partition 2 and the boot code changed")
+			}
+			if !strings.Contains(strings.Join(p.Writes, "\n"), "unique GUID "+q.GUID+" of GPT partition 2, which becomes the partition gptmbr.bin boots") {
+				t.Errorf("plan does not name the boot partition's GUID:\n%s", strings.Join(p.Writes, "\n"))
+			}
+			after, _ := os.ReadFile(path)
+			ib, _ := os.ReadFile(img)
+			if !bytes.Equal(after[:424], ib[:424]) {
+				t.Error("bytes 0-423 are not the image's gptmbr.bin")
+			}
+			want := gpt.MustParseGUID(q.GUID)
+			if !bytes.Equal(after[424:440], want[:]) {
+				t.Errorf("bytes 424-439 are %x, want the target partition's GUID %s", after[424:440], q.GUID)
+			}
+			if bytes.Equal(want[:], ib[424:440]) {
+				t.Error("the image's own GUID equals the target's: the test proves nothing")
+			}
+			if out := sgdisk(t, "-v", path); !strings.Contains(out, "No problems found") {
+				t.Errorf("sgdisk -v:\n%s", out)
+			}
+			fsck(t, path, int64(q.Start)*512, int64(q.Sectors)*512)
+			if !res.Bootable {
+				t.Errorf("inspect does not find the disk bootable: %+v", res.Inspect)
+			}
+		})
 	}
 }
 
