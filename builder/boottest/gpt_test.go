@@ -25,7 +25,7 @@ const debianGPTMBR = "/usr/lib/syslinux/mbr/gptmbr.bin"
 // gptBuild builds a 7.0-shaped image with --table gpt from a 3.86-shaped
 // tarball whose loader is our stand-in and whose gptmbr.bin is our
 // stand-in of 3.86's (fixtures/asm), its BOOTX64.EFI our EFI stand-in.
-func gptBuild(t *testing.T) (e5Image, []byte) {
+func gptBuild(t *testing.T, mods ...func(*builder.Options)) (e5Image, []byte) {
 	t.Helper()
 	testutil.SkipOrFail(t, asm.Toolchain())
 	testutil.Need(t, e5MBR)
@@ -56,6 +56,9 @@ func gptBuild(t *testing.T) (e5Image, []byte) {
 	}
 	o := e5Options()
 	o.Table = builder.TableGPT
+	for _, m := range mods {
+		m(&o)
+	}
 	b.plan, b.sum = e5Plan(t, b.iso, b.tar, b.path, o)
 	return b, code
 }

@@ -14,8 +14,10 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/esxi-autopart/esxi-autopart/builder/fat"
+	"github.com/esxi-autopart/esxi-autopart/builder/gpt"
 	"github.com/esxi-autopart/esxi-autopart/builder/human"
 	"github.com/esxi-autopart/esxi-autopart/builder/mbr"
 )
@@ -24,12 +26,15 @@ import (
 type Image struct {
 	Name          string    `json:"path"`
 	Size          int64     `json:"bytes"`
-	PartitionOnly bool      `json:"partition_only"` // a bare FAT volume (build --partition-only): no sector 0 of a disk
-	Start         uint32    `json:"start_lba"`      // the partition's first sector (partition-only: the BPB's hidden sectors)
-	Sectors       uint32    `json:"sectors"`        // the partition's size in sectors
-	Type          byte      `json:"type"`           // the partition type the image's entry has (partition-only: from the FAT type)
-	UEFIOnly      bool      `json:"uefi_only"`      // a whole image without BIOS boot: no boot code, no active entry (UEFI-only media)
-	Sector0       [512]byte `json:"-"`              // the image's sector 0 (a whole image)
+	PartitionOnly bool      `json:"partition_only"`           // a bare FAT volume (build --partition-only): no sector 0 of a disk
+	Start         uint32    `json:"start_lba"`                // the partition's first sector (partition-only: the BPB's hidden sectors)
+	Sectors       uint32    `json:"sectors"`                  // the partition's size in sectors
+	Type          byte      `json:"type"`                     // the partition type the image's entry has (partition-only: from the FAT type)
+	UEFIOnly      bool      `json:"uefi_only"`                // a whole image without BIOS boot: no boot code, no active entry (UEFI-only media)
+	Sector0       [512]byte `json:"-"`                        // the image's sector 0 (a whole image)
+	GPT           bool      `json:"gpt"`                      // a GPT image: protective MBR with gptmbr.bin, the partition its one EFI system partition
+	PartitionGUID string    `json:"partition_guid,omitempty"` // a GPT image's partition's unique GUID
+	partGUID      gpt.GUID
 	volume        []fat.Extent
 }
 
@@ -79,6 +84,12 @@ func ReadImage(r io.ReaderAt, size int64, name string) (*Image, error) {
 		if !ok {
 			return nil, fmt.Errorf("image %s: sector 0 is neither an MBR nor a FAT boot sector (no 55 AA)", name)
 		}
+		if pe := s.Entries[0]; pe.Type == gpt.TypeProtective {
+			if err := im.readGPT(r, size); err != nil {
+				return nil, err
+			}
+			goto volume
+		}
 		var act, used []int
 		for i, e := range s.Entries {
 			if e.Status == mbr.StatusActive {
@@ -98,6 +109,7 @@ func ReadImage(r io.ReaderAt, size int64, name string) (*Image, error) {
 		e := s.Entries[act[0]]
 		im.Start, im.Sectors, im.Type = e.StartLBA, e.Sectors, e.Type
 	}
+volume:
 	end := im.volumeOffset() + int64(im.Sectors)*512
 	if im.Sectors == 0 || end > size {
 		return nil, fmt.Errorf("image %s: the partition (LBA %d, %s sectors) ends at byte %s, past the image's %s bytes",
@@ -109,6 +121,30 @@ func ReadImage(r io.ReaderAt, size int64, name string) (*Image, error) {
 	}
 	im.volume = ext
 	return im, nil
+}
+
+// readGPT takes the partition of a GPT image: its one EFI system partition.
+func (im *Image) readGPT(r io.ReaderAt, size int64) error {
+	d, err := gpt.Read(r, size)
+	if err != nil {
+		return fmt.Errorf("image %s: a protective MBR, but its GPT: %w", im.Name, err)
+	}
+	if len(d.Problems) > 0 {
+		return fmt.Errorf("image %s: its GPT is damaged: %s", im.Name, strings.Join(d.Problems, "; "))
+	}
+	var esp []gpt.Partition
+	for _, e := range d.Partitions() {
+		if e.Type == gpt.ESPType {
+			esp = append(esp, e)
+		}
+	}
+	if len(esp) != 1 || esp[0].LastLBA >= 1<<32 {
+		return fmt.Errorf("image %s: %d EFI system partitions in its GPT, want exactly one (the automation partition)", im.Name, len(esp))
+	}
+	e := esp[0]
+	im.GPT, im.PartitionGUID, im.partGUID = true, e.Unique.String(), e.Unique
+	im.Start, im.Sectors, im.Type = uint32(e.FirstLBA), uint32(e.Sectors()), mbr.TypeEFI
+	return nil
 }
 
 // Geometry is "LBA 2,048 + 2,097,144 sectors (1.0 GiB)".

@@ -14,7 +14,8 @@ var fatTypes = map[byte]bool{0x01: true, 0x04: true, 0x06: true, 0x0B: true, 0x0
 // LikeDisk reads sector 0 of name (a disk, a disk file or a 512-byte dump:
 // dd if=/dev/sda of=sda.mbr bs=512 count=1) and returns the partition an
 // image must be built for so that Write accepts it: number (1-4), or 0
-// for the only FAT-typed partition.
+// for the only FAT-typed partition. On a GPT disk (a dump then needs
+// sectors 0-33) number is an entry's slot and the partition has a GUID.
 func LikeDisk(name string, number int) (Partition, error) {
 	b, err := disk.ReadSector0(name)
 	if err != nil {
@@ -27,7 +28,7 @@ func LikeDisk(name string, number int) (Partition, error) {
 	ps := partitions(s)
 	t := &Target{Name: name, Partitions: ps}
 	if t.isGPT() {
-		return Partition{}, fmt.Errorf("--like-disk %s: a GPT (protective MBR entry of type 0xEE): only MBR disks are supported yet", name)
+		return likeGPT(name, number)
 	}
 	if number < 0 || number > 4 {
 		return Partition{}, fmt.Errorf("--partition %d: an MBR has partitions 1 to 4", number)

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/esxi-autopart/esxi-autopart/builder/disk"
+	"github.com/esxi-autopart/esxi-autopart/builder/gpt"
 	"github.com/esxi-autopart/esxi-autopart/builder/human"
 	"github.com/esxi-autopart/esxi-autopart/builder/mbr"
 )
@@ -28,6 +29,8 @@ type Target struct {
 	Uses       []disk.Use  `json:"-"`
 	Content    []string    `json:"content"` // file systems and tables found on it ("a GPT", "an ext2/3/4 file system")
 	Partitions []Partition `json:"partitions"`
+	GPT        []Partition `json:"gpt_partitions,omitempty"` // a GPT's used entries (Describe reads them when sector 0 is a protective MBR)
+	gptErr     error
 }
 
 // Partition is a non-empty entry of the target's MBR.
@@ -37,6 +40,11 @@ type Partition struct {
 	Type    byte   `json:"type"`
 	Start   uint32 `json:"start_lba"`
 	Sectors uint32 `json:"sectors"`
+	// A GPT entry's unique and type GUIDs (Number is its slot).
+	GUID     string `json:"unique_guid,omitempty"`
+	TypeGUID string `json:"type_guid,omitempty"`
+	unique   gpt.GUID
+	typeGUID gpt.GUID
 }
 
 // Options say how to write.
@@ -136,7 +144,10 @@ func (p *Plan) intoPartition(src io.ReaderAt, o Options) error {
 	t, img := p.Target, p.Image
 	p.Mode = IntoPartition
 	if t.isGPT() {
-		return fmt.Errorf("%s has a GPT (a protective MBR entry of type 0xEE): writing into a GPT partition is not supported yet; write an MBR disk, or a blank one with --whole-disk --wipe", t.Name)
+		return p.intoGPT(src, o)
+	}
+	if img.GPT {
+		return fmt.Errorf("image %s is a GPT image (protective MBR, gptmbr.bin), but %s has an MBR partition table: build for it with `esxi-autopart build --like-disk %s …` (on an MBR disk that builds an MBR image)", img.Name, t.Name, t.Name)
 	}
 	var q *Partition
 	for i := range t.Partitions {
@@ -267,6 +278,9 @@ func (p *Plan) wholeDisk(src io.ReaderAt, o Options) error {
 	p.Mode = WholeDisk
 	if img.PartitionOnly {
 		return fmt.Errorf("image %s is a bare partition (build --partition-only): it has no sector 0 to write a whole disk with; write it into a partition of %s (without --whole-disk), or build a whole image", img.Name, t.Name)
+	}
+	if img.GPT {
+		return fmt.Errorf("image %s is a GPT image: writing one over a whole disk is not supported yet (its backup GPT belongs at the disk's end); build with --table mbr, or write it into the EFI system partition of a GPT disk without --whole-disk", img.Name)
 	}
 	if t.Size < img.Size {
 		return fmt.Errorf("%s: %s bytes, too small for image %s of %s bytes", t.Name, human.Commas(t.Size), img.Name, human.Commas(img.Size))

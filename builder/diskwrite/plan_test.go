@@ -69,7 +69,7 @@ func TestPlanRefusals(t *testing.T) {
 		{"blank disk, into a partition", im, diskwrite.Target{Size: size}, diskwrite.Options{},
 			"/dev/sdz has no partition table to write into: write the whole disk with --whole-disk"},
 		{"GPT", im, diskwrite.Target{Size: size, Sector0: sector0(mbr.NewEntry(0, 0xEE, 1, uint32(size/512-1)))}, diskwrite.Options{},
-			"/dev/sdz has a GPT (a protective MBR entry of type 0xEE): writing into a GPT partition is not supported yet"},
+			"has a GPT, which a BIOS boots through gptmbr.bin"},
 		{"no partition at the image's start", im, diskwrite.Target{Size: size, Sector0: sector0(mbr.NewEntry(0, 0x0C, 4096, n))}, diskwrite.Options{},
 			"but no partition of /dev/sdz starts there (its table has 1 at LBA 4,096 + 131,040 sectors (64.0 MiB)); a FAT volume is made for one start and size: build for the target with `esxi-autopart build --like-disk /dev/sdz --partition N …`"},
 		{"another size", im, diskwrite.Target{Size: size, Sector0: sector0(mbr.NewEntry(0, 0x0C, start, n+63))}, diskwrite.Options{},

@@ -29,6 +29,9 @@ func Describe(d *disk.Target) (*Target, error) {
 		return nil, fmt.Errorf("%s: reading the first %d bytes: %w", d.Name, len(head), err)
 	}
 	t.Content = content(head)
+	if s, ok := mbr.Parse(s0); ok && (&Target{Partitions: partitions(s)}).isGPT() {
+		t.GPT, t.gptErr = readGPT(d.File, d.Size, d.Name) // intoGPT refuses a damaged table; --whole-disk --wipe overwrites it
+	}
 	return t, nil
 }
 

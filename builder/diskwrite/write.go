@@ -155,6 +155,8 @@ func (p *Plan) reread(d *disk.Target) string {
 	switch {
 	case !d.Device:
 		return "a file: no kernel view to update"
+	case p.Mode == IntoPartition && p.Target.isGPT():
+		return "not re-read: the GPT did not change (only the boot code and the boot GUID in sector 0)"
 	case p.Mode == IntoPartition:
 		// Re-reading would drop and re-add every partition (and fail while
 		// one is mounted) for nothing: the kernel keeps no active flag.

@@ -29,7 +29,11 @@ func image(t *testing.T, o builder.Options) (string, *builder.Plan) {
 	if err := isogen.Write(iso, isogen.Spec{Version: "7.0"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := tarball.WriteFile(tar, tarball.Spec{Version: "3.86", Date: "2010-04-16"}); err != nil {
+	ts := tarball.Spec{Version: "3.86", Date: "2010-04-16"}
+	if o.Table == builder.TableGPT { // a stand-in of 3.86's gptmbr.bin: its messages, 424 bytes
+		ts.GPTMBR = append([]byte("\xFA\x31\xC0Boot partition not found\r\nDisk error on boot\r\n"), make([]byte, 424)...)[:424]
+	}
+	if err := tarball.WriteFile(tar, ts); err != nil {
 		t.Fatal(err)
 	}
 	in, err := builder.Open(iso, tar)

@@ -435,5 +435,8 @@ func (f *buildFlags) likeDiskOptions(o *builder.Options) error {
 	}
 	f.start = q.Start
 	o.PartitionStart, o.Size, o.ExactSize, o.PartitionType = q.Start, int64(q.Sectors)*512, true, q.Type
+	if q.GUID != "" { // a GPT disk: a GPT image (gptmbr.bin), whose write names the target's partition GUID
+		f.table, o.PartitionType = builder.TableGPT, 0
+	}
 	return nil
 }

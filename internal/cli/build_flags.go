@@ -78,7 +78,7 @@ func (f *buildFlags) define(fs *pflag.FlagSet) {
 	fs.StringVar(&f.partType, "part-type", "", "MBR partition `TYPE` in hex, e.g. 0x0C or 0xEF (default: 0xEF when the media carry a UEFI loader, else 0x0C for FAT32, 0x0E for FAT16)")
 	fs.BoolVar(&f.noStupid, "no-stupid", false, "leave MaxTransfer alone (the procedure's syslinux -s sets 1 sector)")
 	fs.BoolVar(&f.raid, "raid", false, "syslinux -r: on boot failure try the next BIOS device")
-	fs.StringVar(&f.likeDisk, "like-disk", "", "build for the automation partition of this `DISK` (a device, a disk file or a 512-byte dump of its sector 0): its start, size and type, so that `write` accepts the image")
+	fs.StringVar(&f.likeDisk, "like-disk", "", "build for the automation partition of this `DISK` (a device, a disk file, or a dump of its sector 0; of sectors 0-33 for a GPT disk, which makes the image GPT): its start, size and type, so that `write` accepts the image")
 	fs.IntVar(&f.likePart, "partition", 0, "with --like-disk: the partition `N` (1-4) to build for (default: the disk's only FAT partition)")
 	fs.BoolVar(&f.partOnly, "partition-only", false, "write only the FAT partition (for dd onto an existing automation partition)")
 	fs.StringVar(&f.mbrOut, "mbr-out", "", "also write the 440 bytes of MBR boot code to this `FILE`")

@@ -114,10 +114,10 @@ var hostileWrites = []hostileWrite{
 		e.args = append(e.build, "--like-disk", e.target, "--partition", "3", "-o", filepath.Join(e.dir, "new.img"))
 	}, []string{"--like-disk", "partition 3 has type 0x83, not a FAT type"}},
 	{"a blank disk without --whole-disk", func(e *writeEnv) { e.disk(64 << 20); e.write() }, []string{"has no partition table to write into", "--whole-disk"}},
-	{"a GPT disk", func(e *writeEnv) {
+	{"an MBR image onto a GPT disk", func(e *writeEnv) {
 		e.disk(64<<20, diskgen.Partition{Start: 1, Sectors: 64<<11 - 1, Type: 0xEE})
 		e.write()
-	}, []string{"has a GPT", "not supported yet"}},
+	}, []string{"is an MBR image (its sector 0 holds syslinux mbr.bin)", "has a GPT", "build --like-disk"}},
 	{"--whole-disk over partitions without --wipe", func(e *writeEnv) { e.matching(); e.write("--whole-disk") }, []string{"holds an MBR partition table", "add --wipe"}},
 	{"--whole-disk onto a disk too small", func(e *writeEnv) { e.disk(16 << 20); e.write("--whole-disk") }, []string{"too small for image"}},
 	{"--whole-disk with a partition-only image", func(e *writeEnv) {
@@ -151,7 +151,11 @@ var hostileWrites = []hostileWrite{
 	{"build --like-disk of a GPT", func(e *writeEnv) {
 		e.disk(64<<20, diskgen.Partition{Start: 1, Sectors: 64<<11 - 1, Type: 0xEE})
 		e.args = append(e.build, "--like-disk", e.target, "-o", filepath.Join(e.dir, "new.img"))
-	}, []string{"--like-disk", "a GPT"}},
+	}, []string{"--like-disk", "no GPT header at LBA 1"}},
+	{"build --like-disk of a 512-byte dump of a GPT disk", func(e *writeEnv) {
+		e.disk(512, diskgen.Partition{Start: 1, Sectors: 64<<11 - 1, Type: 0xEE})
+		e.args = append(e.build, "--like-disk", e.target, "-o", filepath.Join(e.dir, "new.img"))
+	}, []string{"--like-disk", "512 bytes", "first 34 sectors", "count=34"}},
 	{"build --like-disk with two FAT partitions", func(e *writeEnv) {
 		e.disk(64<<20, diskgen.Partition{Start: 2048, Sectors: 40000, Type: 0x0C}, diskgen.Partition{Start: 42048, Sectors: 40000, Type: 0x0E})
 		e.args = append(e.build, "--like-disk", e.target, "-o", filepath.Join(e.dir, "new.img"))
