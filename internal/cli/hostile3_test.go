@@ -387,7 +387,45 @@ func init() {
 				return len(p) > 0
 			}, "--hosts", hosts, "--ks", "http://d/{{.id}}", "--size", "3G", "--compress", "xz", "--jobs", "1", "--out-dir", e.out)
 		}},
+		{"signals: SIGINT while an earlier run's 16G image is hashed (is it stale?)", func(e *env3) {
+			hosts := e.file("hosts.csv", "id\nesx01\n")
+			old := e.earlierImage("old01", 16<<30)
+			e.interrupt(syscall.SIGINT, e.after(300*time.Millisecond, func(pid int) bool { return opened(pid, old) }),
+				"--hosts", hosts, "--ks", "http://d/{{.id}}", "--force", "--out-dir", e.out)
+		}},
 	}...)
+}
+
+// earlierImage makes what an earlier batch left in the output folder: a
+// sparse image of size bytes that its manifest.json records (by a hash
+// the image does not have: StaleFiles reads it all to find out).
+func (e *env3) earlierImage(id string, size int64) string {
+	e.t.Helper()
+	p := filepath.Join(e.out, id+".img")
+	f, err := os.Create(p)
+	if err == nil {
+		err = f.Truncate(size)
+		f.Close()
+	}
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	m := fmt.Sprintf(`{"tool":"esxi-autopart","hosts":[{"id":%q,"image":%q,"bytes":%d,"sha256":"%064x"}]}`, id, id+".img", size, 1)
+	if err := os.WriteFile(filepath.Join(e.out, "manifest.json"), []byte(m), 0o644); err != nil {
+		e.t.Fatal(err)
+	}
+	return p
+}
+
+// opened reports whether process pid has path open.
+func opened(pid int, path string) bool {
+	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	for _, fd := range fds {
+		if to, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name())); err == nil && to == path {
+			return true
+		}
+	}
+	return false
 }
 
 // after is ready once ready has held for d: the image is written in
