@@ -44,6 +44,7 @@ type env3 struct {
 	iso, tar string
 	cache    string
 	path     string // PATH for the binary ("" for the test's)
+	cached   bool   // interrupt runs with the caches on (cache), not off
 }
 
 // password is the root password the rows' kickstarts carry.
@@ -321,6 +322,9 @@ func (e *env3) interrupt(sig syscall.Signal, ready func(pid int) bool, args ...s
 	before := listDir(e.t, e.out)
 	cmd := exec.Command(e.bin, append([]string{"build", "--iso", e.iso, "--syslinux", e.tar}, args...)...)
 	cmd.Env = append(os.Environ(), "ESXI_AUTOPART_CACHE=off")
+	if e.cached {
+		cmd.Env = append(os.Environ(), "ESXI_AUTOPART_CACHE="+e.cache, "XDG_STATE_HOME="+filepath.Join(e.cache, "state"))
+	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	var sent time.Time
@@ -386,6 +390,20 @@ func init() {
 				p, _ := filepath.Glob(filepath.Join(e.out, ".esxi-autopart.stage-*", ".esx01.img.xz.partial-*"))
 				return len(p) > 0
 			}, "--hosts", hosts, "--ks", "http://d/{{.id}}", "--size", "3G", "--compress", "xz", "--jobs", "1", "--out-dir", e.out)
+		}},
+		{"signals: SIGTERM while a tarball followed by 16G is hashed for the tarball cache", func(e *env3) {
+			b, err := os.ReadFile(e.tar)
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			e.tar = e.file("syslinux-3.70.tar.gz", string(b))
+			if err := os.Truncate(e.tar, 16<<30); err != nil {
+				e.t.Fatal(err)
+			}
+			e.cached = true
+			e.existing("esx01.img")
+			e.interrupt(syscall.SIGTERM, e.after(300*time.Millisecond, func(pid int) bool { return opened(pid, e.tar) }),
+				"--ks", "http://d/ks", "--force", "-o", filepath.Join(e.out, "esx01.img"))
 		}},
 		{"signals: SIGINT while an earlier run's 16G image is hashed (is it stale?)", func(e *env3) {
 			hosts := e.file("hosts.csv", "id\nesx01\n")
