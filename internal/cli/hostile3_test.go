@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -444,6 +445,111 @@ func opened(pid int, path string) bool {
 		}
 	}
 	return false
+}
+
+// head runs `build` with the row's inputs and args, its stderr (or
+// stdout) a pipe whose reader takes lines lines and goes away, as
+// `2>&1 | head -N` does, and returns the exit status (128+N when killed
+// by signal N).
+func (e *env3) head(stderr bool, lines int, args ...string) int {
+	e.t.Helper()
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	cmd := exec.Command(e.bin, append([]string{"build", "--iso", e.iso, "--syslinux", e.tar}, args...)...)
+	cmd.Env = append(os.Environ(), "ESXI_AUTOPART_CACHE=off")
+	if stderr {
+		cmd.Stderr = pw
+	} else {
+		cmd.Stdout = pw
+	}
+	if err := cmd.Start(); err != nil {
+		e.t.Fatal(err)
+	}
+	pw.Close()
+	br := bufio.NewReader(pr)
+	for i := 0; i < lines; i++ {
+		if _, err := br.ReadString('\n'); err != nil {
+			break
+		}
+	}
+	pr.Close()
+	cmd.Wait()
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return cmd.ProcessState.ExitCode()
+}
+
+// whole fails the row unless the output folder is as before, or holds the
+// whole of a run that built ids: each image, listed in SHA256SUMS and in
+// manifest.json with the same hash, and nothing hidden left behind.
+func (e *env3) whole(before []string, ids ...string) {
+	e.t.Helper()
+	after := listDir(e.t, e.out)
+	if slices.Equal(before, after) {
+		return
+	}
+	for _, a := range after {
+		if strings.HasPrefix(a, ".") {
+			e.t.Errorf("left behind: %s", a)
+		}
+	}
+	sums, err := os.ReadFile(filepath.Join(e.out, "SHA256SUMS"))
+	if err != nil {
+		e.t.Fatalf("the folder changed, but no SHA256SUMS: %v\n%q", err, after)
+	}
+	b, err := os.ReadFile(filepath.Join(e.out, "manifest.json"))
+	if err != nil {
+		e.t.Fatalf("the folder changed (images, SHA256SUMS), but no manifest.json: half published: %v\n%q", err, after)
+	}
+	var m struct {
+		Hosts []struct{ ID, Image, SHA256 string }
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		e.t.Fatal(err)
+	}
+	said := map[string]string{}
+	for _, h := range m.Hosts {
+		said[h.ID] = h.SHA256
+		if !strings.Contains(string(sums), h.SHA256+"  "+h.Image) {
+			e.t.Errorf("manifest.json's %s %s is not in SHA256SUMS:\n%s", h.Image, h.SHA256, sums)
+		}
+	}
+	for _, id := range ids {
+		if said[id] == "" {
+			e.t.Errorf("manifest.json does not list %s", id)
+		}
+		if _, err := os.Stat(filepath.Join(e.out, id+".img")); err != nil {
+			e.t.Error(err)
+		}
+	}
+}
+
+func init() {
+	hostile3Cases = append(hostile3Cases, []hostile3{
+		// A reader that goes away (`| head -N`): SIGPIPE is no signal to
+		// stop on, but a write to the closed pipe must not kill the run
+		// half way through putting its outputs in place.
+		{"signals: -v lines into `2>&1 | head -10`: the note after the images are in place meets the closed pipe", func(e *env3) {
+			hosts := e.file("hosts.csv", "id\nesx01\nesx02\nesx03\n")
+			before := listDir(e.t, e.out)
+			code := e.head(true, 10, "--hosts", hosts, "--ks", "http://d/{{.id}}", "--jobs", "1", "-v", "--out-dir", e.out)
+			e.whole(before, "esx01", "esx02", "esx03")
+			if code != 0 {
+				e.t.Errorf("exit %d, want 0: every output was put in place", code)
+			}
+		}},
+		{"signals: --json over an earlier run into `| head -1`", func(e *env3) {
+			hosts := e.file("hosts.csv", "id\nesx01\nesx02\n")
+			args := []string{"--hosts", hosts, "--ks", "http://d/{{.id}}", "--jobs", "1", "--json", "--force", "--out-dir", e.out}
+			e.ok(e.build(args...))
+			before := listDir(e.t, e.out)
+			e.head(false, 1, args...)
+			e.whole(before, "esx01", "esx02")
+		}},
+	}...)
 }
 
 // after is ready once ready has held for d: the image is written in
