@@ -8,6 +8,7 @@
 package builder
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
@@ -49,7 +50,13 @@ type Inputs struct {
 // enforced. The tarball is inflated on a second goroutine while the ISO is
 // read: on two cores the two take the time of the longer.
 func Open(isoPath, tarballPath string) (*Inputs, error) {
-	return OpenCached(isoPath, tarballPath, nil)
+	return OpenContext(context.Background(), isoPath, tarballPath)
+}
+
+// OpenContext is Open that stops walking the ISO and inflating the
+// tarball, with ctx's error, once ctx ends.
+func OpenContext(ctx context.Context, isoPath, tarballPath string) (*Inputs, error) {
+	return OpenCachedContext(ctx, isoPath, tarballPath, nil)
 }
 
 // OpenCached is Open with a tarball cache in the folder cacheDir (nil for
@@ -57,6 +64,21 @@ func Open(isoPath, tarballPath string) (*Inputs, error) {
 // and checked before is not inflated again. Inputs.TarballCached says
 // whether the cache answered.
 func OpenCached(isoPath, tarballPath string, cacheDir *cachestore.Folder) (*Inputs, error) {
+	return OpenCachedContext(context.Background(), isoPath, tarballPath, cacheDir)
+}
+
+// OpenCachedContext is OpenCached that stops, with ctx's error, once ctx
+// ends: the ISO's walk and the tarball's hashing and inflating check it
+// between reads.
+func OpenCachedContext(ctx context.Context, isoPath, tarballPath string, cacheDir *cachestore.Folder) (*Inputs, error) {
+	in, err := openCached(ctx, isoPath, tarballPath, cacheDir)
+	if err != nil && ctx.Err() != nil {
+		return nil, fmt.Errorf("reading %s and %s: %w", isoPath, tarballPath, ctx.Err())
+	}
+	return in, err
+}
+
+func openCached(ctx context.Context, isoPath, tarballPath string, cacheDir *cachestore.Folder) (*Inputs, error) {
 	type tarball struct {
 		tb  *syslinux.Tarball
 		hit bool
@@ -68,10 +90,10 @@ func OpenCached(isoPath, tarballPath string, cacheDir *cachestore.Folder) (*Inpu
 			tc <- tarball{}
 			return
 		}
-		tb, hit, err := syslinux.OpenTarballCached(tarballPath, cacheDir)
+		tb, hit, err := syslinux.OpenTarballCachedContext(ctx, tarballPath, cacheDir)
 		tc <- tarball{tb, hit, err}
 	}()
-	iso, err := isofs.Open(isoPath)
+	iso, err := isofs.OpenContext(ctx, isoPath)
 	if err != nil {
 		<-tc
 		return nil, err
@@ -79,6 +101,10 @@ func OpenCached(isoPath, tarballPath string, cacheDir *cachestore.Folder) (*Inpu
 	in := &Inputs{ISOPath: isoPath, TarballPath: tarballPath, ISO: iso}
 	if err := in.load(func() (*syslinux.Tarball, error) { t := <-tc; in.TarballCached = t.hit; return t.tb, t.err }); err != nil {
 		iso.Close()
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil { // ended after the last read: what was read is whole, but the caller stops
+		in.Close()
 		return nil, err
 	}
 	return in, nil

@@ -2,6 +2,7 @@ package batch
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -20,8 +21,10 @@ import (
 // SHA256SUMS. Only files the earlier run's manifest.json records are
 // candidates, and only while they still hold the bytes it recorded (size
 // and SHA-256): a file the tool did not write, or one changed since, is
-// never returned. A bmap counts with its image. No manifest: none.
-func StaleFiles(dir string, keep map[string]bool) ([]string, error) {
+// never returned. A bmap counts with its image. No manifest: none. The
+// hashing stops with ctx's error within a megabyte of ctx ending (an
+// earlier image can be gigabytes).
+func StaleFiles(ctx context.Context, dir string, keep map[string]bool) ([]string, error) {
 	m, err := readOutputs(dir)
 	if errors.Is(err, fs.ErrNotExist) || m == nil {
 		return nil, nil
@@ -31,13 +34,16 @@ func StaleFiles(dir string, keep map[string]bool) ([]string, error) {
 	}
 	var stale []string
 	add := func(name, sum string, size int64) bool {
-		if keep[name] || !plainName(name) || !holds(filepath.Join(dir, name), sum, size) {
+		if keep[name] || !plainName(name) || !holds(ctx, filepath.Join(dir, name), sum, size) {
 			return false
 		}
 		stale = append(stale, name)
 		return true
 	}
 	for _, h := range m.Hosts {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		if (&ManifestHost{ID: h.ID, Image: h.Image, Bmap: h.Bmap, Kickstart: h.Kickstart, Compression: h.Compression}).checkNames() != nil {
 			continue // names the run would not give: not known to be ours
 		}
@@ -47,6 +53,9 @@ func StaleFiles(dir string, keep map[string]bool) ([]string, error) {
 		if h.Kickstart != "" {
 			add(h.Kickstart, h.KickstartSHA256, -1)
 		}
+	}
+	if err := ctx.Err(); err != nil { // a hash cut short said "not ours": not an answer
+		return nil, err
 	}
 	return stale, nil
 }
@@ -85,8 +94,9 @@ func isBmap(path string) bool {
 }
 
 // holds reports whether path is a regular file of size bytes (-1: any)
-// whose SHA-256 is sum.
-func holds(path, sum string, size int64) bool {
+// whose SHA-256 is sum; false once ctx has ended (checked between reads
+// of a megabyte).
+func holds(ctx context.Context, path, sum string, size int64) bool {
 	st, err := os.Lstat(path)
 	if err != nil || !st.Mode().IsRegular() || (size >= 0 && st.Size() != size) || sum == "" {
 		return false
@@ -97,8 +107,19 @@ func holds(path, sum string, size int64) bool {
 	}
 	defer f.Close()
 	h := sha256.New()
-	if _, err := io.CopyBuffer(h, f, make([]byte, 1<<20)); err != nil {
-		return false
+	buf := make([]byte, 1<<20)
+	for {
+		if ctx.Err() != nil {
+			return false
+		}
+		k, err := f.Read(buf)
+		h.Write(buf[:k])
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return false
+		}
 	}
 	return hex.EncodeToString(h.Sum(nil)) == sum
 }

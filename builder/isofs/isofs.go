@@ -19,6 +19,7 @@
 package isofs
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -66,6 +67,17 @@ type Image struct {
 
 // Open opens the ISO image at path and walks its tree. Errors name path.
 func Open(path string) (*Image, error) {
+	return OpenContext(context.Background(), path)
+}
+
+// OpenContext is Open that stops walking the tree, with ctx's error, once
+// ctx ends: every read of a folder or of a continuation area checks it (a
+// crafted image can hold MaxEntries records). The Image's later reads
+// (Section, ReadFile) do not take ctx.
+func OpenContext(ctx context.Context, path string) (*Image, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
 	f, err := regular.Open(path, false)
 	if err != nil {
 		return nil, err
@@ -86,13 +98,29 @@ func Open(path string) (*Image, error) {
 			return nil, fmt.Errorf("%s: size: %w", path, err)
 		}
 	}
-	im, err := read(f, size, path)
+	im, err := read(ctxReaderAt{ctx, f}, size, path)
 	if err != nil {
 		f.Close()
+		if ctx.Err() != nil { // a read refused because ctx ended: not a fault of the image
+			return nil, fmt.Errorf("%s: %w", path, ctx.Err())
+		}
 		return nil, err
 	}
-	im.closer = f
+	im.ra, im.closer = f, f
 	return im, nil
+}
+
+// ctxReaderAt refuses every read once ctx has ended.
+type ctxReaderAt struct {
+	ctx context.Context
+	ra  io.ReaderAt
+}
+
+func (r ctxReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return r.ra.ReadAt(p, off)
 }
 
 // read builds an Image over ra (size bytes); name is used in messages.

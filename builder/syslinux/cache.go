@@ -1,6 +1,7 @@
 package syslinux
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -31,8 +32,19 @@ const maxEntry = 64 << 10
 // OpenTarballCached is OpenTarball through the cache folder dir (nil for
 // none). hit says whether the cache answered.
 func OpenTarballCached(path string, dir *cachestore.Folder) (t *Tarball, hit bool, err error) {
+	return OpenTarballCachedContext(context.Background(), path, dir)
+}
+
+// OpenTarballCachedContext is OpenTarballCached that stops hashing and
+// inflating, with ctx's error, once ctx ends (see ReadTarballContext).
+func OpenTarballCachedContext(ctx context.Context, path string, dir *cachestore.Folder) (t *Tarball, hit bool, err error) {
 	if dir == nil {
-		t, err := OpenTarball(path)
+		f, err := regular.Open(path, false)
+		if err != nil {
+			return nil, false, err
+		}
+		defer f.Close()
+		t, err := ReadTarballContext(ctx, f, path)
 		return t, false, err
 	}
 	f, err := regular.Open(path, false)
@@ -41,7 +53,7 @@ func OpenTarballCached(path string, dir *cachestore.Folder) (t *Tarball, hit boo
 	}
 	defer f.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	if _, err := io.Copy(h, ctxReader{ctx, f}); err != nil {
 		return nil, false, fmt.Errorf("%s: %w", path, err)
 	}
 	entry := hex.EncodeToString(h.Sum(nil))
@@ -52,7 +64,7 @@ func OpenTarballCached(path string, dir *cachestore.Folder) (t *Tarball, hit boo
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, false, fmt.Errorf("%s: %w", path, err)
 	}
-	if t, err = ReadTarball(f, path); err != nil {
+	if t, err = ReadTarballContext(ctx, f, path); err != nil {
 		return nil, false, err
 	}
 	writeEntry(dir, entry, t)

@@ -2,6 +2,7 @@ package syslinux
 
 import (
 	"archive/tar"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -60,6 +61,35 @@ type member struct {
 // are caught; paths with "..", absolute paths, and links or other non-regular
 // entries at a wanted path are refused.
 func ReadTarball(r io.Reader, name string, modules ...string) (*Tarball, error) {
+	return ReadTarballContext(context.Background(), r, name, modules...)
+}
+
+// ReadTarballContext is ReadTarball that stops, with ctx's error, once
+// ctx ends: every read of the compressed bytes and of the inflated stream
+// checks it, so neither a slow file nor a stream that inflates to
+// maxTotal bytes holds a signal back.
+func ReadTarballContext(ctx context.Context, r io.Reader, name string, modules ...string) (*Tarball, error) {
+	t, err := readTarball(ctx, ctxReader{ctx, r}, name, modules...)
+	if err != nil && ctx.Err() != nil { // a read refused because ctx ended: not a fault of the tarball
+		return nil, fmt.Errorf("%s: %w", name, ctx.Err())
+	}
+	return t, err
+}
+
+// ctxReader refuses every read once ctx has ended.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (r ctxReader) Read(p []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return r.r.Read(p)
+}
+
+func readTarball(ctx context.Context, r io.Reader, name string, modules ...string) (*Tarball, error) {
 	t := &Tarball{Name: name, Modules: map[string][]byte{}}
 	want := map[string]*member{
 		"core/ldlinux.bss": {rel: "core/ldlinux.bss", exact: bssSize, max: bssSize, dst: &t.Bss},
@@ -87,6 +117,7 @@ func ReadTarball(r io.Reader, name string, modules ...string) (*Tarball, error) 
 	if err != nil {
 		return nil, err
 	}
+	tr = ctxReader{ctx, tr} // the inflated stream: a bomb inflates from few reads of r
 	rd := tar.NewReader(tr)
 	seen := map[string]bool{}
 	entries := 0

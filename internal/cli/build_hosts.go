@@ -115,7 +115,7 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 		return err
 	}
 	defer lock.Unlock()
-	stale, err := staleOutputs(f, jobs, kind)
+	stale, err := staleOutputs(ctx, f, jobs, kind)
 	if err != nil {
 		return err
 	}
@@ -278,7 +278,7 @@ func runOutputs(f *buildFlags, jobs []batch.Job) error {
 // staleOutputs are the files an earlier run left in --out-dir that this
 // run does not write (batch.StaleFiles): refused without --force, removed
 // with it once the run has built its hosts.
-func staleOutputs(f *buildFlags, jobs []batch.Job, kind compress.Kind) ([]string, error) {
+func staleOutputs(ctx context.Context, f *buildFlags, jobs []batch.Job, kind compress.Kind) ([]string, error) {
 	keep := map[string]bool{}
 	for _, j := range jobs {
 		keep[j.ID+f.imageExt()+kind.Ext()] = true
@@ -289,7 +289,10 @@ func staleOutputs(f *buildFlags, jobs []batch.Job, kind compress.Kind) ([]string
 			keep[j.ID+".img.bmap"] = true
 		}
 	}
-	stale, err := batch.StaleFiles(f.outDir, keep)
+	stale, err := batch.StaleFiles(ctx, f.outDir, keep)
+	if err != nil && ctx.Err() != nil {
+		return nil, err // interrupted while an earlier image was hashed
+	}
 	if err != nil {
 		return nil, fmt.Errorf("--out-dir %s: reading the earlier run's manifest: %w", f.outDir, err)
 	}

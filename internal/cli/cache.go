@@ -55,9 +55,11 @@ func cache(kind string) *cachestore.Folder {
 
 // openInputs opens the ISO and the tarball, through the tarball cache.
 // Without a tarball for media that need one (all but UEFI-only media),
-// it is a usage error (exit 2). Opening hashes and inflates the tarball and walks the ISO, none of which
-// takes a context: when ctx ends first, openInputs returns its error at
-// once and leaves that work to be dropped with the process.
+// it is a usage error (exit 2). Opening hashes and inflates the tarball and
+// walks the ISO, each of which stops between reads once ctx ends
+// (builder.OpenCachedContext); a read that blocks (a hung network file
+// system) is not waited for: openInputs returns ctx's error at once and
+// closes what opened later.
 func openInputs(ctx context.Context, iso, tarball string) (*builder.Inputs, error) {
 	type opened struct {
 		in  *builder.Inputs
@@ -65,7 +67,7 @@ func openInputs(ctx context.Context, iso, tarball string) (*builder.Inputs, erro
 	}
 	c := make(chan opened, 1)
 	go func() {
-		in, err := builder.OpenCached(iso, tarball, cache("tarballs"))
+		in, err := builder.OpenCachedContext(ctx, iso, tarball, cache("tarballs"))
 		c <- opened{in, err}
 	}()
 	select {

@@ -51,6 +51,15 @@ func (e *interrupted) Error() string {
 func Main(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
+	// A reader that went away (`| head -1`) is no reason to stop: Go's
+	// default SIGPIPE on a write to stdout or stderr killed the run where
+	// it was, between putting images and SHA256SUMS in place and writing
+	// manifest.json, or leaving a stage folder behind. Handled, SIGPIPE
+	// only makes that write fail (EPIPE), and the run finishes. Children
+	// get the default back at exec (it is handled, not ignored).
+	pipe := make(chan os.Signal, 1)
+	signal.Notify(pipe, syscall.SIGPIPE)
+	defer signal.Stop(pipe)
 	err := run(ctx, args, os.Stdout, os.Stderr)
 	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
 		err = &exitError{code: 130, err: &interrupted{cause: context.Cause(ctx), err: err}} // 128 + SIGINT, as shells report it

@@ -183,7 +183,7 @@ func buildSample(ctx context.Context, isoPath string, is isogen.Spec, tarPath st
 	if err := tarball.WriteFile(tarPath, ts); err != nil {
 		return nil, err
 	}
-	in, err := builder.Open(isoPath, tarPath)
+	in, err := builder.OpenContext(ctx, isoPath, tarPath)
 	if err != nil {
 		return nil, err
 	}

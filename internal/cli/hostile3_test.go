@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -44,6 +45,7 @@ type env3 struct {
 	iso, tar string
 	cache    string
 	path     string // PATH for the binary ("" for the test's)
+	cached   bool   // interrupt runs with the caches on (cache), not off
 }
 
 // password is the root password the rows' kickstarts carry.
@@ -321,6 +323,9 @@ func (e *env3) interrupt(sig syscall.Signal, ready func(pid int) bool, args ...s
 	before := listDir(e.t, e.out)
 	cmd := exec.Command(e.bin, append([]string{"build", "--iso", e.iso, "--syslinux", e.tar}, args...)...)
 	cmd.Env = append(os.Environ(), "ESXI_AUTOPART_CACHE=off")
+	if e.cached {
+		cmd.Env = append(os.Environ(), "ESXI_AUTOPART_CACHE="+e.cache, "XDG_STATE_HOME="+filepath.Join(e.cache, "state"))
+	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	var sent time.Time
@@ -386,6 +391,163 @@ func init() {
 				p, _ := filepath.Glob(filepath.Join(e.out, ".esxi-autopart.stage-*", ".esx01.img.xz.partial-*"))
 				return len(p) > 0
 			}, "--hosts", hosts, "--ks", "http://d/{{.id}}", "--size", "3G", "--compress", "xz", "--jobs", "1", "--out-dir", e.out)
+		}},
+		{"signals: SIGTERM while a tarball followed by 16G is hashed for the tarball cache", func(e *env3) {
+			b, err := os.ReadFile(e.tar)
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			e.tar = e.file("syslinux-3.70.tar.gz", string(b))
+			if err := os.Truncate(e.tar, 16<<30); err != nil {
+				e.t.Fatal(err)
+			}
+			e.cached = true
+			e.existing("esx01.img")
+			e.interrupt(syscall.SIGTERM, e.after(300*time.Millisecond, func(pid int) bool { return opened(pid, e.tar) }),
+				"--ks", "http://d/ks", "--force", "-o", filepath.Join(e.out, "esx01.img"))
+		}},
+		{"signals: SIGINT while an earlier run's 16G image is hashed (is it stale?)", func(e *env3) {
+			hosts := e.file("hosts.csv", "id\nesx01\n")
+			old := e.earlierImage("old01", 16<<30)
+			e.interrupt(syscall.SIGINT, e.after(300*time.Millisecond, func(pid int) bool { return opened(pid, old) }),
+				"--hosts", hosts, "--ks", "http://d/{{.id}}", "--force", "--out-dir", e.out)
+		}},
+	}...)
+}
+
+// earlierImage makes what an earlier batch left in the output folder: a
+// sparse image of size bytes that its manifest.json records (by a hash
+// the image does not have: StaleFiles reads it all to find out).
+func (e *env3) earlierImage(id string, size int64) string {
+	e.t.Helper()
+	p := filepath.Join(e.out, id+".img")
+	f, err := os.Create(p)
+	if err == nil {
+		err = f.Truncate(size)
+		f.Close()
+	}
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	m := fmt.Sprintf(`{"tool":"esxi-autopart","hosts":[{"id":%q,"image":%q,"bytes":%d,"sha256":"%064x"}]}`, id, id+".img", size, 1)
+	if err := os.WriteFile(filepath.Join(e.out, "manifest.json"), []byte(m), 0o644); err != nil {
+		e.t.Fatal(err)
+	}
+	return p
+}
+
+// opened reports whether process pid has path open.
+func opened(pid int, path string) bool {
+	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	for _, fd := range fds {
+		if to, err := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name())); err == nil && to == path {
+			return true
+		}
+	}
+	return false
+}
+
+// head runs `build` with the row's inputs and args, its stderr (or
+// stdout) a pipe whose reader takes lines lines and goes away, as
+// `2>&1 | head -N` does, and returns the exit status (128+N when killed
+// by signal N).
+func (e *env3) head(stderr bool, lines int, args ...string) int {
+	e.t.Helper()
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	cmd := exec.Command(e.bin, append([]string{"build", "--iso", e.iso, "--syslinux", e.tar}, args...)...)
+	cmd.Env = append(os.Environ(), "ESXI_AUTOPART_CACHE=off")
+	if stderr {
+		cmd.Stderr = pw
+	} else {
+		cmd.Stdout = pw
+	}
+	if err := cmd.Start(); err != nil {
+		e.t.Fatal(err)
+	}
+	pw.Close()
+	br := bufio.NewReader(pr)
+	for i := 0; i < lines; i++ {
+		if _, err := br.ReadString('\n'); err != nil {
+			break
+		}
+	}
+	pr.Close()
+	cmd.Wait()
+	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return cmd.ProcessState.ExitCode()
+}
+
+// whole fails the row unless the output folder is as before, or holds the
+// whole of a run that built ids: each image, listed in SHA256SUMS and in
+// manifest.json with the same hash, and nothing hidden left behind.
+func (e *env3) whole(before []string, ids ...string) {
+	e.t.Helper()
+	after := listDir(e.t, e.out)
+	if slices.Equal(before, after) {
+		return
+	}
+	for _, a := range after {
+		if strings.HasPrefix(a, ".") {
+			e.t.Errorf("left behind: %s", a)
+		}
+	}
+	sums, err := os.ReadFile(filepath.Join(e.out, "SHA256SUMS"))
+	if err != nil {
+		e.t.Fatalf("the folder changed, but no SHA256SUMS: %v\n%q", err, after)
+	}
+	b, err := os.ReadFile(filepath.Join(e.out, "manifest.json"))
+	if err != nil {
+		e.t.Fatalf("the folder changed (images, SHA256SUMS), but no manifest.json: half published: %v\n%q", err, after)
+	}
+	var m struct {
+		Hosts []struct{ ID, Image, SHA256 string }
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		e.t.Fatal(err)
+	}
+	said := map[string]string{}
+	for _, h := range m.Hosts {
+		said[h.ID] = h.SHA256
+		if !strings.Contains(string(sums), h.SHA256+"  "+h.Image) {
+			e.t.Errorf("manifest.json's %s %s is not in SHA256SUMS:\n%s", h.Image, h.SHA256, sums)
+		}
+	}
+	for _, id := range ids {
+		if said[id] == "" {
+			e.t.Errorf("manifest.json does not list %s", id)
+		}
+		if _, err := os.Stat(filepath.Join(e.out, id+".img")); err != nil {
+			e.t.Error(err)
+		}
+	}
+}
+
+func init() {
+	hostile3Cases = append(hostile3Cases, []hostile3{
+		// A reader that goes away (`| head -N`): SIGPIPE is no signal to
+		// stop on, but a write to the closed pipe must not kill the run
+		// half way through putting its outputs in place.
+		{"signals: -v lines into `2>&1 | head -10`: the note after the images are in place meets the closed pipe", func(e *env3) {
+			hosts := e.file("hosts.csv", "id\nesx01\nesx02\nesx03\n")
+			before := listDir(e.t, e.out)
+			code := e.head(true, 10, "--hosts", hosts, "--ks", "http://d/{{.id}}", "--jobs", "1", "-v", "--out-dir", e.out)
+			e.whole(before, "esx01", "esx02", "esx03")
+			if code != 0 {
+				e.t.Errorf("exit %d, want 0: every output was put in place", code)
+			}
+		}},
+		{"signals: --json over an earlier run into `| head -1`", func(e *env3) {
+			hosts := e.file("hosts.csv", "id\nesx01\nesx02\n")
+			args := []string{"--hosts", hosts, "--ks", "http://d/{{.id}}", "--jobs", "1", "--json", "--force", "--out-dir", e.out}
+			e.ok(e.build(args...))
+			before := listDir(e.t, e.out)
+			e.head(false, 1, args...)
+			e.whole(before, "esx01", "esx02")
 		}},
 	}...)
 }

@@ -95,7 +95,7 @@ func inspectFile(ctx context.Context, path, isoPath string) (*inspect.Report, er
 	}
 	var opt inspect.Options
 	if isoPath != "" {
-		iso, err := isofs.Open(isoPath)
+		iso, err := isofs.OpenContext(ctx, isoPath)
 		if err != nil {
 			return nil, err
 		}
