@@ -241,7 +241,11 @@ func Run(ctx context.Context, in *builder.Inputs, jobs []Job, cfg Config) ([]Hos
 			verified++
 		}
 	}
-	publish(ctx, st, results, failedFirst, cfg)
+	// Whether the run was halted is decided once, here: a signal from now
+	// on finds the outputs being put in place (a few renames), and the run
+	// finishes that and its SHA256SUMS rather than leaving half of them.
+	halted := ctx.Err() != nil
+	publish(halted, st, results, failedFirst, cfg)
 	var failed []string
 	for i, r := range results {
 		if r.Err != nil {
@@ -255,14 +259,14 @@ func Run(ctx context.Context, in *builder.Inputs, jobs []Job, cfg Config) ([]Hos
 	for i, r := range results {
 		if r.Err == nil && r.Image == nil {
 			results[i].Err = fmt.Errorf("host %s: not built: %s failed first (--keep-going builds the others)", jobs[i].ID, firstFailed)
-			if ctx.Err() != nil {
+			if halted {
 				results[i].Err = &Stopped{Msg: fmt.Sprintf("host %s: not built: the run was stopped", jobs[i].ID), Err: ctx.Err()}
 			}
 			failed = append(failed, jobs[i].ID)
 		}
 	}
 	built := len(jobs) - len(failed)
-	if ctx.Err() != nil {
+	if halted {
 		return results, &Stopped{Err: ctx.Err(),
 			Msg: fmt.Sprintf("%d of %d hosts built and verified before the run was stopped, none put in place; no SHA256SUMS written", verified, len(jobs))}
 	}
@@ -385,14 +389,14 @@ func relocate(err error, stage, out string) error {
 // publish puts the staged outputs in place once every host is done: all,
 // or with KeepGoing those of the hosts built; none after a failure (first:
 // the first failed host's index, -1 for none) without KeepGoing or when
-// ctx is done (those hosts then say why). A host whose output cannot be
+// the run was stopped (those hosts then say why). A host whose output cannot be
 // put in place fails.
-func publish(ctx context.Context, st *fileio.Stage, results []HostResult, first int, cfg Config) {
+func publish(stopped bool, st *fileio.Stage, results []HostResult, first int, cfg Config) {
 	why := ""
 	if first >= 0 && !cfg.KeepGoing {
 		why = "host " + results[first].Job.ID + " failed (--keep-going puts the others in place)"
 	}
-	if ctx.Err() != nil {
+	if stopped {
 		why = "the run was stopped"
 	}
 	for i := range results {
