@@ -122,7 +122,12 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 	if err := runOutputs(f, jobs); err != nil {
 		return err
 	}
-	hashing := batch.StartHashing(ctx, manifestInputs(f)) // beside the host builds
+	// The inputs are hashed for manifest.json beside the host builds. Not
+	// under ctx: once the run has put outputs in place, a signal must not
+	// leave them without their manifest; a stopped run cancels it itself.
+	hashCtx, stopHashing := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopHashing()
+	hashing := batch.StartHashing(hashCtx, manifestInputs(f))
 	prog := newProgress(f, stdout, stderr, len(jobs))
 	prog.inventory, prog.flagVars = f.hosts, base.Vars
 	start := time.Now()

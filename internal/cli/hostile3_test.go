@@ -406,6 +406,36 @@ func init() {
 			e.interrupt(syscall.SIGTERM, e.after(300*time.Millisecond, func(pid int) bool { return opened(pid, e.tar) }),
 				"--ks", "http://d/ks", "--force", "-o", filepath.Join(e.out, "esx01.img"))
 		}},
+		{"signals: SIGINT once a batch's images are in place, while its 2G ISO is hashed for manifest.json", func(e *env3) {
+			b, err := os.ReadFile(e.iso)
+			if err != nil {
+				e.t.Fatal(err)
+			}
+			e.iso = e.file("esxi.iso", string(b))
+			if err := os.Truncate(e.iso, 2<<30); err != nil { // zeros after the volume: seconds of hashing
+				e.t.Fatal(err)
+			}
+			hosts := e.file("hosts.csv", "id\nesx01\n")
+			cmd := exec.Command(e.bin, "build", "--iso", e.iso, "--syslinux", e.tar, "--hosts", hosts, "--ks", "http://d/{{.id}}", "--out-dir", e.out)
+			cmd.Env = append(os.Environ(), "ESXI_AUTOPART_CACHE=off")
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			signalled, _ := signalWhen(e.t, cmd, syscall.SIGINT, func() bool {
+				_, err := os.Stat(filepath.Join(e.out, "esx01.img"))
+				return err == nil
+			})
+			if !signalled {
+				e.t.Fatalf("the ISO was hashed before the image was in place: nothing to interrupt\n%s", stderr.String())
+			}
+			// The outputs were in place when the signal came: the run
+			// finishes them, manifest.json included, rather than leaving
+			// images that no manifest describes.
+			sums, _ := os.ReadFile(filepath.Join(e.out, "SHA256SUMS"))
+			manifest, _ := os.ReadFile(filepath.Join(e.out, "manifest.json"))
+			if !strings.Contains(string(sums), "esx01.img") || !strings.Contains(string(manifest), `"esx01"`) {
+				e.t.Errorf("exit %d: SHA256SUMS %q, manifest.json %d bytes lacks esx01\n%s", cmd.ProcessState.ExitCode(), sums, len(manifest), stderr.String())
+			}
+		}},
 		{"signals: SIGINT while an earlier run's 16G image is hashed (is it stale?)", func(e *env3) {
 			hosts := e.file("hosts.csv", "id\nesx01\n")
 			old := e.earlierImage("old01", 16<<30)
