@@ -24,8 +24,16 @@ func ManPages(dir, version string, date time.Time) ([]string, error) {
 		pages[name] = c.man(version, date)
 		names = append(names, name)
 	}
-	for _, name := range names {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(pages[name]), 0o644); err != nil {
+	for _, name := range names { // a file already there is not ours to replace
+		f, err := os.OpenFile(filepath.Join(dir, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			return nil, err
+		}
+		_, err = f.WriteString(pages[name])
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
 			return nil, err
 		}
 	}

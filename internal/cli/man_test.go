@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -156,4 +157,19 @@ func TestManPages(t *testing.T) {
 		})
 	}
 	testutil.SkipOrFail(t, groffErr)
+}
+
+// TestManPagesKeepOthersFiles: a page already in the folder (someone's
+// edited copy) is refused, not replaced.
+func TestManPagesKeepOthersFiles(t *testing.T) {
+	dir := t.TempDir()
+	mine := filepath.Join(dir, "esxi-autopart-build.1")
+	if err := os.WriteFile(mine, []byte("edited by hand\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := ManPages(dir, "v1", time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC))
+	got, _ := os.ReadFile(mine)
+	if !errors.Is(err, os.ErrExist) || string(got) != "edited by hand\n" {
+		t.Errorf("err %v; %s holds %q", err, mine, got)
+	}
 }
