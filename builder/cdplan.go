@@ -35,7 +35,12 @@ type CDInputs struct {
 // OpenCD reads the ISO, detects its layout and reads its El Torito catalog.
 // Media without El Torito entries are refused: their copies would not boot.
 func OpenCD(isoPath string) (*CDInputs, error) {
-	src, err := cd.Open(isoPath)
+	return OpenCDContext(context.Background(), isoPath)
+}
+
+// OpenCDContext is OpenCD, stopping the walk of the ISO when ctx ends.
+func OpenCDContext(ctx context.Context, isoPath string) (*CDInputs, error) {
+	src, err := cd.OpenContext(ctx, isoPath)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package cd
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -29,8 +30,11 @@ type Source struct {
 
 // Open reads the image at path: its files (isofs), every directory
 // hierarchy with each record's place, and the El Torito catalog.
-func Open(path string) (*Source, error) {
-	iso, err := isofs.Open(path)
+func Open(path string) (*Source, error) { return OpenContext(context.Background(), path) }
+
+// OpenContext is Open, stopping the walk of the ISO's tree when ctx ends.
+func OpenContext(ctx context.Context, path string) (*Source, error) {
+	iso, err := isofs.OpenContext(ctx, path)
 	if err != nil {
 		return nil, err
 	}

@@ -46,7 +46,7 @@ func buildCD(ctx context.Context, f *buildFlags, opts builder.Options, stdout, s
 			opts.Kickstart = kickstart
 		}
 	}
-	in, err := builder.OpenCD(f.iso)
+	in, err := builder.OpenCDContext(ctx, f.iso)
 	if err != nil {
 		return err
 	}

@@ -71,7 +71,7 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 	var in *builder.Inputs
 	var cdIn *builder.CDInputs // install CDs (--format iso): no tarball
 	if f.format == formatISO {
-		if cdIn, err = builder.OpenCD(f.iso); err != nil {
+		if cdIn, err = builder.OpenCDContext(ctx, f.iso); err != nil {
 			return err
 		}
 		defer cdIn.Close()

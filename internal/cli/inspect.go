@@ -58,7 +58,7 @@ func (f *inspectFlags) run(ctx context.Context, args []string, stdout, stderr io
 		return usageError(inspectCommand, fmt.Errorf("want one IMAGE, got %d arguments", len(args)))
 	}
 	if isISO(args[0]) {
-		return inspectCD(args[0], f.iso, f.asJSON, stdout)
+		return inspectCD(ctx, args[0], f.iso, f.asJSON, stdout)
 	}
 	rep, err := inspectFile(ctx, args[0], f.iso)
 	if err != nil {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -24,11 +25,11 @@ func isISO(path string) bool {
 }
 
 // inspectCD is inspect for an install CD.
-func inspectCD(path, isoPath string, asJSON bool, stdout io.Writer) error {
+func inspectCD(ctx context.Context, path, isoPath string, asJSON bool, stdout io.Writer) error {
 	var orig *isofs.Image
 	if isoPath != "" {
 		var err error
-		if orig, err = isofs.Open(isoPath); err != nil {
+		if orig, err = isofs.OpenContext(ctx, isoPath); err != nil {
 			return err
 		}
 		defer orig.Close()

@@ -69,11 +69,11 @@ func (f *mediaFlags) define(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.asJSON, "json", false, "print JSON (docs/json.md)")
 }
 
-func (f *mediaFlags) run(_ context.Context, args []string, stdout, _ io.Writer) error {
+func (f *mediaFlags) run(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	if len(args) != 1 {
 		return usageError(mediaCommand, fmt.Errorf("want one ISO, got %d arguments", len(args)))
 	}
-	doc, err := describeMedia(args[0])
+	doc, err := describeMedia(ctx, args[0])
 	if err != nil {
 		return err
 	}
@@ -85,8 +85,8 @@ func (f *mediaFlags) run(_ context.Context, args []string, stdout, _ io.Writer) 
 }
 
 // describeMedia reads the ISO at path and detects its layout.
-func describeMedia(path string) (*mediaJSON, error) {
-	iso, err := isofs.Open(path)
+func describeMedia(ctx context.Context, path string) (*mediaJSON, error) {
+	iso, err := isofs.OpenContext(ctx, path)
 	if err != nil {
 		return nil, err
 	}
