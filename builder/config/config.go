@@ -45,19 +45,30 @@ var Builtins = []string{"Host", "KS", "Serial", "Timeout", "Kernel", "FirstModul
 
 // CheckValue refuses a value that would break a config line: white space,
 // control bytes (CR, LF, NUL, ...) or DEL. what names the value in the error.
-func CheckValue(what, v string) error {
+func CheckValue(what, v string) error { return checkValue(what, v, true) }
+
+// CheckVariable is CheckValue for a template variable (an inventory cell,
+// --var): its error names the byte but never quotes the value, which may be
+// the root password a kickstart template puts on its rootpw line.
+func CheckVariable(what, v string) error { return checkValue(what, v, false) }
+
+func checkValue(what, v string, quote bool) error {
+	shown := fmt.Sprintf("%s %q", what, v)
+	if !quote {
+		shown = fmt.Sprintf("%s (a %d-byte value, not shown: it may be a password)", what, len(v))
+	}
 	for i, r := range v {
 		if r >= utf8.RuneSelf && (unicode.IsSpace(r) || unicode.Is(unicode.Cf, r)) {
-			return fmt.Errorf("%s %q: non-ASCII white space or format character U+%04X at byte %d (the installer would split or keep it)", what, v, r, i)
+			return fmt.Errorf("%s: non-ASCII white space or format character U+%04X at byte %d (the installer would split or keep it)", shown, r, i)
 		}
 	}
 	for i := 0; i < len(v); i++ {
 		c := v[i]
 		switch {
 		case c == ' ' || c == '\t':
-			return fmt.Errorf("%s %q: white space at byte %d (it would split the boot line)", what, v, i)
+			return fmt.Errorf("%s: white space at byte %d (it would split the boot line)", shown, i)
 		case c < 0x20 || c == 0x7F:
-			return fmt.Errorf("%s %q: control byte 0x%02X at byte %d", what, v, c, i)
+			return fmt.Errorf("%s: control byte 0x%02X at byte %d", shown, c, i)
 		}
 	}
 	return nil
@@ -121,7 +132,7 @@ func lineOf(name string, err error) int {
 }
 
 // Data merges the built-in values with user variables. A user variable may
-// not shadow a built-in one, and every value is checked with CheckValue.
+// not shadow a built-in one, and every value is checked with CheckVariable.
 func Data(builtin map[string]any, vars map[string]string) (map[string]any, error) {
 	d := make(map[string]any, len(builtin)+len(vars))
 	for k, v := range builtin {
@@ -134,7 +145,7 @@ func Data(builtin map[string]any, vars map[string]string) (map[string]any, error
 		if _, ok := builtin[k]; ok {
 			return nil, fmt.Errorf("variable %q is built in; choose another name", k)
 		}
-		if err := CheckValue("variable "+k, v); err != nil {
+		if err := CheckVariable("variable "+k, v); err != nil {
 			return nil, err
 		}
 		d[k] = v

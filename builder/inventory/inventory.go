@@ -216,7 +216,7 @@ func checkHost(h Host, unit string, first map[string]int) *fileerr.Error {
 	}
 	slices.Sort(keys) // the same row always reports the same value
 	for _, k := range keys {
-		if err := config.CheckValue(k, h.Vars[k]); err != nil {
+		if err := config.CheckVariable(k, h.Vars[k]); err != nil {
 			return &fileerr.Error{Unit: unit, N: h.Line, Err: fmt.Errorf("host %s: %w", h.ID, err)}
 		}
 	}

@@ -265,6 +265,26 @@ var hostile3Cases = []hostile3{
 		}
 		e.noSecret(r)
 	}},
+	{"secrets: a password column or --var with a space or a control byte is refused without quoting it", func(e *env3) {
+		tmpl := e.file("ks.tmpl", strings.Replace(ks4, "rootpw "+password, "rootpw {{.pw}}", 1))
+		for i, hosts := range []string{
+			e.file("hosts.csv", "id,pw\nesx01,\""+password+" x\"\n"),
+			e.file("hosts2.csv", "id,pw\nesx01,\""+password+"\nrootpw x\"\n"),
+			e.file("hosts.json", `[{"id":"esx01","pw":"`+password+`\u00a0"}]`),
+		} {
+			r := e.build("--hosts", hosts, "--ks-template", tmpl, "--ks", "http://d/{{.id}}", "--embed-ks", "--out-dir", e.out)
+			if r.code == 0 || !strings.Contains(r.stderr, "pw") {
+				e.t.Fatalf("inventory %d: exit %d, want a refusal naming pw\n%s", i, r.code, r.stderr)
+			}
+			e.noSecret(r)
+		}
+		hosts := e.file("one.csv", "id\nesx01\n")
+		r := e.build("--hosts", hosts, "--ks-template", tmpl, "--ks", "http://d/{{.id}}", "--embed-ks", "--out-dir", e.out, "--var", "pw="+password+"\t")
+		if r.code == 0 {
+			e.t.Fatalf("--var pw with a tab passed\n%s", r.stderr)
+		}
+		e.noSecret(r)
+	}},
 	{"secrets: check --json on a rootpw with a stray value", func(e *env3) {
 		hosts := e.file("hosts.csv", "id\nesx01\n")
 		ks := strings.Replace(ks4, "rootpw "+password, "rootpw --iscrypted="+password+" x", 1)
