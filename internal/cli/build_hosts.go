@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -383,8 +384,8 @@ func writeManifest(f *buildFlags, in *builder.Inputs, o builder.Options, hashing
 // batchSettings are the settings every host of a run shares, as the build
 // read them (a duration in tenths, a size in bytes), so that shards built
 // with other flags do not merge as one run. Inputs are compared by their
-// SHA-256 instead, paths and run-local flags (--jobs, --out-dir, --shard)
-// not at all.
+// SHA-256 instead (and --var values too, which may be a password), paths
+// and run-local flags (--jobs, --out-dir, --shard) not at all.
 func batchSettings(f *buildFlags, o builder.Options) map[string]string {
 	kind, _ := compress.Parse(f.compress)
 	s := map[string]string{
@@ -394,8 +395,8 @@ func batchSettings(f *buildFlags, o builder.Options) map[string]string {
 		"partition_only": strconv.FormatBool(o.PartitionOnly), "embed_ks": strconv.FormatBool(f.embedKS),
 		"compress": string(kind), "bmap": strconv.FormatBool(f.bmap), "no_check": strconv.FormatBool(f.noCheck), "format": f.format,
 	}
-	for k, v := range o.Vars {
-		s["var "+k] = v
+	for k, v := range o.Vars { // by hash: a --var may be the root password, and manifest.json is not secret
+		s["var "+k] = fmt.Sprintf("sha256:%x", sha256.Sum256([]byte(v)))
 	}
 	return s
 }

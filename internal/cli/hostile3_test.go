@@ -284,6 +284,13 @@ var hostile3Cases = []hostile3{
 			e.t.Fatalf("--var pw with a tab passed\n%s", r.stderr)
 		}
 		e.noSecret(r)
+		// A good --var password is built, and manifest.json (0644, it
+		// records the settings shards must share) holds only its hash.
+		r = e.ok(e.build("--hosts", hosts, "--ks-template", tmpl, "--ks", "http://d/{{.id}}", "--embed-ks", "--out-dir", e.out, "--var", "pw="+password))
+		if m, _ := os.ReadFile(filepath.Join(e.out, "manifest.json")); !strings.Contains(string(m), `"var pw"`) {
+			e.t.Errorf("manifest.json records no var pw:\n%s", m)
+		}
+		e.noSecret(r)
 	}},
 	{"secrets: check --json on a rootpw with a stray value", func(e *env3) {
 		hosts := e.file("hosts.csv", "id\nesx01\n")
