@@ -40,7 +40,7 @@ func (f *buildFlags) run(ctx context.Context, args []string, stdout, stderr io.W
 	if format == formatISO && len(f.addModules) > 0 {
 		return &exitError{code: 2, err: errors.New("build: --add-module adds modules to disk images; install CDs (--format iso) do not take them")}
 	}
-	opts, err := f.options()
+	opts, err := f.options(ctx)
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
@@ -227,7 +227,7 @@ func kickstartPath(f *buildFlags) string {
 	return strings.TrimSuffix(f.out, filepath.Ext(f.out)) + ".cfg"
 }
 
-func (f *buildFlags) options() (builder.Options, error) {
+func (f *buildFlags) options(ctx context.Context) (builder.Options, error) {
 	if f.iso == "" {
 		return builder.Options{}, fmt.Errorf("build: --iso is required")
 	}
@@ -257,7 +257,7 @@ func (f *buildFlags) options() (builder.Options, error) {
 		o.KS = f.ks
 	}
 	if f.ks == "" {
-		return o, missingKS(f.iso)
+		return o, missingKS(ctx, f.iso)
 	}
 	if err := f.likeDiskOptions(&o); err != nil {
 		return o, err

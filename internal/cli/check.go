@@ -134,7 +134,7 @@ func (c *checkFlags) define(fs *pflag.FlagSet) {
 	fileKinds(fs, "hosts", inventoryKinds...)
 }
 
-func (c *checkFlags) run(_ context.Context, args []string, stdout, _ io.Writer) error {
+func (c *checkFlags) run(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	if len(args) > 0 {
 		return &exitError{code: 2, err: fmt.Errorf("check: unexpected argument %q", args[0])}
 	}
@@ -166,7 +166,7 @@ func (c *checkFlags) run(_ context.Context, args []string, stdout, _ io.Writer) 
 	} else if fi.base.Host != "" || c.id != "" {
 		return &exitError{code: 2, err: errors.New("check: --host and --id are for one host; with --hosts, each row's id is its own")}
 	}
-	if fi.version, fi.family, err = esxiVersion(c.iso, c.esxi); err != nil {
+	if fi.version, fi.family, err = esxiVersion(ctx, c.iso, c.esxi); err != nil {
 		return err
 	}
 	if fi.hostsPath != "" {
@@ -206,7 +206,7 @@ func (c *checkFlags) run(_ context.Context, args []string, stdout, _ io.Writer) 
 }
 
 // esxiVersion is the version to check kickstarts for: the ISO's, or --esxi.
-func esxiVersion(iso, flag string) (string, int, error) {
+func esxiVersion(ctx context.Context, iso, flag string) (string, int, error) {
 	family := func(v string) int {
 		if strings.HasPrefix(v, "4.") {
 			return 4
@@ -219,7 +219,7 @@ func esxiVersion(iso, flag string) (string, int, error) {
 	if iso == "" {
 		return "", 0, nil
 	}
-	d, err := detectMedia(iso)
+	d, err := detectMedia(ctx, iso)
 	if err != nil {
 		return "", 0, err
 	}
@@ -227,8 +227,8 @@ func esxiVersion(iso, flag string) (string, int, error) {
 }
 
 // detectMedia reads which ESXi media the ISO holds.
-func detectMedia(iso string) (*layouts.Detected, error) {
-	im, err := isofs.Open(iso)
+func detectMedia(ctx context.Context, iso string) (*layouts.Detected, error) {
+	im, err := isofs.OpenContext(ctx, iso)
 	if err != nil {
 		return nil, err
 	}
@@ -245,9 +245,9 @@ func detectMedia(iso string) (*layouts.Detected, error) {
 
 // missingKS is build's refusal without --ks, naming the ISO's layout when
 // it can be read.
-func missingKS(iso string) error {
+func missingKS(ctx context.Context, iso string) error {
 	const how = "give --ks URL (e.g. http://deploy/ks/esx01.cfg), or --ks-template FILE --embed-ks for ks=usb:/KS.CFG"
-	d, err := detectMedia(iso)
+	d, err := detectMedia(ctx, iso)
 	if err != nil {
 		return fmt.Errorf("build: --ks is required: the ESXi installer installs unattended only with a ks= kickstart location; %s", how)
 	}
