@@ -19,25 +19,7 @@ func HostEdit(f *File, set []Opt) (*File, error) {
 // IsHostEdit reports whether edited is exactly HostEdit of orig with the
 // ks= and network options that edited's kernelopt= carries: the file the
 // builder writes for some host, and nothing else changed.
-func IsHostEdit(orig, edited []byte) bool {
-	o, err := Parse(orig)
-	if err != nil {
-		return false
-	}
-	e, err := Parse(edited)
-	if err != nil {
-		return false
-	}
-	opts := e.KernelOpt()
-	var set []Opt
-	for _, k := range append([]string{"ks"}, NetKeys...) {
-		if v, ok := OptValue(opts, k); ok {
-			set = append(set, Opt{Key: k, Value: v})
-		}
-	}
-	want, err := HostEdit(o, set)
-	return err == nil && bytes.Equal(want.Bytes(), edited)
-}
+func IsHostEdit(orig, edited []byte) bool { return isEdit(orig, edited, HostEdit) }
 
 // CDEdit is the per-host edit of a boot.cfg on a per-host CD: kernelopt=
 // gets set like HostEdit, and keeps cdromBoot (the installer still boots
@@ -52,7 +34,11 @@ func CDEdit(f *File, set []Opt) (*File, error) {
 
 // IsCDEdit reports whether edited is exactly CDEdit of orig with the ks=
 // and network options edited's kernelopt= carries.
-func IsCDEdit(orig, edited []byte) bool {
+func IsCDEdit(orig, edited []byte) bool { return isEdit(orig, edited, CDEdit) }
+
+// isEdit reports whether edited is exactly edit of orig with the ks= and
+// network options that edited's kernelopt= carries.
+func isEdit(orig, edited []byte, edit func(*File, []Opt) (*File, error)) bool {
 	o, err := Parse(orig)
 	if err != nil {
 		return false
@@ -68,6 +54,6 @@ func IsCDEdit(orig, edited []byte) bool {
 			set = append(set, Opt{Key: k, Value: v})
 		}
 	}
-	want, err := CDEdit(o, set)
+	want, err := edit(o, set)
 	return err == nil && bytes.Equal(want.Bytes(), edited)
 }
