@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 
 	"github.com/esxi-autopart/esxi-autopart/builder/regular"
+	"github.com/esxi-autopart/esxi-autopart/builder/xzframe"
 )
 
 // Written is a compressed file CompressFile made.
@@ -132,7 +133,7 @@ func Decompress(ctx context.Context, k Kind, src, dir string) (string, error) {
 	}
 	defer in.Close()
 	if k == XZ { // the reader would take its dictionary size from the file
-		if err := checkXZ(&ctxReader{ctx: ctx, r: in}); err != nil {
+		if err := xzframe.Check(&ctxReader{ctx: ctx, r: in}, maxXZDict); err != nil {
 			return "", fmt.Errorf("%s: %s: %w", src, k, err)
 		}
 		if _, err := in.Seek(0, io.SeekStart); err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/ulikunitz/xz"
 
 	"github.com/esxi-autopart/esxi-autopart/builder/human"
+	"github.com/esxi-autopart/esxi-autopart/builder/xzframe"
 )
 
 // Decompression limits.
@@ -20,6 +21,10 @@ const (
 	MaxTotal   = 256 << 20 // stop after this many decompressed bytes
 	maxXZDict  = 64 << 20  // largest LZMA2 dictionary accepted (xz -9 uses 64 MiB)
 	sniffBytes = 4096
+	// maxXZInput bounds an xz-compressed tarball, which is read whole so
+	// that its every block is checked before decoding starts (syslinux
+	// release tarballs are a few MiB).
+	maxXZInput = 64 << 20
 )
 
 // maxTotal is MaxTotal, lowered by tests.
@@ -58,8 +63,8 @@ func decompress(r io.Reader, name string) (io.Reader, error) {
 		if len(data) > maxXZInput {
 			return nil, fmt.Errorf("%s: xz: more than %s compressed bytes: %w", name, human.Commas(maxXZInput), ErrTooLarge)
 		}
-		if err := scanXZ(data); err != nil {
-			return nil, fmt.Errorf("%s: xz: %w", name, err)
+		if err := xzframe.Check(bytes.NewReader(data), maxXZDict); err != nil {
+			return nil, fmt.Errorf("%s: xz: %w", name, classify(err))
 		}
 		// The smallest DictCap makes the decoder size each block's
 		// dictionary from its header (checked above) instead of 8 MiB.
@@ -76,57 +81,6 @@ func decompress(r io.Reader, name string) (io.Reader, error) {
 		return nil, fmt.Errorf("%s: starts % X: %w", name, head[:min(len(head), 6)], ErrNotTarball)
 	}
 	return &limitReader{r: out, left: maxTotal, name: name}, nil
-}
-
-// checkBlockHeader parses an xz block header (its size byte through its
-// CRC32) and refuses an LZMA2 dictionary over maxXZDict.
-func checkBlockHeader(bh []byte) error {
-	flags := bh[1]
-	p := 2
-	varint := func() (uint64, bool) {
-		var v uint64
-		for i := 0; i < 9 && p < len(bh); i++ {
-			c := bh[p]
-			p++
-			v |= uint64(c&0x7F) << (7 * i)
-			if c&0x80 == 0 {
-				return v, true
-			}
-		}
-		return 0, false
-	}
-	if flags&0x40 != 0 {
-		if _, ok := varint(); !ok {
-			return errBadBlockHeader
-		}
-	}
-	if flags&0x80 != 0 {
-		if _, ok := varint(); !ok {
-			return errBadBlockHeader
-		}
-	}
-	for range int(flags&3) + 1 {
-		id, ok1 := varint()
-		n, ok2 := varint()
-		if !ok1 || !ok2 || n > uint64(len(bh)-p) {
-			return errBadBlockHeader
-		}
-		if id == 0x21 && n == 1 {
-			code := bh[p]
-			if code > 40 {
-				return fmt.Errorf("%w: bad LZMA2 dictionary size", ErrCorrupt)
-			}
-			dict := uint64(1)<<32 - 1
-			if code < 40 {
-				dict = uint64(2|code&1) << (code/2 + 11)
-			}
-			if dict > maxXZDict {
-				return fmt.Errorf("LZMA2 dictionary of %s bytes, more than %s: %w", human.Commas(int64(dict)), human.Commas(maxXZDict), ErrTooLarge)
-			}
-		}
-		p += int(n)
-	}
-	return nil
 }
 
 // limitReader fails once more than left bytes have been read.
@@ -150,6 +104,24 @@ func (l *limitReader) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// classify gives an xz framing error this package's class too.
+func classify(err error) error {
+	class := ErrCorrupt
+	switch {
+	case errors.Is(err, xzframe.ErrDict):
+		class = ErrTooLarge
+	case errors.Is(err, xzframe.ErrTruncated):
+		class = ErrTruncated
+	}
+	return classed{err, class}
+}
+
+// classed is an error that is also of a class.
+type classed struct{ err, class error }
+
+func (c classed) Error() string   { return c.err.Error() }
+func (c classed) Unwrap() []error { return []error{c.err, c.class} }
 
 // decompErr classifies a decompressor error: a premature end is truncation,
 // anything else corruption.

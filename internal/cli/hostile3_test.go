@@ -887,7 +887,7 @@ func init() {
 			os.WriteFile(img, b, 0o644)
 			r := e.cmd("", "inspect", img)
 			e.noCrash(r)
-			e.refused(r, "x.img.xz", "dictionary of 4294967295 bytes")
+			e.refused(r, "x.img.xz", "dictionary of 4,294,967,295 bytes")
 		}},
 	}...)
 }
