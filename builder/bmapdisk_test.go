@@ -13,8 +13,6 @@ import (
 	"github.com/esxi-autopart/esxi-autopart/builder"
 	"github.com/esxi-autopart/esxi-autopart/builder/bmap"
 	"github.com/esxi-autopart/esxi-autopart/builder/fat"
-	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
-	"github.com/esxi-autopart/esxi-autopart/fixtures/tarball"
 	"github.com/esxi-autopart/esxi-autopart/internal/testutil"
 )
 
@@ -27,18 +25,7 @@ func TestBmapOntoUsedDisk(t *testing.T) {
 	bmaptool := testutil.NeedTool(t, "bmaptool")
 	testutil.Need(t, "fsck.fat")
 	dir := t.TempDir()
-	iso, tar := filepath.Join(dir, "esxi.iso"), filepath.Join(dir, "s.tar.gz")
-	if err := isogen.Write(iso, isogen.Spec{Version: "7.0"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := tarball.WriteFile(tar, tarball.Spec{Version: "3.86", Date: "2010-04-16"}); err != nil {
-		t.Fatal(err)
-	}
-	in, err := builder.Open(iso, tar)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
+	in := open70(t, dir)
 	for _, tc := range []struct {
 		name    string
 		o       builder.Options

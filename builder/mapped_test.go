@@ -16,18 +16,7 @@ import (
 // bare partitions.
 func TestMappedCoversData(t *testing.T) {
 	dir := t.TempDir()
-	iso, tar := filepath.Join(dir, "esxi.iso"), filepath.Join(dir, "s.tar.gz")
-	if err := isogen.Write(iso, isogen.Spec{Version: "7.0"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := tarball.WriteFile(tar, tarball.Spec{Version: "3.86", Date: "2010-04-16"}); err != nil {
-		t.Fatal(err)
-	}
-	in, err := builder.Open(iso, tar)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
+	in := open70(t, dir)
 	for _, tc := range []struct {
 		name string
 		o    builder.Options
@@ -69,4 +58,23 @@ func TestMappedCoversData(t *testing.T) {
 			t.Errorf("%s: %d of %d bytes mapped", tc.name, mapped, len(b))
 		}
 	}
+}
+
+// open70 opens a 7.0-shaped fixture ISO and a 3.86 tarball written to dir,
+// closed when the test ends.
+func open70(t *testing.T, dir string) *builder.Inputs {
+	t.Helper()
+	iso, tar := filepath.Join(dir, "esxi.iso"), filepath.Join(dir, "s.tar.gz")
+	if err := isogen.Write(iso, isogen.Spec{Version: "7.0"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := tarball.WriteFile(tar, tarball.Spec{Version: "3.86", Date: "2010-04-16"}); err != nil {
+		t.Fatal(err)
+	}
+	in, err := builder.Open(iso, tar)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { in.Close() })
+	return in
 }

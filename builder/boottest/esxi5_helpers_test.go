@@ -20,7 +20,6 @@ import (
 	"github.com/esxi-autopart/esxi-autopart/fixtures/asm"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/efistub"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
-	"github.com/esxi-autopart/esxi-autopart/fixtures/tarball"
 	"github.com/esxi-autopart/esxi-autopart/internal/testutil"
 )
 
@@ -62,29 +61,9 @@ func (b e5Image) partOffset() int64 { return int64(b.plan.Partition.StartLBA) * 
 // Debian's mbr.bin, and builds an image with the builder API.
 func e5Build(t *testing.T, spec isogen.Spec, o builder.Options) e5Image {
 	t.Helper()
-	if err := asm.Toolchain(); err != nil {
-		testutil.SkipOrFail(t, err)
-	}
-	testutil.Need(t, e5MBR)
 	dir := t.TempDir()
-	bss, sys, err := asm.BuildStandin(filepath.Join(dir, "asm"), e5Version, e5Date)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mbr, err := os.ReadFile(e5MBR)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := e5Image{path: filepath.Join(dir, "host.img"), iso: filepath.Join(dir, "esxi.iso"), tar: filepath.Join(dir, "syslinux-3.86.tar.gz")}
-	if err := tarball.WriteFile(b.tar, tarball.Spec{Version: e5Version, Date: e5Date, Bss: bss, Sys: sys, MBR: mbr}); err != nil {
-		t.Fatal(err)
-	}
-	if err := isogen.Write(b.iso, spec); err != nil {
-		t.Fatal(err)
-	}
-	if b.files, err = isogen.Contents(spec); err != nil {
-		t.Fatal(err)
-	}
+	b := e5Image{path: filepath.Join(dir, "host.img")}
+	b.iso, b.tar, b.files = fixtureInputs(t, dir, spec, e5Version, e5Date)
 	b.plan, b.sum = e5Plan(t, b.iso, b.tar, b.path, o)
 	return b
 }

@@ -67,15 +67,15 @@ func (b built) isoFile(t *testing.T, name string) []byte {
 	return nil
 }
 
-// buildImage writes a synthetic ESXi ISO and a syslinux-3.70-shaped tarball
-// whose loader is our bootable stand-in and whose MBR code is Debian's
-// mbr.bin, then builds an image from them with the builder API.
-func buildImage(t *testing.T, is isogen.Spec, o builder.Options) built {
+// fixtureInputs writes the ISO fixture is and a syslinux tarball of
+// version (released on date) whose loader is our bootable stand-in and
+// whose MBR code is Debian's mbr.bin into dir, and returns their paths
+// and the fixture's files.
+func fixtureInputs(t *testing.T, dir string, is isogen.Spec, version, date string) (iso, tar string, files []isogen.File) {
 	t.Helper()
 	testutil.SkipOrFail(t, asm.Toolchain())
 	testutil.Need(t, debianMBR)
-	dir := t.TempDir()
-	bss, sys, err := asm.BuildStandin(filepath.Join(dir, "asm"), "3.70", "2008-06-30")
+	bss, sys, err := asm.BuildStandin(filepath.Join(dir, "asm"), version, date)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,17 +83,27 @@ func buildImage(t *testing.T, is isogen.Spec, o builder.Options) built {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := built{path: filepath.Join(dir, "host.img"), iso: filepath.Join(dir, "esxi.iso")}
-	tb := filepath.Join(dir, "syslinux-3.70.tar.gz")
-	if err := tarball.WriteFile(tb, tarball.Spec{Bss: bss, Sys: sys, MBR: mbr}); err != nil {
+	iso, tar = filepath.Join(dir, "esxi.iso"), filepath.Join(dir, "syslinux-"+version+".tar.gz")
+	if err := tarball.WriteFile(tar, tarball.Spec{Version: version, Date: date, Bss: bss, Sys: sys, MBR: mbr}); err != nil {
 		t.Fatal(err)
 	}
-	if err := isogen.Write(b.iso, is); err != nil {
+	if err := isogen.Write(iso, is); err != nil {
 		t.Fatal(err)
 	}
-	if b.files, err = isogen.Contents(is); err != nil {
+	if files, err = isogen.Contents(is); err != nil {
 		t.Fatal(err)
 	}
+	return iso, tar, files
+}
+
+// buildImage builds an image with the builder API from the ISO fixture is
+// and a syslinux-3.70-shaped tarball of our stand-in (fixtureInputs).
+func buildImage(t *testing.T, is isogen.Spec, o builder.Options) built {
+	t.Helper()
+	dir := t.TempDir()
+	b := built{path: filepath.Join(dir, "host.img")}
+	iso, tb, files := fixtureInputs(t, dir, is, "3.70", "2008-06-30")
+	b.iso, b.files = iso, files
 	in, err := builder.Open(b.iso, tb)
 	if err != nil {
 		t.Fatal(err)

@@ -17,7 +17,6 @@ import (
 	"github.com/esxi-autopart/esxi-autopart/fixtures/asm"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/efistub"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
-	"github.com/esxi-autopart/esxi-autopart/fixtures/tarball"
 	"github.com/esxi-autopart/esxi-autopart/internal/testutil"
 	"github.com/esxi-autopart/esxi-autopart/layouts/bootcfg"
 )
@@ -37,28 +36,10 @@ func driverBytes(tag string, n int) []byte {
 // module files added under their names; it returns the image as built.
 func addedBuild(t *testing.T, is isogen.Spec, syslinux, date string, add map[string][]byte) built {
 	t.Helper()
-	testutil.SkipOrFail(t, asm.Toolchain())
-	testutil.Need(t, debianMBR)
 	dir := t.TempDir()
-	bss, sys, err := asm.BuildStandin(filepath.Join(dir, "asm"), syslinux, date)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mbr, err := os.ReadFile(debianMBR)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := built{path: filepath.Join(dir, "host.img"), iso: filepath.Join(dir, "esxi.iso")}
-	tb := filepath.Join(dir, "syslinux.tar.gz")
-	if err := tarball.WriteFile(tb, tarball.Spec{Version: syslinux, Date: date, Bss: bss, Sys: sys, MBR: mbr}); err != nil {
-		t.Fatal(err)
-	}
-	if err := isogen.Write(b.iso, is); err != nil {
-		t.Fatal(err)
-	}
-	if b.files, err = isogen.Contents(is); err != nil {
-		t.Fatal(err)
-	}
+	b := built{path: filepath.Join(dir, "host.img")}
+	iso, tb, files := fixtureInputs(t, dir, is, syslinux, date)
+	b.iso, b.files = iso, files
 	in, err := builder.Open(b.iso, tb)
 	if err != nil {
 		t.Fatal(err)
