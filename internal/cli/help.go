@@ -96,23 +96,11 @@ func flagUsages(fs *pflag.FlagSet) string {
 		if f.Hidden {
 			return
 		}
-		left := "      --" + f.Name
-		if f.Shorthand != "" {
-			left = "  -" + f.Shorthand + ", --" + f.Name
+		left, usage := flagHelp(f)
+		if f.Shorthand == "" {
+			left = "    " + left // under the long names of flags with a short one
 		}
-		name, usage := pflag.UnquoteUsage(f)
-		if name == "stringArray" {
-			name = "string"
-		}
-		if !isBool(f) && name != "" {
-			left += " " + name
-		}
-		if hasAnnotation(f, annRequired) {
-			usage += " (required)"
-		}
-		if d := defaultText(f); d != "" {
-			usage += " (default " + d + ")"
-		}
+		left = "  " + left
 		if len(left)+2 > col {
 			fmt.Fprintf(&b, "%s\n%s\n", left, wrap(usage, 80, strings.Repeat(" ", col)))
 		} else {
