@@ -148,10 +148,10 @@ func chooseGeometry(total uint32, typ int) (Geometry, error) {
 			continue
 		case g.Clusters < min:
 			return g, fmt.Errorf("FAT%d needs at least %s clusters but a %s volume has %s of %s: %w",
-				typ, human.Commas(int64(min)), humanSize(total), human.Commas(int64(g.Clusters)), humanBytes(g.ClusterBytes()), errTooFewClusters)
+				typ, human.Commas(int64(min)), humanSize(total), human.Commas(int64(g.Clusters)), human.Bytes(g.ClusterBytes()), errTooFewClusters)
 		case g.Clusters > max:
 			return g, fmt.Errorf("FAT%d allows at most %s clusters but a %s volume has %s of %s: %w",
-				typ, human.Commas(int64(max)), humanSize(total), human.Commas(int64(g.Clusters)), humanBytes(g.ClusterBytes()), errTooManyClusters)
+				typ, human.Commas(int64(max)), humanSize(total), human.Commas(int64(g.Clusters)), human.Bytes(g.ClusterBytes()), errTooManyClusters)
 		}
 		return g, nil
 	}

@@ -5,28 +5,9 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/ulikunitz/xz"
-
 	"github.com/esxi-autopart/esxi-autopart/builder/xzframe"
+	"github.com/esxi-autopart/esxi-autopart/internal/testutil"
 )
-
-// xzOf compresses data as one xz stream with blocks of at most blockSize
-// bytes.
-func xzOf(t testing.TB, data []byte, blockSize int64) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	w, err := xz.WriterConfig{BlockSize: blockSize}.NewWriter(&b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Write(data); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
 
 // TestCheck: well-formed files (several blocks, several streams with
 // padding between them) pass; every proper prefix of one is refused as
@@ -34,8 +15,8 @@ func xzOf(t testing.TB, data []byte, blockSize int64) []byte {
 // limit and bytes after the last stream.
 func TestCheck(t *testing.T) {
 	data := bytes.Repeat([]byte("esxi-autopart xzframe "), 20000)
-	one := xzOf(t, data, 64<<10)
-	two := append(append(bytes.Clone(one), 0, 0, 0, 0), xzOf(t, data[:999], 0)...)
+	one := testutil.XZ(t, data, 64<<10)
+	two := append(append(bytes.Clone(one), 0, 0, 0, 0), testutil.XZ(t, data[:999], 0)...)
 	for _, tc := range []struct {
 		name    string
 		b       []byte
@@ -70,7 +51,7 @@ func TestCheck(t *testing.T) {
 // FuzzCheck: the walk never panics, and whatever it accepts ends in a
 // stream footer's magic or in stream padding after one.
 func FuzzCheck(f *testing.F) {
-	f.Add(xzOf(f, []byte("hello hello hello"), 0))
+	f.Add(testutil.XZ(f, []byte("hello hello hello"), 0))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if xzframe.Check(bytes.NewReader(b), 4<<10) != nil {
 			return

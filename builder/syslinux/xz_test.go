@@ -9,29 +9,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ulikunitz/xz"
-
 	"github.com/esxi-autopart/esxi-autopart/builder/syslinux"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/tarball"
+	"github.com/esxi-autopart/esxi-autopart/internal/testutil"
 )
-
-// xzOf compresses data as one xz stream with blocks of at most blockSize
-// bytes (0: one block).
-func xzOf(t *testing.T, data []byte, blockSize int64) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	w, err := xz.WriterConfig{BlockSize: blockSize}.NewWriter(&b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Write(data); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
-}
 
 // withDict sets the LZMA2 dictionary code of every block header of a
 // single-stream xz file and fixes the header CRCs. Block headers are found
@@ -66,8 +47,8 @@ func TestReadTarballXZEveryBlock(t *testing.T) {
 	if err := tarball.Write(&raw, tarball.Spec{Compression: "none"}); err != nil {
 		t.Fatal(err)
 	}
-	one := xzOf(t, raw.Bytes(), 0)
-	multi := xzOf(t, raw.Bytes(), 4096)
+	one := testutil.XZ(t, raw.Bytes(), 0)
+	multi := testutil.XZ(t, raw.Bytes(), 4096)
 	tests := []struct {
 		name string
 		data []byte
@@ -76,8 +57,8 @@ func TestReadTarballXZEveryBlock(t *testing.T) {
 	}{
 		{"one block", one, nil, ""},
 		{"many blocks", multi, nil, ""},
-		{"two streams with padding", append(append(bytes.Clone(one), 0, 0, 0, 0), xzOf(t, []byte("tail"), 0)...), nil, ""},
-		{"3 GiB dictionary in a second stream", append(bytes.Clone(one), withDict(t, xzOf(t, []byte("x"), 0), 39, 1)...),
+		{"two streams with padding", append(append(bytes.Clone(one), 0, 0, 0, 0), testutil.XZ(t, []byte("tail"), 0)...), nil, ""},
+		{"3 GiB dictionary in a second stream", append(bytes.Clone(one), withDict(t, testutil.XZ(t, []byte("x"), 0), 39, 1)...),
 			syslinux.ErrTooLarge, "x.tar.xz: xz: stream 2 block 1: LZMA2 dictionary of 3,221,225,472 bytes"},
 		{"4 GiB dictionary in block 3", withDict(t, multi, 40, 3), syslinux.ErrTooLarge, "x.tar.xz: xz: stream 1 block 3: LZMA2 dictionary of 4,294,967,295"},
 		{"bad dictionary code", withDict(t, one, 41, 1), syslinux.ErrCorrupt, "bad LZMA2 dictionary size"},
