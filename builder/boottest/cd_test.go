@@ -18,6 +18,7 @@ package boottest
 //     runs in TestCDRealLoaders (local only).
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -364,4 +365,64 @@ func isoRootSector(t *testing.T, img, id string) int {
 		}
 	}
 	return -1
+}
+
+// TestCDUEFIWalk: the CD-mode stand-in's walk of the ISO 9660 tree, on a
+// 7.0 copy with a Joliet volume beside it. Found: a path in lower case, a
+// file of a subfolder, a name without extension (identifier "README.;1")
+// and the tree's EFI/BOOT/BOOTX64.EFI (the fixture's, not the stand-in in
+// the FAT boot image, so the tree is what is read). Not found, with
+// EFI_NOT_FOUND: a name the tree lacks, a folder where a file is wanted,
+// a file where a folder is wanted.
+func TestCDUEFIWalk(t *testing.T) {
+	t.Parallel()
+	if err := efistub.Toolchain(); err != nil {
+		testutil.SkipOrFail(t, err)
+	}
+	read := []efistub.File{{Path: "efi/boot/boot.cfg"}, {Path: "upgrade/precheck.py"}, {Path: "README"},
+		{Path: "EFI/BOOT/BOOTX64.EFI"}, {Path: "s.v01"}, {Path: "EFI/BOOT"}, {Path: "BOOT.CFG/X"}}
+	stub, err := efistub.BuildCD(filepath.Join(t.TempDir(), "efi"), read)
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := []byte("a file without extension\n")
+	spec := isogen.Spec{Version: "7.0", ElTorito: true, Joliet: true, Files: map[string][]byte{
+		"efiboot.img": efiBootImage(t, map[string][]byte{"EFI/BOOT/BOOTX64.EFI": stub}), "README": readme}}
+	img, p := cdBuild(t, spec, builder.Options{Host: "esx01", KS: e5KS})
+	contents, err := isogen.Contents(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixture := func(name string) []byte {
+		for _, f := range contents {
+			if strings.EqualFold(f.Path, name) {
+				return f.Bytes()
+			}
+		}
+		t.Fatalf("no %s in the fixture", name)
+		return nil
+	}
+	efi := fixture("EFI/BOOT/BOOTX64.EFI")
+	if bytes.Equal(efi, stub) {
+		t.Fatal("the tree's BOOTX64.EFI is the stand-in: the test could not tell the tree from the FAT image")
+	}
+	fi, err := os.Stat(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notFound := "800000000000000E" // EFI_NOT_FOUND
+	want := []string{efistub.StartLine, efistub.ISOLine(fi.Size()/2048, 16, string(isoSector(t, img, 16)[40:72])),
+		efistub.ISOFileLine("efi/boot/boot.cfg", []byte(p.Generated["EFI/BOOT/BOOT.CFG"])),
+		efistub.ISOFileLine("upgrade/precheck.py", fixture("upgrade/precheck.py")),
+		efistub.ISOFileLine("README", readme),
+		efistub.ISOFileLine("EFI/BOOT/BOOTX64.EFI", efi),
+		efistub.ISOMissingPrefix("s.v01") + notFound,
+		efistub.ISOMissingPrefix("EFI/BOOT") + notFound,
+		efistub.ISOMissingPrefix("BOOT.CFG/X") + notFound,
+		efistub.DoneLine(4, 3)}
+	r, err := bootCD(t, img, true, e5Lines(want...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("UEFI CD boot %.1fs (%s)", r.Duration.Seconds(), r.Accel)
 }
