@@ -11,6 +11,9 @@
 //   - negative controls (a broken sector list, two active partitions, a
 //     missing module) are judged unbootable by builder/inspect and really
 //     fail to boot;
+//   - per-host install CDs (cd_test.go) boot as CD-ROMs by BIOS and, for
+//     5.x+, by UEFI, where our stand-in BOOTX64.EFI reads the host's
+//     EFI/BOOT/BOOT.CFG and every module from the CD's ISO 9660 tree;
 //   - the esxi-autopart binary's demo and inspect commands, end to end.
 //
 // Every boot runs QEMU (TCG is enough) with a bounded timeout on images
