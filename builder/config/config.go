@@ -92,7 +92,7 @@ func Render(name, text string, data map[string]any) (Rendered, error) {
 		if errors.Is(err, errTooLong) {
 			return Rendered{}, fmt.Errorf("template %s: renders more than %d bytes (a {{range}} inside a {{range}}?): %w", name, MaxRendered, errTooLong)
 		}
-		if m := missing(name, err, data); m != nil && m.Line > 0 {
+		if m := missing(name, err, data); m != nil && m.Line > 0 && !isFlag(name) {
 			return Rendered{}, fileerr.Mark(name, m.Line, m)
 		} else if m != nil {
 			return Rendered{}, m
@@ -106,10 +106,14 @@ func Render(name, text string, data map[string]any) (Rendered, error) {
 	return Rendered{Text: out, CRLF: crlf}, nil
 }
 
+// isFlag reports whether a template's name is a flag's ("--ks"): its text
+// is the flag's value, not a file, so its errors are not located in one.
+func isFlag(name string) bool { return strings.HasPrefix(name, "-") }
+
 // locate marks a text/template error ("template: NAME:LINE:…") with the
 // template's name and line (fileerr), its text unchanged.
 func locate(name string, err error) error {
-	if n := lineOf(name, err); n > 0 {
+	if n := lineOf(name, err); n > 0 && !isFlag(name) {
 		return fileerr.Mark(name, n, err)
 	}
 	return err

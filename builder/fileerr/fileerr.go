@@ -42,7 +42,12 @@ func At(unit string, n int, format string, a ...any) error {
 // Mark locates err at line n of file without changing its text (for
 // messages that name the place already, as text/template's do).
 func Mark(file string, n int, err error) error {
-	return &Error{File: file, Unit: "line", N: n, Err: err, bare: true}
+	return MarkAt(file, "line", n, err)
+}
+
+// MarkAt is Mark at a unit's n: "line", or "element" of a JSON array.
+func MarkAt(file, unit string, n int, err error) error {
+	return &Error{File: file, Unit: unit, N: n, Err: err, bare: true}
 }
 
 // In names the file of err: an *Error without a file gets path; any other

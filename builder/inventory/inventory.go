@@ -69,7 +69,7 @@ func Read(path string) ([]Host, error) {
 		return nil, fmt.Errorf("%s: larger than %d MiB", path, maxBytes>>20)
 	}
 	var hosts []Host
-	if strings.EqualFold(filepath.Ext(path), ".json") {
+	if Unit(path) == "element" {
 		hosts, err = parseJSON(b)
 	} else {
 		hosts, err = ParseCSV(b)
@@ -257,4 +257,13 @@ func (b *BadRows) at(r *fileerr.Error) *fileerr.Error {
 		return r
 	}
 	return &fileerr.Error{File: b.File, Unit: r.Unit, N: r.N, Err: r.Err}
+}
+
+// Unit is what a Host's Line counts in the inventory at path: "element"
+// (1-based) of a .json array, else "line" of a CSV file.
+func Unit(path string) string {
+	if strings.EqualFold(filepath.Ext(path), ".json") {
+		return "element"
+	}
+	return "line"
 }

@@ -120,6 +120,10 @@ func TestJSONErrors(t *testing.T) {
 	os.WriteFile(hosts, []byte("id\nesx01\n../x\n"), 0o644)
 	ks := filepath.Join(dir, "ks.tmpl")
 	os.WriteFile(ks, []byte("vmaccepteula\nnetwork --hostname={{.hostname}}\n"), 0o644)
+	// --ks is a flag, not a file: its template's mistake is located at the
+	// host's row of the inventory (element 2 of a JSON one), or not at all.
+	hostsJSON := filepath.Join(dir, "hosts.json")
+	os.WriteFile(hostsJSON, []byte(`[{"id":"esx01","rack":"r1"},{"id":"esx02"}]`), 0o644)
 	for _, tt := range []struct {
 		name string
 		args []string
@@ -128,6 +132,8 @@ func TestJSONErrors(t *testing.T) {
 		{"error_usage", []string{"build", "--json", "--no-such-flag"}, 2},
 		{"error_inventory", []string{"build", "--json", "--iso", iso, "--syslinux", tar, "--hosts", hosts, "--ks", "x", "--out-dir", dir}, 1},
 		{"error_template", []string{"build", "--json", "--iso", iso, "--syslinux", tar, "--ks-template", ks, "--ks", "x", "--dry-run"}, 1},
+		{"error_ks_single", []string{"build", "--json", "--iso", iso, "--syslinux", tar, "--host", "esx01", "--ks", "http://x/{{.rack}}", "--dry-run"}, 1},
+		{"error_ks_host", []string{"build", "--json", "--iso", iso, "--syslinux", tar, "--hosts", hostsJSON, "--ks", "http://x/{{.rack}}", "--out-dir", dir, "--dry-run"}, 1},
 		{"error_iso", []string{"build", "--json", "--iso", filepath.Join(dir, "none.iso"), "--syslinux", tar, "--ks", "x", "--dry-run"}, 1},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -87,7 +87,14 @@ type hostsError struct {
 	hosts     []inventory.Host
 }
 
-func (e *hostsError) Unwrap() error { return e.err }
+// Unwrap is the mistake; one of a single host that no file locates (a
+// --ks value's) is located at the host's inventory row.
+func (e *hostsError) Unwrap() error {
+	if file, _, _, _ := fileerr.Locate(e.err); file == "" && e.inventory != "" && len(e.hosts) == 1 && e.hosts[0].Line > 0 {
+		return fileerr.MarkAt(e.inventory, inventory.Unit(e.inventory), e.hosts[0].Line, e.err)
+	}
+	return e.err
+}
 
 // Rows is the number of inventory rows the mistake stops.
 func (e *hostsError) Rows() int { return len(e.hosts) }
