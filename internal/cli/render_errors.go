@@ -113,7 +113,7 @@ func (e *hostsError) Error() string {
 		return fmt.Sprintf("%s: %v", e.hostsText(), e.err)
 	}
 	h := e.hosts[0]
-	s := fmt.Sprintf("%s: line %d: host %s: %v", e.inventory, h.Line, h.ID, e.err)
+	s := fmt.Sprintf("%s: %s %d: host %s: %v", e.inventory, inventory.Unit(e.inventory), h.Line, h.ID, e.err)
 	if len(e.hosts) > 1 {
 		s += fmt.Sprintf(" (also %d more: %s)", len(e.hosts)-1, hostRange(e.hosts[1:]))
 	}
@@ -127,7 +127,7 @@ func (e *hostsError) hostsText() string {
 		return "host " + e.hosts[0].ID
 	}
 	if len(e.hosts) == 1 {
-		return fmt.Sprintf("host %s (%s line %d)", e.hosts[0].ID, e.inventory, e.hosts[0].Line)
+		return fmt.Sprintf("host %s (%s %s %d)", e.hosts[0].ID, e.inventory, inventory.Unit(e.inventory), e.hosts[0].Line)
 	}
 	return fmt.Sprintf("%d hosts (%s)", len(e.hosts), hostRange(e.hosts))
 }
