@@ -28,6 +28,8 @@ func explainMissing(err error, inventoryPath string, columns, flagVars map[strin
 		switch {
 		case isCol && inventoryPath != "":
 			cols = append(cols, k)
+		case k == "id" && inventoryPath == "":
+			builtin = append(builtin, k) // a single build's --id (default: --host)
 		case isVar || isCol:
 			vars = append(vars, k)
 		default:
