@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/esxi-autopart/esxi-autopart/builder/compress"
 	"github.com/esxi-autopart/esxi-autopart/builder/fileio"
 	"github.com/esxi-autopart/esxi-autopart/builder/human"
 	"github.com/esxi-autopart/esxi-autopart/builder/inspect"
@@ -94,6 +95,13 @@ func (f *bootFlags) define(fs *pflag.FlagSet) {
 func (f *bootFlags) run(ctx context.Context, args []string, stdout, _ io.Writer) error {
 	if len(args) != 1 {
 		return usageError(bootCommand, fmt.Errorf("want one IMAGE, got %d arguments", len(args)))
+	}
+	if f.printCmd {
+		// The raw copy QEMU would boot is removed when boot ends: a
+		// command naming it would name a file that is gone.
+		if k, err := compress.Sniff(args[0]); err == nil && k != compress.None {
+			return &exitError{code: 2, err: fmt.Errorf("--print-command: %s is %s-compressed: boot runs QEMU on a raw copy it removes when it ends; decompress the image and print the command for that", args[0], k)}
+		}
 	}
 	img, done, err := unpacked(ctx, args[0]) // QEMU boots a raw copy of a .zst/.xz/.gz image
 	if err != nil {

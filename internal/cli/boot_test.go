@@ -1,9 +1,34 @@
 package cli
 
 import (
+	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/esxi-autopart/esxi-autopart/builder/compress"
 )
+
+// TestPrintCommandCompressed: --print-command of a compressed image is
+// refused (exit 2), not printed naming the raw copy boot removes on exit.
+func TestPrintCommandCompressed(t *testing.T) {
+	var b bytes.Buffer
+	w, err := compress.NewWriter(compress.Zstd, &b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(make([]byte, 1<<16))
+	w.Close()
+	img := filepath.Join(t.TempDir(), "esx01.img.zst")
+	if err := os.WriteFile(img, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, err := runCLI("boot", img, "--expect", "x", "--print-command")
+	if exitCode(err) != 2 || stdout != "" || !strings.Contains(err.Error(), "decompress the image") {
+		t.Errorf("exit %d, %v; stdout %q", exitCode(err), err, stdout)
+	}
+}
 
 // TestOnlyOneFirmware: the hint for a --firmware both run whose --expect
 // only one firmware printed, and the runs that get none.
