@@ -400,7 +400,7 @@ func onlyOneFirmware(results []bootResult, expects, bios, uefi []string) string 
 	if len(failed.Matched) >= len(expects) {
 		return ""
 	}
-	return fmt.Sprintf("the %s boot showed every --expect but the %s boot never showed %q: a marker only one firmware prints belongs in --expect-%s (and the other's in --expect-%s), or boot one firmware with --firmware %s",
+	return fmt.Sprintf("the %s boot showed every --expect but the %s boot never showed /%s/: a marker only one firmware prints belongs in --expect-%s (and the other's in --expect-%s), or boot one firmware with --firmware %s",
 		ok.Firmware, failed.Firmware, missing[0], ok.Firmware, failed.Firmware, ok.Firmware)
 }
 

@@ -44,9 +44,9 @@ func TestOnlyOneFirmware(t *testing.T) {
 		want          string
 	}{
 		{"BIOS-only marker", []bootResult{bios, uefiFailed}, []string{`SYSLINUX 3\.86`, "done"}, nil, nil,
-			`the bios boot showed every --expect but the uefi boot never showed "SYSLINUX 3\\.86": a marker only one firmware prints belongs in --expect-bios (and the other's in --expect-uefi)`},
+			`the bios boot showed every --expect but the uefi boot never showed /SYSLINUX 3\.86/: a marker only one firmware prints belongs in --expect-bios (and the other's in --expect-uefi)`},
 		{"UEFI-only second marker", []bootResult{biosFailed, uefiOK}, []string{"x", "EFI"}, nil, nil,
-			`the uefi boot showed every --expect but the bios boot never showed "EFI"`},
+			`the uefi boot showed every --expect but the bios boot never showed /EFI/`},
 		{"both failed", []bootResult{biosFailed, uefiFailed}, []string{"x"}, nil, nil, ""},
 		{"both passed", []bootResult{bios, uefiOK}, []string{"x"}, nil, nil, ""},
 		{"per-firmware patterns given", []bootResult{bios, uefiFailed}, []string{"x"}, []string{"y"}, nil, ""},
