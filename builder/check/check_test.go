@@ -80,6 +80,11 @@ func TestCatalogue(t *testing.T) {
 			[]string{"error esx02 hosts.csv:3: mac: 00-50-56-AA-BB-01 is also host esx01's (line 2): mac must be unique"}},
 		{"duplicate ipv6 written differently", inv(row(2, "a", "ip=2001:db8::1"), row(3, "b", "ip=2001:DB8:0::1")),
 			[]string{"error b hosts.csv:3: ip: 2001:DB8:0::1 is also host a's (line 2): ip must be unique"}},
+		{"duplicate ip in a JSON inventory", func() Fleet {
+			f := inv(row(1, "a", "ip=10.0.0.5"), row(2, "b", "ip=10.0.0.5"))
+			f.Inventory = "hosts.json"
+			return f
+		}(), []string{"error b hosts.json:2: ip: 10.0.0.5 is also host a's (element 1): ip must be unique"}},
 		{"bad ip", inv(row(2, "a", "ip=10.0.0.300")), []string{"error a hosts.csv:2: ip: 10.0.0.300: not an IPv4 or IPv6 address"}},
 		{"bad gateway", inv(row(2, "a", "gateway=10.0.0")), []string{"error a hosts.csv:2: gateway: 10.0.0: not an IPv4 or IPv6 address"}},
 		{"bad nameserver in a list", inv(row(2, "a", "nameserver=10.0.0.2,dns1")),

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+
+	"github.com/esxi-autopart/esxi-autopart/builder/inventory"
 )
 
 // DefaultUnique are the columns whose values must differ between hosts,
@@ -127,7 +129,7 @@ func clashes(file string, rows []Row, col string) []Finding {
 		}
 		if prev, ok := first[key]; ok {
 			out = append(out, Finding{Severity: Error, Host: r.ID, File: file, Line: r.Line, Column: name, Value: v,
-				Message: fmt.Sprintf("%s is also host %s's (line %d): %s must be unique", quote(v), prev.ID, prev.Line, name)})
+				Message: fmt.Sprintf("%s is also host %s's (%s %d): %s must be unique", quote(v), prev.ID, inventory.Unit(file), prev.Line, name)})
 			continue
 		}
 		first[key] = r
