@@ -435,8 +435,14 @@ func (f *buildFlags) likeDiskOptions(o *builder.Options) error {
 	}
 	f.start = q.Start
 	o.PartitionStart, o.Size, o.ExactSize, o.PartitionType = q.Start, int64(q.Sectors)*512, true, q.Type
+	table, kind, image := builder.TableMBR, "an MBR partition table", "an MBR image"
 	if q.GUID != "" { // a GPT disk: a GPT image (gptmbr.bin), whose write names the target's partition GUID
-		f.table, o.PartitionType = builder.TableGPT, 0
+		table, kind, image, o.PartitionType = builder.TableGPT, "a GPT", "a GPT image", 0
 	}
+	if f.fs != nil && f.fs.Changed("table") && f.table != table {
+		return fmt.Errorf("--table %s: --like-disk %s has %s, and write puts an image only into a disk with the image's own table: drop --table (--like-disk builds %s for this disk)",
+			f.table, f.likeDisk, kind, image)
+	}
+	f.table = table
 	return nil
 }

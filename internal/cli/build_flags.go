@@ -26,6 +26,7 @@ type buildFlags struct {
 	likeDisk                                             string // --like-disk: build for a partition of this disk
 	likePart                                             int
 	table, partType                                      string
+	fs                                                   *pflag.FlagSet // which flags were given (--table)
 }
 
 var buildCommand = &command{
@@ -58,6 +59,7 @@ var buildCommand = &command{
 }
 
 func (f *buildFlags) define(fs *pflag.FlagSet) {
+	f.fs = fs
 	fs.StringVar(&f.iso, "iso", "", "ESXi install `ISO`")
 	fs.StringVar(&f.tarball, "syslinux", "", "syslinux release `TARBALL`, .tar.gz/.tar.bz2/.tar.xz (required unless the ISO is UEFI-only; not for install CDs)")
 	fs.StringVar(&f.format, "format", "", "output `FORMAT`: img (raw disk image) or iso (the ISO with the host's boot options, for a BMC's virtual media); default: by -o's extension")

@@ -156,6 +156,17 @@ var hostileWrites = []hostileWrite{
 		e.disk(512, diskgen.Partition{Start: 1, Sectors: 64<<11 - 1, Type: 0xEE})
 		e.args = append(e.build, "--like-disk", e.target, "-o", filepath.Join(e.dir, "new.img"))
 	}, []string{"--like-disk", "512 bytes", "first 34 sectors", "count=34"}},
+	{"build --like-disk of a GPT disk with --table mbr", func(e *writeEnv) {
+		e.file = filepath.Join(e.dir, "disk")
+		e.target = e.file
+		testutil.FillFile(e.t, e.file, 64<<20, 0xA5)
+		testutil.Run(e.t, nil, "sgdisk", "-o", "-n", "1:2048:+100000", "-t", "1:ef00", e.target)
+		e.args = append(e.build, "--like-disk", e.target, "--table", "mbr", "-o", filepath.Join(e.dir, "new.img"))
+	}, []string{"--table mbr: --like-disk ", "/disk has a GPT", "drop --table (--like-disk builds a GPT image for this disk)"}},
+	{"build --like-disk of an MBR disk with --table gpt", func(e *writeEnv) {
+		e.matching()
+		e.args = append(e.build, "--like-disk", e.target, "--table", "gpt", "-o", filepath.Join(e.dir, "new.img"))
+	}, []string{"--table gpt: --like-disk ", "/disk has an MBR partition table", "drop --table (--like-disk builds an MBR image for this disk)"}},
 	{"build --like-disk with two FAT partitions", func(e *writeEnv) {
 		e.disk(64<<20, diskgen.Partition{Start: 2048, Sectors: 40000, Type: 0x0C}, diskgen.Partition{Start: 42048, Sectors: 40000, Type: 0x0E})
 		e.args = append(e.build, "--like-disk", e.target, "-o", filepath.Join(e.dir, "new.img"))
