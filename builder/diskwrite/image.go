@@ -35,6 +35,7 @@ type Image struct {
 	GPT           bool      `json:"gpt"`                      // a GPT image: protective MBR with gptmbr.bin, the partition its one EFI system partition
 	PartitionGUID string    `json:"partition_guid,omitempty"` // a GPT image's partition's unique GUID
 	partGUID      gpt.GUID
+	table         gpt.Table // a GPT image's disk GUID and entries (gptwhole.go)
 	volume        []fat.Extent
 }
 
@@ -140,6 +141,9 @@ func (im *Image) readGPT(r io.ReaderAt, size int64) error {
 	}
 	if len(esp) != 1 || esp[0].LastLBA >= 1<<32 {
 		return fmt.Errorf("image %s: %d EFI system partitions in its GPT, want exactly one (the automation partition)", im.Name, len(esp))
+	}
+	if err := im.readTable(d); err != nil {
+		return err
 	}
 	e := esp[0]
 	im.GPT, im.PartitionGUID, im.partGUID = true, e.Unique.String(), e.Unique

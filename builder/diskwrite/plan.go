@@ -68,6 +68,7 @@ type Plan struct {
 	Writes      []string     `json:"writes"` // what will be written, in words
 	Keeps       []string     `json:"keeps"`  // what stays as it was
 	Notes       []string     `json:"notes"`
+	GPT         *WholeGPT    `json:"gpt,omitempty"` // --whole-disk with a GPT image: its table laid out for the disk
 	sector0     [512]byte
 	sector0Last bool
 }
@@ -279,9 +280,6 @@ func (p *Plan) wholeDisk(src io.ReaderAt, o Options) error {
 	if img.PartitionOnly {
 		return fmt.Errorf("image %s is a bare partition (build --partition-only): it has no sector 0 to write a whole disk with; write it into a partition of %s (without --whole-disk), or build a whole image", img.Name, t.Name)
 	}
-	if img.GPT {
-		return fmt.Errorf("image %s is a GPT image: writing one over a whole disk is not supported yet (its backup GPT belongs at the disk's end); build with --table mbr, or write it into the EFI system partition of a GPT disk without --whole-disk", img.Name)
-	}
 	if t.Size < img.Size {
 		return fmt.Errorf("%s: %s bytes, too small for image %s of %s bytes", t.Name, human.Commas(t.Size), img.Name, human.Commas(img.Size))
 	}
@@ -306,6 +304,15 @@ func (p *Plan) wholeDisk(src io.ReaderAt, o Options) error {
 	base := int64(img.Start) * 512
 	for _, e := range img.volume {
 		p.Ranges = append(p.Ranges, disk.Range{Off: base + e.Off, Len: e.Len, What: fmt.Sprintf("partition bytes %s-%s", human.Commas(e.Off), human.Commas(e.Off+e.Len)), From: src, At: base + e.Off})
+	}
+	if img.GPT {
+		if err := p.wholeGPT(src); err != nil {
+			return err
+		}
+		if len(t.Content) > 0 {
+			p.Writes = append(p.Writes, "--wipe: "+strings.Join(t.Content, " and ")+" will be overwritten")
+		}
+		return nil
 	}
 	if t.isGPT() && o.Wipe {
 		n := int64(33 * 512) // the backup GPT: 32 sectors of entries and the header
