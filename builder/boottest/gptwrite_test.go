@@ -1,7 +1,6 @@
 package boottest
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -22,13 +21,7 @@ import (
 // LDLINUX.SYS reports partition 2's start.
 func TestGPTWriteIntoPartition(t *testing.T) {
 	t.Parallel()
-	testutil.Need(t, "sgdisk")
-	const n = 131072
-	path := filepath.Join(t.TempDir(), "gptdisk")
-	if err := os.WriteFile(path, bytes.Repeat([]byte{0x5A}, (2048+8192+n+8192+2048)*512), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	testutil.Run(t, nil, "sgdisk", "-o", "-n", "1:2048:+8192", "-t", "1:8300", "-n", "2:0:+131072", "-t", "2:ef00", "-n", "3:0:+8192", "-t", "3:8300", path)
+	path := testutil.GPTDisk(t, 131072)
 	q, err := diskwrite.LikeDisk(path, 0)
 	if err != nil || q.Number != 2 {
 		t.Fatalf("LikeDisk: %+v %v", q, err)

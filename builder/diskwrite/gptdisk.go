@@ -188,16 +188,7 @@ func (p *Plan) intoGPT(src io.ReaderAt, o Options) error {
 		"bytes 0-423 of the disk: the image's boot code (gptmbr.bin)",
 		fmt.Sprintf("bytes 424-439 of the disk: the unique GUID %s of GPT partition %d, which becomes the partition gptmbr.bin boots", q.GUID, q.Number))
 	p.Keeps = append(p.Keeps, "the protective MBR entry, the disk signature and both GPTs (primary at LBA 1-33, backup at the end), byte for byte")
-	for _, c := range t.GPT {
-		if c.Number == q.Number {
-			continue
-		}
-		line := fmt.Sprintf("GPT partition %d (%s, type %s), byte for byte", c.Number, Geometry(c.Start, c.Sectors), c.TypeGUID)
-		if u, ok := t.kernelPartition(c); ok && u.InUse() {
-			line += "; " + u.String() + ", left alone"
-		}
-		p.Keeps = append(p.Keeps, line)
-	}
+	p.keepOthers(t.GPT, q.Number)
 	if q.unique != img.partGUID {
 		p.Notes = append(p.Notes, fmt.Sprintf("the image's own GPT names its partition %s; the target's GUID %s is the one written and booted", img.PartitionGUID, q.GUID))
 	}

@@ -220,20 +220,45 @@ func (p *Plan) intoPartition(src io.ReaderAt, o Options) error {
 		p.Notes = append(p.Notes, fmt.Sprintf("partition %d was already the only active partition", q.Number))
 	}
 	p.Keeps = append(p.Keeps, fmt.Sprintf("the partition table (but the active flags) and the disk signature %08x, byte for byte", s0sig(t.Sector0)))
-	for _, c := range t.Partitions {
-		if c.Number == q.Number {
-			continue
-		}
-		line := fmt.Sprintf("partition %d (%s, type %#02x), byte for byte", c.Number, Geometry(c.Start, c.Sectors), c.Type)
-		if u, ok := t.kernelPartition(c); ok && u.InUse() {
-			line += "; " + u.String() + ", left alone"
-		}
-		p.Keeps = append(p.Keeps, line)
-	}
+	p.keepOthers(t.Partitions, q.Number)
 	if q.Type != img.Type {
 		p.Notes = append(p.Notes, fmt.Sprintf("partition %d keeps its type %#02x (the image's entry says %#02x)", q.Number, q.Type, img.Type))
 	}
 	return nil
+}
+
+// name is how the plan names the partition: "partition 2" of an MBR,
+// "GPT partition 2" of a GPT.
+func (q Partition) name() string {
+	if q.GUID != "" {
+		return fmt.Sprintf("GPT partition %d", q.Number)
+	}
+	return fmt.Sprintf("partition %d", q.Number)
+}
+
+// typeName is the partition's type: the MBR byte (0x83), or the GPT
+// type GUID.
+func (q Partition) typeName() string {
+	if q.GUID != "" {
+		return q.TypeGUID
+	}
+	return fmt.Sprintf("%#02x", q.Type)
+}
+
+// keepOthers says that every partition of ps but number stays byte for
+// byte (and that one the kernel has in use is left alone): the "kept"
+// lines of a write into a partition, of an MBR or a GPT alike.
+func (p *Plan) keepOthers(ps []Partition, number int) {
+	for _, c := range ps {
+		if c.Number == number {
+			continue
+		}
+		line := fmt.Sprintf("%s (%s, type %s), byte for byte", c.name(), Geometry(c.Start, c.Sectors), c.typeName())
+		if u, ok := p.Target.kernelPartition(c); ok && u.InUse() {
+			line += "; " + u.String() + ", left alone"
+		}
+		p.Keeps = append(p.Keeps, line)
+	}
 }
 
 // mismatch refuses an image built for another start or size, naming both

@@ -55,26 +55,11 @@ func image(t *testing.T, o builder.Options) (string, *builder.Plan) {
 	return img, p
 }
 
-// usedDisk is a disk file full of 0xA5 with three partitions: 1 (active,
-// Linux, random bytes) before the automation partition, 2 where the plan
-// puts it, 3 (random bytes) after it.
+// usedDisk is a used disk (testutil.UsedDisk) whose partition 2 is where
+// the plan puts the automation partition, partition 1 from LBA 63.
 func usedDisk(t *testing.T, p *builder.Plan) (string, diskgen.Spec) {
 	t.Helper()
-	start, n := p.Partition.StartLBA, p.Partition.Sectors
-	s := diskgen.Spec{
-		Fill: 0xA5, BootCode: []byte("old boot code"), Signature: 0x1234ABCD,
-		Partitions: []diskgen.Partition{
-			{Start: 63, Sectors: start - 63, Type: 0x83, Active: true, Random: true},
-			{Start: start, Sectors: n, Type: mbr.TypeFAT32},
-			{Start: start + n, Sectors: 8192, Type: 0x83, Random: true},
-		},
-	}
-	s.Size = int64(start+n+8192+100) * 512
-	path := filepath.Join(t.TempDir(), "disk")
-	if err := diskgen.Write(path, s); err != nil {
-		t.Fatal(err)
-	}
-	return path, s
+	return testutil.UsedDisk{First: 63, Start: p.Partition.StartLBA, Sectors: p.Partition.Sectors, Signature: 0x1234ABCD, Slack: 100}.Write(t)
 }
 
 // hashes are the SHA-256 of the regions a write into partition 2 keeps:
