@@ -2,6 +2,7 @@ package diskwrite_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"os"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"github.com/esxi-autopart/esxi-autopart/builder"
 	"github.com/esxi-autopart/esxi-autopart/builder/diskwrite"
 	"github.com/esxi-autopart/esxi-autopart/builder/gpt"
+	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
 	"github.com/esxi-autopart/esxi-autopart/internal/testutil"
 )
 
@@ -106,6 +108,84 @@ func TestWholeDiskGPT(t *testing.T) {
 				t.Errorf("go-diskfs: %v %+v", err, dt)
 			}
 			fsck(t, path, int64(bp.GPT.FirstLBA)*512, int64(bp.GPT.LastLBA-bp.GPT.FirstLBA+1)*512)
+		})
+	}
+}
+
+// TestUEFIOnlyGPTWrite: a UEFI-only GPT image (the default for UEFI-only
+// media: no gptmbr.bin) goes into the EFI system partition of a GPT disk
+// without touching anything else, sector 0 included (UEFI reads files,
+// not boot code), and over a whole disk with its protective MBR's empty
+// boot code; both inspect as bootable by UEFI, and sgdisk -v is clean.
+func TestUEFIOnlyGPTWrite(t *testing.T) {
+	dir := t.TempDir()
+	iso := filepath.Join(dir, "esxi9.iso")
+	if err := isogen.Write(iso, isogen.Spec{Version: "8.0", UEFIOnly: true}); err != nil {
+		t.Fatal(err)
+	}
+	in, err := builder.Open(iso, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	plan := func(o builder.Options) string {
+		t.Helper()
+		o.KS = "http://deploy/ks/esx09.cfg"
+		p, err := in.Plan(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.GPT == nil {
+			t.Fatal("a UEFI-only image without Table is not GPT")
+		}
+		img := filepath.Join(t.TempDir(), "esx09.img")
+		if _, err := p.WriteFile(context.Background(), img, builder.WriteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		return img
+	}
+	for _, tc := range []struct {
+		name  string
+		whole bool
+	}{{"into GPT partition 2", false}, {"whole disk", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var img, path string
+			var q diskwrite.Partition
+			if tc.whole {
+				img = plan(builder.Options{Size: 64 << 20})
+				fi, _ := os.Stat(img)
+				path = filepath.Join(t.TempDir(), "disk")
+				testutil.FillFile(t, path, fi.Size()+8<<20, 0x5A)
+			} else {
+				path = testutil.GPTDisk(t, 131072)
+				if q, err = diskwrite.LikeDisk(path, 0); err != nil {
+					t.Fatal(err)
+				}
+				img = plan(builder.Options{PartitionStart: q.Start, Size: int64(q.Sectors) * 512, ExactSize: true})
+			}
+			before, _ := os.ReadFile(path)
+			p, res, err := writeImage(t, img, path, diskwrite.Options{WholeDisk: tc.whole})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("writes:\n  %s\nkeeps:\n  %s", strings.Join(p.Writes, "\n  "), strings.Join(p.Keeps, "\n  "))
+			if !res.Bootable || !res.Inspect.UEFIOnly || len(res.Inspect.Faults) > 0 {
+				t.Errorf("inspect: bootable %v, UEFI-only %v, faults %q", res.Bootable, res.Inspect.UEFIOnly, res.Inspect.Faults)
+			}
+			after, _ := os.ReadFile(path)
+			if tc.whole {
+				if !bytes.Equal(after[:440], make([]byte, 440)) || !strings.Contains(strings.Join(p.Writes, "\n"), "no boot code: the image is UEFI-only") {
+					t.Errorf("whole disk: boot code %x…; writes %q", after[:16], p.Writes)
+				}
+			} else {
+				lo, hi := int64(q.Start)*512, int64(q.Start+q.Sectors)*512
+				if !bytes.Equal(after[:lo], before[:lo]) || !bytes.Equal(after[hi:], before[hi:]) {
+					t.Error("bytes outside GPT partition 2 changed (sector 0 included)")
+				}
+			}
+			if out := sgdisk(t, "-v", path); !strings.Contains(out, "No problems found") {
+				t.Errorf("sgdisk -v:\n%s", out)
+			}
 		})
 	}
 }

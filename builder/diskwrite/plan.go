@@ -148,7 +148,7 @@ func (p *Plan) intoPartition(src io.ReaderAt, o Options) error {
 		return p.intoGPT(src, o)
 	}
 	if img.GPT {
-		return fmt.Errorf("image %s is a GPT image (protective MBR, gptmbr.bin), but %s has an MBR partition table: build for it with `esxi-autopart build --like-disk %s …` (on an MBR disk that builds an MBR image)", img.Name, t.Name, t.Name)
+		return fmt.Errorf("image %s is a GPT image (%s), but %s has an MBR partition table: build for it with `esxi-autopart build --like-disk %s …` (on an MBR disk that builds an MBR image)", img.Name, img.gptKind(), t.Name, t.Name)
 	}
 	var q *Partition
 	for i := range t.Partitions {

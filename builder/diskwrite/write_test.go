@@ -271,7 +271,7 @@ func TestUEFIOnlyInto(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer in.Close()
-	p, err := in.Plan(builder.Options{KS: "http://deploy/ks/esx09.cfg", Size: 64 << 20})
+	p, err := in.Plan(builder.Options{KS: "http://deploy/ks/esx09.cfg", Size: 64 << 20, Table: builder.TableMBR})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -272,7 +272,7 @@ func (f *buildFlags) options(ctx context.Context) (builder.Options, error) {
 	if f.fatType != 0 && f.fatType != 16 && f.fatType != 32 {
 		return o, fmt.Errorf("--fat %d: use 16 or 32", f.fatType)
 	}
-	if f.table != builder.TableMBR && f.table != builder.TableGPT {
+	if f.table != "" && f.table != builder.TableMBR && f.table != builder.TableGPT {
 		return o, fmt.Errorf("--table %q: use mbr or gpt", f.table)
 	}
 	o.Table = f.table
