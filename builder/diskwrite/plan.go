@@ -381,11 +381,7 @@ func (p *Plan) uefiOnlyInto(q *Partition) error {
 	p.WriteBytes = disk.Total(p.Ranges)
 	p.Writes = append(p.Writes, fmt.Sprintf("partition %d (%s): the image's FAT volume, %s bytes (free clusters skipped)", q.Number, Geometry(q.Start, q.Sectors), human.Commas(p.WriteBytes)))
 	p.Keeps = append(p.Keeps, fmt.Sprintf("sector 0 (boot code, table, active flags, disk signature %08x), byte for byte: the image is UEFI-only, and UEFI reads files, not boot code", s0sig(t.Sector0)))
-	for _, c := range t.Partitions {
-		if c.Number != q.Number {
-			p.Keeps = append(p.Keeps, fmt.Sprintf("partition %d (%s, type %#02x), byte for byte", c.Number, Geometry(c.Start, c.Sectors), c.Type))
-		}
-	}
+	p.keepOthers(t.Partitions, q.Number)
 	if q.Type != mbr.TypeEFI {
 		p.Notes = append(p.Notes, fmt.Sprintf("partition %d has type %#02x: some firmware lists an MBR FAT partition as UEFI-bootable only with type 0xEF (EFI system partition)", q.Number, q.Type))
 	}

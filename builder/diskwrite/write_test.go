@@ -296,3 +296,43 @@ func TestUEFIOnlyInto(t *testing.T) {
 	}
 	fsck(t, path, int64(p.Partition.StartLBA)*512, int64(p.Partition.Sectors)*512)
 }
+
+// TestUEFIOnlyBesideMounted: a UEFI-only image written into partition 2
+// of a loop device whose partition 3 is mounted says, as every write into
+// a partition does, that partition 3 was left alone and why.
+func TestUEFIOnlyBesideMounted(t *testing.T) {
+	testutil.Need(t, "mkfs.ext4", "mount", "umount")
+	dir := t.TempDir()
+	iso := filepath.Join(dir, "esxi9.iso")
+	if err := isogen.Write(iso, isogen.Spec{Version: "8.0", UEFIOnly: true}); err != nil {
+		t.Fatal(err)
+	}
+	in, err := builder.Open(iso, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	p, err := in.Plan(builder.Options{KS: "http://deploy/ks/esx09.cfg", Size: 64 << 20, Table: builder.TableMBR})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := filepath.Join(dir, "esx09.img")
+	if _, err := p.WriteFile(context.Background(), img, builder.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	path, _ := usedDisk(t, p)
+	dev := testutil.LoopDevice(t, path, true)
+	testutil.Run(t, nil, "mkfs.ext4", "-q", "-F", dev+"p3")
+	mnt := t.TempDir()
+	if out, err := exec.Command("mount", dev+"p3", mnt).CombinedOutput(); err != nil {
+		testutil.SkipOrFail(t, fmt.Errorf("mount %sp3: %v: %s", dev, err, out))
+	}
+	defer testutil.Run(t, nil, "umount", mnt)
+	wp, res, err := writeImage(t, img, dev, diskwrite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Bootable || !strings.Contains(strings.Join(wp.Keeps, "\n"), "byte for byte; "+dev+"p3 (partition 3): mounted at "+mnt+", left alone") {
+		t.Errorf("bootable %v; keeps:\n%s", res.Bootable, strings.Join(wp.Keeps, "\n"))
+	}
+}
