@@ -212,6 +212,9 @@ func TestUEFIOnlyTables(t *testing.T) {
 			if tc.gpt && !strings.Contains(strings.Join(r.BIOSFaults, "\n"), "protective MBR: no boot code (0x000..0x1B7 all zero)") {
 				t.Errorf("BIOS faults %q lack the protective MBR's missing boot code", r.BIOSFaults)
 			}
+			if text := r.Text(); tc.gpt && !strings.Contains(text, "firmware view: no boot code: the BIOS boots nothing; UEFI's EFI system partition: 1\n") {
+				t.Errorf("inspect text:\n%s", text)
+			}
 		})
 	}
 }
