@@ -94,7 +94,7 @@ type Plan struct {
 	PartitionOnly bool               `json:"partition_only"`
 	ImageBytes    int64              `json:"image_bytes"`
 	DiskSignature uint32             `json:"disk_signature"`
-	Partition     mbr.PartitionEntry `json:"partition"`     // with GPT: the entry gptmbr.bin hands the boot sector (status 0x80, type 0xEF)
+	Partition     mbr.PartitionEntry `json:"partition"`     // with GPT: the entry gptmbr.bin hands the boot sector (status 0x80, type 0xEF; status 0x00 when UEFIOnly)
 	GPT           *GPTPlan           `json:"gpt,omitempty"` // the GUID partition table, for Options.Table gpt
 	FAT           *fat.Plan          `json:"fat"`
 	Loader        LoaderPlan         `json:"ldlinux"`
