@@ -44,8 +44,9 @@ func Example_build() {
 }
 
 // Build an image from UEFI-only media (no isolinux.bin, no mboot.c32):
-// no syslinux tarball is needed. Modules adds a driver at the end of the
-// boot module list.
+// no syslinux tarball is needed, and the image is GPT unless
+// Options.Table says mbr. Modules adds a driver at the end of the boot
+// module list.
 func Example_buildUEFIOnly() {
 	dir, err := os.MkdirTemp("", "esxi-autopart-example-")
 	if err != nil {
@@ -70,5 +71,5 @@ func Example_buildUEFIOnly() {
 		log.Fatal(err)
 	}
 	fmt.Println(filepath.Base(res.Path), res.Bytes, "bytes, verified")
-	// Output: esx01.img 35239936 bytes, verified
+	// Output: esx01.img 35256832 bytes, verified
 }

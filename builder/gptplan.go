@@ -24,9 +24,17 @@ func derivedGUID(id [32]byte, purpose string) gpt.GUID {
 // gptmbr.bin, the ESP's GUID at 0x1A8, the disk signature, one 0xEE
 // entry), the primary header and array at LBA 1, the FAT volume as the
 // ESP at start, and the backup array and header in the last sectors.
+//
+// A UEFI-only image's protective MBR has no boot code and nothing at
+// 0x1A8, and its ESP no legacy-BIOS-bootable attribute: nothing boots it
+// by BIOS, and neither a gptmbr.bin nor inspect should be told otherwise.
 func (p *Plan) layGPT(in *Inputs, start, n uint32) error {
-	code := in.Tarball.GPTMBR
+	var code []byte
+	if !p.UEFIOnly {
+		code = in.Tarball.GPTMBR
+	}
 	switch {
+	case p.UEFIOnly:
 	case code == nil:
 		return fmt.Errorf("%s: no %s/mbr/gptmbr.bin: a GPT image's protective MBR boots the BIOS through it (syslinux 3.86 has it)", in.TarballPath, in.Tarball.Top)
 	case len(code) > gpt.BootGUIDOffset:
@@ -39,7 +47,10 @@ func (p *Plan) layGPT(in *Inputs, start, n uint32) error {
 	sectors := uint64(start) + uint64(n) + gpt.TableSectors
 	g := p.GPT
 	g.FirstLBA, g.LastLBA, g.BackupLBA = uint64(start), uint64(start)+uint64(n)-1, sectors-1
-	e := gpt.Entry{Type: gpt.ESPType, Unique: g.PartitionGUID, FirstLBA: g.FirstLBA, LastLBA: g.LastLBA, Attributes: gpt.AttrLegacyBIOSBootable}
+	e := gpt.Entry{Type: gpt.ESPType, Unique: g.PartitionGUID, FirstLBA: g.FirstLBA, LastLBA: g.LastLBA}
+	if !p.UEFIOnly {
+		e.Attributes = gpt.AttrLegacyBIOSBootable
+	}
 	e.SetName(PartitionName)
 	enc, err := gpt.Table{DiskGUID: g.DiskGUID, Entries: []gpt.Entry{e}}.Encode(sectors)
 	if err != nil {
@@ -49,15 +60,22 @@ func (p *Plan) layGPT(in *Inputs, start, n uint32) error {
 	if err := s.SetBootCode(code); err != nil {
 		return fmt.Errorf("%s: %w", in.TarballPath, err)
 	}
-	copy(s.BootCode[gpt.BootGUIDOffset:], g.PartitionGUID[:])
+	if !p.UEFIOnly {
+		copy(s.BootCode[gpt.BootGUIDOffset:], g.PartitionGUID[:])
+	}
 	s.DiskSignature = p.DiskSignature
 	s.Entries[0] = gpt.ProtectiveEntry(sectors)
 	sec := s.Bytes()
 	p.head = append(sec[:], enc.Primary...)
 	p.tail = enc.Backup
 	p.ImageBytes = int64(sectors) * 512
-	// What gptmbr.bin hands the boot sector: an active made-up entry.
-	p.Partition = mbr.NewEntry(mbr.StatusActive, mbr.TypeEFI, start, n)
+	// What gptmbr.bin hands the boot sector: an active made-up entry (a
+	// UEFI-only image's is not active: no gptmbr.bin hands it over).
+	status := byte(mbr.StatusActive)
+	if p.UEFIOnly {
+		status = 0
+	}
+	p.Partition = mbr.NewEntry(status, mbr.TypeEFI, start, n)
 	return nil
 }
 

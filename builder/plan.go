@@ -57,8 +57,21 @@ type Options struct {
 	Kickstart      []byte    // a rendered kickstart to put in the image as KS.CFG (nil: none)
 	ExactSize      bool      // Size is the partition's exact size (an existing partition's, build --like-disk), not rounded down to whole tracks of 63 sectors
 	PartitionType  byte      // the MBR entry's type (an existing partition's, --part-type); 0: DefaultPartType's choice
-	// Table is the partition table: TableMBR ("" too) or TableGPT.
+	// Table is the partition table: TableMBR or TableGPT; "": DefaultTable's
+	// choice (GPT for UEFI-only media, unless PartitionOnly or
+	// PartitionType asks for an MBR's view; else MBR).
 	Table string
+}
+
+// DefaultTable is the partition table of an image without Options.Table:
+// GPT for UEFI-only media (ESXi's own UEFI boot entry is made only on GPT
+// disks, and such media need no gptmbr.bin: nothing boots by BIOS), MBR
+// for all other media (their BIOS boot goes through mbr.bin).
+func DefaultTable(uefiOnly bool) string {
+	if uefiOnly {
+		return TableGPT
+	}
+	return TableMBR
 }
 
 // Partition tables Options.Table names.
@@ -81,7 +94,7 @@ type Plan struct {
 	PartitionOnly bool               `json:"partition_only"`
 	ImageBytes    int64              `json:"image_bytes"`
 	DiskSignature uint32             `json:"disk_signature"`
-	Partition     mbr.PartitionEntry `json:"partition"`     // with GPT: the entry gptmbr.bin hands the boot sector (status 0x80, type 0xEF)
+	Partition     mbr.PartitionEntry `json:"partition"`     // with GPT: the entry gptmbr.bin hands the boot sector (status 0x80, type 0xEF; status 0x00 when UEFIOnly)
 	GPT           *GPTPlan           `json:"gpt,omitempty"` // the GUID partition table, for Options.Table gpt
 	FAT           *fat.Plan          `json:"fat"`
 	Loader        LoaderPlan         `json:"ldlinux"`
@@ -91,8 +104,9 @@ type Plan struct {
 	Generated     map[string]string  `json:"generated,omitempty"`     // per-host files of the layout (5.x+: BOOT.CFGs) by FAT path
 	Added         []AddedModule      `json:"added_modules,omitempty"` // the user's modules at the end of the boot module list (--add-module)
 	// UEFIOnly: the media are UEFI-only, and so is the image: no syslinux,
-	// no syslinux.cfg, no MBR boot code; one EFI system partition (type
-	// 0xEF), not marked active; it boots by UEFI alone.
+	// no syslinux.cfg, no MBR boot code; one EFI system partition (GPT by
+	// default; MBR type 0xEF, not marked active, with Table mbr); it boots
+	// by UEFI alone.
 	UEFIOnly bool     `json:"uefi_only,omitempty"`
 	Warnings []string `json:"warnings,omitempty"` // what the build noticed but did not refuse
 
@@ -144,15 +158,14 @@ func (in *Inputs) Plan(o Options) (*Plan, error) {
 	case o.Timeout < 0:
 		return nil, fmt.Errorf("timeout %d: want tenths of a second, 0 for the default (%d) or NoTimeout", o.Timeout, DefaultTimeout)
 	}
+	if o.Table == "" {
+		o.Table = DefaultTable(in.Media.UEFIOnly && !o.PartitionOnly && o.PartitionType == 0)
+	}
 	switch o.Table {
-	case "", TableMBR:
-		o.Table = TableMBR
+	case TableMBR:
 	case TableGPT:
 		if o.PartitionType != 0 {
 			return nil, fmt.Errorf("partition type 0x%02X: a GPT image has no MBR partition type (its partition is an EFI system partition)", o.PartitionType)
-		}
-		if in.Media.UEFIOnly {
-			return nil, fmt.Errorf("%s: UEFI-only media with a GPT: not supported yet (a GPT image boots the BIOS through syslinux's gptmbr.bin)", in.ISOPath)
 		}
 		if o.PartitionOnly {
 			return nil, errors.New("a partition-only image has no partition table: leave out the GPT option (--table gpt) or the partition-only one")
@@ -279,7 +292,7 @@ func (in *Inputs) Plan(o Options) (*Plan, error) {
 	}
 	if p.UEFIOnly {
 		p.fillFiles()
-		return p, p.layUEFIOnly(o)
+		return p, p.layUEFIOnly(in, o)
 	}
 	if err := p.placeLoader(in, o); err != nil {
 		return nil, err
@@ -471,8 +484,12 @@ func (in *Inputs) hostIdentity(o Options, cfg []byte, gen [][]byte) [32]byte {
 	h.Write(cfg)
 	h.Write(o.Kickstart)
 	if o.Table == TableGPT { // MBR images keep the identity they always had
-		fmt.Fprintf(h, "|gpt|%d|", len(in.Tarball.GPTMBR))
-		h.Write(in.Tarball.GPTMBR)
+		var code []byte // UEFI-only media: no tarball, no gptmbr.bin
+		if in.Tarball != nil {
+			code = in.Tarball.GPTMBR
+		}
+		fmt.Fprintf(h, "|gpt|%d|", len(code))
+		h.Write(code)
 	}
 	for _, g := range gen {
 		fmt.Fprintf(h, "|%d|", len(g))

@@ -33,14 +33,22 @@ func (in *Inputs) loadUEFIOnly(tb *syslinux.Tarball) error {
 }
 
 // layUEFIOnly decides sector 0 and the boot sector of a UEFI-only image:
-// the FAT boot sector as the FAT plan makes it, no MBR boot code.
-func (p *Plan) layUEFIOnly(o Options) error {
+// the FAT boot sector as the FAT plan makes it, no MBR boot code; with a
+// GPT (the default), a protective MBR without boot code (layGPT).
+func (p *Plan) layUEFIOnly(in *Inputs, o Options) error {
 	p.boot = p.FAT.BootSector()
 	n := p.FAT.TotalSectors
 	if uint64(o.PartitionStart)+uint64(n) > 0xFFFFFFFF {
 		return fmt.Errorf("the partition ends past 2 TiB, the reach of an MBR")
 	}
-	p.Partition = mbr.NewEntry(0, TypeESP, o.PartitionStart, n)
+	if p.GPT != nil {
+		return p.layGPT(in, o.PartitionStart, n)
+	}
+	typ := byte(TypeESP)
+	if o.PartitionType != 0 { // --part-type, or an existing partition's (build --like-disk)
+		typ = o.PartitionType
+	}
+	p.Partition = mbr.NewEntry(0, typ, o.PartitionStart, n)
 	if p.PartitionOnly {
 		p.ImageBytes = int64(n) * 512
 		return nil

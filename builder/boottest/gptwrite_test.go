@@ -1,7 +1,6 @@
 package boottest
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -22,13 +21,7 @@ import (
 // LDLINUX.SYS reports partition 2's start.
 func TestGPTWriteIntoPartition(t *testing.T) {
 	t.Parallel()
-	testutil.Need(t, "sgdisk")
-	const n = 131072
-	path := filepath.Join(t.TempDir(), "gptdisk")
-	if err := os.WriteFile(path, bytes.Repeat([]byte{0x5A}, (2048+8192+n+8192+2048)*512), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	testutil.Run(t, nil, "sgdisk", "-o", "-n", "1:2048:+8192", "-t", "1:8300", "-n", "2:0:+131072", "-t", "2:ef00", "-n", "3:0:+8192", "-t", "3:8300", path)
+	path := testutil.GPTDisk(t, 131072)
 	q, err := diskwrite.LikeDisk(path, 0)
 	if err != nil || q.Number != 2 {
 		t.Fatalf("LikeDisk: %+v %v", q, err)
@@ -72,4 +65,71 @@ func TestGPTWriteIntoPartition(t *testing.T) {
 		t.Fatalf("BIOS boot of partition 2 through the stand-in gptmbr.bin: %v", err)
 	}
 	t.Logf("BIOS boot of GPT partition 2 at LBA %d: %.1fs (%s)", q.Start, r.Duration.Seconds(), r.Accel)
+}
+
+// TestGPTWholeDisk: a --table gpt image written with --whole-disk onto a
+// loop device over a file of 0x5A bytes 64 MiB larger than the image (its
+// backup GPT moved to the disk's end): sgdisk -v is clean, inspect finds
+// it bootable, and QEMU boots the device by BIOS through the stand-in
+// gptmbr.bin (and, on a copy, syslinux 6.04's, which boots by the
+// legacy-BIOS-bootable attribute) and by UEFI (OVMF runs the stand-in
+// BOOTX64.EFI, which reads every module).
+func TestGPTWholeDisk(t *testing.T) {
+	t.Parallel()
+	testutil.Need(t, "sgdisk")
+	b, _ := gptBuild(t)
+	path := filepath.Join(t.TempDir(), "disk")
+	testutil.FillFile(t, path, b.plan.ImageBytes+64<<20, 0x5A)
+	dev := testutil.LoopDevice(t, path, false)
+	f, err := os.Open(b.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	im, err := diskwrite.ReadImage(f, b.plan.ImageBytes, b.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := disk.OpenTarget(dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg, err := diskwrite.Describe(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := diskwrite.NewPlan(im, f, tg, diskwrite.Options{WholeDisk: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := diskwrite.Write(context.Background(), p, d, nil)
+	d.Close()
+	if err != nil || !res.Bootable || len(res.Inspect.Faults) > 0 {
+		t.Fatalf("write: %v (bootable %v, faults %q)", err, res != nil && res.Bootable, res.Inspect.Faults)
+	}
+	if out := testutil.Run(t, nil, "sgdisk", "-v", dev); !strings.Contains(out, "No problems found") {
+		t.Errorf("sgdisk -v %s:\n%s", dev, out)
+	}
+	bios := append([]string{"GPTMBR: ok"}, e5StandinLines(b.plan.Partition.StartLBA)...)
+	r, err := e5BootBIOS(t, dev, e5Lines(bios...))
+	if err != nil {
+		t.Fatalf("BIOS boot of %s through the stand-in gptmbr.bin: %v", dev, err)
+	}
+	t.Logf("BIOS boot of %s: %.1fs (%s): %s", dev, r.Duration.Seconds(), r.Accel, strings.Join(r.Matched, " | "))
+	_, files := e5EFIStandin(t, "7.0")
+	if r, err = e5BootUEFI(t, dev, e5BootTimeout, e5Lines(e5UEFILines(t, b, files)...)); err != nil {
+		t.Fatalf("UEFI boot of %s: %v", dev, err)
+	}
+	t.Logf("UEFI boot of %s: %.1fs (%s): %s", dev, r.Duration.Seconds(), r.Accel, r.Matched[len(r.Matched)-1])
+	testutil.Need(t, debianGPTMBR)
+	code604, err := os.ReadFile(debianGPTMBR)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp := filepath.Join(t.TempDir(), "gptmbr604.disk")
+	copyFile(t, path, cp)
+	patchImage(t, cp, 0, code604[:440])
+	if _, err := e5BootBIOS(t, cp, e5Lines(e5StandinLines(b.plan.Partition.StartLBA)...)); err != nil {
+		t.Fatalf("BIOS boot of the whole disk through syslinux 6.04's gptmbr.bin: %v", err)
+	}
 }

@@ -11,8 +11,6 @@ import (
 
 	"github.com/esxi-autopart/esxi-autopart/builder/disk"
 	"github.com/esxi-autopart/esxi-autopart/builder/diskwrite"
-	"github.com/esxi-autopart/esxi-autopart/builder/mbr"
-	"github.com/esxi-autopart/esxi-autopart/fixtures/diskgen"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
 	"github.com/esxi-autopart/esxi-autopart/internal/testutil"
 )
@@ -21,22 +19,12 @@ import (
 // these tests: after a Linux partition at LBA 2048 that was the active one.
 const writeStart = 4096
 
-// usedServerDisk is a disk file of 0xA5 with partition 1 (Linux, active)
-// at LBA 2048, partition 2 of sectors sectors at writeStart (FAT32 type),
-// and partition 3 after it; it returns the path.
+// usedServerDisk is a used disk (testutil.UsedDisk) with partition 1
+// (Linux, active) at LBA 2048 and partition 2 of sectors sectors at
+// writeStart; it returns the path.
 func usedServerDisk(t *testing.T, sectors uint32) string {
 	t.Helper()
-	s := diskgen.Spec{Fill: 0xA5, BootCode: []byte("old boot code"), Signature: 0x5EED5EED,
-		Size: int64(writeStart+sectors+8192) * 512,
-		Partitions: []diskgen.Partition{
-			{Start: 2048, Sectors: writeStart - 2048, Type: 0x83, Active: true, Random: true},
-			{Start: writeStart, Sectors: sectors, Type: mbr.TypeFAT32},
-			{Start: writeStart + sectors, Sectors: 8192, Type: 0x83, Random: true},
-		}}
-	path := filepath.Join(t.TempDir(), "disk")
-	if err := diskgen.Write(path, s); err != nil {
-		t.Fatal(err)
-	}
+	path, _ := testutil.UsedDisk{First: 2048, Start: writeStart, Sectors: sectors, Signature: 0x5EED5EED}.Write(t)
 	return path
 }
 

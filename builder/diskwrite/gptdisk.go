@@ -176,6 +176,9 @@ func (p *Plan) intoGPT(src io.ReaderAt, o Options) error {
 	for _, e := range img.volume {
 		p.Ranges = append(p.Ranges, disk.Range{Off: base + e.Off, Len: e.Len, What: fmt.Sprintf("partition %d bytes %s-%s", q.Number, human.Commas(e.Off), human.Commas(e.Off+e.Len)), From: src, At: img.volumeOffset() + e.Off})
 	}
+	if img.UEFIOnly {
+		return p.uefiOnlyIntoGPT(q)
+	}
 	p.sector0 = t.Sector0
 	copy(p.sector0[:gptmbrCodeSize], img.Sector0[:gptmbrCodeSize])
 	copy(p.sector0[gpt.BootGUIDOffset:gpt.BootGUIDOffset+16], q.unique[:])
@@ -188,18 +191,29 @@ func (p *Plan) intoGPT(src io.ReaderAt, o Options) error {
 		"bytes 0-423 of the disk: the image's boot code (gptmbr.bin)",
 		fmt.Sprintf("bytes 424-439 of the disk: the unique GUID %s of GPT partition %d, which becomes the partition gptmbr.bin boots", q.GUID, q.Number))
 	p.Keeps = append(p.Keeps, "the protective MBR entry, the disk signature and both GPTs (primary at LBA 1-33, backup at the end), byte for byte")
-	for _, c := range t.GPT {
-		if c.Number == q.Number {
-			continue
-		}
-		line := fmt.Sprintf("GPT partition %d (%s, type %s), byte for byte", c.Number, Geometry(c.Start, c.Sectors), c.TypeGUID)
-		if u, ok := t.kernelPartition(c); ok && u.InUse() {
-			line += "; " + u.String() + ", left alone"
-		}
-		p.Keeps = append(p.Keeps, line)
-	}
+	p.keepOthers(t.GPT, q.Number)
 	if q.unique != img.partGUID {
 		p.Notes = append(p.Notes, fmt.Sprintf("the image's own GPT names its partition %s; the target's GUID %s is the one written and booted", img.PartitionGUID, q.GUID))
 	}
+	return nil
+}
+
+// gptKind says what sector 0 of a GPT image holds.
+func (im *Image) gptKind() string {
+	if im.UEFIOnly {
+		return "protective MBR without boot code: UEFI-only"
+	}
+	return "protective MBR, gptmbr.bin"
+}
+
+// uefiOnlyIntoGPT finishes the plan of a UEFI-only GPT image into GPT
+// partition q: its volume alone. Sector 0 (the disk's boot code and boot
+// GUID) and both GPTs stay: UEFI reads files, not boot code.
+func (p *Plan) uefiOnlyIntoGPT(q *Partition) error {
+	t := p.Target
+	p.WriteBytes = disk.Total(p.Ranges)
+	p.Writes = append(p.Writes, fmt.Sprintf("GPT partition %d (%s): the image's FAT volume, %s bytes (free clusters skipped)", q.Number, Geometry(q.Start, q.Sectors), human.Commas(p.WriteBytes)))
+	p.Keeps = append(p.Keeps, "sector 0 (boot code, boot GUID, protective entry, disk signature) and both GPTs, byte for byte: the image is UEFI-only, and UEFI reads files, not boot code")
+	p.keepOthers(t.GPT, q.Number)
 	return nil
 }

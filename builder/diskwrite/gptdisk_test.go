@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -14,21 +13,6 @@ import (
 	"github.com/esxi-autopart/esxi-autopart/builder/gpt"
 	"github.com/esxi-autopart/esxi-autopart/internal/testutil"
 )
-
-// gptDisk is a disk file full of 0x5A laid out by sgdisk: partition 1
-// (Linux, 8,192 sectors), 2 (an EFI system partition of espSectors), 3
-// (Linux, 8,192 sectors); partitions 1 and 3 hold random bytes.
-func gptDisk(t *testing.T, espSectors int) string {
-	t.Helper()
-	testutil.Need(t, "sgdisk")
-	size := int64(2048+8192+espSectors+8192+2048) * 512
-	path := filepath.Join(t.TempDir(), "gptdisk")
-	if err := os.WriteFile(path, bytes.Repeat([]byte{0x5A}, int(size)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	sgdisk(t, "-o", "-n", "1:2048:+8192", "-t", "1:8300", "-n", "2:0:+"+strconv.Itoa(espSectors), "-t", "2:ef00", "-n", "3:0:+8192", "-t", "3:8300", path)
-	return path
-}
 
 func sgdisk(t *testing.T, args ...string) string {
 	t.Helper()
@@ -58,7 +42,7 @@ func kept(t *testing.T, path string, q diskwrite.Partition) []byte {
 // sector 0, and every other byte (protective MBR entry, both GPTs,
 // partitions 1 and 3, the gaps) stays; sgdisk -v and fsck.fat -n are clean.
 func TestWriteIntoGPTPartition(t *testing.T) {
-	path := gptDisk(t, 131072)
+	path := testutil.GPTDisk(t, 131072)
 	// A dump of sector 0 alone is not enough for a GPT disk.
 	b, _ := os.ReadFile(path)
 	dump := filepath.Join(t.TempDir(), "sector0")
@@ -82,7 +66,7 @@ func TestWriteIntoGPTPartition(t *testing.T) {
 		t.Run(map[bool]string{false: "file", true: "loop device"}[onLoop], func(t *testing.T) {
 			path := path
 			if onLoop {
-				path = gptDisk(t, 131072)
+				path = testutil.GPTDisk(t, 131072)
 			}
 			target := path
 			if onLoop {
@@ -131,7 +115,7 @@ func TestWriteIntoGPTPartition(t *testing.T) {
 // build --like-disk.
 func TestMBRImageOntoGPT(t *testing.T) {
 	testutil.Need(t, "sgdisk")
-	path := gptDisk(t, 131072)
+	path := testutil.GPTDisk(t, 131072)
 	img, _ := image(t, builder.Options{PartitionStart: 2048 + 8192, Size: 131072 * 512, ExactSize: true})
 	before, _ := os.ReadFile(path)
 	_, _, err := writeImage(t, img, path, diskwrite.Options{})

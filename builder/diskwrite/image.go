@@ -30,11 +30,12 @@ type Image struct {
 	Start         uint32    `json:"start_lba"`                // the partition's first sector (partition-only: the BPB's hidden sectors)
 	Sectors       uint32    `json:"sectors"`                  // the partition's size in sectors
 	Type          byte      `json:"type"`                     // the partition type the image's entry has (partition-only: from the FAT type)
-	UEFIOnly      bool      `json:"uefi_only"`                // a whole image without BIOS boot: no boot code, no active entry (UEFI-only media)
+	UEFIOnly      bool      `json:"uefi_only"`                // a whole image without BIOS boot: no boot code, no active entry (UEFI-only media; MBR or GPT)
 	Sector0       [512]byte `json:"-"`                        // the image's sector 0 (a whole image)
-	GPT           bool      `json:"gpt"`                      // a GPT image: protective MBR with gptmbr.bin, the partition its one EFI system partition
+	GPT           bool      `json:"gpt"`                      // a GPT image: protective MBR with gptmbr.bin (none when UEFIOnly), the partition its one EFI system partition
 	PartitionGUID string    `json:"partition_guid,omitempty"` // a GPT image's partition's unique GUID
 	partGUID      gpt.GUID
+	table         gpt.Table // a GPT image's disk GUID and entries (gptwhole.go)
 	volume        []fat.Extent
 }
 
@@ -141,7 +142,12 @@ func (im *Image) readGPT(r io.ReaderAt, size int64) error {
 	if len(esp) != 1 || esp[0].LastLBA >= 1<<32 {
 		return fmt.Errorf("image %s: %d EFI system partitions in its GPT, want exactly one (the automation partition)", im.Name, len(esp))
 	}
+	if err := im.readTable(d); err != nil {
+		return err
+	}
 	e := esp[0]
+	// UEFI-only media: no gptmbr.bin, nothing at 0x1A8, for no BIOS boot.
+	im.UEFIOnly = bytes.Count(im.Sector0[:mbr.BootCodeSize], []byte{0}) == mbr.BootCodeSize
 	im.GPT, im.PartitionGUID, im.partGUID = true, e.Unique.String(), e.Unique
 	im.Start, im.Sectors, im.Type = uint32(e.FirstLBA), uint32(e.Sectors()), mbr.TypeEFI
 	return nil

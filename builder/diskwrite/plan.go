@@ -68,6 +68,7 @@ type Plan struct {
 	Writes      []string     `json:"writes"` // what will be written, in words
 	Keeps       []string     `json:"keeps"`  // what stays as it was
 	Notes       []string     `json:"notes"`
+	GPT         *WholeGPT    `json:"gpt,omitempty"` // --whole-disk with a GPT image: its table laid out for the disk
 	sector0     [512]byte
 	sector0Last bool
 }
@@ -147,7 +148,7 @@ func (p *Plan) intoPartition(src io.ReaderAt, o Options) error {
 		return p.intoGPT(src, o)
 	}
 	if img.GPT {
-		return fmt.Errorf("image %s is a GPT image (protective MBR, gptmbr.bin), but %s has an MBR partition table: build for it with `esxi-autopart build --like-disk %s …` (on an MBR disk that builds an MBR image)", img.Name, t.Name, t.Name)
+		return fmt.Errorf("image %s is a GPT image (%s), but %s has an MBR partition table: build for it with `esxi-autopart build --like-disk %s …` (on an MBR disk that builds an MBR image)", img.Name, img.gptKind(), t.Name, t.Name)
 	}
 	var q *Partition
 	for i := range t.Partitions {
@@ -219,20 +220,45 @@ func (p *Plan) intoPartition(src io.ReaderAt, o Options) error {
 		p.Notes = append(p.Notes, fmt.Sprintf("partition %d was already the only active partition", q.Number))
 	}
 	p.Keeps = append(p.Keeps, fmt.Sprintf("the partition table (but the active flags) and the disk signature %08x, byte for byte", s0sig(t.Sector0)))
-	for _, c := range t.Partitions {
-		if c.Number == q.Number {
-			continue
-		}
-		line := fmt.Sprintf("partition %d (%s, type %#02x), byte for byte", c.Number, Geometry(c.Start, c.Sectors), c.Type)
-		if u, ok := t.kernelPartition(c); ok && u.InUse() {
-			line += "; " + u.String() + ", left alone"
-		}
-		p.Keeps = append(p.Keeps, line)
-	}
+	p.keepOthers(t.Partitions, q.Number)
 	if q.Type != img.Type {
 		p.Notes = append(p.Notes, fmt.Sprintf("partition %d keeps its type %#02x (the image's entry says %#02x)", q.Number, q.Type, img.Type))
 	}
 	return nil
+}
+
+// name is how the plan names the partition: "partition 2" of an MBR,
+// "GPT partition 2" of a GPT.
+func (q Partition) name() string {
+	if q.GUID != "" {
+		return fmt.Sprintf("GPT partition %d", q.Number)
+	}
+	return fmt.Sprintf("partition %d", q.Number)
+}
+
+// typeName is the partition's type: the MBR byte (0x83), or the GPT
+// type GUID.
+func (q Partition) typeName() string {
+	if q.GUID != "" {
+		return q.TypeGUID
+	}
+	return fmt.Sprintf("%#02x", q.Type)
+}
+
+// keepOthers says that every partition of ps but number stays byte for
+// byte (and that one the kernel has in use is left alone): the "kept"
+// lines of a write into a partition, of an MBR or a GPT alike.
+func (p *Plan) keepOthers(ps []Partition, number int) {
+	for _, c := range ps {
+		if c.Number == number {
+			continue
+		}
+		line := fmt.Sprintf("%s (%s, type %s), byte for byte", c.name(), Geometry(c.Start, c.Sectors), c.typeName())
+		if u, ok := p.Target.kernelPartition(c); ok && u.InUse() {
+			line += "; " + u.String() + ", left alone"
+		}
+		p.Keeps = append(p.Keeps, line)
+	}
 }
 
 // mismatch refuses an image built for another start or size, naming both
@@ -279,9 +305,6 @@ func (p *Plan) wholeDisk(src io.ReaderAt, o Options) error {
 	if img.PartitionOnly {
 		return fmt.Errorf("image %s is a bare partition (build --partition-only): it has no sector 0 to write a whole disk with; write it into a partition of %s (without --whole-disk), or build a whole image", img.Name, t.Name)
 	}
-	if img.GPT {
-		return fmt.Errorf("image %s is a GPT image: writing one over a whole disk is not supported yet (its backup GPT belongs at the disk's end); build with --table mbr, or write it into the EFI system partition of a GPT disk without --whole-disk", img.Name)
-	}
 	if t.Size < img.Size {
 		return fmt.Errorf("%s: %s bytes, too small for image %s of %s bytes", t.Name, human.Commas(t.Size), img.Name, human.Commas(img.Size))
 	}
@@ -306,6 +329,15 @@ func (p *Plan) wholeDisk(src io.ReaderAt, o Options) error {
 	base := int64(img.Start) * 512
 	for _, e := range img.volume {
 		p.Ranges = append(p.Ranges, disk.Range{Off: base + e.Off, Len: e.Len, What: fmt.Sprintf("partition bytes %s-%s", human.Commas(e.Off), human.Commas(e.Off+e.Len)), From: src, At: base + e.Off})
+	}
+	if img.GPT {
+		if err := p.wholeGPT(src); err != nil {
+			return err
+		}
+		if len(t.Content) > 0 {
+			p.Writes = append(p.Writes, "--wipe: "+strings.Join(t.Content, " and ")+" will be overwritten")
+		}
+		return nil
 	}
 	if t.isGPT() && o.Wipe {
 		n := int64(33 * 512) // the backup GPT: 32 sectors of entries and the header
@@ -349,11 +381,7 @@ func (p *Plan) uefiOnlyInto(q *Partition) error {
 	p.WriteBytes = disk.Total(p.Ranges)
 	p.Writes = append(p.Writes, fmt.Sprintf("partition %d (%s): the image's FAT volume, %s bytes (free clusters skipped)", q.Number, Geometry(q.Start, q.Sectors), human.Commas(p.WriteBytes)))
 	p.Keeps = append(p.Keeps, fmt.Sprintf("sector 0 (boot code, table, active flags, disk signature %08x), byte for byte: the image is UEFI-only, and UEFI reads files, not boot code", s0sig(t.Sector0)))
-	for _, c := range t.Partitions {
-		if c.Number != q.Number {
-			p.Keeps = append(p.Keeps, fmt.Sprintf("partition %d (%s, type %#02x), byte for byte", c.Number, Geometry(c.Start, c.Sectors), c.Type))
-		}
-	}
+	p.keepOthers(t.Partitions, q.Number)
 	if q.Type != mbr.TypeEFI {
 		p.Notes = append(p.Notes, fmt.Sprintf("partition %d has type %#02x: some firmware lists an MBR FAT partition as UEFI-bootable only with type 0xEF (EFI system partition)", q.Number, q.Type))
 	}

@@ -128,6 +128,9 @@ func (p *Plan) stateAfter(n int64) string {
 	if p.Mode == IntoPartition {
 		return fmt.Sprintf("%s: partition %d holds part of the new FAT volume (its old contents are gone) and will neither mount nor boot; sector 0 (boot code, table, active flag) and every other partition are as they were; write again to finish", done, p.Partition)
 	}
+	if p.GPT != nil {
+		return fmt.Sprintf("%s: the partition area holds part of the image and the disk's last 33 sectors may hold the new backup GPT; sector 0 and the old primary table are as they were; write again to finish", done)
+	}
 	return fmt.Sprintf("%s: the partition area holds part of the image; sector 0 and the old partition table are as they were; write again to finish", done)
 }
 

@@ -55,26 +55,11 @@ func image(t *testing.T, o builder.Options) (string, *builder.Plan) {
 	return img, p
 }
 
-// usedDisk is a disk file full of 0xA5 with three partitions: 1 (active,
-// Linux, random bytes) before the automation partition, 2 where the plan
-// puts it, 3 (random bytes) after it.
+// usedDisk is a used disk (testutil.UsedDisk) whose partition 2 is where
+// the plan puts the automation partition, partition 1 from LBA 63.
 func usedDisk(t *testing.T, p *builder.Plan) (string, diskgen.Spec) {
 	t.Helper()
-	start, n := p.Partition.StartLBA, p.Partition.Sectors
-	s := diskgen.Spec{
-		Fill: 0xA5, BootCode: []byte("old boot code"), Signature: 0x1234ABCD,
-		Partitions: []diskgen.Partition{
-			{Start: 63, Sectors: start - 63, Type: 0x83, Active: true, Random: true},
-			{Start: start, Sectors: n, Type: mbr.TypeFAT32},
-			{Start: start + n, Sectors: 8192, Type: 0x83, Random: true},
-		},
-	}
-	s.Size = int64(start+n+8192+100) * 512
-	path := filepath.Join(t.TempDir(), "disk")
-	if err := diskgen.Write(path, s); err != nil {
-		t.Fatal(err)
-	}
-	return path, s
+	return testutil.UsedDisk{First: 63, Start: p.Partition.StartLBA, Sectors: p.Partition.Sectors, Signature: 0x1234ABCD, Slack: 100}.Write(t)
 }
 
 // hashes are the SHA-256 of the regions a write into partition 2 keeps:
@@ -286,7 +271,7 @@ func TestUEFIOnlyInto(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer in.Close()
-	p, err := in.Plan(builder.Options{KS: "http://deploy/ks/esx09.cfg", Size: 64 << 20})
+	p, err := in.Plan(builder.Options{KS: "http://deploy/ks/esx09.cfg", Size: 64 << 20, Table: builder.TableMBR})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -310,4 +295,44 @@ func TestUEFIOnlyInto(t *testing.T) {
 		t.Errorf("notes: %q", wp.Notes)
 	}
 	fsck(t, path, int64(p.Partition.StartLBA)*512, int64(p.Partition.Sectors)*512)
+}
+
+// TestUEFIOnlyBesideMounted: a UEFI-only image written into partition 2
+// of a loop device whose partition 3 is mounted says, as every write into
+// a partition does, that partition 3 was left alone and why.
+func TestUEFIOnlyBesideMounted(t *testing.T) {
+	testutil.Need(t, "mkfs.ext4", "mount", "umount")
+	dir := t.TempDir()
+	iso := filepath.Join(dir, "esxi9.iso")
+	if err := isogen.Write(iso, isogen.Spec{Version: "8.0", UEFIOnly: true}); err != nil {
+		t.Fatal(err)
+	}
+	in, err := builder.Open(iso, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	p, err := in.Plan(builder.Options{KS: "http://deploy/ks/esx09.cfg", Size: 64 << 20, Table: builder.TableMBR})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img := filepath.Join(dir, "esx09.img")
+	if _, err := p.WriteFile(context.Background(), img, builder.WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	path, _ := usedDisk(t, p)
+	dev := testutil.LoopDevice(t, path, true)
+	testutil.Run(t, nil, "mkfs.ext4", "-q", "-F", dev+"p3")
+	mnt := t.TempDir()
+	if out, err := exec.Command("mount", dev+"p3", mnt).CombinedOutput(); err != nil {
+		testutil.SkipOrFail(t, fmt.Errorf("mount %sp3: %v: %s", dev, err, out))
+	}
+	defer testutil.Run(t, nil, "umount", mnt)
+	wp, res, err := writeImage(t, img, dev, diskwrite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Bootable || !strings.Contains(strings.Join(wp.Keeps, "\n"), "byte for byte; "+dev+"p3 (partition 3): mounted at "+mnt+", left alone") {
+		t.Errorf("bootable %v; keeps:\n%s", res.Bootable, strings.Join(wp.Keeps, "\n"))
+	}
 }

@@ -109,8 +109,8 @@ func (in *inspector) parseGPT(sec []byte, m *MBRReport) *PartitionEntry {
 		} else {
 			g.BIOSBoots = g.LegacyBootable[0]
 		}
-	case "empty":
-		in.fault("protective MBR: no boot code (0x000..0x1A7 all zero): the BIOS would run nothing; lay gptmbr.bin there")
+	case "empty": // a fault of the BIOS path alone: a UEFI-only image has none (uefionly.go)
+		in.biosFault("protective MBR: no boot code (0x000..0x1B7 all zero): the BIOS would run nothing; lay gptmbr.bin there")
 	default:
 		in.warn("protective MBR: boot code is %s, not syslinux's gptmbr.bin", m.BootCode)
 	}

@@ -42,7 +42,11 @@ func (r *Report) Text() string {
 			for _, p := range g.Partitions {
 				w("  %d: %s %s, LBA %s-%s, attributes %016X, %q, GUID %s", p.Index, p.Type, orDash(p.TypeName), human.Commas(int64(p.FirstLBA)), human.Commas(int64(p.LastLBA)), p.Attributes, p.Name, p.GUID)
 			}
-			w("  firmware view: gptmbr.bin boots partition %d; UEFI's EFI system partition: %d", g.BIOSBoots, g.ESP)
+			bios := fmt.Sprintf("gptmbr.bin boots partition %d", g.BIOSBoots)
+			if m.BootCode == "empty" {
+				bios = "no boot code: the BIOS boots nothing"
+			}
+			w("  firmware view: %s; UEFI's EFI system partition: %d", bios, g.ESP)
 		} else {
 			w("  firmware view: entries in order and apart %s; BIOS boots the active entry: %s; UEFI's type 0xEF: %s", yesNo(m.InOrder), active, esp)
 		}

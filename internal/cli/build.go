@@ -272,7 +272,7 @@ func (f *buildFlags) options(ctx context.Context) (builder.Options, error) {
 	if f.fatType != 0 && f.fatType != 16 && f.fatType != 32 {
 		return o, fmt.Errorf("--fat %d: use 16 or 32", f.fatType)
 	}
-	if f.table != builder.TableMBR && f.table != builder.TableGPT {
+	if f.table != "" && f.table != builder.TableMBR && f.table != builder.TableGPT {
 		return o, fmt.Errorf("--table %q: use mbr or gpt", f.table)
 	}
 	o.Table = f.table
@@ -435,8 +435,14 @@ func (f *buildFlags) likeDiskOptions(o *builder.Options) error {
 	}
 	f.start = q.Start
 	o.PartitionStart, o.Size, o.ExactSize, o.PartitionType = q.Start, int64(q.Sectors)*512, true, q.Type
+	table, kind, image := builder.TableMBR, "an MBR partition table", "an MBR image"
 	if q.GUID != "" { // a GPT disk: a GPT image (gptmbr.bin), whose write names the target's partition GUID
-		f.table, o.PartitionType = builder.TableGPT, 0
+		table, kind, image, o.PartitionType = builder.TableGPT, "a GPT", "a GPT image", 0
 	}
+	if f.fs != nil && f.fs.Changed("table") && f.table != table {
+		return fmt.Errorf("--table %s: --like-disk %s has %s, and write puts an image only into a disk with the image's own table: drop --table (--like-disk builds %s for this disk)",
+			f.table, f.likeDisk, kind, image)
+	}
+	f.table = table
 	return nil
 }

@@ -26,6 +26,7 @@ type buildFlags struct {
 	likeDisk                                             string // --like-disk: build for a partition of this disk
 	likePart                                             int
 	table, partType                                      string
+	fs                                                   *pflag.FlagSet // which flags were given (--table)
 }
 
 var buildCommand = &command{
@@ -58,6 +59,7 @@ var buildCommand = &command{
 }
 
 func (f *buildFlags) define(fs *pflag.FlagSet) {
+	f.fs = fs
 	fs.StringVar(&f.iso, "iso", "", "ESXi install `ISO`")
 	fs.StringVar(&f.tarball, "syslinux", "", "syslinux release `TARBALL`, .tar.gz/.tar.bz2/.tar.xz (required unless the ISO is UEFI-only; not for install CDs)")
 	fs.StringVar(&f.format, "format", "", "output `FORMAT`: img (raw disk image) or iso (the ISO with the host's boot options, for a BMC's virtual media); default: by -o's extension")
@@ -74,7 +76,8 @@ func (f *buildFlags) define(fs *pflag.FlagSet) {
 	fs.Uint32Var(&f.start, "partition-start", builder.DefaultPartitionStart, "first sector (`LBA`) of the partition")
 	fs.StringVar(&f.size, "size", "", "partition `SIZE` (e.g. 512M, 1G; default: payload + headroom)")
 	fs.IntVar(&f.fatType, "fat", 0, "FAT `TYPE`: 16 or 32 (default: 16 up to 1 GiB, else 32)")
-	fs.StringVar(&f.table, "table", builder.TableMBR, "partition `TABLE`: mbr, or gpt (protective MBR with the tarball's gptmbr.bin, one EFI system partition)")
+	fs.StringVar(&f.table, "table", "", "partition `TABLE`: mbr, or gpt (protective MBR with the tarball's gptmbr.bin, one EFI system partition; "+
+		"default: gpt for UEFI-only media, without gptmbr.bin, else mbr)")
 	fs.StringVar(&f.partType, "part-type", "", "MBR partition `TYPE` in hex, e.g. 0x0C or 0xEF (default: 0xEF when the media carry a UEFI loader, else 0x0C for FAT32, 0x0E for FAT16)")
 	fs.BoolVar(&f.noStupid, "no-stupid", false, "leave MaxTransfer alone (the procedure's syslinux -s sets 1 sector)")
 	fs.BoolVar(&f.raid, "raid", false, "syslinux -r: on boot failure try the next BIOS device")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/esxi-autopart/esxi-autopart/builder/mbr"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/diskgen"
+	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
 	"github.com/esxi-autopart/esxi-autopart/internal/testutil"
 )
 
@@ -86,6 +87,19 @@ func (e *writeEnv) mount(n int) {
 	e.t.Cleanup(func() { exec.Command("umount", dir).Run() })
 }
 
+// gptImage builds a GPT image (UEFI-only media: a GPT by default, no
+// tarball needed) of a 64 MiB partition as the row's image.
+func (e *writeEnv) gptImage() {
+	iso := filepath.Join(e.dir, "esxi9.iso")
+	if err := isogen.Write(iso, isogen.Spec{Version: "8.0", UEFIOnly: true}); err != nil {
+		e.t.Fatal(err)
+	}
+	e.img = filepath.Join(e.dir, "gpt.img")
+	if _, stderr, err := runCLI("build", "--iso", iso, "--ks", "http://deploy/ks/esx09.cfg", "--size", "64M", "-o", e.img, "--quiet", "--no-check"); err != nil {
+		e.t.Fatalf("build of a GPT image: %v\n%s", err, stderr)
+	}
+}
+
 func (e *writeEnv) write(extra ...string) {
 	e.args = append([]string{"write", e.img, e.target, "--yes"}, extra...)
 }
@@ -120,6 +134,24 @@ var hostileWrites = []hostileWrite{
 	}, []string{"is an MBR image (its sector 0 holds syslinux mbr.bin)", "has a GPT", "build --like-disk"}},
 	{"--whole-disk over partitions without --wipe", func(e *writeEnv) { e.matching(); e.write("--whole-disk") }, []string{"holds an MBR partition table", "add --wipe"}},
 	{"--whole-disk onto a disk too small", func(e *writeEnv) { e.disk(16 << 20); e.write("--whole-disk") }, []string{"too small for image"}},
+	{"--whole-disk of a GPT image onto a disk too small", func(e *writeEnv) {
+		e.gptImage()
+		e.disk(32 << 20)
+		e.write("--whole-disk")
+	}, []string{"gpt.img of", "too small for image"}},
+	{"--whole-disk of a GPT image over a GPT disk without --wipe", func(e *writeEnv) {
+		e.gptImage()
+		e.file = filepath.Join(e.dir, "disk")
+		e.target = e.file
+		testutil.FillFile(e.t, e.file, 128<<20, 0xA5)
+		testutil.Run(e.t, nil, "sgdisk", "-o", "-n", "1:2048:+100000", "-t", "1:8300", e.target)
+		e.write("--whole-disk")
+	}, []string{"/disk holds a GPT: --whole-disk would overwrite it; add --wipe"}},
+	{"a GPT image into a partition of an MBR disk", func(e *writeEnv) {
+		e.gptImage()
+		e.matching()
+		e.write()
+	}, []string{"gpt.img is a GPT image (protective MBR without boot code: UEFI-only)", "has an MBR partition table", "build --like-disk"}},
 	{"--whole-disk with a partition-only image", func(e *writeEnv) {
 		e.disk(int64(2048+e.imgSectors+100) * 512)
 		e.args = []string{"write", e.part, e.target, "--yes", "--whole-disk"}
@@ -156,6 +188,17 @@ var hostileWrites = []hostileWrite{
 		e.disk(512, diskgen.Partition{Start: 1, Sectors: 64<<11 - 1, Type: 0xEE})
 		e.args = append(e.build, "--like-disk", e.target, "-o", filepath.Join(e.dir, "new.img"))
 	}, []string{"--like-disk", "512 bytes", "first 34 sectors", "count=34"}},
+	{"build --like-disk of a GPT disk with --table mbr", func(e *writeEnv) {
+		e.file = filepath.Join(e.dir, "disk")
+		e.target = e.file
+		testutil.FillFile(e.t, e.file, 64<<20, 0xA5)
+		testutil.Run(e.t, nil, "sgdisk", "-o", "-n", "1:2048:+100000", "-t", "1:ef00", e.target)
+		e.args = append(e.build, "--like-disk", e.target, "--table", "mbr", "-o", filepath.Join(e.dir, "new.img"))
+	}, []string{"--table mbr: --like-disk ", "/disk has a GPT", "drop --table (--like-disk builds a GPT image for this disk)"}},
+	{"build --like-disk of an MBR disk with --table gpt", func(e *writeEnv) {
+		e.matching()
+		e.args = append(e.build, "--like-disk", e.target, "--table", "gpt", "-o", filepath.Join(e.dir, "new.img"))
+	}, []string{"--table gpt: --like-disk ", "/disk has an MBR partition table", "drop --table (--like-disk builds an MBR image for this disk)"}},
 	{"build --like-disk with two FAT partitions", func(e *writeEnv) {
 		e.disk(64<<20, diskgen.Partition{Start: 2048, Sectors: 40000, Type: 0x0C}, diskgen.Partition{Start: 42048, Sectors: 40000, Type: 0x0E})
 		e.args = append(e.build, "--like-disk", e.target, "-o", filepath.Join(e.dir, "new.img"))

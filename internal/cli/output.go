@@ -18,7 +18,7 @@ func planText(p *builder.Plan) string {
 	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 	w("media      %s\n", p.LayoutFound)
 	if p.UEFIOnly {
-		w("%s", uefiOnlyLine)
+		w("%s", uefiOnlyLine(p))
 	} else {
 		w("syslinux   %s from %s (MaxTransfer %d, RAID %v)\n", p.Syslinux, p.Tarball, p.Loader.MaxTransfer, p.Loader.RAID)
 	}
@@ -28,12 +28,18 @@ func planText(p *builder.Plan) string {
 		w("image      %s bytes: the partition only (hidden sectors %d)\n", human.Commas(p.ImageBytes), p.Partition.StartLBA)
 	} else {
 		w("image      %s bytes; disk signature %08X\n", human.Commas(p.ImageBytes), p.DiskSignature)
-		if p.UEFIOnly {
-			w("sector 0   partition table, no boot code\n")
-		} else if g := p.GPT; g != nil {
-			w("sector 0   gptmbr.bin + boot GUID at 0x1A8 + protective entry (0xEE)\n")
+		if g := p.GPT; g != nil {
+			attr := ", legacy BIOS bootable"
+			if p.UEFIOnly {
+				w("sector 0   protective entry (0xEE), no boot code\n")
+				attr = ""
+			} else {
+				w("sector 0   gptmbr.bin + boot GUID at 0x1A8 + protective entry (0xEE)\n")
+			}
 			w("gpt        disk %s; headers at LBA 1 and %d, entries at 2 and %d\n", g.DiskGUID, g.BackupLBA, g.BackupLBA-32)
-			w("           1: EFI system partition %s, LBA %d..%d, legacy BIOS bootable, %q\n", g.PartitionGUID, g.FirstLBA, g.LastLBA, builder.PartitionName)
+			w("           1: EFI system partition %s, LBA %d..%d%s, %q\n", g.PartitionGUID, g.FirstLBA, g.LastLBA, attr, builder.PartitionName)
+		} else if p.UEFIOnly {
+			w("sector 0   partition table, no boot code\n")
 		} else {
 			w("sector 0   mbr.bin + partition table\n")
 		}
@@ -97,7 +103,7 @@ func summaryText(p *builder.Plan, r *builder.Result, packed *compress.Written, t
 	}
 	w("media      %s\n", p.LayoutFound)
 	if p.UEFIOnly {
-		w("%s", uefiOnlyLine)
+		w("%s", uefiOnlyLine(p))
 	} else {
 		w("syslinux   %s (MaxTransfer %d, RAID %v)\n", p.Syslinux, p.Loader.MaxTransfer, p.Loader.RAID)
 	}
@@ -160,4 +166,10 @@ func addedText(w func(string, ...any), p *builder.Plan) {
 }
 
 // uefiOnlyLine stands for the syslinux line of a UEFI-only image.
-const uefiOnlyLine = "UEFI-only  boots by UEFI alone: no syslinux, no MBR boot code, EFI system partition (type 0xEF)\n"
+func uefiOnlyLine(p *builder.Plan) string {
+	esp := "EFI system partition (type 0xEF)"
+	if p.GPT != nil {
+		esp = "GPT EFI system partition"
+	}
+	return "UEFI-only  boots by UEFI alone: no syslinux, no MBR boot code, " + esp + "\n"
+}

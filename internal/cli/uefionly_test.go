@@ -28,13 +28,31 @@ func TestUEFIOnlyCLI(t *testing.T) {
 	if !strings.Contains(stderr, "-v: syslinux  none: esxi-8.0 media are UEFI-only (no isolinux.bin, no mboot.c32); the image boots by UEFI alone\n") {
 		t.Errorf("-v:\n%s", stderr)
 	}
-	if !strings.Contains(stdout, "UEFI-only  boots by UEFI alone: no syslinux, no MBR boot code, EFI system partition (type 0xEF)\n") {
+	if !strings.Contains(stdout, "UEFI-only  boots by UEFI alone: no syslinux, no MBR boot code, GPT EFI system partition\n") {
 		t.Errorf("summary:\n%s", stdout)
 	}
-	stdout, _, err = runCLI("build", "--iso", iso, "--ks", "http://d/ks.cfg", "--dry-run", "--no-check")
-	if err != nil || !strings.Contains(stdout, "sector 0   partition table, no boot code\n") || strings.Contains(stdout, "syslinux.cfg:") ||
-		!strings.Contains(stdout, "partition  1: status 0x00 type 0xEF ") {
-		t.Errorf("--dry-run: %v\n%s", err, stdout)
+	// GPT by default and with --table gpt; --table mbr keeps the MBR (0xEF).
+	for _, tc := range []struct {
+		table string
+		want  []string
+	}{
+		{"", []string{"sector 0   protective entry (0xEE), no boot code\n", "partition  1: status 0x00 type 0xEF ", ", \"ESXi boot\"\n"}},
+		{"gpt", []string{"sector 0   protective entry (0xEE), no boot code\n"}},
+		{"mbr", []string{"sector 0   partition table, no boot code\n", "partition  1: status 0x00 type 0xEF ", "(type 0xEF)\n"}},
+	} {
+		args := []string{"build", "--iso", iso, "--ks", "http://d/ks.cfg", "--dry-run", "--no-check"}
+		if tc.table != "" {
+			args = append(args, "--table", tc.table)
+		}
+		stdout, _, err = runCLI(args...)
+		if err != nil || strings.Contains(stdout, "syslinux.cfg:") || strings.Contains(stdout, "legacy BIOS bootable") {
+			t.Errorf("--dry-run --table %q: %v\n%s", tc.table, err, stdout)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(stdout, w) {
+				t.Errorf("--dry-run --table %q lacks %q:\n%s", tc.table, w, stdout)
+			}
+		}
 	}
 	stdout, _, err = runCLI("inspect", "--iso", iso, img)
 	if err != nil || !strings.Contains(stdout, "bootable by UEFI; not by BIOS (a UEFI-only image: no syslinux)") ||

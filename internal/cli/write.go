@@ -34,7 +34,8 @@ var writeCommand = &command{
 		"start and size of a partition of TARGET (build --like-disk TARGET makes such an image); its bytes go into " +
 		"that partition, syslinux's boot code over the disk's first 440 bytes, and that partition becomes the only active " +
 		"one; the table, the disk signature and every other partition stay as they were. --whole-disk writes the image's " +
-		"MBR and partition over a blank disk (--wipe: one that holds partitions or a file system). Both FATs, the boot " +
+		"MBR and partition over a blank disk (--wipe: one that holds partitions or a file system); a GPT image's backup GPT " +
+		"goes to the disk's last sectors, its headers made the disk's as sgdisk -e would. Both FATs, the boot " +
 		"sectors and every used cluster are written (free clusters are skipped), then fsynced and read back from the " +
 		"disk, not the page cache, and compared by SHA-256; then the target is inspected. A target in use (mounted, " +
 		"held by RAID/LVM/dm, swap, the running system) is refused before the first byte. On a terminal it shows what " +
@@ -56,7 +57,7 @@ var writeCommand = &command{
 
 func (f *writeFlags) define(fs *pflag.FlagSet) {
 	fs.IntVar(&f.partition, "partition", 0, "write into partition `N` (1-4) of TARGET (default: the one that starts where the image's does)")
-	fs.BoolVar(&f.wholeDisk, "whole-disk", false, "write the image's MBR and partition over the whole TARGET (a blank disk or a USB stick)")
+	fs.BoolVar(&f.wholeDisk, "whole-disk", false, "write the image's MBR (or GPT) and partition over the whole TARGET (a blank disk or a USB stick)")
 	fs.BoolVar(&f.wipe, "wipe", false, "with --whole-disk: overwrite a TARGET that holds partitions or a file system")
 	fs.BoolVar(&f.yes, "yes", false, "write without asking")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "print what would be written and kept; write nothing")
@@ -182,6 +183,9 @@ func writePlanText(p *diskwrite.Plan) string {
 	mode := "into partition " + fmt.Sprint(p.Partition) + "; the partition table is kept"
 	if p.Mode == diskwrite.WholeDisk {
 		mode = "the whole disk: the image's MBR and partition"
+		if p.GPT != nil {
+			mode = "the whole disk: the image's protective MBR, GPT and partition, the backup GPT at the disk's end"
+		}
 	}
 	fmt.Fprintf(&b, "Mode:   %s\n", mode)
 	fmt.Fprintf(&b, "Writes (%s bytes in %d ranges, sector 0 last):\n", human.Commas(p.WriteBytes), len(p.Ranges))

@@ -2,7 +2,8 @@
 // a test (or, under CI, failing it) when an external oracle is missing, and
 // running a command that must succeed. Only tests import it.
 //
-// It must not know any on-disk format.
+// It must not know any on-disk format: the disks it lays out (disks.go)
+// are fixtures/diskgen's and sgdisk's.
 package testutil
 
 import (
