@@ -18,8 +18,13 @@ import (
 
 var epoch = time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
 
-// copyISO writes the fixture, plans the copy with edits and fills out.
+// copyISO writes the fixture, plans the copy with edits and fills out
+// (VerifyWritten).
 func copyISO(t *testing.T, spec isogen.Spec, edits []Edit) (in, out string, p *Plan, sum string) {
+	return copyISOVerify(t, spec, edits, VerifyWritten)
+}
+
+func copyISOVerify(t *testing.T, spec isogen.Spec, edits []Edit, v Verify) (in, out string, p *Plan, sum string) {
 	t.Helper()
 	dir := t.TempDir()
 	in, out = filepath.Join(dir, "in.iso"), filepath.Join(dir, "out.iso")
@@ -39,7 +44,7 @@ func copyISO(t *testing.T, spec isogen.Spec, edits []Edit) (in, out string, p *P
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if sum, _, err = p.Fill(context.Background(), f); err != nil {
+	if sum, _, err = p.Fill(context.Background(), f, v); err != nil {
 		t.Fatal(err)
 	}
 	return in, out, p, sum
@@ -74,9 +79,17 @@ func TestCopy(t *testing.T) {
 			t.Parallel()
 			in, out, p, sum := copyISO(t, tc.spec, tc.edits)
 			checkCopy(t, in, out, p, tc.edits)
-			_, _, _, again := copyISO(t, tc.spec, tc.edits)
+			_, out2, _, again := copyISOVerify(t, tc.spec, tc.edits, VerifyFull)
 			if again != sum {
-				t.Errorf("same inputs, another SHA-256: %s, %s", sum, again)
+				t.Errorf("same inputs, another SHA-256 (read back in full): %s, %s", sum, again)
+			}
+			if got := testutil.Run(t, nil, "sha256sum", out); !strings.HasPrefix(got, sum+" ") {
+				t.Errorf("sha256sum: %s, Fill said %s", got, sum)
+			}
+			a, _ := os.ReadFile(out)
+			b, _ := os.ReadFile(out2)
+			if !bytes.Equal(a, b) {
+				t.Errorf("same inputs, other bytes")
 			}
 		})
 	}
