@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf16"
 
@@ -29,8 +30,9 @@ type Source struct {
 	offsets map[int64][]string // data offset -> the non-empty ISO files stored there
 	id      string             // the input's identity when opened (identity)
 
-	mu       sync.Mutex
-	prefixes map[string]*prefixHash // by Plan.prefixKey
+	mu         sync.Mutex
+	prefixes   map[string]*prefixHash // by Plan.prefixKey
+	prefixRuns atomic.Int64           // prefixes hashed (tests)
 }
 
 // Open reads the image at path: its files (isofs), every directory

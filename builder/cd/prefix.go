@@ -117,6 +117,7 @@ const prefixChunk = 512 << 10
 // hashPrefix hashes the copy's first Prefix bytes as the plan makes them
 // (the input's, with the rewrites) and returns the state.
 func (p *Plan) hashPrefix(ctx context.Context) ([]byte, error) {
+	p.src.prefixRuns.Add(1)
 	h := sha256.New()
 	buf := make([]byte, prefixChunk)
 	for off := int64(0); off < p.Prefix; off += prefixChunk {
