@@ -120,11 +120,16 @@ func (p *Plan) VerifyWritten(ctx context.Context, r io.ReaderAt) (string, error)
 	return p.verifyWritten(ctx, r, p.src.startPrefix(ctx, p))
 }
 
+// writtenChunk is VerifyWritten's read unit: what it reads is a few
+// sectors and the part after the prefix (KiB to a few granules), and a
+// batch runs one per CPU.
+const writtenChunk = 256 << 10
+
 func (p *Plan) verifyWritten(ctx context.Context, r io.ReaderAt, pre *prefixHash) (string, error) {
-	got, want := make([]byte, chunk), make([]byte, chunk)
+	got, want := make([]byte, writtenChunk), make([]byte, writtenChunk)
 	check := func(off, end int64, h io.Writer) error {
-		for ; off < end; off += chunk {
-			n := min(chunk, end-off)
+		for ; off < end; off += writtenChunk {
+			n := min(writtenChunk, end-off)
 			if err := ctx.Err(); err != nil {
 				return err
 			}
