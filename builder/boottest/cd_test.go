@@ -25,6 +25,7 @@ import (
 	"testing"
 
 	"github.com/esxi-autopart/esxi-autopart/builder"
+	"github.com/esxi-autopart/esxi-autopart/builder/cd"
 	"github.com/esxi-autopart/esxi-autopart/builder/qemu"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/asm"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/efistub"
@@ -269,7 +270,17 @@ func TestCDRealLoaders(t *testing.T) {
 	files["b.b00"] = k
 	spec := isogen.Spec{Version: "7.0", ElTorito: true, Files: files,
 		IsolinuxCfg: "SERIAL 0 115200\nDEFAULT install\nLABEL install\n  KERNEL mboot.c32\n  APPEND -c boot.cfg -S 1\n"}
-	img, _ := cdBuild(t, spec, builder.Options{Host: "esx01", Kickstart: []byte(cdKickstart), Vars: map[string]string{"ip": "10.1.2.3"}})
+	img, p := cdBuild(t, spec, builder.Options{Host: "esx01", Kickstart: []byte(cdKickstart), Vars: map[string]string{"ip": "10.1.2.3"}})
+	var moved []string // the loaders must follow the root and EFI/BOOT after the input's end
+	for _, pt := range p.Patches {
+		if pt.Offset >= p.Prefix && strings.HasSuffix(pt.What, "folder") {
+			moved = append(moved, fmt.Sprintf("%s at sector %d", pt.What, pt.Offset/cd.Sector))
+		}
+	}
+	if len(moved) != 2 {
+		t.Fatalf("folders moved after the input: %q, want the root and EFI/BOOT", moved)
+	}
+	t.Logf("moved: %q", moved)
 	kernel := res(`TESTKERNEL: start magic=ok`, `(?m)TESTKERNEL: cmdline=\S*b\.b00 runweasel cdromBoot ks=cdrom:/KS\.CFG ip=10\.1\.2\.3$`,
 		fmt.Sprintf(`(?m)TESTKERNEL: modules=%d$`, len(isogen.Modules5("7.0"))-1), `TESTKERNEL: done`)
 	// By BIOS, VMware's mboot.c32 (-S 1: its log on COM1) reads boot.cfg
