@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -215,37 +214,20 @@ func AppendKS(text []byte, label, ks string) ([]byte, error) {
 func (p *CDPlan) Mode() os.FileMode { return fileio.Mode(p.Kickstart) }
 
 // WriteTemp writes and verifies the CD into a temporary file beside path
-// (cd.Plan.Fill); Publish puts it in place.
-func (p *CDPlan) WriteTemp(ctx context.Context, path string, o WriteOptions) (_ *Pending, err error) {
-	if err := CheckOutput(path, o.Force); err != nil {
-		return nil, err
+// (cd.Plan.Fill: the sectors written read back, or every byte with
+// WriteOptions.FullReadBack); Publish puts it in place.
+func (p *CDPlan) WriteTemp(ctx context.Context, path string, o WriteOptions) (*Pending, error) {
+	v := cd.VerifyWritten
+	if o.FullReadBack {
+		v = cd.VerifyFull
 	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	t, err := fileio.CreateTemp(dir, base)
-	if err != nil {
-		return nil, fmt.Errorf("output %s: %w", path, err)
-	}
-	defer func() {
+	return writeTemp(path, o, p.Mode(), func(f *os.File) (Result, error) {
+		sum, reflink, err := p.Fill(ctx, f, v)
 		if err != nil {
-			t.Discard()
+			return Result{}, fmt.Errorf("%s: %w", path, err)
 		}
-	}()
-	sum, reflink, err := p.Fill(ctx, t.File)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if o.Sync {
-		if err = t.Sync(); err != nil {
-			return nil, fmt.Errorf("writing %s: %w", path, err)
-		}
-	}
-	if err = t.Chmod(p.Mode()); err != nil {
-		return nil, fmt.Errorf("output %s: %w", path, err)
-	}
-	return &Pending{Result: Result{Path: path, Bytes: p.ImageBytes, SHA256: sum, Reflink: reflink}, t: t, force: o.Force}, nil
+		return Result{Path: path, Bytes: p.ImageBytes, SHA256: sum, Reflink: reflink}, nil
+	})
 }
 
 // WriteFile writes, verifies and puts the CD in place.

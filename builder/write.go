@@ -27,6 +27,10 @@ type WriteOptions struct {
 	// partition's free space) across builds: an image rebuilt from the
 	// same inputs and settings hashes them once (nil: every build does).
 	ZeroRuns *zerorun.Memo
+	// FullReadBack (install CDs, --verify full) reads back every byte of
+	// the copy; by default only the sectors written are, and the input's
+	// bytes are the kernel's copy (cd.VerifyWritten).
+	FullReadBack bool
 	// Progress, when set, is told how many bytes of the image have been
 	// read back, checked and hashed so far (up to ImageBytes), every few
 	// MiB, from the goroutine that hashes: it must be quick and safe to
@@ -167,7 +171,21 @@ func (p *Plan) writeOutput(ctx context.Context, path string, o WriteOptions, fil
 
 // writeTemp makes a temporary file beside path and lets fill write and
 // verify the image in it.
-func (p *Plan) writeTemp(ctx context.Context, path string, o WriteOptions, fill func(context.Context, *os.File) (string, error)) (_ *Pending, err error) {
+func (p *Plan) writeTemp(ctx context.Context, path string, o WriteOptions, fill func(context.Context, *os.File) (string, error)) (*Pending, error) {
+	return writeTemp(path, o, p.Mode(), func(f *os.File) (Result, error) {
+		sum, err := fill(ctx, f)
+		if err != nil {
+			return Result{}, annotate(err, path)
+		}
+		return Result{Path: path, Bytes: p.ImageBytes, SHA256: sum}, nil
+	})
+}
+
+// writeTemp makes a temporary file beside path and lets fill write and
+// verify an image (a disk's or a CD's) in it, its errors naming path;
+// then the file is synced (WriteOptions.Sync) and gets mode. On any error
+// nothing is left behind.
+func writeTemp(path string, o WriteOptions, mode os.FileMode, fill func(*os.File) (Result, error)) (_ *Pending, err error) {
 	if err := CheckOutput(path, o.Force); err != nil {
 		return nil, err
 	}
@@ -184,19 +202,19 @@ func (p *Plan) writeTemp(ctx context.Context, path string, o WriteOptions, fill 
 			t.Discard()
 		}
 	}()
-	sum, err := fill(ctx, t.File)
+	res, err := fill(t.File)
 	if err != nil {
-		return nil, annotate(err, path)
+		return nil, err
 	}
 	if o.Sync {
 		if err = t.Sync(); err != nil {
 			return nil, fmt.Errorf("writing %s: %w", path, err)
 		}
 	}
-	if err = t.Chmod(p.Mode()); err != nil {
+	if err = t.Chmod(mode); err != nil {
 		return nil, fmt.Errorf("output %s: %w", path, err)
 	}
-	return &Pending{Result: Result{Path: path, Bytes: p.ImageBytes, SHA256: sum}, t: t, force: o.Force}, nil
+	return &Pending{Result: res, t: t, force: o.Force}, nil
 }
 
 // stepError says which step failed: "writing" or "verifying".

@@ -25,9 +25,13 @@
 #   build-4G, build-32G   the same image rebuilt: the memo restores the hash
 #                over the zero runs (as for an unchanged host rebuilt)
 #   batch20      build --hosts (20 hosts) --out-dir; cp20: 20 x cp --reflink=never of one image
-#   cd           build -o host.iso from a 600 MB bootable 7.0-shaped ISO (copy, read-back, SHA-256);
+#   cd           build -o host.iso from a 600 MB bootable 7.0-shaped ISO (copy, read-back of the
+#                sectors written, SHA-256) on the work folder's file system (ext4 here: copy_file_range);
 #                cp-iso: cp --reflink=never of that ISO; cp-iso-sum: the same + sha256sum of the copy
-#   the same two on XFS (reflink=1) and Btrfs loop mounts made here (root, mkfs.xfs/mkfs.btrfs)
+#   batch20, cp20 on XFS (reflink=1) and Btrfs loop mounts made here (root, mkfs.xfs/mkfs.btrfs)
+#   cd20         build --hosts (20 hosts) --format iso --out-dir on each of those mounts, the ISO
+#                copied onto the mount first (a reflink needs one file system): SHA256SUMS and
+#                manifest.json (which hashes the ISO too); cp-iso20: 20 x cp --reflink=never of it there
 #   dd70         dd bs=4M oflag=direct conv=fsync of a 7.0-sized image (397 MB) onto
 #                a loop device over a file of 0xA5 bytes (a used disk; root)
 #   write70      esxi-autopart write --whole-disk --wipe of the same image onto the
@@ -36,7 +40,8 @@
 #                SHA-256 of every range), both from its --json; write70 is the whole
 #                command (with inspect of the device)
 #
-# BENCH_ONLY=write runs only dd70 and write70; BENCH_ONLY=cd only cd and cp-iso.
+# BENCH_ONLY=write runs only dd70 and write70; BENCH_ONLY=cd only cd, cp-iso, cp-iso-sum,
+# cd20 and cp-iso20.
 #
 # Peak RSS (/usr/bin/time %M) is taken of every esxi-autopart run.
 # --busy keeps one core busy (a shell loop) for the whole run, as on a
@@ -122,6 +127,7 @@ settle() {
 	find "$work/cache" -type f -exec cat {} + >/dev/null 2>&1 || true
 	[ ! -f "$work/one.img" ] || cat "$work/one.img" >/dev/null
 	[ ! -f "$work/esx70.img" ] || cat "$work/esx70.img" >/dev/null
+	for f in ${fsisos[@]+"${fsisos[@]}"}; do cat "$f" >/dev/null; done
 }
 
 mtools_image() { # mtools_image IMG: the classic procedure
@@ -141,30 +147,37 @@ floor() { # floor DIR: copy the payload, inflate the tarball
 	cp -r "$in/payload" "$1"
 	gzip -dc "$tarball" >/dev/null
 }
-cp20() { # cp20 IMG DIR: 20 plain copies of one image
+cp20() { # cp20 IMG DIR [EXT]: 20 plain copies of one image
 	mkdir -p "$2"
-	for i in $(seq -w 1 20); do cp --reflink=never "$1" "$2/esx$i.img"; done
+	for i in $(seq -w 1 20); do cp --reflink=never "$1" "$2/esx$i.${3:-img}"; done
 }
 build=("$ea" build --iso "$iso" --syslinux "$tarball" --quiet --force)
 
-# File systems with reflinks, loop-mounted here (root only).
+# File systems with reflinks, loop-mounted here (root only). 16 GB each
+# for cp-iso20's 12 GB of copies; discard gives a deleted copy's blocks
+# back to the work folder's file system.
 fsdirs=("ext4-or-this:$work")
-if [ "$(id -u)" = 0 ] && [ -z "${BENCH_ONLY:-}" ]; then
+fsisos=()
+if [ "$(id -u)" = 0 ] && [ "${BENCH_ONLY:-}" != write ]; then
 	for fs in xfs btrfs; do
 		command -v "mkfs.$fs" >/dev/null || continue
-		truncate -s 8G "$work/$fs.fs"
+		truncate -s 16G "$work/$fs.fs"
 		case $fs in
 		xfs) mkfs.xfs -q -m reflink=1 "$work/$fs.fs" ;;
 		btrfs) mkfs.btrfs -q "$work/$fs.fs" >/dev/null ;;
 		esac
 		mkdir -p "$work/$fs"
-		if mount -o loop "$work/$fs.fs" "$work/$fs" 2>/dev/null; then
+		if mount -o loop,discard "$work/$fs.fs" "$work/$fs" 2>/dev/null; then
 			mounts+=("$work/$fs")
 			fsdirs+=("$fs:$work/$fs")
 		fi
 	done
 fi
 fsdirs[0]="$(findmnt -n -o FSTYPE -T "$work" 2>/dev/null || stat -f -c %T "$work"):$work"
+for fd in "${fsdirs[@]:1}"; do # the CD batches' ISO, on the mount it is cloned on
+	cp "$cdiso" "${fd#*:}/cd.iso"
+	fsisos+=("${fd#*:}/cd.iso")
+done
 
 # write: a 7.0-sized image and a loop device over a used disk (root only).
 only=${BENCH_ONLY:-}
@@ -203,6 +216,14 @@ for round in $(seq 1 "$rounds"); do
 	rm -f "$work/copy.iso"
 	run cp-iso-sum cp_sum "$cdiso" "$work/copy.iso"
 	rm -f "$work/copy.iso"
+	for fd in "${fsdirs[@]:1}"; do
+		fs=${fd%%:*} dir=${fd#*:}
+		rm -rf "$dir/cds" "$dir/isocopies"
+		run "cd20@$fs" "$ea" build --iso "$dir/cd.iso" --hosts "$work/hosts.csv" --ks 'http://deploy/ks/{{.id}}.cfg' --format iso --out-dir "$dir/cds" --quiet
+		rm -rf "$dir/cds"
+		run "cp-iso20@$fs" cp20 "$dir/cd.iso" "$dir/isocopies" iso
+		rm -rf "$dir/isocopies"
+	done
 	[ "$only" != cd ] || continue
 	# Every case starts from a folder without its outputs: removing an old
 	# 100 MB file is not part of anybody's work.
@@ -277,6 +298,9 @@ for n in names:
     if n.startswith("batch20@"):
         fs = n.split("@", 1)[1]
         ratio("batch20/cp20 on %s (%s)" % (fs, "<= 1.0" if fs.startswith("ext") else "<= 0.2"), n, "cp20@" + fs)
+    if n.startswith("cd20@"):
+        fs = n.split("@", 1)[1]
+        ratio("cd20/cp-iso20 on %s (<= 0.2)" % fs, n, "cp-iso20@" + fs)
 print()
 print("peak RSS of esxi-autopart (target <= 32 MiB)")
 for n in names:

@@ -85,6 +85,9 @@ type Config struct {
 	// (builder.CDInputs.Plan) instead of a disk image; Run's Inputs then
 	// only name the media. Compress, Clone and Extra do not apply.
 	CD *builder.CDInputs
+	// CDFullReadBack reads back every byte of each CD
+	// (builder.WriteOptions.FullReadBack).
+	CDFullReadBack bool
 }
 
 // imageExt is the extension of a host's raw output: ".iso" for CDs.

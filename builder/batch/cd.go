@@ -25,7 +25,7 @@ func buildCD(ctx context.Context, j Job, cfg Config, stage string, report func(E
 		r.KSSum, r.staged = sum, append(r.staged, name)
 	}
 	name := j.ID + ".iso"
-	pd, err := p.WriteTemp(ctx, filepath.Join(stage, name), builder.WriteOptions{})
+	pd, err := p.WriteTemp(ctx, filepath.Join(stage, name), builder.WriteOptions{FullReadBack: cfg.CDFullReadBack})
 	if err != nil {
 		return fail(err)
 	}

@@ -18,8 +18,13 @@ import (
 
 var epoch = time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
 
-// copyISO writes the fixture, plans the copy with edits and fills out.
+// copyISO writes the fixture, plans the copy with edits and fills out
+// (VerifyWritten).
 func copyISO(t *testing.T, spec isogen.Spec, edits []Edit) (in, out string, p *Plan, sum string) {
+	return copyISOVerify(t, spec, edits, VerifyWritten)
+}
+
+func copyISOVerify(t *testing.T, spec isogen.Spec, edits []Edit, v Verify) (in, out string, p *Plan, sum string) {
 	t.Helper()
 	dir := t.TempDir()
 	in, out = filepath.Join(dir, "in.iso"), filepath.Join(dir, "out.iso")
@@ -39,7 +44,7 @@ func copyISO(t *testing.T, spec isogen.Spec, edits []Edit) (in, out string, p *P
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if sum, _, err = p.Fill(context.Background(), f); err != nil {
+	if sum, _, err = p.Fill(context.Background(), f, v); err != nil {
 		t.Fatal(err)
 	}
 	return in, out, p, sum
@@ -74,9 +79,17 @@ func TestCopy(t *testing.T) {
 			t.Parallel()
 			in, out, p, sum := copyISO(t, tc.spec, tc.edits)
 			checkCopy(t, in, out, p, tc.edits)
-			_, _, _, again := copyISO(t, tc.spec, tc.edits)
+			_, out2, _, again := copyISOVerify(t, tc.spec, tc.edits, VerifyFull)
 			if again != sum {
-				t.Errorf("same inputs, another SHA-256: %s, %s", sum, again)
+				t.Errorf("same inputs, another SHA-256 (read back in full): %s, %s", sum, again)
+			}
+			if got := testutil.Run(t, nil, "sha256sum", out); !strings.HasPrefix(got, sum+" ") {
+				t.Errorf("sha256sum: %s, Fill said %s", got, sum)
+			}
+			a, _ := os.ReadFile(out)
+			b, _ := os.ReadFile(out2)
+			if !bytes.Equal(a, b) {
+				t.Errorf("same inputs, other bytes")
 			}
 		})
 	}
@@ -204,48 +217,39 @@ func short(s string) string {
 	return s
 }
 
-// TestRootMoves: when the new record does not fit the root folder's last
-// sector, the root moves after the input's end, and every reader still
-// finds every file (isoinfo walks by path table and by records).
+// TestRootMoves: a new record moves the root folder after the input's end
+// (with it the descriptor's root record, the path tables' first entry and
+// every subfolder's ".."), also when the root spans several sectors, and
+// every reader still finds every file (isoinfo walks by path table and by
+// records).
 func TestRootMoves(t *testing.T) {
-	for n := 0; n < 120; n++ {
-		files := map[string][]byte{}
-		for i := 0; i < n; i++ {
-			files[fmt.Sprintf("filler%03d.dat", i)] = []byte{byte(i)}
-		}
-		spec := isogen.Spec{Version: "7.0", ElTorito: true, Joliet: true, Files: files}
-		dir := t.TempDir()
-		in := filepath.Join(dir, "in.iso")
-		if err := isogen.Write(in, spec); err != nil {
-			t.Fatal(err)
-		}
-		src, err := Open(in)
-		if err != nil {
-			t.Fatal(err)
-		}
-		edits := []Edit{{"KS.CFG", []byte("vmaccepteula\n")}}
-		p, err := src.Plan(edits, epoch)
-		src.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		moved := false
-		for _, pt := range p.Patches {
-			moved = moved || pt.What == "root folder"
-		}
-		if !moved {
-			continue
-		}
-		in, out, p, _ := copyISO(t, spec, edits)
-		checkCopy(t, in, out, p, edits)
-		l := testutil.Run(t, nil, "isoinfo", "-l", "-i", out)
-		if !strings.Contains(l, "KS.CFG;1") || !strings.Contains(l, "Directory listing of /EFI/BOOT/") {
-			t.Errorf("isoinfo -l:\n%s", l)
-		}
-		t.Logf("root moved with %d filler files", n)
-		return
+	files := map[string][]byte{}
+	for i := range 120 {
+		files[fmt.Sprintf("filler%03d.dat", i)] = []byte{byte(i)}
 	}
-	t.Fatal("no filler count made the root folder move")
+	spec := isogen.Spec{Version: "7.0", ElTorito: true, Joliet: true, Files: files}
+	edits := []Edit{{"KS.CFG", []byte("vmaccepteula\n")}}
+	in, out, p, _ := copyISO(t, spec, edits)
+	roots := 0
+	for _, pt := range p.Patches {
+		if strings.HasSuffix(pt.What, "root folder") && pt.Offset >= p.Prefix {
+			roots++
+			if pt.Bytes < 2*Sector {
+				t.Errorf("%s: %d bytes, want the root's several sectors", pt.What, pt.Bytes)
+			}
+		}
+	}
+	if roots != 2 {
+		t.Errorf("%d root folders moved, want 2 (ISO 9660, Joliet): %+v", roots, p.Patches)
+	}
+	checkCopy(t, in, out, p, edits)
+	for _, mode := range [][]string{nil, {"-J"}} {
+		l := testutil.Run(t, nil, "isoinfo", append([]string{"-l", "-i", out}, mode...)...)
+		if !strings.Contains(l, "KS.CFG") || !strings.Contains(l, "FILLER119.DAT") && !strings.Contains(l, "filler119.dat") ||
+			!strings.Contains(l, "Directory listing of /EFI/BOOT/") {
+			t.Errorf("isoinfo -l %v:\n%s", mode, l)
+		}
+	}
 }
 
 // TestRefused: what a copy cannot carry is refused with the reason.

@@ -9,6 +9,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf16"
 
@@ -26,6 +28,11 @@ type Source struct {
 	end     uint32
 	trees   []*hierarchy
 	offsets map[int64][]string // data offset -> the non-empty ISO files stored there
+	id      string             // the input's identity when opened (identity)
+
+	mu         sync.Mutex
+	prefixes   map[string]*prefixHash // by Plan.prefixKey
+	prefixRuns atomic.Int64           // prefixes hashed (tests)
 }
 
 // Open reads the image at path: its files (isofs), every directory
@@ -43,7 +50,17 @@ func OpenContext(ctx context.Context, path string) (*Source, error) {
 		iso.Close()
 		return nil, err
 	}
-	s := &Source{Path: path, ISO: iso, file: f, size: iso.Size(), offsets: map[int64][]string{}}
+	fi, err := f.Stat()
+	if err != nil {
+		iso.Close()
+		f.Close()
+		return nil, err
+	}
+	s := &Source{Path: path, ISO: iso, file: f, size: iso.Size(), offsets: map[int64][]string{}, id: identity(fi), prefixes: map[string]*prefixHash{}}
+	if fi.Size() != s.size {
+		s.Close()
+		return nil, fmt.Errorf("%s: %w (%d bytes when its tree was read, %d now)", path, ErrInputChanged, s.size, fi.Size())
+	}
 	if err := s.load(); err != nil {
 		s.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -123,15 +140,18 @@ type Edit struct {
 
 // Plan says every byte the copy changes. Print it, compare it, write it.
 type Plan struct {
-	ISO        string     `json:"iso"`
-	ISOBytes   int64      `json:"iso_bytes"`
-	ImageBytes int64      `json:"image_bytes"`
-	VolumeID   string     `json:"volume_id"`
-	Names      string     `json:"names"`
-	ModTime    time.Time  `json:"mtime"`
-	Catalog    *Catalog   `json:"el_torito,omitempty"`
-	Files      []FilePlan `json:"files"`
-	Patches    []Patch    `json:"patches"`
+	ISO        string `json:"iso"`
+	ISOBytes   int64  `json:"iso_bytes"`
+	ImageBytes int64  `json:"image_bytes"`
+	// Prefix is how many first bytes are the input's with host-independent
+	// rewrites (the input's size): every per-host byte lies after it.
+	Prefix   int64      `json:"prefix_bytes"`
+	VolumeID string     `json:"volume_id"`
+	Names    string     `json:"names"`
+	ModTime  time.Time  `json:"mtime"`
+	Catalog  *Catalog   `json:"el_torito,omitempty"`
+	Files    []FilePlan `json:"files"`
+	Patches  []Patch    `json:"patches"`
 
 	src *Source
 	ov  *overlay
@@ -155,10 +175,27 @@ type Patch struct {
 	What   string `json:"what"`
 }
 
+// Granule is what the copy's part after the input is padded to: the
+// volume's size, which the volume descriptors before that part state, is
+// the same for every host whose moved folders and changed files fit in
+// the same number of granules (a host's own content decides it, so a host
+// built alone and in a batch gets the same bytes).
+const Granule = 64 << 10
+
 // Plan decides the copy with edits; modTime stamps every record and
 // descriptor it rewrites.
+//
+// Every byte that differs between hosts lies after the input's end
+// (Plan.Prefix): each folder that holds a changed or new record is moved
+// there (hierarchy by hierarchy, in walk order; a folder's size follows
+// from its records' lengths, not from where its files lie), then each
+// changed file's data, then zeros up to a multiple of Granule. What is
+// rewritten before it (the volume descriptors' size, date and root record,
+// the path tables' entries and the records and ".." entries that point at
+// moved folders) depends on the input, the paths edited, modTime and the
+// padded size alone: hosts that share them share the bytes [0, Prefix).
 func (s *Source) Plan(edits []Edit, modTime time.Time) (*Plan, error) {
-	p := &Plan{ISO: s.Path, ISOBytes: s.size, VolumeID: s.ISO.VolumeID(), Names: s.ISO.Names(),
+	p := &Plan{ISO: s.Path, ISOBytes: s.size, Prefix: s.size, VolumeID: s.ISO.VolumeID(), Names: s.ISO.Names(),
 		ModTime: modTime.UTC(), Catalog: s.Catalog, src: s, ov: newOverlay(s.file, s.end)}
 	sorted := append([]Edit(nil), edits...)
 	sort.Slice(sorted, func(i, j int) bool { return strings.ToLower(sorted[i].Path) < strings.ToLower(sorted[j].Path) })
@@ -170,6 +207,7 @@ func (s *Source) Plan(edits []Edit, modTime time.Time) (*Plan, error) {
 		}
 		byKey[k] = e
 	}
+	l := &layout{p: p, move: map[*folder]*moved{}, fileOf: map[*record]int{}}
 	var added []Edit
 	for _, e := range sorted {
 		f, ok := s.ISO.Lookup(e.Path)
@@ -177,14 +215,34 @@ func (s *Source) Plan(edits []Edit, modTime time.Time) (*Plan, error) {
 			added = append(added, e)
 			continue
 		}
-		if err := p.replace(f, e, byKey); err != nil {
+		if err := l.replace(f, e, byKey); err != nil {
 			return nil, fmt.Errorf("%s: %s: %w", s.Path, f.Path, err)
 		}
 	}
 	for _, e := range added {
-		if err := p.add(e); err != nil {
-			return nil, fmt.Errorf("%s: adding %s: %w", s.Path, e.Path, err)
+		name := strings.TrimPrefix(e.Path, "/")
+		if !plainName(name) {
+			return nil, fmt.Errorf("%s: adding %s: a new file needs an upper-case 8.3 name in the root folder (A-Z, 0-9, _), not %q", s.Path, e.Path, e.Path)
 		}
+		p.Files = append(p.Files, FilePlan{Path: name, Bytes: int64(len(e.Data)), Added: true, Records: len(s.trees), data: e.Data})
+		for _, h := range s.trees {
+			l.want(h.root)
+		}
+	}
+	l.collect()
+	for i, f := range p.Files {
+		if !f.Added {
+			continue
+		}
+		for _, h := range s.trees {
+			rec := h.newRecord(f.Path, 0, uint32(f.Bytes), recordDate(p.ModTime))
+			if err := l.move[h.root].insert(rec, i); err != nil {
+				return nil, fmt.Errorf("%s: adding %s: %w", s.Path, f.Path, err)
+			}
+		}
+	}
+	if err := l.place(); err != nil {
+		return nil, fmt.Errorf("%s: %w", s.Path, err)
 	}
 	if err := p.descriptors(); err != nil {
 		return nil, fmt.Errorf("%s: %w", s.Path, err)
@@ -197,8 +255,36 @@ func (s *Source) Plan(edits []Edit, modTime time.Time) (*Plan, error) {
 	return p, nil
 }
 
-// replace appends e's data and points every record of f's data at it.
-func (p *Plan) replace(f isofs.File, e Edit, byKey map[string]Edit) error {
+// layout moves the folders that hold changed or new records after the
+// input and puts the changed files' data after them.
+type layout struct {
+	p      *Plan
+	move   map[*folder]*moved
+	order  []*moved        // hierarchy by hierarchy, in walk order
+	fileOf map[*record]int // a changed file's records: its index in Plan.Files
+}
+
+// moved is a folder that moves after the input.
+type moved struct {
+	h    *hierarchy
+	f    *folder
+	recs [][]byte  // its records, copies to rewrite; "." and ".." first
+	src  []*record // the input's record of each (nil: a new one)
+	file []int     // the Plan.Files index a record points at (-1: none)
+	ext  uint32    // its new first sector
+	size uint32    // its new size in bytes
+}
+
+func (l *layout) want(f *folder) {
+	if l.move[f] == nil {
+		l.move[f] = &moved{f: f}
+	}
+}
+
+// replace notes e's new data for f and the records (and so the folders)
+// that point at it.
+func (l *layout) replace(f isofs.File, e Edit, byKey map[string]Edit) error {
+	p := l.p
 	sr, err := p.src.ISO.Section(f.Path)
 	if err != nil {
 		return err
@@ -226,13 +312,13 @@ func (p *Plan) replace(f isofs.File, e Edit, byKey map[string]Edit) error {
 	if len(p.src.offsets[off]) > 1 && !strings.EqualFold(p.src.offsets[off][0], f.Path) {
 		return nil // done with the first of the files that share the data
 	}
-	sector := p.ov.appendData(e.Data, f.Path)
-	n := 0
+	i, n := len(p.Files), 0
 	for _, h := range p.src.trees {
 		for _, d := range h.dirs {
 			for _, r := range d.recs[2:] {
 				if r.isFile() && int64(r.ext())*Sector == off && int64(r.size()) == f.Size {
-					p.setExtent(r, sector, uint32(len(e.Data)))
+					l.fileOf[r] = i
+					l.want(d)
 					n++
 				}
 			}
@@ -241,32 +327,189 @@ func (p *Plan) replace(f isofs.File, e Edit, byKey map[string]Edit) error {
 	if n == 0 {
 		return errors.New("no directory record points at its data")
 	}
-	p.Files = append(p.Files, FilePlan{Path: f.Path, Bytes: int64(len(e.Data)), Sector: sector, Records: n, data: e.Data})
+	p.Files = append(p.Files, FilePlan{Path: f.Path, Bytes: int64(len(e.Data)), Records: n, data: e.Data})
 	return nil
 }
 
-// setExtent rewrites a record's extent, length and date through the overlay.
-func (p *Plan) setExtent(r *record, sector, size uint32) {
-	b := p.ov.bytes(r.off, len(r.raw))
-	both32(b[2:10], sector)
-	both32(b[10:18], size)
-	copy(b[18:25], recordDate(p.ModTime))
-}
-
-// add puts a new file into the root folder of every hierarchy.
-func (p *Plan) add(e Edit) error {
-	name := strings.TrimPrefix(e.Path, "/")
-	if !plainName(name) {
-		return fmt.Errorf("a new file needs an upper-case 8.3 name in the root folder (A-Z, 0-9, _), not %q", e.Path)
-	}
-	sector := p.ov.appendData(e.Data, name)
-	for _, h := range p.src.trees {
-		rec := h.newRecord(name, sector, uint32(len(e.Data)), recordDate(p.ModTime))
-		if err := p.insert(h, rec); err != nil {
-			return err
+// collect orders the folders to move and copies their records.
+func (l *layout) collect() {
+	for _, h := range l.p.src.trees {
+		for _, d := range h.dirs {
+			m := l.move[d]
+			if m == nil {
+				continue
+			}
+			m.h = h
+			for _, r := range d.recs {
+				fi, ok := l.fileOf[r]
+				if !ok {
+					fi = -1
+				}
+				m.recs, m.src, m.file = append(m.recs, append([]byte(nil), r.raw...)), append(m.src, r), append(m.file, fi)
+			}
+			l.order = append(l.order, m)
 		}
 	}
-	p.Files = append(p.Files, FilePlan{Path: name, Bytes: int64(len(e.Data)), Sector: sector, Added: true, Records: len(p.src.trees), data: e.Data})
+}
+
+// insert puts a new record for Plan.Files[file] in identifier order.
+func (m *moved) insert(rec []byte, file int) error {
+	newID := rec[33 : 33+int(rec[32])]
+	at := len(m.recs)
+	for i := 2; i < len(m.recs); i++ {
+		r := m.recs[i]
+		c := bytes.Compare(r[33:33+int(r[32])], newID)
+		if c == 0 {
+			return errors.New("already in the root folder under that identifier")
+		}
+		if c > 0 {
+			at = i
+			break
+		}
+	}
+	m.recs = append(m.recs[:at], append([][]byte{rec}, m.recs[at:]...)...)
+	m.src = append(m.src[:at], append([]*record{nil}, m.src[at:]...)...)
+	m.file = append(m.file[:at], append([]int{file}, m.file[at:]...)...)
+	return nil
+}
+
+// place gives the moved folders and the changed files their sectors after
+// the input, rewrites every record that points at them, and pads the part
+// after the input to a multiple of Granule.
+func (l *layout) place() error {
+	p, ov := l.p, l.p.ov
+	at := ov.end
+	for _, m := range l.order {
+		m.ext, m.size = at, uint32(len(pack(m.recs)))
+		at += m.size / Sector
+	}
+	for i := range p.Files {
+		p.Files[i].Sector = at
+		at += uint32((p.Files[i].Bytes + Sector - 1) / Sector)
+	}
+	date := recordDate(p.ModTime)
+	to := func(f *folder) *moved { return l.move[f] }
+	for _, m := range l.order {
+		for i, b := range m.recs {
+			r := m.src[i]
+			switch {
+			case m.file[i] >= 0:
+				f := p.Files[m.file[i]]
+				both32(b[2:10], f.Sector)
+				both32(b[10:18], uint32(f.Bytes))
+				copy(b[18:25], date)
+			case i == 0:
+				setFolder(b, m)
+			case i == 1:
+				if d := to(parentOf(m.f)); d != nil {
+					setFolder(b, d)
+				}
+			case r != nil && r.sub != nil && to(r.sub) != nil:
+				setFolder(b, to(r.sub))
+			}
+		}
+	}
+	moves := map[*hierarchy]map[uint32]uint32{}
+	for _, h := range p.src.trees {
+		for _, d := range h.dirs {
+			if m := to(d); m != nil {
+				if moves[h] == nil {
+					moves[h] = map[uint32]uint32{}
+				}
+				moves[h][d.ext] = m.ext
+				continue
+			}
+			if m := to(parentOf(d)); m != nil { // ".." of a folder that stays
+				setFolder(ov.bytes(d.recs[1].off, len(d.recs[1].raw)), m)
+			}
+			for _, r := range d.recs[2:] {
+				if m := to(r.sub); r.sub != nil && m != nil {
+					setFolder(ov.bytes(r.off, len(r.raw)), m)
+				}
+			}
+		}
+		if m := to(h.root); m != nil {
+			vd := ov.bytes(h.vd, Sector)
+			both32(vd[158:166], m.ext) // the root record's extent and length
+			both32(vd[166:174], m.size)
+		}
+	}
+	for _, h := range p.src.trees {
+		if moves[h] != nil {
+			if err := l.pathTables(h, moves[h]); err != nil {
+				return err
+			}
+		}
+	}
+	for _, m := range l.order {
+		what := "folder"
+		if m.f.parent == nil {
+			what = "root folder"
+		}
+		if m.h.joliet {
+			what = "Joliet " + what
+		}
+		ov.appendData(pack(m.recs), what)
+	}
+	for _, f := range p.Files {
+		if got := ov.appendData(f.data, f.Path); got != f.Sector {
+			return fmt.Errorf("%s: placed at sector %d, planned at %d", f.Path, got, f.Sector)
+		}
+	}
+	const g = Granule / Sector
+	ov.end = ov.inEnd + (ov.end-ov.inEnd+g-1)/g*g
+	return nil
+}
+
+// parentOf is the folder f's ".." names: its parent, or itself for a root.
+func parentOf(f *folder) *folder {
+	if f.parent == nil {
+		return f
+	}
+	return f.parent
+}
+
+// setFolder points a folder's record at m's new extent and length.
+func setFolder(b []byte, m *moved) {
+	both32(b[2:10], m.ext)
+	both32(b[10:18], m.size)
+}
+
+// pathTables points each path table entry of a moved folder of h at its
+// new extent (every table the descriptor names: L, M and their copies).
+func (l *layout) pathTables(h *hierarchy, moves map[uint32]uint32) error {
+	p := l.p
+	vd := p.ov.bytes(h.vd, Sector)
+	size := int64(binary.LittleEndian.Uint32(vd[132:136]))
+	for _, pt := range []struct {
+		loc   int
+		order binary.ByteOrder
+	}{{140, binary.LittleEndian}, {144, binary.LittleEndian}, {148, binary.BigEndian}, {152, binary.BigEndian}} {
+		sec := pt.order.Uint32(vd[pt.loc:])
+		if sec == 0 {
+			continue // no optional table
+		}
+		base := int64(sec) * Sector
+		if base+size > p.src.size {
+			return fmt.Errorf("path table at sector %d (%d bytes) reaches past the image's end", sec, size)
+		}
+		buf := make([]byte, size)
+		if _, err := p.src.file.ReadAt(buf, base); err != nil {
+			return fmt.Errorf("path table at sector %d: %w", sec, err)
+		}
+		found := 0
+		for off := 0; off+8 <= len(buf) && buf[off] != 0; off += 8 + int(buf[off]) + int(buf[off])%2 {
+			if to, ok := moves[pt.order.Uint32(buf[off+2:])]; ok {
+				var b [4]byte
+				pt.order.PutUint32(b[:], to)
+				p.ov.put(base+int64(off)+2, b[:], "path table")
+				found++
+			}
+		}
+		if found != len(moves) {
+			return fmt.Errorf("path table at sector %d names %d of the %d folders that move", sec, found, len(moves))
+		}
+	}
 	return nil
 }
 
@@ -336,70 +579,6 @@ func (h *hierarchy) versions() bool {
 		}
 	}
 	return true
-}
-
-// insert puts rec into h's root folder in identifier order, rewriting the
-// folder in place when it still fits its extent, else moving it after the
-// input's last sector.
-func (p *Plan) insert(h *hierarchy, rec []byte) error {
-	root := h.root
-	newID := rec[33 : 33+int(rec[32])]
-	var recs [][]byte
-	placed := false
-	for i, r := range root.recs {
-		cur := p.ov.bytes(r.off, len(r.raw))
-		if i >= 2 && !placed {
-			switch c := bytes.Compare(r.id(), newID); {
-			case c == 0:
-				return errors.New("already in the root folder under that identifier")
-			case c > 0:
-				recs, placed = append(recs, rec), true
-			}
-		}
-		recs = append(recs, append([]byte(nil), cur...))
-	}
-	if !placed {
-		recs = append(recs, rec)
-	}
-	packed := pack(recs)
-	if len(packed) <= int(root.size) {
-		packed = append(packed, make([]byte, int(root.size)-len(packed))...)
-		p.ov.put(int64(root.ext)*Sector, packed, "root folder")
-		return nil
-	}
-	// Move the root: its "." and "..", the descriptor's root record, every
-	// subfolder's "..", and the path tables' first entry.
-	at, size := p.ov.end, uint32(len(packed))
-	for _, off := range []int{0, int(packed[0])} { // "." and ".." of a root both name it
-		both32(packed[off+2:off+10], at)
-		both32(packed[off+10:off+18], size)
-	}
-	p.ov.appendData(packed, "root folder")
-	vd := p.ov.bytes(h.vd, Sector)
-	both32(vd[158:166], at)
-	both32(vd[166:174], size)
-	for _, d := range h.dirs {
-		if d.parent == root {
-			dd := p.ov.bytes(d.recs[1].off, len(d.recs[1].raw))
-			both32(dd[2:10], at)
-			both32(dd[10:18], size)
-		}
-	}
-	for _, pt := range []struct {
-		loc   int
-		order binary.ByteOrder
-	}{{140, binary.LittleEndian}, {144, binary.LittleEndian}, {148, binary.BigEndian}, {152, binary.BigEndian}} {
-		sec := pt.order.Uint32(vd[pt.loc:])
-		if sec == 0 {
-			continue // no optional table
-		}
-		if sec >= p.src.end {
-			return fmt.Errorf("path table at sector %d lies past the image's end", sec)
-		}
-		e := p.ov.bytes(int64(sec)*Sector, 8)
-		pt.order.PutUint32(e[2:6], at)
-	}
-	return nil
 }
 
 // pack lays records into sectors; no record crosses a sector boundary.

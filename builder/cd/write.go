@@ -17,16 +17,175 @@ import (
 
 const chunk = 4 << 20 // read-back unit
 
-// Fill writes the copy into the empty file f and reads it back. Where the
+// Verify says how much of the copy Fill reads back.
+type Verify int
+
+const (
+	// VerifyWritten reads back every sector Fill writes (the rewrites
+	// before Plan.Prefix and the whole part after it) and the structure;
+	// the input's bytes are the kernel's copy (a reflink or
+	// copy_file_range), trusted as cp trusts it, and hashed from the input.
+	VerifyWritten Verify = iota
+	// VerifyFull reads back every byte of the copy, compares it with the
+	// input and the plan and hashes what it read.
+	VerifyFull
+)
+
+// afterWrite, when set (tests), runs once the copy is written, before it
+// is verified.
+var afterWrite func()
+
+// Fill writes the copy into the empty file f and verifies it. Where the
 // file system shares extents (Btrfs, XFS) the input is cloned whole and
-// the plan's sectors written over and after it; elsewhere the unchanged
-// ranges are copied in the kernel (copy_file_range) and the plan's sectors
-// written between them, in order, while a second goroutine reads back
-// what is done: every byte compared with the input and the plan, the
-// plan's bytes hashed. Then the trees and the El Torito catalog are read
-// again (checkStructure). It returns the SHA-256 and whether extents are
-// shared.
-func (p *Plan) Fill(ctx context.Context, f *os.File) (sum string, reflink bool, err error) {
+// the plan's sectors written over and after it; elsewhere the input is
+// copied in the kernel (copy_file_range) and the plan's sectors written.
+// With VerifyWritten the SHA-256 of the prefix comes from the input,
+// hashed on another goroutine beside the copy, once per Source and
+// prefix; what Fill wrote is read back and compared (VerifyWritten on the
+// Plan), then the trees, the El Torito catalog and the size. With
+// VerifyFull a second goroutine reads back every byte behind the writer.
+// The input must keep its size and times from Open to the end
+// (ErrInputChanged). It returns the SHA-256 and whether extents are shared.
+func (p *Plan) Fill(ctx context.Context, f *os.File, v Verify) (sum string, reflink bool, err error) {
+	if err := p.src.unchanged(); err != nil {
+		return "", false, err
+	}
+	if v == VerifyFull {
+		sum, reflink, err = p.fillFull(ctx, f)
+	} else {
+		sum, reflink, err = p.fillWritten(ctx, f)
+	}
+	if err != nil {
+		return "", reflink, err
+	}
+	if err := p.src.unchanged(); err != nil {
+		return "", reflink, err
+	}
+	return sum, reflink, nil
+}
+
+// fillWritten writes the copy while the prefix is hashed from the input,
+// then reads back what it wrote.
+func (p *Plan) fillWritten(ctx context.Context, f *os.File) (string, bool, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pre := p.src.startPrefix(ctx, p)
+	reflink := fileio.Reflink(f, p.src.file) == nil
+	var err error
+	if reflink {
+		err = p.patchAll(f)
+	} else {
+		err = p.copyAll(ctx, f)
+	}
+	if err != nil {
+		return "", reflink, fmt.Errorf("writing: %w", err)
+	}
+	if afterWrite != nil {
+		afterWrite()
+	}
+	sum, err := p.verifyWritten(ctx, f, pre)
+	if err != nil {
+		return "", reflink, fmt.Errorf("verifying: %w", err)
+	}
+	return sum, reflink, nil
+}
+
+// copyAll copies the input in the kernel, then writes the plan's sectors.
+func (p *Plan) copyAll(ctx context.Context, f *os.File) error {
+	if err := f.Truncate(p.ImageBytes); err != nil {
+		return err
+	}
+	n, err := fileio.CopyRange(ctx, f, 0, p.src.file, 0, p.ISOBytes, 64<<20, nil)
+	if errors.Is(err, fileio.ErrFallback) {
+		err = fileio.CopyBuffered(ctx, f, n, p.src.file, n, p.ISOBytes-n)
+	}
+	if err != nil {
+		return err
+	}
+	for _, pt := range p.Patches {
+		if err := p.writePatch(f, pt); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// VerifyWritten checks a finished copy r as Fill does by default: every
+// sector the plan writes before Plan.Prefix and every byte after it read
+// back and compared with the plan, the part after the prefix hashed on
+// from the prefix's state (hashed from the input, once per Source); then
+// the structure (checkStructure) and, for a file, its size. The bytes
+// before the prefix that the plan does not write are not read.
+func (p *Plan) VerifyWritten(ctx context.Context, r io.ReaderAt) (string, error) {
+	return p.verifyWritten(ctx, r, p.src.startPrefix(ctx, p))
+}
+
+// writtenChunk is VerifyWritten's read unit: what it reads is a few
+// sectors and the part after the prefix (KiB to a few granules), and a
+// batch runs one per CPU.
+const writtenChunk = 256 << 10
+
+func (p *Plan) verifyWritten(ctx context.Context, r io.ReaderAt, pre *prefixHash) (string, error) {
+	got, want := make([]byte, writtenChunk), make([]byte, writtenChunk)
+	check := func(off, end int64, h io.Writer) error {
+		for ; off < end; off += writtenChunk {
+			n := min(writtenChunk, end-off)
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if _, err := r.ReadAt(got[:n], off); err != nil {
+				return fmt.Errorf("reading back byte %d: %w", off, err)
+			}
+			if err := p.ov.readAt(want[:n], off); err != nil {
+				return err
+			}
+			if err := sameBytes(got[:n], want[:n], off); err != nil {
+				return err
+			}
+			if h != nil {
+				h.Write(want[:n])
+			}
+		}
+		return nil
+	}
+	for _, pt := range p.Patches {
+		if pt.Offset < p.Prefix {
+			if err := check(pt.Offset, min(pt.Offset+pt.Bytes, p.Prefix), nil); err != nil {
+				return "", err
+			}
+		}
+	}
+	h, err := p.src.prefixState(ctx, p, pre)
+	if err != nil {
+		return "", fmt.Errorf("hashing %s: %w", p.ISO, err)
+	}
+	if err := check(p.Prefix, p.ImageBytes, h); err != nil {
+		return "", err
+	}
+	if size, ok := statSize(r); ok && size != p.ImageBytes {
+		return "", fmt.Errorf("the copy has %d bytes, the plan %d", size, p.ImageBytes)
+	}
+	if err := p.checkStructure(r); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// sameBytes says where got first differs from want (the copy's bytes at off).
+func sameBytes(got, want []byte, off int64) error {
+	if bytes.Equal(got, want) {
+		return nil
+	}
+	i := 0
+	for got[i] == want[i] {
+		i++
+	}
+	return fmt.Errorf("byte %d (sector %d) reads %#02x, the plan says %#02x", off+int64(i), (off+int64(i))/Sector, got[i], want[i])
+}
+
+// fillFull writes the copy while a second goroutine reads back every byte
+// behind the writer (VerifyFull).
+func (p *Plan) fillFull(ctx context.Context, f *os.File) (sum string, reflink bool, err error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	rb := newReadBack(p, f)
@@ -47,6 +206,12 @@ func (p *Plan) Fill(ctx context.Context, f *os.File) (sum string, reflink bool, 
 		return "", reflink, fmt.Errorf("verifying: %w", rerr)
 	case err != nil:
 		return "", reflink, fmt.Errorf("writing: %w", err)
+	}
+	if afterWrite != nil {
+		afterWrite()
+	}
+	if size, ok := statSize(f); ok && size != p.ImageBytes {
+		return "", reflink, fmt.Errorf("verifying: the copy has %d bytes, the plan %d", size, p.ImageBytes)
 	}
 	if err := p.checkStructure(f); err != nil {
 		return "", reflink, fmt.Errorf("verifying: %w", err)
@@ -172,12 +337,8 @@ func (rb *readBack) run(ctx context.Context, cancel context.CancelCauseFunc) {
 			rb.fail(cancel, err)
 			return
 		}
-		if !bytes.Equal(got[:n], want[:n]) {
-			i := 0
-			for got[i] == want[i] {
-				i++
-			}
-			rb.fail(cancel, fmt.Errorf("byte %d (sector %d) reads %#02x, the plan says %#02x", off+int64(i), (off+int64(i))/Sector, got[i], want[i]))
+		if err := sameBytes(got[:n], want[:n], off); err != nil {
+			rb.fail(cancel, err)
 			return
 		}
 		h.Write(want[:n])
@@ -190,8 +351,8 @@ func (rb *readBack) fail(cancel context.CancelCauseFunc, err error) {
 	cancel(err)
 }
 
-// Verify reads a finished copy r back: every byte compared with the plan,
-// hashed; then its structure (checkStructure).
+// Verify reads a finished copy r back as VerifyFull does: every byte
+// compared with the plan, hashed; then its structure (checkStructure).
 func (p *Plan) Verify(ctx context.Context, r io.ReaderAt) (string, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)

@@ -36,7 +36,7 @@ func cdCopy(t *testing.T, spec isogen.Spec, edits []cd.Edit) (orig, out string) 
 	out = filepath.Join(dir, "out.iso")
 	f := createFile(t, out)
 	defer f.Close()
-	if _, _, err := p.Fill(t.Context(), f); err != nil {
+	if _, _, err := p.Fill(t.Context(), f, cd.VerifyWritten); err != nil {
 		t.Fatal(err)
 	}
 	return orig, out

@@ -40,6 +40,12 @@ func (f *buildFlags) run(ctx context.Context, args []string, stdout, stderr io.W
 	if format == formatISO && len(f.addModules) > 0 {
 		return &exitError{code: 2, err: errors.New("build: --add-module adds modules to disk images; install CDs (--format iso) do not take them")}
 	}
+	if f.verify != "" && f.verify != verifyWritten && f.verify != verifyFull {
+		return &exitError{code: 2, err: fmt.Errorf("build: --verify %q: say written or full", f.verify)}
+	}
+	if format != formatISO && f.verify != "" {
+		return &exitError{code: 2, err: fmt.Errorf("build: --verify %s says how much of an install CD (--format iso) is read back; a disk image is read back whole", f.verify)}
+	}
 	opts, err := f.options(ctx)
 	if err != nil {
 		return &exitError{code: 2, err: err}

@@ -70,7 +70,7 @@ func buildCD(ctx context.Context, f *buildFlags, opts builder.Options, stdout, s
 	start := time.Now()
 	var set outputSet
 	defer set.discard()
-	pd, err := plan.WriteTemp(ctx, f.out, builder.WriteOptions{Force: f.force, Sync: f.sync})
+	pd, err := plan.WriteTemp(ctx, f.out, builder.WriteOptions{Force: f.force, Sync: f.sync, FullReadBack: f.verify == verifyFull})
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -173,4 +174,58 @@ func findIn(dirs []string, name string) string {
 		}
 	}
 	return ""
+}
+
+// TestBuildCDAloneAsInBatch: a host's CD built alone (-o) is the batch's
+// <id>.iso byte for byte, whichever hosts are beside it; the SHA-256 that
+// build prints, SHA256SUMS and manifest.json give is sha256sum's, with
+// --verify written (default) and full alike. --verify on a disk image is
+// a usage error.
+func TestBuildCDAloneAsInBatch(t *testing.T) {
+	dir := t.TempDir()
+	iso := filepath.Join(dir, "esxi7.iso")
+	if err := isogen.Write(iso, isogen.Spec{Version: "7.0", ElTorito: true, Joliet: true}); err != nil {
+		t.Fatal(err)
+	}
+	hosts, ks := filepath.Join(dir, "hosts.csv"), filepath.Join(dir, "ks.tmpl")
+	if err := os.WriteFile(hosts, []byte("id,ip\nesx01,10.0.0.1\nesx02,10.0.0.22\nesx03,10.0.0.103\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(ks, []byte("vmaccepteula\nrootpw secret\ninstall --firstdisk --overwritevmfs\nnetwork --bootproto=static --ip={{.ip}} --netmask=255.255.255.0 --gateway=10.0.0.254 --nameserver=10.0.0.254 --hostname={{.id}}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "batch")
+	if _, stderr, err := runCLI("build", "--iso", iso, "--hosts", hosts, "--ks-template", ks, "--embed-ks", "--format", "iso", "--out-dir", out, "-q"); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	sums, err := os.ReadFile(filepath.Join(out, "SHA256SUMS"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	testutil.Need(t, "sha256sum")
+	for _, verify := range []string{"written", "full"} {
+		alone := filepath.Join(dir, "esx02-"+verify+".iso")
+		stdout, stderr, err := runCLI("build", "--iso", iso, "--host", "esx02", "--var", "ip=10.0.0.22", "--ks-template", ks, "--embed-ks",
+			"--verify", verify, "-o", alone)
+		if err != nil {
+			t.Fatalf("--verify %s: %v\n%s", verify, err, stderr)
+		}
+		a, _ := os.ReadFile(alone)
+		b, _ := os.ReadFile(filepath.Join(out, "esx02.iso"))
+		if len(a) == 0 || !bytes.Equal(a, b) {
+			t.Errorf("--verify %s: esx02 alone (%d bytes) is not the batch's esx02.iso (%d bytes)", verify, len(a), len(b))
+		}
+		sum := strings.Fields(testutil.Run(t, nil, "sha256sum", alone))[0]
+		if !strings.Contains(stdout, "sha256     "+sum+"\n") || !strings.Contains(string(sums), sum+"  esx02.iso\n") {
+			t.Errorf("--verify %s: sha256sum says %s; build printed:\n%s\nSHA256SUMS:\n%s", verify, sum, stdout, sums)
+		}
+	}
+	_, _, err = runCLI("build", "--iso", iso, "--syslinux", "x.tar.gz", "--host", "esx01", "--ks", "http://d/k", "--verify", "full", "-o", filepath.Join(dir, "x.img"))
+	if exitCode(err) != 2 || !strings.Contains(err.Error(), "a disk image is read back whole") {
+		t.Errorf("--verify with a disk image: exit %d, %v", exitCode(err), err)
+	}
+	_, _, err = runCLI("build", "--iso", iso, "--host", "esx01", "--ks", "http://d/k", "--verify", "some", "-o", filepath.Join(dir, "x.iso"))
+	if exitCode(err) != 2 || !strings.Contains(err.Error(), "say written or full") {
+		t.Errorf("--verify some: exit %d, %v", exitCode(err), err)
+	}
 }

@@ -27,7 +27,14 @@ type buildFlags struct {
 	likePart                                             int
 	table, partType                                      string
 	fs                                                   *pflag.FlagSet // which flags were given (--table)
+	verify                                               string // install CDs: verifyWritten (default) or verifyFull
 }
+
+// --verify's values.
+const (
+	verifyWritten = "written"
+	verifyFull    = "full"
+)
 
 var buildCommand = &command{
 	name:    "build",
@@ -89,6 +96,8 @@ func (f *buildFlags) define(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.asJSON, "json", false, "print JSON instead of text")
 	fs.BoolVarP(&f.force, "force", "f", false, "replace an existing output file")
 	fs.BoolVar(&f.sync, "fsync", false, "fsync the image before renaming it into place")
+	fs.StringVar(&f.verify, "verify", "", "install CDs: `HOW` much is read back: written (default: every sector written, the trees and the boot catalog; "+
+		"the ISO's bytes are the kernel's copy, as cp's) or full (every byte, compared with the ISO)")
 	fs.StringVar(&f.hosts, "hosts", "", "inventory `FILE` (CSV with a header row and an id column, or .json): one image per host")
 	fs.StringVar(&f.outDir, "out-dir", "", "with --hosts: `DIR` for <id>.img, <id>.cfg, SHA256SUMS and manifest.json")
 	fs.StringVar(&f.ksTemplate, "ks-template", "", "kickstart template `FILE` (Go text/template) rendered per host into <id>.cfg")
@@ -113,6 +122,7 @@ func (f *buildFlags) define(fs *pflag.FlagSet) {
 	valuesFlag(fs, "table", builder.TableMBR, builder.TableGPT)
 	valuesFlag(fs, "compress", "zstd", "xz", "gzip")
 	valuesFlag(fs, "format", "img", "iso")
+	valuesFlag(fs, "verify", verifyWritten, verifyFull)
 }
 
 // addTo adds --add-module's files to the end of the inputs' boot

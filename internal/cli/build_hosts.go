@@ -132,7 +132,7 @@ func buildHosts(ctx context.Context, f *buildFlags, base builder.Options, stdout
 	prog := newProgress(f, stdout, stderr, len(jobs))
 	prog.inventory, prog.flagVars = f.hosts, base.Vars
 	start := time.Now()
-	cfg := batch.Config{OutDir: f.outDir, Force: f.force, Jobs: f.jobs, KeepGoing: f.keepGoing, Progress: prog.event, Compress: kind, ZeroRuns: zeroRuns(), CD: cdIn}
+	cfg := batch.Config{OutDir: f.outDir, Force: f.force, Jobs: f.jobs, KeepGoing: f.keepGoing, Progress: prog.event, Compress: kind, ZeroRuns: zeroRuns(), CD: cdIn, CDFullReadBack: f.verify == verifyFull}
 	if f.bmap {
 		cfg.Extra = func(raw string, p *builder.Plan, id string) (string, []byte, error) {
 			name := id + ".img.bmap"
