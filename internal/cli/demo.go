@@ -41,7 +41,9 @@ var demoCommand = &command{
 	usage:   []string{"demo [--dir DIR] [--no-boot]"},
 	about: "Writes a synthetic ESXi 4.1 ISO and a syslinux-3.70-shaped tarball (its loader our own bootable stand-in, " +
 		"built with binutils; the MBR code Debian's mbr.bin), builds an image from them, inspects it and boots it in " +
-		"QEMU by BIOS; then does the same for a 7.0-shaped sample by BIOS and UEFI. Without binutils, " +
+		"QEMU by BIOS; then does the same for a 7.0-shaped sample by BIOS and UEFI, and builds, inspects and boots " +
+		"(by UEFI, as a CD-ROM) a per-host install CD from the 7.0 sample ISO, a bootable El Torito CD. " +
+		"DIR keeps the samples (and ks.tmpl, a kickstart template) for trying the other commands. Without binutils, " +
 		"syslinux-common or QEMU, the boots are skipped and it says why.",
 	examples: []string{"esxi-autopart demo", "esxi-autopart demo --dir /tmp/demo --no-boot"},
 	exits: []string{
@@ -118,7 +120,7 @@ func (f *demoFlags) run(ctx context.Context, args []string, stdout, _ io.Writer)
 		say("QEMU boot skipped")
 	}
 	if boot {
-		if !demoBoot(ctx, stdout, imgPath, map[string][]string{"bios": standinMarkers}) {
+		if !demoBoot(ctx, stdout, imgPath, "", map[string][]string{"bios": standinMarkers}) {
 			return errors.New("demo: QEMU boot failed")
 		}
 		say("(the sample loader is our stand-in for ldlinux.sys: it checks the boot path, it does not start ESXi)")
@@ -127,8 +129,10 @@ func (f *demoFlags) run(ctx context.Context, args []string, stdout, _ io.Writer)
 }
 
 // demoBoot boots img with each firmware in markers, printing each result
-// (accelerator and why, every marker); it reports whether all passed.
-func demoBoot(ctx context.Context, stdout io.Writer, img string, markers map[string][]string) bool {
+// (accelerator and why, every marker) with label before the firmware's
+// name ("cd "); it reports whether all passed. An ISO 9660 img boots as
+// a CD-ROM.
+func demoBoot(ctx context.Context, stdout io.Writer, img, label string, markers map[string][]string) bool {
 	var fws []string
 	patterns := map[string][]*regexp.Regexp{}
 	for _, fw := range []string{"bios", "uefi"} {
@@ -150,6 +154,7 @@ func demoBoot(ctx context.Context, stdout io.Writer, img string, markers map[str
 	opts := func(fw string) qemu.Options {
 		o := qemu.NewOptions(img)
 		o.Timeout, o.Silence = 3*time.Minute, 30*time.Second
+		o.CDROM = isISO(img)
 		if fw == "uefi" {
 			o.OVMF = &ovmf
 		}
@@ -157,8 +162,12 @@ func demoBoot(ctx context.Context, stdout io.Writer, img string, markers map[str
 	}
 	fmt.Fprintf(stdout, "demo: booting %s in QEMU by %s\n", img, strings.Join(fws, " and "))
 	ok := true
-	for _, r := range bootAll(ctx, fws, patterns, opts, stdout, nil) {
-		ok = ok && r.OK
+	for _, fw := range fws {
+		for _, r := range bootAll(ctx, []string{fw}, patterns, opts, nil, nil) {
+			ok = ok && r.OK
+			r.Firmware = label + fw
+			printBoot(stdout, r, len(patterns[fw]))
+		}
 	}
 	return ok
 }

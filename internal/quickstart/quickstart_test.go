@@ -62,13 +62,22 @@ func TestReadmeFirstCommand(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%s in a fresh copy: %v\n%s", cmds[0], err, out)
 	}
-	// Both samples built and booted: every firmware line passed.
-	for _, want := range []string{`(?m)^demo: built demo/demo-7\.0\.img`, `(?m)^bios: booted `, `(?m)^uefi: booted `} {
+	// Both samples and the install CD built and booted: every firmware
+	// line passed (each matched every serial marker; no line FAILED).
+	for _, want := range []string{`(?m)^demo: built demo/demo-7\.0\.img`, `(?m)^bios: booted `, `(?m)^uefi: booted `,
+		`(?m)^demo: built demo/demo-7\.0\.iso .*; inspect: bootable, El Torito BIOS and UEFI entries, ks=http://deploy\.example/ks/demo\.cfg$`,
+		`(?m)^cd uefi: booted in .*; matched 5 of 5:$`, `(?m)^  CAT: kernelopt=runweasel cdromBoot ks=http://deploy\.example/ks/demo\.cfg\r?$`} {
 		if !regexp.MustCompile(want).Match(out) {
 			t.Errorf("output lacks %s:\n%s", want, out)
 		}
 	}
-	for _, img := range []string{"demo/demo.img", "demo/demo-7.0.img"} {
+	if n := len(regexp.MustCompile(`(?m)^(cd )?(bios|uefi): booted `).FindAll(out, -1)); n != 4 {
+		t.Errorf("%d boots passed, want 4 (4.1 by BIOS, 7.0 by BIOS and UEFI, the CD by UEFI):\n%s", n, out)
+	}
+	if regexp.MustCompile(`(?m)FAILED`).Match(out) {
+		t.Errorf("a boot failed:\n%s", out)
+	}
+	for _, img := range []string{"demo/demo.img", "demo/demo-7.0.img", "demo/demo-7.0.iso", "demo/ks.tmpl"} {
 		if _, err := os.Stat(filepath.Join(dir, img)); err != nil {
 			t.Errorf("the demo left no %s: %v", img, err)
 		}
