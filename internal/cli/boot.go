@@ -103,11 +103,11 @@ func (f *bootFlags) run(ctx context.Context, args []string, stdout, _ io.Writer)
 	if f.memory < 0 || f.cpus < 0 {
 		return &exitError{code: 2, err: fmt.Errorf("--memory %d, --cpus %d: want a positive number, or 0 for the default", f.memory, f.cpus)}
 	}
-	fws, why, rep, err := bootFirmwares(ctx, img, f.firmware)
+	fws, why, payload, err := bootFirmwares(ctx, img, f.firmware)
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
-	sizing := bootSizing(rep, f.memory)
+	sizing := bootSizing(payload, f.memory)
 	var fw qemu.OVMF
 	if slices.Contains(fws, "uefi") {
 		if fw, err = qemu.FindOVMF(f.ovmf); err != nil {
@@ -310,9 +310,21 @@ func printBoot(w io.Writer, r bootResult, want int) {
 }
 
 // bootFirmwares picks the firmwares to boot img with, and says why. It
-// returns inspect's report of img too (nil when inspect could not read it),
-// for the RAM each boot gets.
-func bootFirmwares(ctx context.Context, img, flag string) ([]string, string, *inspect.Report, error) {
+// returns what each firmware's boot loads too (inspect's Payload of the
+// disk or the CD; zero when inspect could not read it), for the RAM each
+// boot gets.
+func bootFirmwares(ctx context.Context, img, flag string) ([]string, string, inspect.Payload, error) {
+	fws, why, rep, err := pickFirmwares(ctx, img, flag)
+	if err != nil || rep == nil {
+		return fws, why, inspect.Payload{}, err
+	}
+	return fws, why, rep.Payload(), nil
+}
+
+// payloader is a disk's or a CD's inspect report.
+type payloader interface{ Payload() inspect.Payload }
+
+func pickFirmwares(ctx context.Context, img, flag string) ([]string, string, payloader, error) {
 	switch flag {
 	case "bios", "uefi", "both", "":
 	default:
@@ -321,30 +333,38 @@ func bootFirmwares(ctx context.Context, img, flag string) ([]string, string, *in
 	if _, err := os.Stat(img); err != nil {
 		return nil, "", nil, err
 	}
-	if isISO(img) { // a CD: no partition to inspect (RAM: the default)
+	if isISO(img) { // a CD: RAM for what its BOOT.CFGs (or isolinux.cfg) load
+		var cdr payloader
+		if r, err := inspect.InspectCD(img, nil); err == nil {
+			cdr = r
+		}
 		switch flag {
 		case "bios", "uefi":
-			return []string{flag}, "--firmware " + flag, nil, nil
+			return []string{flag}, "--firmware " + flag, cdr, nil
 		case "both":
-			return []string{"bios", "uefi"}, "--firmware both", nil, nil
+			return []string{"bios", "uefi"}, "--firmware both", cdr, nil
 		}
 		fws, why := cdFirmwares(img)
-		return fws, why, nil, nil
+		return fws, why, cdr, nil
 	}
 	rep, err := inspectFile(ctx, img, "") // a device's size from the device; .zst/.xz/.gz unpacked
+	var disk payloader
+	if rep != nil {
+		disk = rep
+	}
 	switch {
 	case flag == "bios" || flag == "uefi":
-		return []string{flag}, "--firmware " + flag, rep, nil
+		return []string{flag}, "--firmware " + flag, disk, nil
 	case flag == "both":
-		return []string{"bios", "uefi"}, "--firmware both", rep, nil
+		return []string{"bios", "uefi"}, "--firmware both", disk, nil
 	case err != nil:
 		return []string{"bios"}, "inspect could not read it: " + err.Error(), nil, nil
 	case rep.UEFIOnly:
-		return []string{"uefi"}, "it is a UEFI-only image (no syslinux)", rep, nil
+		return []string{"uefi"}, "it is a UEFI-only image (no syslinux)", disk, nil
 	case rep.UEFI != nil:
-		return []string{"bios", "uefi"}, "it has an EFI/BOOT loader", rep, nil
+		return []string{"bios", "uefi"}, "it has an EFI/BOOT loader", disk, nil
 	}
-	return []string{"bios"}, "it has no EFI/BOOT loader", rep, nil
+	return []string{"bios"}, "it has no EFI/BOOT loader", disk, nil
 }
 
 // bootMemory is the RAM one firmware's boot gets and why.
@@ -357,11 +377,7 @@ type bootMemory struct {
 
 // bootSizing gives each firmware's boot the RAM --memory says, or what
 // qemu.MemoryFor gives for the payload inspect found on its boot path.
-func bootSizing(rep *inspect.Report, flag int) map[string]bootMemory {
-	var p inspect.Payload
-	if rep != nil {
-		p = rep.Payload()
-	}
+func bootSizing(p inspect.Payload, flag int) map[string]bootMemory {
 	out := map[string]bootMemory{}
 	for name, n := range map[string]int64{"bios": p.BIOS, "uefi": p.UEFI} {
 		m := bootMemory{MiB: qemu.MemoryFor(n), Payload: n, From: "for a " + human.Commas(n) + "-byte payload"}
