@@ -79,7 +79,7 @@ func (f *bootFlags) define(fs *pflag.FlagSet) {
 	f.fs = fs
 	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "give up on a boot after this long (by default plus 2s per MB the boot loads by BIOS, 1s per 2 MB by UEFI: a loader reads modules silently)")
 	fs.DurationVar(&f.silence, "silence", 30*time.Second, "give up when the console stays silent this long after a marker (0: never; by default plus as much as --timeout)")
-	fs.IntVar(&f.memory, "memory", 0, "guest RAM in `MIB` (default: sized from what the image's boot loads: twice the kernel and modules plus 128 MiB, at least 256)")
+	fs.IntVar(&f.memory, "memory", 0, "guest RAM in `MIB` (default: sized from what the image's boot loads: twice the kernel and modules plus 256 MiB, at least 256)")
 	fs.IntVar(&f.cpus, "cpus", 0, "virtual `N` CPUs (default: QEMU's, one)")
 	fs.StringVar(&f.serialLog, "serial-log", "", "copy the serial console to this `FILE` (FILE.bios and FILE.uefi for both)")
 	fs.StringVar(&f.accel, "accel", qemu.AccelAuto, "`ACCEL`: auto (KVM when it works, else TCG; "+qemu.AccelEnv+" overrides), kvm or tcg")
