@@ -61,7 +61,11 @@ func TestWholeSectorsRealLoaders(t *testing.T) {
 			o := qemu.NewOptions(img)
 			o.Timeout, o.Silence = 4*time.Minute, 45*time.Second
 			r, err := qemu.Run(context.Background(), o, res(`(?m)^Loading /sb\.v00`, fmt.Sprintf(`(?m)^Loaded %d/%d modules`, n, n), `TESTKERNEL: done`))
-			t.Logf("sb.v00 of %d bytes: %v, %s", size, err, lastLines(r.Console, 1))
+			why := "booted"
+			if err != nil {
+				why, _, _ = strings.Cut(err.Error(), "\n")
+			}
+			t.Logf("sb.v00 of %d bytes: %s; matched %q; last console line %q", size, why, r.Matched, lastLines(r.Console, 1))
 			switch {
 			case size%512 != 0 && err != nil:
 				t.Fatalf("sb.v00 of %d bytes: %v", size, err)
@@ -85,7 +89,7 @@ func TestWholeSectorsRealLoaders(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("%.1fs (%s): %s", r.Duration.Seconds(), r.Accel, r.Matched)
+		t.Logf("BOOT.CFG of %d bytes (%d without the added line end): booted in %.1fs (%s), matched %d of 4", (plain/512+1)*512+1, (plain/512+1)*512, r.Duration.Seconds(), r.Accel, len(r.Matched))
 	})
 }
 
