@@ -119,9 +119,13 @@ func TestRealSizeRealLoaders(t *testing.T) {
 	n := len(isogen.Modules5("7.0"))
 	kernel := []string{`(?m)TESTKERNEL: cmdline=/b\.b00 runweasel ks=` + regexp.QuoteMeta(testKS) + `$`,
 		fmt.Sprintf(`(?m)^TESTKERNEL: modules=%d$`, n-1), `TESTKERNEL: done`}
+	// --expect-bios and --expect-uefi only: --expect patterns come first.
 	args := []string{"boot", img, "--expect-bios", `SYSLINUX 3\.86 2010-04-01`, "--expect-bios", fmt.Sprintf(`(?m)^Loaded %d/%d modules`, n, n)}
 	for _, k := range kernel {
-		args = append(args, "--expect", k)
+		args = append(args, "--expect-bios", k)
+	}
+	for _, k := range kernel {
+		args = append(args, "--expect-uefi", k)
 	}
 	stdout, stderr, code := runCLIFor(t, 45*time.Minute, bin, args...)
 	if code != 0 {
