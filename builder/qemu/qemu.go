@@ -34,16 +34,17 @@ const DefaultMemory = 256
 //     silently under 512, 640, 704 and 720 MiB, boots under 736 MiB and
 //     up (768, 1024, 1536): about 2 x payload + 51 MiB;
 //   - BIOS, SYSLINUX 3.86 + mboot.c32, 359,136,150 bytes (342.5 MiB):
-//     boots under 640 MiB (and 768, 1536), less than by UEFI.
+//     boots under 384 MiB (and 448, 512, 640, 768, 1536): about the
+//     payload plus 42 MiB, far less than by UEFI.
 //
-// mboot keeps every module where it loaded it and then relocates them all
-// to the kernel's layout ("Relocating modules..."), presumably holding two
-// copies at that point; this gives 960 MiB for that image, 224 MiB (30%) over the
-// least measured. A gzip'd module is unpacked on loading (the packed copy
-// freed), so for real media the unpacked size is what counts twice: the
-// payload here is the packed size, an underestimate inspect cannot avoid
-// without unpacking. Syslinux 6.04's own mboot.c32 loaded 340,531,570
-// bytes under 384 MiB and failed under 256.
+// mboot64.efi apparently holds the loaded modules and their relocated
+// copies at once; one formula for both firmwares gives 960 MiB for that
+// image, 224 MiB (30%) over the least measured by UEFI. A gzip'd module
+// is unpacked as it is loaded (the packed copy freed), so for real media
+// the unpacked size is what counts twice: the payload here is the packed
+// size, an underestimate inspect cannot avoid without unpacking (not
+// measured: no real media here). Syslinux 6.04's own mboot.c32 loaded
+// 340,531,570 bytes under 384 MiB and failed under 256.
 func MemoryFor(payload int64) int {
 	const mib = 1 << 20
 	need := (2*max(payload, 0)+mib-1)/mib + 256
