@@ -114,7 +114,7 @@ func TestAddModule41(t *testing.T) {
 func TestAddModule70(t *testing.T) {
 	fx := newFixture(t, isogen.Spec{Version: "7.0"}, tarball.Spec{Version: "3.86"})
 	plain, _ := fx.build(t, hostOpts)
-	p, img := buildAdded(t, fx, hostOpts, driverFile(t, "net-e1000.v00", 4096)+":NET.V00")
+	p, img := buildAdded(t, fx, hostOpts, driverFile(t, "net-e1000.v00", 4100)+":NET.V00")
 	for _, name := range []string{"BOOT.CFG", "EFI/BOOT/BOOT.CFG"} {
 		before, after := plain.Generated[name], p.Generated[name]
 		want := strings.Replace(before, " --- /imgpayld.tgz\n", " --- /imgpayld.tgz --- /net.v00\n", 1)

@@ -18,6 +18,7 @@ import (
 	"github.com/esxi-autopart/esxi-autopart/builder/mbr"
 	"github.com/esxi-autopart/esxi-autopart/builder/syslinux"
 	"github.com/esxi-autopart/esxi-autopart/layouts"
+	"github.com/esxi-autopart/esxi-autopart/layouts/bootcfg"
 )
 
 // Names of the files the builder itself adds to the partition.
@@ -437,6 +438,9 @@ func (in *Inputs) renderGenerated(o Options) ([][]byte, error) {
 		if out[i], err = in.addedToBootCfg(g.Dst, out[i]); err != nil {
 			return nil, err
 		}
+		// A BOOT.CFG of whole sectors hangs VMware's mboot.c32 under
+		// SYSLINUX 3.86 (bootcfg.WholeSectors): about one host in 512.
+		out[i] = bootcfg.AvoidWholeSectors(out[i])
 		if len(out[i]) > inspect.MaxConfigBytes {
 			return nil, fmt.Errorf("%s: the host's %s would be %s bytes; at most %s are read", in.ISOPath, g.Dst, human.Commas(len(out[i])), human.Commas(inspect.MaxConfigBytes))
 		}

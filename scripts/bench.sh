@@ -182,7 +182,7 @@ done
 # write: a 7.0-sized image and a loop device over a used disk (root only).
 only=${BENCH_ONLY:-}
 if [ "$(id -u)" = 0 ] && [ "$only" != cd ] && command -v losetup >/dev/null; then
-	"$ea" build --iso "$in/esxi-7.0-real-sizes.iso" --syslinux "$in/syslinux-3.86.tar.gz" --host esx01 \
+	"$ea" build --iso "$in/esxi-7.0-real-sizes-2.iso" --syslinux "$in/syslinux-3.86.tar.gz" --host esx01 \
 		--ks http://deploy/ks/esx01.cfg --quiet --force -o "$work/esx70.img"
 	head -c "$(($(stat -c %s "$work/esx70.img") + 1048576))" /dev/zero | tr '\000' '\245' >"$work/disk70"
 	loopdev=$(losetup -f --show "$work/disk70")

@@ -41,6 +41,10 @@ type CDPath struct {
 	Modules  int      `json:"modules"`
 	Missing  []string `json:"missing"`
 	KS       string   `json:"ks"`
+	// Payload is what this path loads into the guest's RAM before the
+	// kernel starts: the loader (mboot.c32, or EFI/BOOT/BOOTX64.EFI),
+	// the kernel and every module found, in bytes (as Report.Payload).
+	Payload int64 `json:"-"`
 }
 
 var isolinuxBanner = regexp.MustCompile(`ISOLINUX [0-9]+\.[0-9]+ [0-9-]+`)
@@ -159,11 +163,14 @@ func (r *CDReport) checkPaths(im *isofs.Image, d *layouts.Detected, uefi bool, f
 		mods := append([]string(nil), d.Modules...)
 		ks := isolinuxKS(im, d.Label)
 		p := CDPath{Firmware: "BIOS", Config: "isolinux.cfg (label " + d.Label + ")", Kernel: d.Kernel, Modules: len(mods), Missing: []string{}, KS: ks}
+		p.Payload = cdSize(im, d.Kernel)
 		for _, m := range mods {
-			if _, ok := im.Lookup(m); !ok {
+			st, ok := im.Lookup(m)
+			if !ok {
 				p.Missing = append(p.Missing, m)
 				fault("BIOS: isolinux.cfg: module %s is not on the CD", m)
 			}
+			p.Payload += st.Size
 		}
 		r.Paths = append(r.Paths, p)
 		r.setKS(ks, im, fault, warn)
@@ -206,12 +213,19 @@ func (r *CDReport) checkPaths(im *isofs.Image, d *layouts.Detected, uefi bool, f
 			}
 		}
 		p.Modules = len(files) - 1
+		if fw == "BIOS" {
+			p.Payload = cdSize(im, d.Kernel) // mboot.c32, which isolinux loads
+		} else {
+			p.Payload = cdSize(im, "EFI/BOOT/BOOTX64.EFI") // mboot64.efi, which isobounce starts
+		}
 		for _, f := range files {
 			full := mbootPath(prefix, f)
-			if st, ok := im.Lookup(full); !ok || st.Size == 0 && fw == "BIOS" {
+			st, ok := im.Lookup(full)
+			if !ok || st.Size == 0 && fw == "BIOS" {
 				p.Missing = append(p.Missing, f)
 				fault("%s: %s: %s is not on the CD (as %s)", fw, g.Src, f, full)
 			}
+			p.Payload += st.Size
 		}
 		if !strings.Contains(strings.ToLower(" "+c.values["kernelopt"]+" "), " cdromboot ") {
 			warn("%s: %s: kernelopt= lacks cdromBoot, which the installer is given when it boots from a CD", fw, g.Src)
@@ -226,6 +240,28 @@ func (r *CDReport) checkPaths(im *isofs.Image, d *layouts.Detected, uefi bool, f
 	if len(r.Paths) > 0 {
 		r.setKS(r.Paths[0].KS, im, fault, warn)
 	}
+}
+
+// cdSize is the size of the file at p in the CD's tree (0 when absent).
+func cdSize(im *isofs.Image, p string) int64 {
+	st, _ := im.Lookup(p)
+	return st.Size
+}
+
+// Payload adds up, per firmware, what the CD's boot paths load into RAM
+// (CDPath.Payload; the first path of each firmware), as Report.Payload does
+// for a disk.
+func (r *CDReport) Payload() Payload {
+	var p Payload
+	for _, c := range r.Paths {
+		switch {
+		case c.Firmware == "BIOS" && p.BIOS == 0:
+			p.BIOS = c.Payload
+		case c.Firmware == "UEFI" && p.UEFI == 0:
+			p.UEFI = c.Payload
+		}
+	}
+	return p
 }
 
 // isolinuxKS is the ks= word after the first module of label's append

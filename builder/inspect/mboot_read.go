@@ -3,6 +3,9 @@ package inspect
 import (
 	"fmt"
 	"strings"
+
+	"github.com/esxi-autopart/esxi-autopart/builder/human"
+	"github.com/esxi-autopart/esxi-autopart/layouts/bootcfg"
 )
 
 // mbootRun is what mboot would do on one boot path: the boot.cfg it reads,
@@ -54,6 +57,9 @@ func (in *inspector) mbootFollow(from mbootFrom, args mbootArgs) mbootRun {
 	if cfg == nil {
 		r.faults = append(r.faults, fmt.Sprintf("%s: mboot finds no boot.cfg (looked for %s)", from.who, strings.Join(tries, ", ")))
 		return r
+	}
+	if why := in.mbootHangs(from, args.volume, cfg); why != "" {
+		r.faults = append(r.faults, fmt.Sprintf("%s: %s %s", from.who, cfg.path, why))
 	}
 	data, err := in.vol.readFile(cfg, maxCfgBytes)
 	if err != nil {
@@ -153,7 +159,19 @@ func (in *inspector) mbootOpen(from mbootFrom, volume int, p string) (*node, str
 	case !from.uefi && n.size == 0:
 		return n, "is empty: syslinux's file API reports a zero-length file as missing, so mboot.c32 stops"
 	}
-	return n, ""
+	return n, in.mbootHangs(from, volume, n)
+}
+
+// mbootHangs says why mboot.c32 would never finish loading n through
+// SYSLINUX 3.x's file API (bootcfg.WholeSectors), or "".
+func (in *inspector) mbootHangs(from mbootFrom, volume int, n *node) string {
+	if from.uefi || volume != 0 || in.rep.Loader.Layout != "3.x" || !bootcfg.WholeSectors(n.size) {
+		return ""
+	}
+	return fmt.Sprintf("is %s bytes, a whole number of 512-byte sectors: SYSLINUX 3.86 leaves a file open when a read ends exactly at its end, "+
+		"and VMware's mboot.c32 then asks for 0 more sectors forever (the BIOS boot hangs after \"Loading %s\"; UEFI is not affected); "+
+		"add a byte to the file if its format allows, or build with --fat 16 and a --cfg-template whose mboot.c32 APPEND line has -p 1 "+
+		"(mboot then reads the files with its own FAT reader)", human.Commas(n.size), n.path)
 }
 
 // splitMbootList splits a modules= value as find_next_listitem does: at

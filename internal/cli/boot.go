@@ -78,9 +78,9 @@ func (f *bootFlags) define(fs *pflag.FlagSet) {
 	fs.StringVar(&f.firmware, "firmware", "", "`FIRMWARE`: bios, uefi or both (default: uefi for a UEFI-only image, both when the image has an EFI/BOOT loader, else bios)")
 	fs.StringVar(&f.ovmf, "ovmf", "", "UEFI firmware `FILE`: OVMF.fd, or OVMF_CODE*.fd with its OVMF_VARS*.fd beside it (default: Debian's ovmf package)")
 	f.fs = fs
-	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "give up on a boot after this long (by default plus 1s per 2 MB the boot loads: a loader reads modules silently)")
-	fs.DurationVar(&f.silence, "silence", 30*time.Second, "give up when the console stays silent this long after a marker (0: never; by default plus 1s per 2 MB the boot loads)")
-	fs.IntVar(&f.memory, "memory", 0, "guest RAM in `MIB` (default: sized from what the image's boot loads: twice the kernel and modules plus 128 MiB, at least 256)")
+	fs.DurationVar(&f.timeout, "timeout", 60*time.Second, "give up on a boot after this long (by default plus 2s per MB the boot loads by BIOS, 1s per 2 MB by UEFI: a loader reads modules silently)")
+	fs.DurationVar(&f.silence, "silence", 30*time.Second, "give up when the console stays silent this long after a marker (0: never; by default plus as much as --timeout)")
+	fs.IntVar(&f.memory, "memory", 0, "guest RAM in `MIB` (default: sized from what the image's boot loads: twice the kernel and modules plus 256 MiB, at least 256)")
 	fs.IntVar(&f.cpus, "cpus", 0, "virtual `N` CPUs (default: QEMU's, one)")
 	fs.StringVar(&f.serialLog, "serial-log", "", "copy the serial console to this `FILE` (FILE.bios and FILE.uefi for both)")
 	fs.StringVar(&f.accel, "accel", qemu.AccelAuto, "`ACCEL`: auto (KVM when it works, else TCG; "+qemu.AccelEnv+" overrides), kvm or tcg")
@@ -111,11 +111,11 @@ func (f *bootFlags) run(ctx context.Context, args []string, stdout, _ io.Writer)
 	if f.memory < 0 || f.cpus < 0 {
 		return &exitError{code: 2, err: fmt.Errorf("--memory %d, --cpus %d: want a positive number, or 0 for the default", f.memory, f.cpus)}
 	}
-	fws, why, rep, err := bootFirmwares(ctx, img, f.firmware)
+	fws, why, payload, err := bootFirmwares(ctx, img, f.firmware)
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
-	sizing := bootSizing(rep, f.memory)
+	sizing := bootSizing(payload, f.memory)
 	var fw qemu.OVMF
 	if slices.Contains(fws, "uefi") {
 		if fw, err = qemu.FindOVMF(f.ovmf); err != nil {
@@ -142,10 +142,9 @@ func (f *bootFlags) run(ctx context.Context, args []string, stdout, _ io.Writer)
 		o := qemu.NewOptions(img)
 		o.CDROM = cdrom
 		o.Timeout, o.Silence, o.Accel = f.timeout, f.silence, f.accel
-		// Loaders read the modules without a word (mboot.c32 through
-		// syslinux 3.86 one sector per call): the defaults grow with what
-		// the boot loads, at 2 MB/s.
-		load := time.Duration(sizing[name].Payload/2e6) * time.Second
+		// Loaders read the modules without a word: the defaults grow with
+		// what the boot loads (loadTime).
+		load := loadTime(name, sizing[name].Payload)
 		if !f.fs.Changed("timeout") {
 			o.Timeout += load
 		}
@@ -233,6 +232,20 @@ func (f *bootFlags) run(ctx context.Context, args []string, stdout, _ io.Writer)
 	return nil
 }
 
+// loadTime is how much longer than --timeout and --silence a boot by
+// firmware that loads payload bytes gets by default. By BIOS, SYSLINUX
+// 3.86 installed with -s reads one sector per INT 13h call: VMware's
+// mboot.c32 (8.0U2) loaded a real-size 7.0 image's 359 MB in 389 s under
+// TCG on a busy 2-core machine (0.9 MB/s), so 2 s per MB (a margin of
+// about 2; the old 1 s per 2 MB timed that boot out). By UEFI OVMF reads
+// by DMA: mboot64.efi loaded the same in 31 s, and 1 s per 2 MB stays.
+func loadTime(firmware string, payload int64) time.Duration {
+	if firmware == "bios" {
+		return time.Duration(payload/500e3) * time.Second
+	}
+	return time.Duration(payload/2e6) * time.Second
+}
+
 // serialLogs stages --serial-log FILE (FILE.bios and FILE.uefi for two
 // firmwares) in set and returns, per firmware, the name QEMU writes it by.
 func (f *bootFlags) serialLogs(image string, fws []string, set *outputSet) (map[string]string, error) {
@@ -318,9 +331,21 @@ func printBoot(w io.Writer, r bootResult, want int) {
 }
 
 // bootFirmwares picks the firmwares to boot img with, and says why. It
-// returns inspect's report of img too (nil when inspect could not read it),
-// for the RAM each boot gets.
-func bootFirmwares(ctx context.Context, img, flag string) ([]string, string, *inspect.Report, error) {
+// returns what each firmware's boot loads too (inspect's Payload of the
+// disk or the CD; zero when inspect could not read it), for the RAM each
+// boot gets.
+func bootFirmwares(ctx context.Context, img, flag string) ([]string, string, inspect.Payload, error) {
+	fws, why, rep, err := pickFirmwares(ctx, img, flag)
+	if err != nil || rep == nil {
+		return fws, why, inspect.Payload{}, err
+	}
+	return fws, why, rep.Payload(), nil
+}
+
+// payloader is a disk's or a CD's inspect report.
+type payloader interface{ Payload() inspect.Payload }
+
+func pickFirmwares(ctx context.Context, img, flag string) ([]string, string, payloader, error) {
 	switch flag {
 	case "bios", "uefi", "both", "":
 	default:
@@ -329,30 +354,38 @@ func bootFirmwares(ctx context.Context, img, flag string) ([]string, string, *in
 	if _, err := os.Stat(img); err != nil {
 		return nil, "", nil, err
 	}
-	if isISO(img) { // a CD: no partition to inspect (RAM: the default)
+	if isISO(img) { // a CD: RAM for what its BOOT.CFGs (or isolinux.cfg) load
+		var cdr payloader
+		if r, err := inspect.InspectCD(img, nil); err == nil {
+			cdr = r
+		}
 		switch flag {
 		case "bios", "uefi":
-			return []string{flag}, "--firmware " + flag, nil, nil
+			return []string{flag}, "--firmware " + flag, cdr, nil
 		case "both":
-			return []string{"bios", "uefi"}, "--firmware both", nil, nil
+			return []string{"bios", "uefi"}, "--firmware both", cdr, nil
 		}
 		fws, why := cdFirmwares(img)
-		return fws, why, nil, nil
+		return fws, why, cdr, nil
 	}
 	rep, err := inspectFile(ctx, img, "") // a device's size from the device; .zst/.xz/.gz unpacked
+	var disk payloader
+	if rep != nil {
+		disk = rep
+	}
 	switch {
 	case flag == "bios" || flag == "uefi":
-		return []string{flag}, "--firmware " + flag, rep, nil
+		return []string{flag}, "--firmware " + flag, disk, nil
 	case flag == "both":
-		return []string{"bios", "uefi"}, "--firmware both", rep, nil
+		return []string{"bios", "uefi"}, "--firmware both", disk, nil
 	case err != nil:
 		return []string{"bios"}, "inspect could not read it: " + err.Error(), nil, nil
 	case rep.UEFIOnly:
-		return []string{"uefi"}, "it is a UEFI-only image (no syslinux)", rep, nil
+		return []string{"uefi"}, "it is a UEFI-only image (no syslinux)", disk, nil
 	case rep.UEFI != nil:
-		return []string{"bios", "uefi"}, "it has an EFI/BOOT loader", rep, nil
+		return []string{"bios", "uefi"}, "it has an EFI/BOOT loader", disk, nil
 	}
-	return []string{"bios"}, "it has no EFI/BOOT loader", rep, nil
+	return []string{"bios"}, "it has no EFI/BOOT loader", disk, nil
 }
 
 // bootMemory is the RAM one firmware's boot gets and why.
@@ -365,11 +398,7 @@ type bootMemory struct {
 
 // bootSizing gives each firmware's boot the RAM --memory says, or what
 // qemu.MemoryFor gives for the payload inspect found on its boot path.
-func bootSizing(rep *inspect.Report, flag int) map[string]bootMemory {
-	var p inspect.Payload
-	if rep != nil {
-		p = rep.Payload()
-	}
+func bootSizing(p inspect.Payload, flag int) map[string]bootMemory {
 	out := map[string]bootMemory{}
 	for name, n := range map[string]int64{"bios": p.BIOS, "uefi": p.UEFI} {
 		m := bootMemory{MiB: qemu.MemoryFor(n), Payload: n, From: "for a " + human.Commas(n) + "-byte payload"}

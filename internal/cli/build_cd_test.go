@@ -2,11 +2,13 @@ package cli
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/esxi-autopart/esxi-autopart/builder/qemu"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
 	"github.com/esxi-autopart/esxi-autopart/internal/testutil"
 )
@@ -227,5 +229,50 @@ func TestBuildCDAloneAsInBatch(t *testing.T) {
 	_, _, err = runCLI("build", "--iso", iso, "--host", "esx01", "--ks", "http://d/k", "--verify", "some", "-o", filepath.Join(dir, "x.iso"))
 	if exitCode(err) != 2 || !strings.Contains(err.Error(), "say written or full") {
 		t.Errorf("--verify some: exit %d, %v", exitCode(err), err)
+	}
+}
+
+// TestBootCDMemory: boot gives an install CD's guests RAM for what each
+// firmware's boot loads, as for a disk: BIOS mboot.c32, UEFI
+// EFI/BOOT/BOOTX64.EFI, each with the kernel and every module its
+// BOOT.CFG names (here s.v00 of 100 MiB; the default 256 MiB would not
+// hold twice that).
+func TestBootCDMemory(t *testing.T) {
+	dir := t.TempDir()
+	spec := isogen.Spec{Version: "7.0", ElTorito: true, Sizes: map[string]int64{"s.v00": 100 << 20}}
+	iso := filepath.Join(dir, "esxi7.iso")
+	if err := isogen.Write(iso, spec); err != nil {
+		t.Fatal(err)
+	}
+	files, err := isogen.Contents(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := map[string]int64{}
+	for _, f := range files {
+		size[strings.ToLower(f.Path)] = int64(len(f.Bytes()))
+	}
+	var mods int64
+	for _, m := range isogen.Modules5("7.0") {
+		mods += size[m]
+	}
+	want := map[string]int64{"bios": size["mboot.c32"] + mods, "uefi": size["efi/boot/bootx64.efi"] + mods}
+	out := filepath.Join(dir, "esx01.iso")
+	if _, stderr, err := runCLI("build", "--iso", iso, "--host", "esx01", "--ks", "http://deploy/ks/esx01.cfg", "-o", out); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	stdout, _, err := runCLI("boot", out, "--print-command")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for fw, payload := range want {
+		mem := qemu.MemoryFor(payload)
+		if payload < 100<<20 || mem <= qemu.DefaultMemory || !strings.Contains(stdout, fmt.Sprintf("%s: qemu-system-x86_64 -accel %s -m %d ", fw, qemu.DetectAccel(), mem)) &&
+			!strings.Contains(stdout, fmt.Sprintf("%s: qemu-system-x86_64 -m %d ", fw, mem)) {
+			t.Errorf("%s: want -m %d (a %d-byte payload):\n%s", fw, mem, payload, stdout)
+		}
+	}
+	if stdout, _, err = runCLI("boot", out, "--print-command", "--memory", "300"); err != nil || strings.Count(stdout, " -m 300 ") != 2 {
+		t.Errorf("--memory 300: %v\n%s", err, stdout)
 	}
 }

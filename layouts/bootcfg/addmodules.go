@@ -99,5 +99,5 @@ func HostEditModules(orig, edited []byte) ([]string, bool) {
 			return nil, false
 		}
 	}
-	return added, bytes.Equal(want.Bytes(), edited)
+	return added, bytes.Equal(want.Bytes(), edited) || bytes.Equal(AvoidWholeSectors(want.Bytes()), edited)
 }

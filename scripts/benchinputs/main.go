@@ -55,7 +55,10 @@ func run(dir string) error {
 		path  string
 		write func(string) error
 	}{
-		{filepath.Join(dir, "esxi-7.0-real-sizes.iso"), func(p string) error { return isogen.Write(p, isogen.Spec{Version: "7.0", RealSizes: true}) }},
+		// -2: the first one's vim.v00 was 49,600,000 bytes, whole sectors,
+		// which build now refuses (bootcfg.WholeSectors); a new name, so
+		// that an old input folder gets the new ISO.
+		{filepath.Join(dir, "esxi-7.0-real-sizes-2.iso"), func(p string) error { return isogen.Write(p, isogen.Spec{Version: "7.0", RealSizes: true}) }},
 		{filepath.Join(dir, "syslinux-3.86.tar.gz"), func(p string) error {
 			return tarball.WriteFile(p, tarball.Spec{Version: "3.86", Date: "2010-04-01", RealSizes: true})
 		}},
