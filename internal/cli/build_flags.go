@@ -27,7 +27,7 @@ type buildFlags struct {
 	likePart                                             int
 	table, partType                                      string
 	fs                                                   *pflag.FlagSet // which flags were given (--table)
-	verify                                               string // install CDs: verifyWritten (default) or verifyFull
+	verify                                               string         // install CDs: verifyWritten (default) or verifyFull
 }
 
 // --verify's values.
