@@ -170,7 +170,7 @@ func (in *inspector) mbootHangs(from mbootFrom, volume int, n *node) string {
 	}
 	return fmt.Sprintf("is %s bytes, a whole number of 512-byte sectors: SYSLINUX 3.86 leaves a file open when a read ends exactly at its end, "+
 		"and VMware's mboot.c32 then asks for 0 more sectors forever (the BIOS boot hangs after \"Loading %s\"; UEFI is not affected); "+
-		"add a byte to the file if its format allows, or build with --fat 16 and a --cfg-template whose mboot.c32 APPEND line has -p 1 "+
+		"build with --fat 16 and a --cfg-template whose mboot.c32 APPEND line has -p N, N the partition's number (-p 1 in an image of its own) "+
 		"(mboot then reads the files with its own FAT reader)", human.Commas(n.size), n.path)
 }
 
