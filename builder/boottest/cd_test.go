@@ -446,11 +446,7 @@ func TestCDUEFIWalk(t *testing.T) {
 // Multiboot kernel, ours or a minimal one, and boots 24; 8.0U2's boots 25
 // (docs/cd.md). With HEAD, the BIOS boot is judged by mboot's own lines.
 func TestCDRealLoaders(t *testing.T) {
-	dir := os.Getenv("ESXI_AUTOPART_REAL_LOADERS")
-	if dir == "" {
-		t.Skip("ESXI_AUTOPART_REAL_LOADERS is not set (a local check with loaders built from public sources)")
-	}
-	testutil.SkipOrFail(t, asm.Toolchain())
+	dir := realLoaders(t)
 	k, err := asm.BuildKernelELF(filepath.Join(t.TempDir(), "kernel")) // VMware's mboot loads ELF only
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@ package boottest
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"testing"
@@ -11,7 +10,6 @@ import (
 	"github.com/esxi-autopart/esxi-autopart/builder"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/asm"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
-	"github.com/esxi-autopart/esxi-autopart/internal/testutil"
 )
 
 // TestDiskRealLoaders boots 7.0- and 8.0-shaped images of every table a
@@ -26,11 +24,7 @@ import (
 // syslinux-3.86.tar.gz and esx-boot-8.0u2/; skipped without it, also
 // under CI.
 func TestDiskRealLoaders(t *testing.T) {
-	dir := os.Getenv("ESXI_AUTOPART_REAL_LOADERS")
-	if dir == "" {
-		t.Skip("ESXI_AUTOPART_REAL_LOADERS is not set (a local check with loaders built from public sources)")
-	}
-	testutil.SkipOrFail(t, asm.Toolchain())
+	dir := realLoaders(t)
 	k, err := asm.BuildKernelELF(filepath.Join(t.TempDir(), "kernel"))
 	if err != nil {
 		t.Fatal(err)

@@ -258,3 +258,17 @@ func inspectImage(t testing.TB, path string) *inspect.Report {
 	}
 	return rep
 }
+
+// realLoaders returns the folder of the real loaders built from their
+// public sources on the developer's machine (docs real-loaders.md; never
+// in the repository), named by ESXI_AUTOPART_REAL_LOADERS; the test is
+// skipped without it, also under CI: these are local checks.
+func realLoaders(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("ESXI_AUTOPART_REAL_LOADERS")
+	if dir == "" {
+		t.Skip("ESXI_AUTOPART_REAL_LOADERS is not set (a local check with loaders built from public sources)")
+	}
+	testutil.SkipOrFail(t, asm.Toolchain())
+	return dir
+}

@@ -12,7 +12,6 @@ import (
 	"github.com/esxi-autopart/esxi-autopart/builder"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/asm"
 	"github.com/esxi-autopart/esxi-autopart/fixtures/isogen"
-	"github.com/esxi-autopart/esxi-autopart/internal/testutil"
 )
 
 // TestAddedModuleRealLoaders boots images with an added module through
@@ -32,11 +31,7 @@ import (
 //     EFI/BOOT/BOOT.CFG and starts the test kernel; it lists /net.v00
 //     last with its bytes.
 func TestAddedModuleRealLoaders(t *testing.T) {
-	dir := os.Getenv("ESXI_AUTOPART_REAL_LOADERS")
-	if dir == "" {
-		t.Skip("ESXI_AUTOPART_REAL_LOADERS is not set (a local check with loaders built from public sources)")
-	}
-	testutil.SkipOrFail(t, asm.Toolchain())
+	dir := realLoaders(t)
 	tmp := t.TempDir()
 	drv := driverBytes("REAL-LOADER-DRV!", 6000)
 	drvPath := filepath.Join(tmp, "driver.bin")

@@ -35,11 +35,7 @@ import (
 //
 // Skipped without the variable, also under CI.
 func TestWholeSectorsRealLoaders(t *testing.T) {
-	dir := os.Getenv("ESXI_AUTOPART_REAL_LOADERS")
-	if dir == "" {
-		t.Skip("ESXI_AUTOPART_REAL_LOADERS is not set (a local check with loaders built from public sources)")
-	}
-	testutil.SkipOrFail(t, asm.Toolchain())
+	dir := realLoaders(t)
 	testutil.Need(t, "mcopy")
 	files := realLoaderFiles(t, dir)
 	spec := isogen.Spec{Version: "7.0", Files: files,
@@ -102,11 +98,7 @@ func TestWholeSectorsRealLoaders(t *testing.T) {
 // and long: under TCG the BIOS boot reads the modules one sector per
 // INT 13h call (syslinux -s).
 func TestRealSizeRealLoaders(t *testing.T) {
-	dir := os.Getenv("ESXI_AUTOPART_REAL_LOADERS")
-	if dir == "" {
-		t.Skip("ESXI_AUTOPART_REAL_LOADERS is not set (a local check with loaders built from public sources)")
-	}
-	testutil.SkipOrFail(t, asm.Toolchain())
+	dir := realLoaders(t)
 	bin := cliBinary(t)
 	cfg := strings.Replace(isogen.Isolinux5("7.0"), "APPEND -c boot.cfg\n", "APPEND -c boot.cfg -S 1\n", 1)
 	spec := isogen.Spec{Version: "7.0", RealSizes: true, Files: realLoaderFiles(t, dir), IsolinuxCfg: cfg}

@@ -261,24 +261,7 @@ func TestBesideMounted(t *testing.T) {
 // keep some firmware from listing it, and the partition inspects as
 // bootable by UEFI.
 func TestUEFIOnlyInto(t *testing.T) {
-	dir := t.TempDir()
-	iso := filepath.Join(dir, "esxi9.iso")
-	if err := isogen.Write(iso, isogen.Spec{Version: "8.0", UEFIOnly: true}); err != nil {
-		t.Fatal(err)
-	}
-	in, err := builder.Open(iso, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	p, err := in.Plan(builder.Options{KS: "http://deploy/ks/esx09.cfg", Size: 64 << 20, Table: builder.TableMBR})
-	if err != nil {
-		t.Fatal(err)
-	}
-	img := filepath.Join(dir, "esx09.img")
-	if _, err := p.WriteFile(context.Background(), img, builder.WriteOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	p, img := uefiOnlyMBR(t)
 	path, _ := usedDisk(t, p)
 	before, _ := diskgen.Hash(path, 0, 512)
 	wp, res, err := writeImage(t, img, path, diskwrite.Options{})
@@ -302,6 +285,28 @@ func TestUEFIOnlyInto(t *testing.T) {
 // a partition does, that partition 3 was left alone and why.
 func TestUEFIOnlyBesideMounted(t *testing.T) {
 	testutil.Need(t, "mkfs.ext4", "mount", "umount")
+	p, img := uefiOnlyMBR(t)
+	path, _ := usedDisk(t, p)
+	dev := testutil.LoopDevice(t, path, true)
+	testutil.Run(t, nil, "mkfs.ext4", "-q", "-F", dev+"p3")
+	mnt := t.TempDir()
+	if out, err := exec.Command("mount", dev+"p3", mnt).CombinedOutput(); err != nil {
+		testutil.SkipOrFail(t, fmt.Errorf("mount %sp3: %v: %s", dev, err, out))
+	}
+	defer testutil.Run(t, nil, "umount", mnt)
+	wp, res, err := writeImage(t, img, dev, diskwrite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Bootable || !strings.Contains(strings.Join(wp.Keeps, "\n"), "byte for byte; "+dev+"p3 (partition 3): mounted at "+mnt+", left alone") {
+		t.Errorf("bootable %v; keeps:\n%s", res.Bootable, strings.Join(wp.Keeps, "\n"))
+	}
+}
+
+// uefiOnlyMBR builds a 64 MiB UEFI-only image with an MBR (8.0-shaped
+// media without BIOS loaders) and returns its plan and path.
+func uefiOnlyMBR(t *testing.T) (*builder.Plan, string) {
+	t.Helper()
 	dir := t.TempDir()
 	iso := filepath.Join(dir, "esxi9.iso")
 	if err := isogen.Write(iso, isogen.Spec{Version: "8.0", UEFIOnly: true}); err != nil {
@@ -320,19 +325,5 @@ func TestUEFIOnlyBesideMounted(t *testing.T) {
 	if _, err := p.WriteFile(context.Background(), img, builder.WriteOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	path, _ := usedDisk(t, p)
-	dev := testutil.LoopDevice(t, path, true)
-	testutil.Run(t, nil, "mkfs.ext4", "-q", "-F", dev+"p3")
-	mnt := t.TempDir()
-	if out, err := exec.Command("mount", dev+"p3", mnt).CombinedOutput(); err != nil {
-		testutil.SkipOrFail(t, fmt.Errorf("mount %sp3: %v: %s", dev, err, out))
-	}
-	defer testutil.Run(t, nil, "umount", mnt)
-	wp, res, err := writeImage(t, img, dev, diskwrite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !res.Bootable || !strings.Contains(strings.Join(wp.Keeps, "\n"), "byte for byte; "+dev+"p3 (partition 3): mounted at "+mnt+", left alone") {
-		t.Errorf("bootable %v; keeps:\n%s", res.Bootable, strings.Join(wp.Keeps, "\n"))
-	}
+	return p, img
 }
