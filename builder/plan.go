@@ -291,6 +291,9 @@ func (in *Inputs) Plan(o Options) (*Plan, error) {
 	if err := in.checkMbootVolume(o, fp.Type, string(cfg.Text)); err != nil {
 		return nil, err
 	}
+	if err := p.checkWholeSectors(in, string(cfg.Text)); err != nil {
+		return nil, err
+	}
 	if p.UEFIOnly {
 		p.fillFiles()
 		return p, p.layUEFIOnly(in, o)
@@ -525,6 +528,46 @@ func (in *Inputs) checkMbootVolume(o Options, fatType int, cfg string) error {
 			"the kernel and the modules with its own FAT reader, whose FAT32 cluster-chain walk is broken (esx-boot "+
 			"libfat/fatchain.c, 6.7u1 to 9.0), and the BIOS boot would hang after the menu; remove -p (mboot then reads "+
 			"through syslinux) or build with --fat 16", name, a.Line, a.Text, a.Value)
+	}
+	return nil
+}
+
+// checkWholeSectors refuses, before a byte is written, a kernel or module
+// that the BIOS boot's mboot.c32 reads through SYSLINUX 3.x (no -p) and
+// whose size is a whole number of sectors: the boot would hang
+// (bootcfg.WholeSectors). inspect finds the same on a written image; this
+// says it at the plan, so --dry-run does too. The host's BOOT.CFG itself
+// never is (renderGenerated).
+func (p *Plan) checkWholeSectors(in *Inputs, cfg string) error {
+	text, ok := p.Generated["BOOT.CFG"] // mboot.c32's -c boot.cfg
+	if in.Media.Family != 5 || p.UEFIOnly || !ok || len(layouts.PartitionArgs(cfg)) > 0 {
+		return nil
+	}
+	f, err := bootcfg.Parse([]byte(text))
+	if err != nil {
+		return nil // inspect judges a BOOT.CFG mboot cannot read
+	}
+	refs, err := f.Files("")
+	if err != nil {
+		return nil
+	}
+	for _, r := range refs {
+		for _, pf := range p.FAT.Files {
+			if !strings.EqualFold(pf.Path, r.Path) || !bootcfg.WholeSectors(pf.Size) {
+				continue
+			}
+			where := in.ISOPath
+			for _, a := range in.Added {
+				if strings.EqualFold(a.Name, pf.Path) {
+					where = a.Path + " (--add-module)"
+				}
+			}
+			kind := "module"
+			if r.Key == "kernel" {
+				kind = "kernel"
+			}
+			return fmt.Errorf("%s: /BOOT.CFG line %d: %s %s %s", where, r.Line, kind, r.Name, inspect.WholeSectorsHang(r.Name, pf.Size))
+		}
 	}
 	return nil
 }

@@ -1,9 +1,7 @@
 package builder
 
 import (
-	"context"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -53,12 +51,9 @@ func TestModuleWholeSectors(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer in.Close()
-	p, err := in.Plan(hostOpts)
-	if err == nil {
-		_, err = p.WriteFile(context.Background(), filepath.Join(t.TempDir(), "host.img"), WriteOptions{})
-	}
-	if err == nil || !strings.Contains(err.Error(), "SB.V00 is 4,096 bytes, a whole number of 512-byte sectors") || !strings.Contains(err.Error(), "-p 1") {
-		t.Fatalf("build with a 4,096-byte module: %v, want the module named and the way out", err)
+	_, err = in.Plan(hostOpts) // refused at the plan: before a byte is written, and under --dry-run
+	if err == nil || !strings.Contains(err.Error(), "/BOOT.CFG line 7: module /sb.v00 is 4,096 bytes") || !strings.Contains(err.Error(), "is 4,096 bytes, a whole number of 512-byte sectors") || !strings.Contains(err.Error(), "-p 1") {
+		t.Fatalf("plan with a 4,096-byte module: %v, want the module named with its line and the way out", err)
 	}
 	o := hostOpts
 	o.FATType = 16

@@ -168,10 +168,18 @@ func (in *inspector) mbootHangs(from mbootFrom, volume int, n *node) string {
 	if from.uefi || volume != 0 || in.rep.Loader.Layout != "3.x" || !bootcfg.WholeSectors(n.size) {
 		return ""
 	}
+	return WholeSectorsHang(n.path, n.size)
+}
+
+// WholeSectorsHang says why VMware's mboot.c32 (BIOS, reading through
+// SYSLINUX 3.x's file API: no -p) never finishes loading the file path of
+// size bytes, a whole number of sectors (bootcfg.WholeSectors), and the
+// way out.
+func WholeSectorsHang(path string, size int64) string {
 	return fmt.Sprintf("is %s bytes, a whole number of 512-byte sectors: SYSLINUX 3.86 leaves a file open when a read ends exactly at its end, "+
 		"and VMware's mboot.c32 then asks for 0 more sectors forever (the BIOS boot hangs after \"Loading %s\"; UEFI is not affected); "+
 		"build with --fat 16 and a --cfg-template whose mboot.c32 APPEND line has -p N, N the partition's number (-p 1 in an image of its own) "+
-		"(mboot then reads the files with its own FAT reader)", human.Commas(n.size), n.path)
+		"(mboot then reads the files with its own FAT reader)", human.Commas(size), path)
 }
 
 // splitMbootList splits a modules= value as find_next_listitem does: at
