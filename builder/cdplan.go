@@ -232,13 +232,5 @@ func (p *CDPlan) WriteTemp(ctx context.Context, path string, o WriteOptions) (*P
 
 // WriteFile writes, verifies and puts the CD in place.
 func (p *CDPlan) WriteFile(ctx context.Context, path string, o WriteOptions) (*Result, error) {
-	pd, err := p.WriteTemp(ctx, path, o)
-	if err != nil {
-		return nil, err
-	}
-	defer pd.Discard()
-	if err := pd.Publish(); err != nil {
-		return nil, err
-	}
-	return &pd.Result, nil
+	return publish(p.WriteTemp(ctx, path, o))
 }

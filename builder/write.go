@@ -158,7 +158,12 @@ func (p *Plan) fillVerified(o WriteOptions) func(context.Context, *os.File) (str
 // writeOutput makes a temporary file beside path, lets fill write and verify
 // the image in it, and puts it in place.
 func (p *Plan) writeOutput(ctx context.Context, path string, o WriteOptions, fill func(context.Context, *os.File) (string, error)) (*Result, error) {
-	pd, err := p.writeTemp(ctx, path, o, fill)
+	return publish(p.writeTemp(ctx, path, o, fill))
+}
+
+// publish puts a verified temporary output in place (Pending.Publish) and
+// removes it if that fails.
+func publish(pd *Pending, err error) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}

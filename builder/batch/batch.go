@@ -309,13 +309,8 @@ func buildOne(ctx context.Context, in *builder.Inputs, j Job, cfg Config, stage 
 	}
 	r.Plan = p
 	report(Event{Host: j.ID, Phase: Planned, Bytes: p.ImageBytes})
-	if j.Kickstart != nil {
-		name := j.ID + ".cfg"
-		sum, err := WriteAtomicMode(filepath.Join(stage, name), j.Kickstart, KickstartMode(), false)
-		if err != nil {
-			return fail(err)
-		}
-		r.KSSum, r.staged = sum, append(r.staged, name)
+	if err := stageKickstart(j, stage, &r); err != nil {
+		return fail(err)
 	}
 	name := j.ID + ".img" + cfg.Compress.Ext()
 	path := filepath.Join(stage, name)
@@ -468,4 +463,19 @@ func abbreviate(ids []string) string {
 		return fmt.Sprintf("%s and %d more", strings.Join(ids[:10], ", "), len(ids)-10)
 	}
 	return strings.Join(ids, ", ")
+}
+
+// stageKickstart writes the host's rendered kickstart (if any) into the
+// stage as <id>.cfg, mode KickstartMode, and records it in r.
+func stageKickstart(j Job, stage string, r *HostResult) error {
+	if j.Kickstart == nil {
+		return nil
+	}
+	name := j.ID + ".cfg"
+	sum, err := WriteAtomicMode(filepath.Join(stage, name), j.Kickstart, KickstartMode(), false)
+	if err != nil {
+		return err
+	}
+	r.KSSum, r.staged = sum, append(r.staged, name)
+	return nil
 }

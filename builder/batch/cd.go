@@ -16,13 +16,8 @@ func buildCD(ctx context.Context, j Job, cfg Config, stage string, report func(E
 	}
 	r.CD = p
 	report(Event{Host: j.ID, Phase: Planned, Bytes: p.ImageBytes})
-	if j.Kickstart != nil {
-		name := j.ID + ".cfg"
-		sum, err := WriteAtomicMode(filepath.Join(stage, name), j.Kickstart, KickstartMode(), false)
-		if err != nil {
-			return fail(err)
-		}
-		r.KSSum, r.staged = sum, append(r.staged, name)
+	if err := stageKickstart(j, stage, &r); err != nil {
+		return fail(err)
 	}
 	name := j.ID + ".iso"
 	pd, err := p.WriteTemp(ctx, filepath.Join(stage, name), builder.WriteOptions{FullReadBack: cfg.CDFullReadBack})

@@ -1,14 +1,12 @@
 package boottest
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/esxi-autopart/esxi-autopart/builder"
-	"github.com/esxi-autopart/esxi-autopart/builder/disk"
 	"github.com/esxi-autopart/esxi-autopart/builder/diskwrite"
 	"github.com/esxi-autopart/esxi-autopart/internal/testutil"
 )
@@ -29,32 +27,8 @@ func TestGPTWriteIntoPartition(t *testing.T) {
 	b, _ := gptBuild(t, func(o *builder.Options) {
 		o.PartitionStart, o.Size, o.ExactSize = q.Start, int64(q.Sectors)*512, true
 	})
-	f, err := os.Open(b.path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	fi, _ := f.Stat()
-	im, err := diskwrite.ReadImage(f, fi.Size(), b.path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := disk.OpenTarget(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tg, err := diskwrite.Describe(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := diskwrite.NewPlan(im, f, tg, diskwrite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := diskwrite.Write(context.Background(), p, d, nil)
-	d.Close()
-	if err != nil || !res.Bootable {
-		t.Fatalf("write: %v (bootable %v)", err, res != nil && res.Bootable)
+	if _, res := writeDisk(t, b.path, path, diskwrite.Options{}); !res.Bootable {
+		t.Fatalf("write: not bootable (faults %q)", res.Inspect.Faults)
 	}
 	if out := testutil.Run(t, nil, "sgdisk", "-v", path); !strings.Contains(out, "No problems found") {
 		t.Errorf("sgdisk -v:\n%s", out)
@@ -81,31 +55,8 @@ func TestGPTWholeDisk(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "disk")
 	testutil.FillFile(t, path, b.plan.ImageBytes+64<<20, 0x5A)
 	dev := testutil.LoopDevice(t, path, false)
-	f, err := os.Open(b.path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	im, err := diskwrite.ReadImage(f, b.plan.ImageBytes, b.path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := disk.OpenTarget(dev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tg, err := diskwrite.Describe(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := diskwrite.NewPlan(im, f, tg, diskwrite.Options{WholeDisk: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := diskwrite.Write(context.Background(), p, d, nil)
-	d.Close()
-	if err != nil || !res.Bootable || len(res.Inspect.Faults) > 0 {
-		t.Fatalf("write: %v (bootable %v, faults %q)", err, res != nil && res.Bootable, res.Inspect.Faults)
+	if _, res := writeDisk(t, b.path, dev, diskwrite.Options{WholeDisk: true}); !res.Bootable || len(res.Inspect.Faults) > 0 {
+		t.Fatalf("write: bootable %v, faults %q", res.Bootable, res.Inspect.Faults)
 	}
 	if out := testutil.Run(t, nil, "sgdisk", "-v", dev); !strings.Contains(out, "No problems found") {
 		t.Errorf("sgdisk -v %s:\n%s", dev, out)

@@ -28,10 +28,9 @@ func usedServerDisk(t *testing.T, sectors uint32) string {
 	return path
 }
 
-// writeInto writes the image img into the disk (file) target's partition
-// that starts where the image's does, and fails unless inspect of the
-// disk says bootable.
-func writeInto(t *testing.T, img, target string) {
+// writeDisk plans and writes the image img onto the disk (file or
+// device) target with o, the way `write` does, and fails on an error.
+func writeDisk(t *testing.T, img, target string, o diskwrite.Options) (*diskwrite.Plan, *diskwrite.Result) {
 	t.Helper()
 	f, err := os.Open(img)
 	if err != nil {
@@ -52,7 +51,7 @@ func writeInto(t *testing.T, img, target string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := diskwrite.NewPlan(im, f, tg, diskwrite.Options{})
+	p, err := diskwrite.NewPlan(im, f, tg, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,6 +59,15 @@ func writeInto(t *testing.T, img, target string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return p, res
+}
+
+// writeInto writes the image img into the disk (file) target's partition
+// that starts where the image's does, and fails unless inspect of the
+// disk says bootable.
+func writeInto(t *testing.T, img, target string) {
+	t.Helper()
+	p, res := writeDisk(t, img, target, diskwrite.Options{})
 	if !res.Bootable || p.Partition != 2 {
 		t.Fatalf("written into partition %d; inspect: bootable %v, faults %q", p.Partition, res.Bootable, res.Inspect.Faults)
 	}

@@ -143,14 +143,7 @@ func (p *Plan) intoGPT(src io.ReaderAt, o Options) error {
 	if t.GPT == nil {
 		return fmt.Errorf("%s has a GPT (a protective MBR entry of type 0xEE) whose table was not read", t.Name)
 	}
-	var q *Partition
-	for i := range t.GPT {
-		c := &t.GPT[i]
-		if (o.Partition != 0 && c.Number == o.Partition) || (o.Partition == 0 && c.Start == img.Start) {
-			q = c
-			break
-		}
-	}
+	q := choose(t.GPT, o.Partition, img.Start)
 	if q == nil && o.Partition != 0 {
 		return fmt.Errorf("%s: GPT partition %d is empty; its table has %s", t.Name, o.Partition, listPartitions(t.GPT))
 	}
@@ -165,16 +158,8 @@ func (p *Plan) intoGPT(src io.ReaderAt, o Options) error {
 	if !gptFAT(q.typeGUID) {
 		return fmt.Errorf("%s: GPT partition %d has type %s, not an EFI system partition or basic data: make it one first (sgdisk -t %d:ef00 %s)", t.Name, q.Number, q.TypeGUID, q.Number, t.Name)
 	}
-	if u := t.diskUse(); u.InUse() {
-		return fmt.Errorf("%s is in use: %s; nothing was written", t.Name, u)
-	}
-	if u, ok := t.kernelPartition(*q); ok && u.InUse() {
-		return fmt.Errorf("%s partition %d is in use: %s; unmount or release it first; nothing was written", t.Name, q.Number, u)
-	}
-	p.Partition, p.Start, p.Sectors = q.Number, q.Start, q.Sectors
-	base := int64(q.Start) * 512
-	for _, e := range img.volume {
-		p.Ranges = append(p.Ranges, disk.Range{Off: base + e.Off, Len: e.Len, What: fmt.Sprintf("partition %d bytes %s-%s", q.Number, human.Commas(e.Off), human.Commas(e.Off+e.Len)), From: src, At: img.volumeOffset() + e.Off})
+	if err := p.volumeInto(t, q, img, src); err != nil {
+		return err
 	}
 	if img.UEFIOnly {
 		return p.uefiOnlyIntoGPT(q)
@@ -182,10 +167,7 @@ func (p *Plan) intoGPT(src io.ReaderAt, o Options) error {
 	p.sector0 = t.Sector0
 	copy(p.sector0[:gptmbrCodeSize], img.Sector0[:gptmbrCodeSize])
 	copy(p.sector0[gpt.BootGUIDOffset:gpt.BootGUIDOffset+16], q.unique[:])
-	p.Ranges = append(p.Ranges, disk.Range{Off: 0, Len: 512, What: "sector 0", From: bytes.NewReader(p.sector0[:])})
-	p.sector0Last = true
-	p.WriteBytes = disk.Total(p.Ranges)
-	vol := disk.Total(p.Ranges[:len(p.Ranges)-1])
+	vol := p.planSector0()
 	p.Writes = append(p.Writes,
 		fmt.Sprintf("GPT partition %d (%s): the image's FAT volume, %s bytes (free clusters skipped)", q.Number, Geometry(q.Start, q.Sectors), human.Commas(vol)),
 		"bytes 0-423 of the disk: the image's boot code (gptmbr.bin)",

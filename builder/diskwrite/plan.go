@@ -150,14 +150,7 @@ func (p *Plan) intoPartition(src io.ReaderAt, o Options) error {
 	if img.GPT {
 		return fmt.Errorf("image %s is a GPT image (%s), but %s has an MBR partition table: build for it with `esxi-autopart build --like-disk %s …` (on an MBR disk that builds an MBR image)", img.Name, img.gptKind(), t.Name, t.Name)
 	}
-	var q *Partition
-	for i := range t.Partitions {
-		c := &t.Partitions[i]
-		if (o.Partition != 0 && c.Number == o.Partition) || (o.Partition == 0 && c.Start == img.Start) {
-			q = c
-			break
-		}
-	}
+	q := choose(t.Partitions, o.Partition, img.Start)
 	if q == nil && o.Partition != 0 {
 		return fmt.Errorf("%s: partition %d is empty; its table has %s", t.Name, o.Partition, listPartitions(t.Partitions))
 	}
@@ -170,16 +163,8 @@ func (p *Plan) intoPartition(src io.ReaderAt, o Options) error {
 	if end := (int64(q.Start) + int64(q.Sectors)) * 512; end > t.Size {
 		return fmt.Errorf("%s: partition %d ends at byte %s, past the disk's %s bytes", t.Name, q.Number, human.Commas(end), human.Commas(t.Size))
 	}
-	if u := t.diskUse(); u.InUse() {
-		return fmt.Errorf("%s is in use: %s; nothing was written", t.Name, u)
-	}
-	if u, ok := t.kernelPartition(*q); ok && u.InUse() {
-		return fmt.Errorf("%s partition %d is in use: %s; unmount or release it first; nothing was written", t.Name, q.Number, u)
-	}
-	p.Partition, p.Start, p.Sectors = q.Number, q.Start, q.Sectors
-	base := int64(q.Start) * 512
-	for _, e := range img.volume {
-		p.Ranges = append(p.Ranges, disk.Range{Off: base + e.Off, Len: e.Len, What: fmt.Sprintf("partition %d bytes %s-%s", q.Number, human.Commas(e.Off), human.Commas(e.Off+e.Len)), From: src, At: img.volumeOffset() + e.Off})
+	if err := p.volumeInto(t, q, img, src); err != nil {
+		return err
 	}
 	if img.UEFIOnly {
 		return p.uefiOnlyInto(q)
@@ -201,10 +186,7 @@ func (p *Plan) intoPartition(src io.ReaderAt, o Options) error {
 			p.sector0[at] = mbr.StatusActive
 		}
 	}
-	p.Ranges = append(p.Ranges, disk.Range{Off: 0, Len: 512, What: "sector 0", From: bytes.NewReader(p.sector0[:])})
-	p.sector0Last = true
-	p.WriteBytes = disk.Total(p.Ranges)
-	vol := disk.Total(p.Ranges[:len(p.Ranges)-1])
+	vol := p.planSector0()
 	p.Writes = append(p.Writes, fmt.Sprintf("partition %d (%s): the image's FAT volume, %s bytes (free clusters skipped)", q.Number, Geometry(q.Start, q.Sectors), human.Commas(vol)))
 	if img.PartitionOnly {
 		p.Keeps = append(p.Keeps, "the boot code (bytes 0-439): a partition-only image carries none; the disk's must boot the active partition (syslinux mbr.bin, build's --mbr-out)")
@@ -225,6 +207,45 @@ func (p *Plan) intoPartition(src io.ReaderAt, o Options) error {
 		p.Notes = append(p.Notes, fmt.Sprintf("partition %d keeps its type %#02x (the image's entry says %#02x)", q.Number, q.Type, img.Type))
 	}
 	return nil
+}
+
+// choose returns the partition of parts numbered number (--partition), or
+// with number 0 the one that starts at start, or nil.
+func choose(parts []Partition, number int, start uint32) *Partition {
+	for i := range parts {
+		c := &parts[i]
+		if (number != 0 && c.Number == number) || (number == 0 && c.Start == start) {
+			return c
+		}
+	}
+	return nil
+}
+
+// volumeInto checks that neither target t nor its partition q is in use
+// and plans the image's FAT volume into q.
+func (p *Plan) volumeInto(t *Target, q *Partition, img *Image, src io.ReaderAt) error {
+	if u := t.diskUse(); u.InUse() {
+		return fmt.Errorf("%s is in use: %s; nothing was written", t.Name, u)
+	}
+	if u, ok := t.kernelPartition(*q); ok && u.InUse() {
+		return fmt.Errorf("%s partition %d is in use: %s; unmount or release it first; nothing was written", t.Name, q.Number, u)
+	}
+	p.Partition, p.Start, p.Sectors = q.Number, q.Start, q.Sectors
+	base := int64(q.Start) * 512
+	for _, e := range img.volume {
+		p.Ranges = append(p.Ranges, disk.Range{Off: base + e.Off, Len: e.Len, What: fmt.Sprintf("partition %d bytes %s-%s", q.Number, human.Commas(e.Off), human.Commas(e.Off+e.Len)), From: src, At: img.volumeOffset() + e.Off})
+	}
+	return nil
+}
+
+// planSector0 plans p.sector0 as the last write (the disk stays as it was
+// for firmware until the volume is whole) and returns the volume's bytes.
+func (p *Plan) planSector0() int64 {
+	vol := disk.Total(p.Ranges)
+	p.Ranges = append(p.Ranges, disk.Range{Off: 0, Len: 512, What: "sector 0", From: bytes.NewReader(p.sector0[:])})
+	p.sector0Last = true
+	p.WriteBytes = disk.Total(p.Ranges)
+	return vol
 }
 
 // name is how the plan names the partition: "partition 2" of an MBR,
